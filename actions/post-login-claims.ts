@@ -1,0 +1,140 @@
+// Auth0 post-login Action: copies the configured app_metadata fields into namespaced custom claims.
+// It must never throw: a thrown error or a rejected promise fails the user's login.
+
+declare const APP_METADATA_CLAIMS_CONFIG: AppMetadataClaimsConfig;
+
+const claimsConfig: AppMetadataClaimsConfig = APP_METADATA_CLAIMS_CONFIG;
+
+/** Deeper values are refused: nothing sane nests this far, and it bounds the walk. */
+const CLAIM_MAX_DEPTH = 32;
+/** More values than this can't fit in 100 KB of JSON; refusing early bounds the cost. */
+const CLAIM_MAX_NODES = 50000;
+/** Auth0 keeps 256 characters of console output per action. */
+const CLAIM_LOG_LIMIT = 256;
+const RESERVED_NAMESPACE = /^https?:\/\/([^/?#]*[.@])?(auth0\.com|webtask\.io|webtask\.run)(:\d*)?([/?#]|$)/i;
+const HTTP_URL = /^https?:\/\/[^/?#\s]+/i;
+
+exports.onExecutePostLogin = async (event: PostLoginEvent, api: PostLoginApi): Promise<void> => {
+  const skipped: string[] = [];
+  try {
+    copyAppMetadataClaims(event, api, skipped);
+  } catch (err) {
+    skipped.push(`stopped early (${errorText(err)})`);
+  }
+  if (skipped.length > 0) {
+    try {
+      console.log(("app-metadata-claims: skipped " + skipped.join("; ")).slice(0, CLAIM_LOG_LIMIT));
+    } catch {
+      // Logging must not fail the login either.
+    }
+  }
+};
+
+function copyAppMetadataClaims(event: PostLoginEvent, api: PostLoginApi, skipped: string[]): void {
+  const namespace = claimNamespace(event.secrets?.[claimsConfig.namespaceSecret]);
+  if (namespace === undefined) {
+    skipped.push(`all claims (secret ${claimsConfig.namespaceSecret} is not an allowed http(s) URL)`);
+    return;
+  }
+  const metadata = event.user?.app_metadata;
+  if (metadata === undefined) return;
+  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
+    skipped.push(`all claims (app_metadata is ${describeType(metadata)})`);
+    return;
+  }
+  // The claims object is {"name":value,...}: 2 bytes of braces, name + colon + value per claim, and
+  // one comma fewer than claims; charging a comma to every claim, the budget starts one byte up.
+  let remaining = claimsConfig.maxClaimsBytes - 1;
+  for (const key of claimsConfig.keys) {
+    if (!Object.prototype.hasOwnProperty.call(metadata, key)) continue;
+    try {
+      const value = (metadata as Record<string, unknown>)[key];
+      const problem = jsonProblem(value, remaining);
+      if (problem !== undefined) {
+        skipped.push(`${key} (${problem})`);
+        continue;
+      }
+      const name = namespace + key;
+      const cost = utf8Length(JSON.stringify(name)) + utf8Length(JSON.stringify(value)) + 2;
+      if (cost > remaining) {
+        skipped.push(`${key} (${cost} bytes would pass the ${claimsConfig.maxClaimsBytes}-byte claims limit)`);
+        continue;
+      }
+      remaining -= cost;
+      for (const token of claimsConfig.tokens) {
+        (token === "id" ? api.idToken : api.accessToken).setCustomClaim(name, value);
+      }
+    } catch (err) {
+      skipped.push(`${key} (${errorText(err)})`);
+    }
+  }
+}
+
+/** The namespace with exactly one trailing slash, or undefined when it is not an allowed URL. */
+function claimNamespace(secret: unknown): string | undefined {
+  if (typeof secret !== "string" || !HTTP_URL.test(secret) || RESERVED_NAMESPACE.test(secret)) return undefined;
+  return secret.replace(/\/+$/, "") + "/";
+}
+
+/** Why `value` can't be a claim (not plain JSON, cyclic, too deep or too big), or undefined if it can. */
+function jsonProblem(value: unknown, maxBytes: number): string | undefined {
+  if (value === null) return "null";
+  const ancestors: object[] = [];
+  let nodes = 0;
+  let bytes = 0;
+  const walk = (v: unknown): string | undefined => {
+    if (++nodes > CLAIM_MAX_NODES) return `more than ${CLAIM_MAX_NODES} values`;
+    switch (typeof v) {
+      case "string":
+        // A string takes at least one byte of UTF-8 per UTF-16 unit.
+        bytes += v.length;
+        return bytes > maxBytes ? `larger than the ${claimsConfig.maxClaimsBytes}-byte claims limit` : undefined;
+      case "boolean":
+        return undefined;
+      case "number":
+        return Number.isFinite(v) ? undefined : `not JSON: ${v}`;
+      case "object": {
+        if (v === null) return undefined;
+        if (ancestors.includes(v)) return "cyclic";
+        if (ancestors.length >= CLAIM_MAX_DEPTH) return `nested deeper than ${CLAIM_MAX_DEPTH} levels`;
+        const isArray = Array.isArray(v);
+        if (!isArray) {
+          // A plain object's prototype is a root prototype (Object.prototype of whichever realm made it).
+          const proto = Object.getPrototypeOf(v);
+          if (proto !== null && Object.getPrototypeOf(proto) !== null) return "not JSON: a class instance";
+        }
+        ancestors.push(v);
+        const items: unknown[] = isArray ? (v as unknown[]) : Object.values(v);
+        const count = isArray ? (v as unknown[]).length : items.length;
+        for (let i = 0; i < count; i++) {
+          if (isArray && !(i in (v as unknown[]))) return "not JSON: a sparse array";
+          const problem = walk(items[i]);
+          if (problem !== undefined) return problem;
+        }
+        ancestors.pop();
+        return undefined;
+      }
+      default:
+        return `not JSON: ${typeof v}`;
+    }
+  };
+  return walk(value);
+}
+
+function utf8Length(text: string): number {
+  return Buffer.byteLength(text, "utf8");
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
+}
+
+function errorText(err: unknown): string {
+  try {
+    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  } catch {
+    return "unprintable error";
+  }
+}

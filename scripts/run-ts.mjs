@@ -1,0 +1,32 @@
+// Runs a TypeScript entry (main.ts, src/cli/*.ts) with node: esbuild bundles the project's own
+// TypeScript (npm packages stay external) into node_modules/.cache, then node loads it.
+// Faster than ts-node or tsx for `cdktf synth`; see README "Measured". Usage: node scripts/run-ts.mjs FILE [ARGS...]
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const entry = process.argv[2];
+if (!entry) {
+  console.error("usage: node scripts/run-ts.mjs FILE.ts [ARGS...]");
+  process.exit(2);
+}
+const outdir = join(root, "node_modules", ".cache", "run-ts");
+mkdirSync(outdir, { recursive: true });
+const outfile = join(outdir, basename(entry).replace(/\.ts$/, "") + ".cjs");
+buildSync({
+  absWorkingDir: root,
+  entryPoints: [resolve(entry)],
+  outfile,
+  bundle: true,
+  packages: "external",
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  sourcemap: "inline",
+  logLevel: "warning",
+});
+process.argv.splice(1, 2, outfile);
+createRequire(import.meta.url)(outfile);

@@ -1,0 +1,180 @@
+// AppMetadataClaims: the post-login action that copies app_metadata fields into namespaced claims,
+// its secret holding the namespace, and its binding to the post-login flow. Compiling the action
+// lives in compile-action.ts; this file only checks props and declares resources.
+import { Construct } from "constructs";
+import { Action } from "../.gen/providers/auth0/action";
+import { TriggerAction } from "../.gen/providers/auth0/trigger-action";
+import { TriggerActions } from "../.gen/providers/auth0/trigger-actions";
+import { ClaimNamespace } from "./claim-namespace";
+import { ACTION_RUNTIME, CompiledAction, compileAction } from "./compile-action";
+
+export type TokenKind = "id" | "access";
+export const TOKEN_KINDS: readonly TokenKind[] = ["id", "access"];
+
+/** An action bound by other means, kept in the flow in `exclusive` mode. */
+export interface OtherBoundAction {
+  /** The action's id in Auth0 (Actions > Library, or GET /api/v2/actions/actions). */
+  readonly id: string;
+  /** Its display name in the flow. */
+  readonly displayName: string;
+}
+
+/**
+ * How the action joins the post-login flow.
+ * - `append`: one `auth0_trigger_action`, our action at the end; actions bound by hand are left alone.
+ * - `exclusive`: one `auth0_trigger_actions` that owns the whole flow: `before`, ours, `after`, in that
+ *   order; any other action bound to post-login is unbound on deploy.
+ */
+export type Binding =
+  | { readonly mode: "append" }
+  | { readonly mode: "exclusive"; readonly before?: readonly OtherBoundAction[]; readonly after?: readonly OtherBoundAction[] };
+
+export interface AppMetadataClaimsProps {
+  /** app_metadata fields to copy; claim name = namespace + "/" + key. @default ["roles", "permissions"] */
+  readonly claimKeys?: readonly string[];
+  /** Tokens that carry the claims: "id" (also returned by /userinfo), "access", or both. @default ["id"] */
+  readonly tokens?: readonly TokenKind[];
+  /** The action's name in Auth0 (unique in the tenant). @default "app-metadata-claims" */
+  readonly actionName?: string;
+  /** Default of the namespace variable, checked at synth time. @default - none: set it at plan time */
+  readonly namespace?: string;
+  /** Name of the namespace variable. @default "claim_namespace" */
+  readonly namespaceVariable?: string;
+  /** How the action is bound to post-login. @default { mode: "append" } */
+  readonly binding?: Binding;
+  /** Entry file of the action, relative to the project's root. @default "actions/post-login-claims.ts" */
+  readonly entry?: string;
+}
+
+export const DEFAULT_CLAIM_KEYS: readonly string[] = ["roles", "permissions"];
+export const DEFAULT_TOKENS: readonly TokenKind[] = ["id"];
+export const DEFAULT_ACTION_NAME = "app-metadata-claims";
+export const DEFAULT_ENTRY = "actions/post-login-claims.ts";
+/** Action secret that carries the namespace, so changing it needs no rebuild of the code. */
+export const NAMESPACE_SECRET = "CLAIM_NAMESPACE";
+/** Auth0 allows 100 KB of custom claims per token. */
+export const MAX_CLAIMS_BYTES = 100 * 1024;
+/** The values of constants the action is compiled with (see actions/auth0-actions.d.ts). */
+export const CONFIG_CONSTANT = "APP_METADATA_CLAIMS_CONFIG";
+
+/** A claim key is one app_metadata field name that also reads well at the end of a URL. */
+const CLAIM_KEY = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+const INERT_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+export class AppMetadataClaims extends Construct {
+  public readonly actionName: string;
+  public readonly claimKeys: readonly string[];
+  public readonly tokens: readonly TokenKind[];
+  public readonly binding: Binding;
+  public readonly namespace: ClaimNamespace;
+  public readonly compiled: CompiledAction;
+  public readonly action: Action;
+  public readonly trigger: TriggerAction | TriggerActions;
+
+  constructor(scope: Construct, id: string, props: AppMetadataClaimsProps = {}) {
+    super(scope, id);
+    this.claimKeys = checkClaimKeys(props.claimKeys ?? DEFAULT_CLAIM_KEYS);
+    this.tokens = checkTokens(props.tokens ?? DEFAULT_TOKENS);
+    this.binding = checkBinding(props.binding ?? { mode: "append" });
+    const actionName = (this.actionName = props.actionName ?? DEFAULT_ACTION_NAME);
+    if (actionName.trim() === "" || actionName.trim() !== actionName || actionName.length > 128) {
+      throw new Error(`actionName: "${actionName}" is not a usable action name; use 1 to 128 characters without leading or trailing spaces`);
+    }
+    const logicalId = id.replace(/[^A-Za-z0-9_]/g, "_");
+
+    this.namespace = new ClaimNamespace(this, "namespace", { default: props.namespace, variableName: props.namespaceVariable });
+    const config: AppMetadataClaimsConfig = {
+      keys: this.claimKeys,
+      tokens: this.tokens,
+      namespaceSecret: NAMESPACE_SECRET,
+      maxClaimsBytes: MAX_CLAIMS_BYTES,
+    };
+    this.compiled = compileAction({ entry: props.entry ?? DEFAULT_ENTRY, constants: { [CONFIG_CONSTANT]: config } });
+
+    this.action = new Action(this, "action", {
+      name: actionName,
+      runtime: ACTION_RUNTIME,
+      deploy: true,
+      supportedTriggers: { id: "post-login", version: "v3" },
+      code: this.compiled.terraformCode,
+      secrets: [{ name: NAMESPACE_SECRET, value: this.namespace.value }],
+    });
+    this.action.overrideLogicalId(logicalId);
+
+    if (this.binding.mode === "append") {
+      this.trigger = new TriggerAction(this, "binding", {
+        trigger: "post-login",
+        actionId: this.action.id,
+        displayName: actionName,
+      });
+    } else {
+      const ours = { id: this.action.id, displayName: actionName };
+      this.trigger = new TriggerActions(this, "binding", {
+        trigger: "post-login",
+        actions: [...(this.binding.before ?? []), ours, ...(this.binding.after ?? [])],
+      });
+    }
+    this.trigger.overrideLogicalId(logicalId);
+  }
+}
+
+function checkClaimKeys(keys: readonly string[]): readonly string[] {
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new Error(`claimKeys: ${JSON.stringify(keys)} names no app_metadata field; list at least one, e.g. ["roles", "permissions"]`);
+  }
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (typeof key !== "string" || !CLAIM_KEY.test(key) || INERT_KEYS.has(key)) {
+      throw new Error(
+        `claimKeys: ${JSON.stringify(key)} can't be a claim key; use 1 to 64 letters, digits, "_", "-" or "." (not starting with "-" or "."), ` +
+          `and not __proto__, constructor or prototype`,
+      );
+    }
+    if (seen.has(key)) throw new Error(`claimKeys: "${key}" is listed twice; list each app_metadata field once`);
+    seen.add(key);
+  }
+  return [...keys];
+}
+
+function checkTokens(tokens: readonly TokenKind[]): readonly TokenKind[] {
+  if (!Array.isArray(tokens) || tokens.length === 0) {
+    throw new Error(`tokens: ${JSON.stringify(tokens)} names no token; use ["id"], ["access"] or ["id", "access"]`);
+  }
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (!TOKEN_KINDS.includes(token)) {
+      throw new Error(`tokens: ${JSON.stringify(token)} is not a token kind; use "id" (ID token and /userinfo) or "access"`);
+    }
+    if (seen.has(token)) throw new Error(`tokens: "${token}" is listed twice; list each token once`);
+    seen.add(token);
+  }
+  // Keep a fixed order so the compiled code, and so the plan, doesn't change with the order of the list.
+  return TOKEN_KINDS.filter((t) => seen.has(t));
+}
+
+function checkBinding(binding: Binding): Binding {
+  if (binding.mode === "append") {
+    const extra = binding as { before?: unknown; after?: unknown };
+    if (extra.before !== undefined || extra.after !== undefined) {
+      throw new Error(`binding: "before"/"after" only apply in "exclusive" mode; "append" leaves other bound actions where they are`);
+    }
+    return binding;
+  }
+  if (binding.mode !== "exclusive") {
+    throw new Error(`binding.mode: ${JSON.stringify((binding as { mode: unknown }).mode)} is not a binding mode; use "append" or "exclusive"`);
+  }
+  const ids = new Set<string>();
+  for (const [list, actions] of [["before", binding.before ?? []], ["after", binding.after ?? []]] as const) {
+    actions.forEach((other, i) => {
+      if (typeof other?.id !== "string" || other.id.trim() === "") {
+        throw new Error(`binding.${list}[${i}].id: ${JSON.stringify(other?.id)} is not an action id; copy it from Actions > Library in the dashboard`);
+      }
+      if (typeof other.displayName !== "string" || other.displayName.trim() === "") {
+        throw new Error(`binding.${list}[${i}].displayName: ${JSON.stringify(other.displayName)} is empty; give the name shown in the flow`);
+      }
+      if (ids.has(other.id)) throw new Error(`binding.${list}[${i}].id: "${other.id}" is listed twice; bind each action once`);
+      ids.add(other.id);
+    });
+  }
+  return binding;
+}

@@ -1,0 +1,75 @@
+// The claim namespace: a Terraform variable whose validation holds Auth0's namespace rules, so a bad
+// value stops `cdktf diff/deploy` before anything reaches the tenant.
+import { Token, TerraformVariable } from "cdktf";
+import { Construct } from "constructs";
+
+export const DEFAULT_NAMESPACE_VARIABLE = "claim_namespace";
+
+const HTTP_URL = /^https?:\/\/[^/?#\s]+/;
+const RESERVED = /^https?:\/\/([^/?#]*[.@])?(auth0[.]com|webtask[.]io|webtask[.]run)(:[0-9]*)?([/?#]|$)/;
+
+/** Why `namespace` can't be a claim namespace, or undefined if it can. The HCL below states the same rule. */
+export function namespaceProblem(namespace: string): string | undefined {
+  const lower = namespace.toLowerCase();
+  if (lower.startsWith("urn:auth0")) return "urn:auth0 is reserved by Auth0";
+  if (!HTTP_URL.test(lower)) return "it is not an http(s) URL";
+  if (RESERVED.test(lower)) return "auth0.com, webtask.io and webtask.run are reserved by Auth0";
+  return undefined;
+}
+
+export interface ClaimNamespaceProps {
+  /** Name of the Terraform variable (so also of `TF_VAR_<name>`). @default "claim_namespace" */
+  readonly variableName?: string;
+  /** Value used when none is given at plan time; checked at synth time. @default - none: the value must come from tfvars or TF_VAR_<name> */
+  readonly default?: string;
+}
+
+export class ClaimNamespace extends Construct {
+  /** The variable's name in Terraform. */
+  public readonly variableName: string;
+  /** The default, when one was given. */
+  public readonly default?: string;
+  /** The variable's value, as a token to pass to other resources. */
+  public readonly value: string;
+
+  constructor(scope: Construct, id: string, props: ClaimNamespaceProps = {}) {
+    super(scope, id);
+    this.variableName = props.variableName ?? DEFAULT_NAMESPACE_VARIABLE;
+    if (!/^[a-z][a-z0-9_]*$/.test(this.variableName)) {
+      throw new Error(
+        `variableName: "${this.variableName}" is not a usable Terraform variable name; use lower case letters, digits and _ (e.g. "claim_namespace")`,
+      );
+    }
+    if (props.default !== undefined && !Token.isUnresolved(props.default)) {
+      const problem = namespaceProblem(props.default);
+      if (problem) {
+        throw new Error(
+          `namespace: "${props.default}" can't be a claim namespace (${problem}); use an http(s) URL you control, such as https://example.com/claims`,
+        );
+      }
+    }
+    this.default = props.default;
+    const ref = `var.${this.variableName}`;
+    const variable = new TerraformVariable(this, "variable", {
+      type: "string",
+      default: props.default,
+      nullable: false,
+      description:
+        "Namespace of the custom claims, an http(s) URL you control (claim name = namespace + '/' + app_metadata key). " +
+        `Set it with -var, a .tfvars file or TF_VAR_${this.variableName}.`,
+      validation: [
+        {
+          condition:
+            `\${can(regex("^https?://[^/?#[:space:]]+", lower(${ref}))) && ` +
+            `!can(regex("^https?://([^/?#]*[.@])?(auth0[.]com|webtask[.]io|webtask[.]run)(:[0-9]*)?([/?#]|$)", lower(${ref})))}`,
+          errorMessage:
+            `Invalid ${this.variableName} "\${${ref}}": use an http(s) URL you control, such as https://example.com/claims ` +
+            `(auth0.com, webtask.io, webtask.run and urn:auth0 are reserved by Auth0). ` +
+            `Set it with -var, a .tfvars file or TF_VAR_${this.variableName}.`,
+        },
+      ],
+    });
+    variable.overrideLogicalId(this.variableName);
+    this.value = variable.stringValue;
+  }
+}

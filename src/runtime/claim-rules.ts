@@ -1,0 +1,62 @@
+// Auth0's rules for custom claims (../shared/AUTH0-FACTS.md, "Create Custom Claims" in Auth0's docs),
+// applied to what an action set, as Auth0 applies them when it issues the tokens.
+
+/** Claim names Auth0 keeps for itself: set un-namespaced, they are silently dropped. */
+export const RESTRICTED_CLAIMS: ReadonlySet<string> = new Set(
+  (
+    "acr act active amr at_hash ath attest aud auth_time authorization_details azp c_hash client_id cnf cty dest " +
+    "entitlements events exp groups gty htm htu iat internalService iss jcard jku jti jwe jwk kid may_act mky nbf " +
+    "nonce object_id org_id org_name orig origid permissions roles rph s_hash sid sip_callid sip_cseq_num sip_date " +
+    "sip_from_tag sip_via_branch sub sub_jwk toe txn typ uuid vot vtm x5t#S256"
+  ).split(" "),
+);
+
+/** All custom claims of one token together: at most 100 KB, or the login fails. */
+export const MAX_CUSTOM_CLAIMS_BYTES = 100 * 1024;
+
+const NAMESPACED = /^https?:\/\/[^/?#\s]+/i;
+const AUTH0_NAMESPACE = /^https?:\/\/([^/?#]*[.@])?(auth0\.com|webtask\.io|webtask\.run)(:[0-9]*)?([/?#]|$)/i;
+
+export type TokenName = "id" | "access";
+
+export interface ClaimContext {
+  /** The access token's audience; an Auth0 API (…/api/v2/) refuses non-namespaced claims. */
+  readonly audience?: string;
+}
+
+/** Why Auth0 would drop claim `name` from `token`, or undefined if it keeps it. */
+export function claimNameProblem(name: string, token: TokenName, context: ClaimContext = {}): string | undefined {
+  if (typeof name !== "string" || name === "") return "claim name is not a non-empty string";
+  if (name.toLowerCase().startsWith("urn:auth0")) return "urn:auth0 is reserved by Auth0";
+  if (NAMESPACED.test(name)) {
+    return AUTH0_NAMESPACE.test(name) ? "namespace on auth0.com, webtask.io or webtask.run is reserved by Auth0" : undefined;
+  }
+  if (RESTRICTED_CLAIMS.has(name)) return `"${name}" is a restricted claim name; use a namespaced name such as https://example.com/${name}`;
+  if (token === "access" && context.audience !== undefined && /\/api\/v2\/?$/.test(context.audience)) {
+    return "access tokens for an Auth0 API can't carry non-namespaced claims";
+  }
+  return undefined;
+}
+
+/** Why `value` can't be serialized into a token, or undefined if it can. */
+export function claimValueProblem(value: unknown): string | undefined {
+  if (value === undefined) return "value is undefined";
+  try {
+    const json = JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v === "function" || typeof v === "symbol") throw new Error(`value holds a ${typeof v}`);
+      if (typeof v === "number" && !Number.isFinite(v)) throw new Error(`value holds ${v}`);
+      return v;
+    });
+    return json === undefined ? "value is not JSON" : undefined;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/circular/i.test(message)) return "value is cyclic";
+    if (/BigInt/i.test(message)) return "value holds a bigint";
+    return message;
+  }
+}
+
+/** Size in bytes of the claims object as JSON (UTF-8), the way Auth0 counts the 100 KB. */
+export function claimsBytes(claims: Readonly<Record<string, unknown>>): number {
+  return Buffer.byteLength(JSON.stringify(claims), "utf8");
+}

@@ -1,0 +1,48 @@
+// A short, human summary of one synthesized stack: what `npm start` and `npm run synth` print.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ClaimsStack } from "./claims-stack";
+import { ACTION_RUNTIME } from "./compile-action";
+
+/** Reads the stack's synthesized cdk.tf.json from `outdir` and describes it in a few lines. */
+export function summarizeStack(stack: ClaimsStack, outdir: string): string {
+  const name = stack.environment.name;
+  const file = join("stacks", name, "cdk.tf.json");
+  const synthesized = JSON.parse(readFileSync(join(outdir, file), "utf8")) as {
+    resource?: Record<string, Record<string, unknown>>;
+    terraform?: { backend?: Record<string, unknown> };
+  };
+  const resources = Object.entries(synthesized.resource ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`));
+  const backend = Object.keys(synthesized.terraform?.backend ?? {})[0] ?? "local";
+  const claims = stack.claims;
+  const variable = claims.namespace.variableName;
+  const namespace = claims.namespace.default;
+  const prefix = namespace !== undefined ? namespace.replace(/\/+$/, "") : `<${variable}>`;
+  const tokens = claims.tokens.map((t) => (t === "id" ? "ID token (and /userinfo)" : "access token")).join(", ");
+  const width = Math.max(...claims.claimKeys.map((k) => `${prefix}/${k}`.length));
+  const keyWidth = Math.max(...claims.claimKeys.map((k) => k.length));
+  const binding = claims.binding;
+  const bindingText =
+    binding.mode === "append"
+      ? "append: auth0_trigger_action adds it at the end of post-login; actions bound by hand stay"
+      : `exclusive: auth0_trigger_actions owns post-login: ${[
+          ...(binding.before ?? []).map((a) => a.displayName),
+          `[${claims.actionName}]`,
+          ...(binding.after ?? []).map((a) => a.displayName),
+        ].join(" -> ")}; any other bound action is removed`;
+  const lines = [
+    `${name}  ${join("cdktf.out", file)}  (backend: ${backend})`,
+    `  resources  ${resources.join(", ")}`,
+    `  namespace  ${
+      namespace !== undefined
+        ? `${namespace} (default; override with TF_VAR_${variable} or -var ${variable}=...)`
+        : `from variable ${variable}, no default: set TF_VAR_${variable} or ${variable} in a .tfvars file`
+    }`,
+    ...claims.claimKeys.map(
+      (key, i) => `  ${i === 0 ? "claims   " : "         "}  ${`${prefix}/${key}`.padEnd(width)}  <- app_metadata.${key.padEnd(keyWidth)}  -> ${tokens}`,
+    ),
+    `  binding    ${bindingText}`,
+    `  action     ${claims.actionName}, ${ACTION_RUNTIME}, ${claims.compiled.bytes} bytes, sha256 ${claims.compiled.sha256.slice(0, 12)}`,
+  ];
+  return lines.join("\n");
+}
