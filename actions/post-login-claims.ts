@@ -57,7 +57,8 @@ function copyAppMetadataClaims(event: PostLoginEvent, api: PostLoginApi, skipped
       const name = namespace + key;
       const cost = utf8Length(JSON.stringify(name)) + utf8Length(JSON.stringify(value)) + 2;
       if (cost > remaining) {
-        skipped.push(`${key} (${cost} bytes would pass the ${claimsConfig.maxClaimsBytes}-byte claims limit)`);
+        const total = claimsConfig.maxClaimsBytes - remaining + cost;
+        skipped.push(`${key} (claims would total ${total} bytes, over the ${claimsConfig.maxClaimsBytes}-byte limit)`);
         continue;
       }
       remaining -= cost;

@@ -31,7 +31,7 @@ export function summarizeStack(stack: ClaimsStack, outdir: string): string {
           ...(binding.after ?? []).map((a) => a.displayName),
         ].join(" -> ")}; any other bound action is removed`;
   const lines = [
-    `${name}  ${join("cdktf.out", file)}  (backend: ${backend})`,
+    `${name}  ${file}  (backend: ${backend})`,
     `  resources  ${resources.join(", ")}`,
     `  namespace  ${
       namespace !== undefined

@@ -1,4 +1,5 @@
-// Adds cdktf's matchers (toHaveResourceWithProperties, ...) to jest's expect.
+// Adds cdktf's matchers (toHaveResourceWithProperties, ...) to jest's expect, and their types.
+import type {} from "cdktf/lib/testing/adapters/jest";
 import { Testing } from "cdktf";
 
 Testing.setupJest();

@@ -1,0 +1,130 @@
+// The construct through cdktf's Testing matchers: resources, properties, binding modes, bad props.
+import { TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { Action } from "../.gen/providers/auth0/action";
+import { Auth0Provider } from "../.gen/providers/auth0/provider";
+import { TriggerAction } from "../.gen/providers/auth0/trigger-action";
+import { TriggerActions } from "../.gen/providers/auth0/trigger-actions";
+import { AppMetadataClaims, AppMetadataClaimsProps } from "../src/app-metadata-claims";
+
+function synth(props: AppMetadataClaimsProps = {}): { json: string; claims: AppMetadataClaims } {
+  const stack = new TerraformStack(Testing.app(), "test");
+  new Auth0Provider(stack, "auth0", {});
+  const claims = new AppMetadataClaims(stack, "claims", props);
+  return { json: Testing.synth(stack), claims };
+}
+
+describe("defaults", () => {
+  const { json, claims } = synth();
+
+  test("declares the action: name, node22, deployed, post-login v3, the compiled code, the namespace secret", () => {
+    expect(json).toHaveResourceWithProperties(Action, {
+      name: "app-metadata-claims",
+      runtime: "node22",
+      deploy: true,
+      supported_triggers: { id: "post-login", version: "v3" },
+      code: claims.compiled.terraformCode,
+      secrets: [{ name: "CLAIM_NAMESPACE", value: "${var.claim_namespace}" }],
+    });
+  });
+
+  test("binds it in append mode with one auth0_trigger_action, and no auth0_trigger_actions", () => {
+    expect(json).toHaveResourceWithProperties(TriggerAction, {
+      trigger: "post-login",
+      action_id: "${auth0_action.claims.id}",
+      display_name: "app-metadata-claims",
+    });
+    expect(json).not.toHaveResource(TriggerActions);
+  });
+
+  test("declares the namespace variable without a default, with its validation", () => {
+    const variable = JSON.parse(json).variable.claim_namespace;
+    expect(variable).toMatchObject({ type: "string", nullable: false });
+    expect(variable.default).toBeUndefined();
+    expect(variable.validation[0].condition).toContain("auth0[.]com|webtask[.]io|webtask[.]run");
+    expect(variable.validation[0].error_message).toMatch(/^Invalid claim_namespace "\$\{var\.claim_namespace\}": /);
+  });
+
+  test("copies roles and permissions to the ID token", () => {
+    expect(claims.claimKeys).toEqual(["roles", "permissions"]);
+    expect(claims.tokens).toEqual(["id"]);
+    expect(claims.compiled.code).toContain('keys: ["roles", "permissions"], tokens: ["id"]');
+  });
+
+  test("names resources after the construct id, for readable plans", () => {
+    const parsed = JSON.parse(json);
+    expect(Object.keys(parsed.resource.auth0_action)).toEqual(["claims"]);
+    expect(Object.keys(parsed.resource.auth0_trigger_action)).toEqual(["claims"]);
+  });
+});
+
+describe("props", () => {
+  test("claim keys, tokens, action name and namespace default reach the code, the resources and the variable", () => {
+    const { json, claims } = synth({
+      claimKeys: ["groups", "plan"],
+      tokens: ["access", "id"],
+      actionName: "Claims v2",
+      namespace: "https://acme.example/claims",
+      namespaceVariable: "acme_namespace",
+    });
+    expect(claims.compiled.code).toContain('keys: ["groups", "plan"], tokens: ["id", "access"]');
+    expect(json).toHaveResourceWithProperties(Action, { name: "Claims v2", secrets: [{ name: "CLAIM_NAMESPACE", value: "${var.acme_namespace}" }] });
+    expect(json).toHaveResourceWithProperties(TriggerAction, { display_name: "Claims v2" });
+    expect(JSON.parse(json).variable.acme_namespace.default).toBe("https://acme.example/claims");
+  });
+
+  test("exclusive mode owns the flow with one auth0_trigger_actions: before, ours, after", () => {
+    const { json } = synth({
+      binding: {
+        mode: "exclusive",
+        before: [{ id: "act-rate-limit", displayName: "Rate limit" }],
+        after: [{ id: "act-audit", displayName: "Audit" }],
+      },
+    });
+    expect(json).toHaveResourceWithProperties(TriggerActions, {
+      trigger: "post-login",
+      actions: [
+        { id: "act-rate-limit", display_name: "Rate limit" },
+        { id: "${auth0_action.claims.id}", display_name: "app-metadata-claims" },
+        { id: "act-audit", display_name: "Audit" },
+      ],
+    });
+    expect(json).not.toHaveResource(TriggerAction);
+  });
+
+  test("a namespace default that is a token is left for Terraform to check", () => {
+    const stack = new TerraformStack(Testing.app(), "tokens");
+    new Auth0Provider(stack, "auth0", {});
+    const upstream = new TerraformVariable(stack, "upstream", { type: "string" });
+    expect(() => new AppMetadataClaims(stack, "claims", { namespace: upstream.stringValue })).not.toThrow();
+  });
+});
+
+describe("bad props fail at synth time, naming the prop and the value", () => {
+  test.each<[string, AppMetadataClaimsProps, RegExp]>([
+    ["empty claimKeys", { claimKeys: [] }, /^claimKeys: \[\] names no app_metadata field; list at least one/],
+    ["a key with a space", { claimKeys: ["my roles"] }, /^claimKeys: "my roles" can't be a claim key; use 1 to 64 letters/],
+    ["a key with a slash", { claimKeys: ["a/b"] }, /^claimKeys: "a\/b" can't be a claim key/],
+    ["an empty key", { claimKeys: [""] }, /^claimKeys: "" can't be a claim key/],
+    ["__proto__", { claimKeys: ["__proto__"] }, /^claimKeys: "__proto__" can't be a claim key.*not __proto__, constructor or prototype/],
+    ["constructor", { claimKeys: ["roles", "constructor"] }, /^claimKeys: "constructor" can't be a claim key/],
+    ["a duplicate key", { claimKeys: ["roles", "roles"] }, /^claimKeys: "roles" is listed twice/],
+    ["empty tokens", { tokens: [] }, /^tokens: \[\] names no token; use \["id"\], \["access"\] or \["id", "access"\]/],
+    ["an unknown token", { tokens: ["refresh" as "id"] }, /^tokens: "refresh" is not a token kind; use "id" \(ID token and \/userinfo\) or "access"/],
+    ["a duplicate token", { tokens: ["id", "id"] }, /^tokens: "id" is listed twice/],
+    ["an empty action name", { actionName: "" }, /^actionName: "" is not a usable action name/],
+    ["a padded action name", { actionName: " claims" }, /^actionName: " claims" is not a usable action name/],
+    ["a reserved namespace", { namespace: "https://acme.auth0.com" }, /^namespace: "https:\/\/acme\.auth0\.com" can't be a claim namespace/],
+    ["a non-URL namespace", { namespace: "acme" }, /^namespace: "acme" can't be a claim namespace \(it is not an http\(s\) URL\)/],
+    ["an unknown binding mode", { binding: { mode: "replace" } as never }, /^binding\.mode: "replace" is not a binding mode; use "append" or "exclusive"/],
+    ["before/after in append mode", { binding: { mode: "append", before: [] } as never }, /^binding: "before"\/"after" only apply in "exclusive" mode/],
+    ["an empty id", { binding: { mode: "exclusive", after: [{ id: " ", displayName: "x" }] } }, /^binding\.after\[0\]\.id: " " is not an action id/],
+    ["an empty display name", { binding: { mode: "exclusive", before: [{ id: "a", displayName: "" }] } }, /^binding\.before\[0\]\.displayName: "" is empty/],
+    [
+      "an action listed twice",
+      { binding: { mode: "exclusive", before: [{ id: "a", displayName: "A" }], after: [{ id: "a", displayName: "A" }] } },
+      /^binding\.after\[0\]\.id: "a" is listed twice/,
+    ],
+  ])("%s", (_case, props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+});

@@ -1,0 +1,87 @@
+// The namespace rule, stated three times (HCL validation, synth-time check, the action's own guard),
+// checked on one table of cases against the real terraform binary and the compiled action.
+import { TerraformOutput, TerraformStack, Testing } from "cdktf";
+import { NAMESPACE_SECRET } from "../src/app-metadata-claims";
+import { ClaimNamespace, namespaceProblem } from "../src/claim-namespace";
+import { PostLoginRuntime } from "../src/runtime/post-login-runtime";
+import { compileClaims } from "./helpers/claims-action";
+import { terraform } from "./helpers/terraform";
+
+const ALLOWED = [
+  "https://example.com/claims",
+  "http://example.com",
+  "https://EXAMPLE.com/Claims/",
+  "https://example.com:8443/x",
+  "https://auth0.com.example.org/",
+  "https://notauth0.com",
+  "https://example.com/auth0.com",
+  "https://my-webtask.io.example/",
+];
+const REFUSED = [
+  "",
+  "example.com",
+  "roles",
+  "ftp://example.com",
+  "https://",
+  "https:// example.com",
+  "urn:auth0:claims",
+  "https://auth0.com/",
+  "HTTPS://AUTH0.COM",
+  "https://tenant.auth0.com",
+  "https://tenant.us.auth0.com/claims",
+  "https://auth0.com:443/claims",
+  "https://user@auth0.com/",
+  "http://webtask.io",
+  "https://a.webtask.run/x",
+];
+
+describe("Terraform variable validation, run by the real terraform", () => {
+  // One configuration with a variable per case, planned once: terraform reports every failing one.
+  const stack = new TerraformStack(Testing.app(), "ns");
+  const cases = [...ALLOWED, ...REFUSED];
+  cases.forEach((_, i) => {
+    const ns = new ClaimNamespace(stack, `ns${i}`, { variableName: `ns_${i}` });
+    new TerraformOutput(stack, `out${i}`, { value: ns.value });
+  });
+  const args = cases.flatMap((value, i) => ["-var", `ns_${i}=${value}`]);
+  const run = terraform(JSON.parse(Testing.synth(stack)), ["plan", "-input=false", "-no-color", ...args]);
+  const failed = new Set([...run.stderr.matchAll(/Invalid ns_(\d+) "/g)].map((m) => cases[Number(m[1])]));
+
+  test.each(ALLOWED)("accepts %j", (value) => expect(failed.has(value)).toBe(false));
+  test.each(REFUSED)("refuses %j", (value) => expect(failed.has(value)).toBe(true));
+
+  test("the message names the variable, the value and the fix", () => {
+    const i = cases.indexOf("https://tenant.auth0.com");
+    const text = run.stderr.replace(/[│\s]+/g, " ");
+    expect(text.includes(
+      `Invalid ns_${i} "https://tenant.auth0.com": use an http(s) URL you control, such as https://example.com/claims ` +
+        "(auth0.com, webtask.io, webtask.run and urn:auth0 are reserved by Auth0). Set it with -var, a .tfvars file or TF_VAR_ns_" + i + ".",
+    )).toBe(true);
+  });
+});
+
+describe("the synth-time check of a default agrees", () => {
+  test.each(ALLOWED)("accepts %j", (value) => expect(namespaceProblem(value)).toBeUndefined());
+  test.each(REFUSED)("refuses %j", (value) => expect(namespaceProblem(value)).toEqual(expect.any(String)));
+
+  test("a bad default fails at synth time, naming the prop, the value and the fix", () => {
+    const stack = new TerraformStack(Testing.app(), "bad");
+    expect(() => new ClaimNamespace(stack, "ns", { default: "https://tenant.auth0.com/" })).toThrow(
+      'namespace: "https://tenant.auth0.com/" can\'t be a claim namespace (auth0.com, webtask.io and webtask.run are reserved by Auth0); use an http(s) URL you control, such as https://example.com/claims',
+    );
+  });
+
+  test("a bad variable name is refused", () => {
+    const stack = new TerraformStack(Testing.app(), "bad");
+    expect(() => new ClaimNamespace(stack, "ns", { variableName: "Claim-NS" })).toThrow(/^variableName: "Claim-NS" is not a usable Terraform variable name/);
+  });
+});
+
+describe("the compiled action's own guard agrees", () => {
+  const code = compileClaims(["roles"]).code;
+  const claimsWith = async (secret: string) =>
+    Object.keys((await PostLoginRuntime.load({ code, secrets: { [NAMESPACE_SECRET]: secret } }).login({ app_metadata: { roles: ["r"] } })).idToken);
+
+  test.each(ALLOWED)("sets claims under %j", async (value) => expect(await claimsWith(value)).toHaveLength(1));
+  test.each(REFUSED)("sets nothing under %j", async (value) => expect(await claimsWith(value)).toEqual([]));
+});

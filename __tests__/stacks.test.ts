@@ -1,0 +1,142 @@
+// The environments' stacks as users get them: `npm run synth` and `cdktf synth` as real processes,
+// byte-identical output, no path of this machine and no credential in cdktf.out.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { Testing } from "cdktf";
+import { Auth0Provider } from "../.gen/providers/auth0/provider";
+import { ClaimsStack } from "../src/claims-stack";
+import { EnvironmentConfig, environments } from "../src/environments";
+import { projectRoot } from "../src/project-root";
+
+const root = projectRoot();
+const FAKE_CREDENTIALS = {
+  AUTH0_DOMAIN: "leak-check-domain.eu.auth0.com",
+  AUTH0_CLIENT_ID: "LeakCheckClientId0123456789",
+  AUTH0_CLIENT_SECRET: "LeakCheckClientSecret-Do-Not-Write-Me",
+  AUTH0_API_TOKEN: "LeakCheckApiToken.eyJhbGciOi",
+};
+const outDirs: string[] = [];
+afterAll(() => outDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function files(dir: string): Map<string, Buffer> {
+  const found = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else found.set(relative(dir, path), readFileSync(path));
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+function npmRunSynth(): { out: string; stdout: string } {
+  const out = mkdtempSync(join(tmpdir(), "claims-synth-"));
+  outDirs.push(out);
+  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/synth.ts", "--out", out], {
+    cwd: root,
+    env: { ...process.env, ...FAKE_CREDENTIALS },
+    encoding: "utf8",
+  });
+  expect(run.stderr).toBe("");
+  expect(run.status).toBe(0);
+  return { out, stdout: run.stdout };
+}
+
+describe("npm run synth", () => {
+  const first = npmRunSynth();
+  const second = npmRunSynth();
+  const a = files(first.out);
+  const b = files(second.out);
+
+  test("writes a stack per environment and the manifest", () => {
+    expect([...a.keys()].sort()).toEqual(
+      ["manifest.json", ...environments.map((e) => `stacks/${e.name}/cdk.tf.json`)].sort(),
+    );
+  });
+
+  test("two runs are byte-identical", () => {
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const [name, bytes] of a) expect(b.get(name)?.equals(bytes)).toBe(true);
+  });
+
+  test("no absolute path of the checkout, the output folder or the home folder is written", () => {
+    for (const [, bytes] of a) {
+      const text = bytes.toString("utf8");
+      for (const path of [root, first.out, homedir(), tmpdir()]) expect(text).not.toContain(path);
+    }
+  });
+
+  test("credentials in the environment never reach cdktf.out", () => {
+    for (const [, bytes] of a) {
+      const text = bytes.toString("utf8");
+      for (const secret of Object.values(FAKE_CREDENTIALS)) expect(text).not.toContain(secret);
+    }
+  });
+
+  test("the provider block is empty, so Terraform reads credentials from AUTH0_* at apply time", () => {
+    for (const env of environments) {
+      const stack = JSON.parse(a.get(`stacks/${env.name}/cdk.tf.json`)!.toString());
+      expect(stack.provider.auth0).toEqual([{}]);
+      expect(stack.terraform.required_providers.auth0).toEqual({ source: "auth0/auth0", version: "~> 1.11" });
+      expect(stack.terraform.backend.local.path).toBe(`../../../terraform.${env.name}.tfstate`);
+    }
+  });
+
+  test("prints a summary per stack: resources, namespace source, claims per token, binding mode", () => {
+    expect(first.stdout).toContain("synthesized 2 stack(s)");
+    expect(first.stdout).toMatch(/^dev {2}stacks\/dev\/cdk\.tf\.json {2}\(backend: local\)$/m);
+    expect(first.stdout).toContain("resources  auth0_action.app_metadata_claims, auth0_trigger_action.app_metadata_claims");
+    expect(first.stdout).toMatch(/namespace {2}https:\/\/dev\.example\.com\/claims \(default; override with TF_VAR_claim_namespace/);
+    expect(first.stdout).toMatch(/https:\/\/dev\.example\.com\/claims\/roles +<- app_metadata\.roles +-> ID token \(and \/userinfo\), access token/);
+    expect(first.stdout).toMatch(/namespace {2}from variable claim_namespace, no default: set TF_VAR_claim_namespace/);
+    expect(first.stdout).toMatch(/<claim_namespace>\/permissions +<- app_metadata\.permissions +-> ID token \(and \/userinfo\)$/m);
+    expect(first.stdout).toContain("binding    append: auth0_trigger_action adds it at the end of post-login");
+  });
+});
+
+test("cdktf synth, through cdktf.json's app, writes the same stacks as npm run synth", () => {
+  const out = mkdtempSync(join(tmpdir(), "claims-cdktf-"));
+  outDirs.push(out);
+  const run = spawnSync(join(root, "node_modules", ".bin", "cdktf"), ["synth", "--output", out], {
+    cwd: root,
+    env: { ...process.env, ...FAKE_CREDENTIALS, CHECKPOINT_DISABLE: "1", CI: "1" },
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  expect(run.status).toBe(0);
+  const viaCli = files(out);
+  const viaNpm = files(npmRunSynth().out);
+  for (const env of environments) {
+    const name = `stacks/${env.name}/cdk.tf.json`;
+    expect(viaCli.get(name)?.toString()).toBe(viaNpm.get(name)?.toString());
+  }
+});
+
+describe("backends and environment config", () => {
+  const synthesized = (env: EnvironmentConfig) => Testing.synth(new ClaimsStack(Testing.app(), env));
+  const stackJson = (env: EnvironmentConfig) => JSON.parse(synthesized(env));
+
+  test("s3 backend with encryption and native locking", () => {
+    const json = stackJson({ name: "stage", namespace: "https://x.example", backend: { type: "s3", bucket: "tf-state", key: "auth0/stage.tfstate", region: "eu-west-1" } });
+    expect(json.terraform.backend.s3).toEqual({ bucket: "tf-state", key: "auth0/stage.tfstate", region: "eu-west-1", encrypt: true, use_lockfile: true });
+  });
+
+  test("HCP Terraform backend with a named workspace", () => {
+    const json = stackJson({ name: "stage", namespace: "https://x.example", backend: { type: "cloud", organization: "acme", workspace: "auth0-stage" } });
+    expect(json.terraform.cloud).toEqual({ organization: "acme", workspaces: { name: "auth0-stage" } });
+  });
+
+  test("the provider is declared with no argument at all", () => {
+    const text = synthesized({ name: "stage" });
+    expect(text).toHaveProvider(Auth0Provider);
+    expect(JSON.parse(text).provider.auth0).toEqual([{}]);
+  });
+
+  test("a bad environment name is refused with the fix", () => {
+    expect(() => stackJson({ name: "Prod EU" })).toThrow(/^environments: name "Prod EU" can't be a stack name; use lower case letters, digits and "-"/);
+  });
+});
