@@ -1,3 +1,4 @@
+/// <reference path="../actions/auth0-actions.d.ts" />
 // AppMetadataClaims: the post-login action that copies app_metadata fields into namespaced claims,
 // its secret holding the namespace, and its binding to the post-login flow. Compiling the action
 // lives in compile-action.ts; this file only checks props and declares resources.

@@ -1,3 +1,4 @@
+/// <reference path="../../actions/auth0-actions.d.ts" />
 // Compiles the project's action the way AppMetadataClaims does, and loads it into the local runtime.
 import { CONFIG_CONSTANT, DEFAULT_ENTRY, MAX_CLAIMS_BYTES, NAMESPACE_SECRET, TokenKind } from "../../src/app-metadata-claims";
 import { CompiledAction, compileAction } from "../../src/compile-action";
