@@ -1,7 +1,7 @@
 // Runs a TypeScript entry (main.ts, src/cli/*.ts) with node: esbuild bundles the project's own
 // TypeScript (npm packages stay external) into node_modules/.cache, then node loads it.
 // Faster than ts-node or tsx for `cdktf synth`; see README "Measured". Usage: node scripts/run-ts.mjs FILE [ARGS...]
-import { mkdirSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,10 +16,11 @@ if (!entry) {
 const outdir = join(root, "node_modules", ".cache", "run-ts");
 mkdirSync(outdir, { recursive: true });
 const outfile = join(outdir, basename(entry).replace(/\.ts$/, "") + ".cjs");
-buildSync({
+const { outputFiles } = buildSync({
   absWorkingDir: root,
   entryPoints: [resolve(entry)],
   outfile,
+  write: false,
   bundle: true,
   packages: "external",
   platform: "node",
@@ -28,5 +29,9 @@ buildSync({
   sourcemap: "inline",
   logLevel: "warning",
 });
+// Written aside then renamed, so runs in parallel (tests, CI) never load a half-written bundle.
+const partial = `${outfile}.${process.pid}.tmp`;
+writeFileSync(partial, outputFiles[0].contents);
+renameSync(partial, outfile);
 process.argv.splice(1, 2, outfile);
 createRequire(import.meta.url)(outfile);

@@ -145,7 +145,8 @@ export class PostLoginRuntime {
     try {
       const result = this.handler(event, api);
       if (isThenable(result)) {
-        const first = await Promise.race([result, new Promise((resolve) => setImmediate(resolve, PENDING))]);
+        // Most handlers have settled by now; only a pending one pays for a timer.
+        const first = await Promise.race([result, Promise.resolve(PENDING)]);
         if (first === PENDING) {
           let timer: NodeJS.Timeout | undefined;
           const timeout = new Promise((_, reject) => {

@@ -1,0 +1,155 @@
+// `npm run preview` end to end, as a spawned process: inputs, outputs, exit codes.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { projectRoot } from "../src/project-root";
+
+const root = projectRoot();
+const dir = mkdtempSync(join(tmpdir(), "claims-preview-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const samples = readFileSync(join(root, "samples", "users.ndjson"), "utf8");
+const sampleUsers = samples.trim().split("\n").map((line) => JSON.parse(line));
+function file(name: string, content: string | Buffer): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+function preview(...args: string[]) {
+  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+const jsonLines = (stdout: string) => stdout.trim().split("\n").map((line) => JSON.parse(line));
+
+const alice = file("alice.json", JSON.stringify(sampleUsers[0], null, 2));
+const NS = "https://dev.example.com/claims";
+
+describe("one user", () => {
+  test("human output shows the claims per token and exits 0", () => {
+    const run = preview("--user", alice);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^auth0\|alice \(alice@example\.com\): login succeeds$/m);
+    expect(run.stdout).toMatch(/ID token +https:\/\/dev\.example\.com\/claims\/roles +\["admin","editor"\]/);
+    expect(run.stdout).toContain("/userinfo     the ID token's custom claims, as above");
+  });
+
+  test("--json prints exactly the documented keys, in order", () => {
+    const run = preview("--user", alice, "--json");
+    expect(run.status).toBe(0);
+    const [line, ...rest] = run.stdout.trim().split("\n");
+    expect(rest).toEqual([]);
+    const out = JSON.parse(line);
+    expect(Object.keys(out)).toEqual(["user_id", "denied", "idToken", "accessToken", "userinfo", "dropped", "logs"]);
+    expect(out).toEqual({
+      user_id: "auth0|alice",
+      denied: null,
+      idToken: { [`${NS}/roles`]: ["admin", "editor"], [`${NS}/permissions`]: ["read:reports", "write:reports"] },
+      accessToken: { [`${NS}/roles`]: ["admin", "editor"], [`${NS}/permissions`]: ["read:reports", "write:reports"] },
+      userinfo: { [`${NS}/roles`]: ["admin", "editor"], [`${NS}/permissions`]: ["read:reports", "write:reports"] },
+      dropped: [],
+      logs: [],
+    });
+  });
+
+  test("--env and --namespace choose the stack's code and the secret it runs with", () => {
+    const out = jsonLines(preview("--user", alice, "--json", "--env", "prod", "--namespace", "https://acme.example/").stdout)[0];
+    expect(out.idToken).toEqual({ "https://acme.example/roles": ["admin", "editor"], "https://acme.example/permissions": ["read:reports", "write:reports"] });
+    expect(out.accessToken).toEqual({}); // prod puts the claims on the ID token only
+  });
+});
+
+describe("many users: NDJSON, JSON array, gzip give the same result", () => {
+  const ndjson = preview("--users", join(root, "samples", "users.ndjson"), "--json");
+  const expected = jsonLines(ndjson.stdout);
+
+  test("NDJSON: one line per user, in order, with the sample's problems", () => {
+    expect(ndjson.status).toBe(0);
+    expect(expected.map((o) => o.user_id)).toEqual(sampleUsers.map((u) => u.user_id));
+    const byId = Object.fromEntries(expected.map((o) => [o.user_id, o]));
+    expect(byId["auth0|bob"].idToken).toEqual({});
+    expect(byId["auth0|carol"].logs).toEqual(["app-metadata-claims: skipped roles (null)"]);
+    expect(byId["google-oauth2|dave"].idToken).toEqual({ [`${NS}/roles`]: ["support"] });
+    expect(byId["google-oauth2|dave"].logs[0]).toMatch(/skipped permissions \(larger than the 102400-byte claims limit\)/);
+  });
+
+  test.each([
+    ["a pretty JSON array", () => file("users.json", JSON.stringify(sampleUsers, null, 2))],
+    ["gzipped NDJSON", () => file("users.ndjson.gz", gzipSync(samples))],
+    ["a gzipped JSON array", () => file("users.json.gz", gzipSync(JSON.stringify(sampleUsers)))],
+    ["NDJSON with blank lines and CRLF", () => file("crlf.ndjson", "\r\n" + samples.trim().split("\n").join("\r\n\r\n") + "\r\n")],
+  ])("%s", (_what, make) => {
+    const run = preview("--users", make(), "--json");
+    expect(run.status).toBe(0);
+    expect(jsonLines(run.stdout)).toEqual(expected);
+  });
+
+  test("human output: each of a handful of users, then the summary", () => {
+    const run = preview("--users", join(root, "samples", "users.ndjson"));
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^users processed +5$/m);
+    expect(run.stdout).toMatch(/^logins denied +0$/m);
+    expect(run.stdout).toMatch(/^claims set +5 on ID tokens, 5 on access tokens$/m);
+    expect(run.stdout).toMatch(/^users with skipped values +2 /m);
+    expect(run.stdout).toMatch(/^largest payload +137 bytes \(auth0\|alice, ID token; limit 102400\)$/m);
+    expect(run.stdout).toMatch(/first users with problems:\n {2}auth0\|carol: app-metadata-claims: skipped roles \(null\)/);
+  });
+});
+
+describe("exit 1 when a login would be denied", () => {
+  const denying = file(
+    "deny.js",
+    `exports.onExecutePostLogin = async (event, api) => {\n  if (!event.user.email_verified) api.access.deny("verify your email first");\n};\n`,
+  );
+
+  test("--code runs another compiled action (e.g. the dashboard's) over the same users", () => {
+    const run = preview("--users", join(root, "samples", "users.ndjson"), "--code", denying);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/^logins denied +1$/m);
+    expect(run.stdout).toContain("auth0|carol: DENIED: api.access.deny: verify your email first");
+  });
+
+  test("--json carries the reason", () => {
+    const run = preview("--users", join(root, "samples", "users.ndjson"), "--code", denying, "--json");
+    expect(run.status).toBe(1);
+    expect(jsonLines(run.stdout).filter((o) => o.denied !== null)).toEqual([expect.objectContaining({ user_id: "auth0|carol", denied: "api.access.deny: verify your email first" })]);
+  });
+
+  test("an action that can't load denies every login", () => {
+    const run = preview("--user", alice, "--code", file("broken.js", "exports.onExecutePostLogin = async (event, api) => {"));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^preview: every login would be denied: action failed to load: SyntaxError/);
+  });
+});
+
+describe("exit 2 on bad input, with nothing written to stdout", () => {
+  const goodLines = samples.trim().split("\n");
+  test.each([
+    ["a missing file", () => ["--users", join(dir, "nope.ndjson")], /nope\.ndjson: can't read it \(ENOENT\); check the path/],
+    [
+      "invalid JSON on line 4 of an NDJSON export",
+      () => ["--users", file("bad.ndjson", [goodLines[0], goodLines[1], goodLines[2], '{"user_id": "x",', goodLines[3]].join("\n"))],
+      /bad\.ndjson:4: invalid JSON/,
+    ],
+    ["a line that is not an object", () => ["--users", file("arr.ndjson", `${goodLines[0]}\n[1,2]\n`)], /arr\.ndjson:2: expected a user object .* got an array/],
+    ["invalid JSON in a pretty document", () => ["--user", file("bad.json", '{\n  "user_id": "x",\n  "app_metadata": {,\n}\n')], /bad\.json:3: invalid JSON/],
+    ["an empty file", () => ["--users", file("empty.ndjson", "\n\n")], /holds no users/],
+    ["not JSON at all", () => ["--users", file("users.csv", "user_id,email\n")], /users\.csv:1: not JSON/],
+    ["a truncated gzip file", () => ["--users", file("cut.ndjson.gz", gzipSync(samples).subarray(0, 200))], /cut\.ndjson\.gz: can't read it .*complete \.gz file/],
+    ["an unknown environment", () => ["--user", alice, "--env", "staging"], /--env: "staging" is not an environment; use one of dev, prod/],
+    ["a reserved namespace", () => ["--user", alice, "--namespace", "https://x.auth0.com"], /--namespace: "https:\/\/x\.auth0\.com" can't be a claim namespace/],
+    ["an environment with no default namespace", () => ["--user", alice, "--env", "prod"], /--namespace: environment "prod" has no default namespace; pass --namespace/],
+    ["both --user and --users", () => ["--user", alice, "--users", alice], /give exactly one of --user FILE/],
+    ["neither", () => [], /give exactly one of --user FILE/],
+    ["--user with several users", () => ["--user", join(root, "samples", "users.ndjson")], /--user: .* holds 5 users; use --users/],
+    ["an unknown option", () => ["--user", alice, "--verbose"], /Unknown option '--verbose'/],
+  ])("%s", (_what, args, message) => {
+    const run = preview(...args());
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});

@@ -1,0 +1,177 @@
+// The local post-login runtime on small hand-written actions whose Auth0 outcome is known.
+import { ActionLoadError, PostLoginRuntime, PostLoginRuntimeOptions } from "../src/runtime/post-login-runtime";
+
+const NS = "https://example.com";
+const alice = { user_id: "auth0|alice", email: "alice@example.com", app_metadata: { roles: ["admin"] }, user_metadata: { theme: "dark" } };
+
+function run(body: string, options: Partial<PostLoginRuntimeOptions> = {}, user: object = alice) {
+  const code = `exports.onExecutePostLogin = async (event, api) => {\n${body}\n};\n`;
+  return PostLoginRuntime.load({ code, ...options }).login(user);
+}
+
+describe("claims Auth0 keeps or drops", () => {
+  test("a namespaced claim on the ID token is in the ID token and in /userinfo", async () => {
+    const out = await run(`api.idToken.setCustomClaim("${NS}/roles", event.user.app_metadata.roles);`);
+    expect(out).toMatchObject({ denied: null, idToken: { [`${NS}/roles`]: ["admin"] }, userinfo: { [`${NS}/roles`]: ["admin"] }, accessToken: {}, dropped: [] });
+  });
+
+  test("an access-token claim is not in /userinfo", async () => {
+    const out = await run(`api.accessToken.setCustomClaim("${NS}/roles", ["a"]);`);
+    expect(out).toMatchObject({ idToken: {}, userinfo: {}, accessToken: { [`${NS}/roles`]: ["a"] } });
+  });
+
+  test.each(["roles", "permissions", "sub", "iss", "aud", "nonce", "groups", "x5t#S256"])(
+    "the restricted name %j is dropped and reported, and the login continues",
+    async (name) => {
+      const out = await run(`api.idToken.setCustomClaim(${JSON.stringify(name)}, ["x"]); api.idToken.setCustomClaim("${NS}/ok", 1);`);
+      expect(out.denied).toBeNull();
+      expect(out.idToken).toEqual({ [`${NS}/ok`]: 1 });
+      expect(out.dropped).toEqual([{ token: "id", claim: name, reason: expect.stringMatching(/restricted claim name; use a namespaced name/) }]);
+    },
+  );
+
+  test.each(["https://tenant.auth0.com/roles", "https://auth0.com/x", "http://x.webtask.io/y", "urn:auth0:roles"])(
+    "a claim under Auth0's own namespace %j is dropped",
+    async (name) => {
+      const out = await run(`api.accessToken.setCustomClaim(${JSON.stringify(name)}, 1);`);
+      expect(out.accessToken).toEqual({});
+      expect(out.dropped).toEqual([{ token: "access", claim: name, reason: expect.stringMatching(/reserved by Auth0/) }]);
+    },
+  );
+
+  test("a non-namespaced private claim is kept, except on an access token for an Auth0 API", async () => {
+    const body = `api.idToken.setCustomClaim("tier", "gold"); api.accessToken.setCustomClaim("tier", "gold");`;
+    const custom = await run(body, { audience: "https://api.example.com" });
+    expect(custom).toMatchObject({ idToken: { tier: "gold" }, accessToken: { tier: "gold" }, dropped: [] });
+    const management = await run(body, { audience: "https://tenant.eu.auth0.com/api/v2/" });
+    expect(management.idToken).toEqual({ tier: "gold" });
+    expect(management.accessToken).toEqual({});
+    expect(management.dropped).toEqual([{ token: "access", claim: "tier", reason: expect.stringMatching(/Auth0 API/) }]);
+  });
+
+  test.each([
+    ["undefined", "undefined", /value is undefined/],
+    ["a function", "() => 1", /value holds a function/],
+    ["NaN", "[NaN]", /value holds NaN/],
+    ["a cycle", "(() => { const a = []; a.push(a); return a; })()", /value is cyclic/],
+    ["a BigInt", "10n", /value holds a bigint/],
+  ])("a value that is %s is dropped and reported", async (_what, value, reason) => {
+    const out = await run(`api.idToken.setCustomClaim("${NS}/v", ${value});`);
+    expect(out.idToken).toEqual({});
+    expect(out.dropped).toEqual([{ token: "id", claim: `${NS}/v`, reason: expect.stringMatching(reason) }]);
+  });
+
+  test("setting a claim twice keeps the last value", async () => {
+    const out = await run(`api.idToken.setCustomClaim("${NS}/v", 1); api.idToken.setCustomClaim("${NS}/v", 2);`);
+    expect(out.idToken).toEqual({ [`${NS}/v`]: 2 });
+  });
+});
+
+describe("logins Auth0 denies", () => {
+  test("custom claims over 100 KB on one token deny the login", async () => {
+    const out = await run(`api.idToken.setCustomClaim("${NS}/a", "x".repeat(60000)); api.idToken.setCustomClaim("${NS}/b", "y".repeat(60000));`);
+    expect(out.denied).toMatch(/^the ID token's custom claims are 1200\d\d bytes, over Auth0's 102400-byte limit/);
+    expect(out).toMatchObject({ idToken: {}, accessToken: {}, userinfo: {} });
+  });
+
+  test("exactly 100 KB is allowed", async () => {
+    const fill = 102400 - JSON.stringify({ [`${NS}/a`]: "" }).length;
+    const out = await run(`api.idToken.setCustomClaim("${NS}/a", "x".repeat(${fill}));`);
+    expect(out.denied).toBeNull();
+  });
+
+  test("a thrown error denies the login, and claims set before it are not issued", async () => {
+    const out = await run(`api.idToken.setCustomClaim("${NS}/a", 1); throw new Error("db down");`);
+    expect(out.denied).toBe("the action threw Error: db down; Auth0 fails the login");
+    expect(out.idToken).toEqual({});
+  });
+
+  test("a rejected promise denies the login", async () => {
+    const out = await run(`await new Promise((_, reject) => setTimeout(() => reject(new TypeError("late")), 5));`);
+    expect(out.denied).toBe("the action threw TypeError: late; Auth0 fails the login");
+  });
+
+  test("api.access.deny denies the login with its reason, even though the code goes on", async () => {
+    const out = await run(`api.access.deny("not in this org"); api.idToken.setCustomClaim("${NS}/a", 1); console.log("after deny");`);
+    expect(out.denied).toBe("api.access.deny: not in this org");
+    expect(out.logs).toEqual(["after deny"]);
+  });
+
+  test("a handler that never settles is denied after the time limit (shortened here to 50 ms)", async () => {
+    const started = Date.now();
+    const out = await run(`await new Promise(() => {});`, { timeoutMs: 50 });
+    expect(out.denied).toBe("the action did not finish within 50 ms; Auth0 fails the login");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+  });
+
+  test("a slow but finishing handler is not denied", async () => {
+    const out = await run(`await new Promise((r) => setTimeout(r, 20)); api.idToken.setCustomClaim("${NS}/a", 1);`, { timeoutMs: 1000 });
+    expect(out).toMatchObject({ denied: null, idToken: { [`${NS}/a`]: 1 } });
+  });
+
+  test("require of an undeclared module inside the handler denies the login", async () => {
+    const out = await run(`require("lodash");`);
+    expect(out.denied).toMatch(/^the action threw Error: Cannot find module 'lodash': it is not declared in the action's dependencies/);
+  });
+
+  test("node's own modules and declared dependencies can be required", async () => {
+    const out = await run(`const { createHash } = require("crypto"); const fc = require("fast-check"); api.idToken.setCustomClaim("${NS}/h", createHash("sha256").update("a").digest("hex").slice(0, 8) + typeof fc.assert);`, {
+      dependencies: ["fast-check"],
+    });
+    expect(out).toMatchObject({ denied: null, idToken: { [`${NS}/h`]: "ca978112function" } });
+  });
+});
+
+describe("loading", () => {
+  test("code over 100 kB is refused as Auth0 refuses it", () => {
+    expect(() => PostLoginRuntime.load({ code: `exports.onExecutePostLogin = async () => {}; // ${"x".repeat(100_000)}` })).toThrow(ActionLoadError);
+  });
+
+  test("a top-level require of an undeclared module fails the load", () => {
+    expect(() => PostLoginRuntime.load({ code: `const _ = require("lodash"); exports.onExecutePostLogin = async () => {};` })).toThrow(
+      /^action failed to load: Error: Cannot find module 'lodash'/,
+    );
+  });
+
+  test("code without onExecutePostLogin is refused with the fix", () => {
+    expect(() => PostLoginRuntime.load({ code: `exports.onContinuePostLogin = async () => {};` })).toThrow(/does not export onExecutePostLogin/);
+  });
+
+  test("the code is isolated: it can't see the host's globals", async () => {
+    const out = await run(`api.idToken.setCustomClaim("${NS}/g", [typeof process.exit, typeof globalThis.jest, typeof require("fs").readFileSync]);`);
+    expect(out.idToken).toEqual({ [`${NS}/g`]: ["undefined", "undefined", "function"] });
+  });
+});
+
+describe("the event", () => {
+  test("has the post-login v3 shape: user with both metadata, secrets, client, request, transaction", async () => {
+    const out = await run(
+      `api.idToken.setCustomClaim("${NS}/e", { user: event.user.user_id, md: event.user.user_metadata, secret: event.secrets.S, client: event.client.client_id, ip: event.request.ip, protocol: event.transaction.protocol, scopes: event.transaction.requested_scopes });`,
+      { secrets: { S: "v" }, client: { client_id: "cid", name: "App" } },
+    );
+    expect(out.idToken[`${NS}/e`]).toEqual({
+      user: "auth0|alice",
+      md: { theme: "dark" },
+      secret: "v",
+      client: "cid",
+      ip: "127.0.0.1",
+      protocol: "oidc-basic-profile",
+      scopes: ["openid", "profile", "email"],
+    });
+  });
+
+  test("missing metadata arrives as {}", async () => {
+    const out = await run(`api.idToken.setCustomClaim("${NS}/e", [event.user.app_metadata, event.user.user_metadata]);`, {}, { user_id: "u" });
+    expect(out.idToken).toEqual({ [`${NS}/e`]: [{}, {}] });
+  });
+
+  test("secrets are read-only", async () => {
+    const out = await run(`"use strict"; event.secrets.S = "changed";`, { secrets: { S: "v" } });
+    expect(out.denied).toMatch(/Cannot assign to read only property 'S'/);
+  });
+
+  test("console output is captured per login", async () => {
+    const out = await run(`console.log("user %s", event.user.user_id); console.error({ a: 1 });`);
+    expect(out.logs).toEqual(["user auth0|alice", "{ a: 1 }"]);
+  });
+});

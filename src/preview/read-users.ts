@@ -1,0 +1,153 @@
+// Reads users in the Management API's shape from a file: one JSON object, a JSON array, or NDJSON
+// (what Auth0's user export job writes), any of them gzipped. NDJSON is streamed line by line, so
+// memory stays flat on a large export; a JSON array is read whole.
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import type { ExportedUser } from "../runtime/post-login-runtime";
+
+/** Bad input: the CLI prints the message and exits 2. */
+export class InputError extends Error {}
+
+export interface NumberedUser {
+  /** 1-based line of the user (NDJSON) or of the start of the document. */
+  readonly line: number;
+  readonly user: ExportedUser;
+}
+
+export type UserFileFormat = "ndjson" | "json";
+
+/** Opens `file`, gunzipping it when it starts with gzip's magic bytes. */
+function open(file: string): Readable {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (err) {
+    throw new InputError(`${file}: can't read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path`);
+  }
+  const isFile = fstatSync(fd).isFile();
+  const magic = Buffer.alloc(2);
+  const read = isFile ? readSync(fd, magic, 0, 2, 0) : 0;
+  closeSync(fd);
+  if (!isFile) throw new InputError(`${file}: not a regular file; the preview reads its input twice (checked, then run), so save it to a file first`);
+  const raw = createReadStream(file);
+  if (read === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
+    const gunzip = createGunzip();
+    raw.on("error", (err) => gunzip.destroy(err));
+    return raw.pipe(gunzip);
+  }
+  return raw;
+}
+
+async function* lines(file: string): AsyncGenerator<string> {
+  const stream = open(file);
+  const reader = createInterface({ input: stream, crlfDelay: Infinity });
+  try {
+    for await (const line of reader) yield line;
+  } catch (err) {
+    throw new InputError(`${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
+  } finally {
+    reader.close();
+    stream.destroy();
+  }
+}
+
+function asUser(value: unknown, where: string): ExportedUser {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    const got = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+    throw new InputError(`${where}: expected a user object ({"user_id": ..., "app_metadata": {...}}), got ${got}`);
+  }
+  return value as ExportedUser;
+}
+
+/** Line (1-based) of the character at `position` in `text`. */
+function lineAt(text: string, position: number): number {
+  let line = 1;
+  for (let i = 0; i < position && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+function parseDocument(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const message = (err as Error).message;
+    const position = /position (\d+)/.exec(message);
+    const line = position ? lineAt(text, Number(position[1])) : 1;
+    throw new InputError(`${file}:${line}: invalid JSON (${message.replace(/ in JSON at position.*$/, "")})`);
+  }
+}
+
+/**
+ * A user file, checked in full before anything is returned, so that bad input stops the run
+ * before any output is written. `users()` then streams the users again.
+ */
+export class UserFile {
+  private constructor(
+    readonly file: string,
+    readonly format: UserFileFormat,
+    readonly count: number,
+    private readonly document?: readonly ExportedUser[],
+  ) {}
+
+  static async open(file: string): Promise<UserFile> {
+    let firstLine: string | undefined;
+    for await (const line of lines(file)) {
+      if (line.trim() !== "") {
+        firstLine = line;
+        break;
+      }
+    }
+    if (firstLine === undefined) throw new InputError(`${file}: holds no users; give a JSON user object, a JSON array of users or NDJSON`);
+    const start = firstLine.trimStart()[0];
+    if (start !== "{" && start !== "[") {
+      throw new InputError(`${file}:1: not JSON: expected a user object, an array of users or NDJSON (one user per line)`);
+    }
+    let ndjson = false;
+    if (start === "{") {
+      try {
+        JSON.parse(firstLine);
+        ndjson = true;
+      } catch {
+        // A pretty-printed object: read the document whole.
+      }
+    }
+    if (ndjson) {
+      let count = 0;
+      let n = 0;
+      for await (const line of lines(file)) {
+        n++;
+        if (line.trim() === "") continue;
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch (err) {
+          throw new InputError(`${file}:${n}: invalid JSON (${(err as Error).message.replace(/ in JSON at position.*$/, "")})`);
+        }
+        asUser(value, `${file}:${n}`);
+        count++;
+      }
+      return new UserFile(file, "ndjson", count);
+    }
+    let text = "";
+    for await (const line of lines(file)) text += line + "\n";
+    const value = parseDocument(text, file);
+    const users = Array.isArray(value) ? value : [value];
+    users.forEach((user, i) => asUser(user, Array.isArray(value) ? `${file}: element ${i + 1} of the array` : file));
+    if (users.length === 0) throw new InputError(`${file}: the array holds no users`);
+    return new UserFile(file, "json", users.length, users as ExportedUser[]);
+  }
+
+  async *users(): AsyncGenerator<NumberedUser> {
+    if (this.document) {
+      for (const user of this.document) yield { line: 1, user };
+      return;
+    }
+    let n = 0;
+    for await (const line of lines(this.file)) {
+      n++;
+      if (line.trim() !== "") yield { line: n, user: JSON.parse(line) as ExportedUser };
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// What the preview says: one user's tokens in detail, or a summary over many users.
+import type { LoginOutcome } from "../runtime/post-login-runtime";
+
+/** One JSON line per user, keys in the documented order. */
+export function outcomeJson(outcome: LoginOutcome): string {
+  const { user_id, denied, idToken, accessToken, userinfo, dropped, logs } = outcome;
+  return JSON.stringify({ user_id, denied, idToken, accessToken, userinfo, dropped, logs });
+}
+
+function bytesOf(claims: Record<string, unknown>): number {
+  return Object.keys(claims).length === 0 ? 0 : Buffer.byteLength(JSON.stringify(claims), "utf8");
+}
+
+function claimLines(label: string, claims: Record<string, unknown>): string[] {
+  const entries = Object.entries(claims);
+  if (entries.length === 0) return [`  ${label.padEnd(13)} (no custom claims)`];
+  const width = Math.max(...entries.map(([name]) => name.length));
+  return entries.map(([name, value], i) => {
+    let shown = JSON.stringify(value);
+    if (shown.length > 120) shown = `${shown.slice(0, 100)}... (${Buffer.byteLength(shown)} bytes)`;
+    return `  ${(i === 0 ? label : "").padEnd(13)} ${name.padEnd(width)}  ${shown}`;
+  });
+}
+
+/** The human view of one login. */
+export function describeOutcome(outcome: LoginOutcome, email?: string, audience?: string): string {
+  const who = `${outcome.user_id || "(no user_id)"}${email ? ` (${email})` : ""}`;
+  if (outcome.denied !== null) {
+    return [`${who}: LOGIN DENIED`, `  reason        ${outcome.denied}`, ...outcome.logs.map((l, i) => `  ${i === 0 ? "logs" : "".padEnd(4)}          ${l}`)].join("\n");
+  }
+  const lines = [
+    `${who}: login succeeds`,
+    ...claimLines("ID token", outcome.idToken),
+    ...claimLines("access token", outcome.accessToken),
+    ...(audience === undefined && Object.keys(outcome.accessToken).length > 0
+      ? ["                (only when the login asks for an API audience: without one the access token is opaque)"]
+      : []),
+    `  /userinfo     ${Object.keys(outcome.userinfo).length === 0 ? "(no custom claims)" : "the ID token's custom claims, as above"}`,
+  ];
+  for (const d of outcome.dropped) lines.push(`  DROPPED       ${d.claim} from the ${d.token === "id" ? "ID" : "access"} token: ${d.reason}`);
+  outcome.logs.forEach((l, i) => lines.push(`  ${i === 0 ? "log" : "   "}           ${l}`));
+  return lines.join("\n");
+}
+
+/** Counts over many logins, for the summary. Keeps only the first few problem users. */
+export class PreviewSummary {
+  users = 0;
+  denied = 0;
+  idClaims = 0;
+  accessClaims = 0;
+  usersWithDropped = 0;
+  usersWithLogs = 0;
+  usersWithoutClaims = 0;
+  largest = { bytes: 0, user_id: "", token: "" };
+  readonly problems: string[] = [];
+
+  constructor(private readonly maxProblems = 5) {}
+
+  add(outcome: LoginOutcome): void {
+    this.users++;
+    if (outcome.denied !== null) this.denied++;
+    const ids = Object.keys(outcome.idToken).length;
+    const access = Object.keys(outcome.accessToken).length;
+    this.idClaims += ids;
+    this.accessClaims += access;
+    if (outcome.denied === null && ids + access === 0) this.usersWithoutClaims++;
+    if (outcome.dropped.length > 0) this.usersWithDropped++;
+    if (outcome.logs.length > 0) this.usersWithLogs++;
+    for (const [token, claims] of [["ID", outcome.idToken], ["access", outcome.accessToken]] as const) {
+      const bytes = bytesOf(claims);
+      if (bytes > this.largest.bytes) this.largest = { bytes, user_id: outcome.user_id, token };
+    }
+    if ((outcome.denied !== null || outcome.dropped.length > 0 || outcome.logs.length > 0) && this.problems.length < this.maxProblems) {
+      const what =
+        outcome.denied ??
+        [...outcome.dropped.map((d) => `dropped ${d.claim} (${d.reason})`), ...outcome.logs].join("; ");
+      this.problems.push(`  ${outcome.user_id || "(no user_id)"}: ${outcome.denied !== null ? "DENIED: " : ""}${what.slice(0, 300)}`);
+    }
+  }
+
+  toString(): string {
+    const lines = [
+      `users processed            ${this.users}`,
+      `logins denied              ${this.denied}`,
+      `claims set                 ${this.idClaims} on ID tokens, ${this.accessClaims} on access tokens`,
+      `users with no claim        ${this.usersWithoutClaims}`,
+      `users with dropped claims  ${this.usersWithDropped}`,
+      `users with skipped values  ${this.usersWithLogs} (the action logged why)`,
+      `largest payload            ${this.largest.bytes === 0 ? "-" : `${this.largest.bytes} bytes (${this.largest.user_id}, ${this.largest.token} token; limit 102400)`}`,
+    ];
+    if (this.problems.length > 0) lines.push("", `first users with problems:`, ...this.problems);
+    return lines.join("\n");
+  }
+}
