@@ -1,10 +1,10 @@
 // The local post-login runtime on small hand-written actions whose Auth0 outcome is known.
-import { ActionLoadError, PostLoginRuntime, PostLoginRuntimeOptions } from "../src/runtime/post-login-runtime";
+import { ActionLoadError, ExportedUser, PostLoginRuntime, PostLoginRuntimeOptions } from "../src/runtime/post-login-runtime";
 
 const NS = "https://example.com";
 const alice = { user_id: "auth0|alice", email: "alice@example.com", app_metadata: { roles: ["admin"] }, user_metadata: { theme: "dark" } };
 
-function run(body: string, options: Partial<PostLoginRuntimeOptions> = {}, user: object = alice) {
+function run(body: string, options: Partial<PostLoginRuntimeOptions> = {}, user: ExportedUser = alice) {
   const code = `exports.onExecutePostLogin = async (event, api) => {\n${body}\n};\n`;
   return PostLoginRuntime.load({ code, ...options }).login(user);
 }

@@ -86,6 +86,12 @@ async function main(): Promise<number> {
   return summary.denied > 0 ? 1 : 0;
 }
 
+// `npm run preview ... | head` closes the pipe early: stop quietly, as other command-line tools do.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main().then(
   (code) => {
     process.exitCode = code;
