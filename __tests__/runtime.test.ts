@@ -50,15 +50,34 @@ describe("claims Auth0 keeps or drops", () => {
   });
 
   test.each([
-    ["undefined", "undefined", /value is undefined/],
-    ["a function", "() => 1", /value holds a function/],
-    ["NaN", "[NaN]", /value holds NaN/],
+    ["undefined", "undefined", /value is undefined, not JSON/],
+    ["a function", "() => 1", /value is a function, not JSON/],
     ["a cycle", "(() => { const a = []; a.push(a); return a; })()", /value is cyclic/],
     ["a BigInt", "10n", /value holds a bigint/],
   ])("a value that is %s is dropped and reported", async (_what, value, reason) => {
     const out = await run(`api.idToken.setCustomClaim("${NS}/v", ${value});`);
     expect(out.idToken).toEqual({});
     expect(out.dropped).toEqual([{ token: "id", claim: `${NS}/v`, reason: expect.stringMatching(reason) }]);
+  });
+
+  test("nested values are sent as JSON.stringify sends them: functions left out, NaN as null", async () => {
+    const out = await run(`api.idToken.setCustomClaim("${NS}/v", { a: [NaN, Infinity], f: () => 1, d: new Date(0) });`);
+    expect(out.idToken).toEqual({ [`${NS}/v`]: { a: [null, null], d: "1970-01-01T00:00:00.000Z" } });
+    expect(out.dropped).toEqual([]);
+  });
+
+  test("an action declaring a name the runtime passes in still loads", async () => {
+    const code = `const Buffer = require("buffer").Buffer;\nexports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim("${NS}/b", Buffer.from("hi").toString("hex")); };`;
+    const out = await PostLoginRuntime.load({ code }).login(alice);
+    expect(out.idToken).toEqual({ [`${NS}/b`]: "6869" });
+  });
+
+  test("concurrent logins don't mix their claims", async () => {
+    const runtime = PostLoginRuntime.load({
+      code: `exports.onExecutePostLogin = async (event, api) => { await new Promise((r) => setTimeout(r, 5)); api.idToken.setCustomClaim("${NS}/u", event.user.user_id); };`,
+    });
+    const outs = await Promise.all(["a", "b", "c"].map((user_id) => runtime.login({ user_id })));
+    expect(outs.map((o) => o.idToken[`${NS}/u`])).toEqual(["a", "b", "c"]);
   });
 
   test("setting a claim twice keeps the last value", async () => {

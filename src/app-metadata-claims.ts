@@ -1,4 +1,3 @@
-/// <reference path="../actions/auth0-actions.d.ts" />
 // AppMetadataClaims: the post-login action that copies app_metadata fields into namespaced claims,
 // its secret holding the namespace, and its binding to the post-login flow. Compiling the action
 // lives in compile-action.ts; this file only checks props and declares resources.
@@ -7,10 +6,10 @@ import { Action } from "../.gen/providers/auth0/action";
 import { TriggerAction } from "../.gen/providers/auth0/trigger-action";
 import { TriggerActions } from "../.gen/providers/auth0/trigger-actions";
 import { ClaimNamespace } from "./claim-namespace";
-import { ACTION_RUNTIME, CompiledAction, compileAction } from "./compile-action";
+import { ClaimsAction, compileClaimsAction, NAMESPACE_SECRET, TokenKind } from "./claims-action";
+import { ACTION_RUNTIME, CompiledAction } from "./compile-action";
 
-export type TokenKind = "id" | "access";
-export const TOKEN_KINDS: readonly TokenKind[] = ["id", "access"];
+export * from "./claims-action";
 
 /** An action bound by other means, kept in the flow in `exclusive` mode. */
 export interface OtherBoundAction {
@@ -47,20 +46,7 @@ export interface AppMetadataClaimsProps {
   readonly entry?: string;
 }
 
-export const DEFAULT_CLAIM_KEYS: readonly string[] = ["roles", "permissions"];
-export const DEFAULT_TOKENS: readonly TokenKind[] = ["id"];
 export const DEFAULT_ACTION_NAME = "app-metadata-claims";
-export const DEFAULT_ENTRY = "actions/post-login-claims.ts";
-/** Action secret that carries the namespace, so changing it needs no rebuild of the code. */
-export const NAMESPACE_SECRET = "CLAIM_NAMESPACE";
-/** Auth0 allows 100 KB of custom claims per token. */
-export const MAX_CLAIMS_BYTES = 100 * 1024;
-/** The values of constants the action is compiled with (see actions/auth0-actions.d.ts). */
-export const CONFIG_CONSTANT = "APP_METADATA_CLAIMS_CONFIG";
-
-/** A claim key is one app_metadata field name that also reads well at the end of a URL. */
-const CLAIM_KEY = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
-const INERT_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 export class AppMetadataClaims extends Construct {
   public readonly actionName: string;
@@ -74,8 +60,6 @@ export class AppMetadataClaims extends Construct {
 
   constructor(scope: Construct, id: string, props: AppMetadataClaimsProps = {}) {
     super(scope, id);
-    this.claimKeys = checkClaimKeys(props.claimKeys ?? DEFAULT_CLAIM_KEYS);
-    this.tokens = checkTokens(props.tokens ?? DEFAULT_TOKENS);
     this.binding = checkBinding(props.binding ?? { mode: "append" });
     const actionName = (this.actionName = props.actionName ?? DEFAULT_ACTION_NAME);
     if (actionName.trim() === "" || actionName.trim() !== actionName || actionName.length > 128) {
@@ -84,13 +68,10 @@ export class AppMetadataClaims extends Construct {
     const logicalId = id.replace(/[^A-Za-z0-9_]/g, "_");
 
     this.namespace = new ClaimNamespace(this, "namespace", { default: props.namespace, variableName: props.namespaceVariable });
-    const config: AppMetadataClaimsConfig = {
-      keys: this.claimKeys,
-      tokens: this.tokens,
-      namespaceSecret: NAMESPACE_SECRET,
-      maxClaimsBytes: MAX_CLAIMS_BYTES,
-    };
-    this.compiled = compileAction({ entry: props.entry ?? DEFAULT_ENTRY, constants: { [CONFIG_CONSTANT]: config } });
+    const action: ClaimsAction = compileClaimsAction({ claimKeys: props.claimKeys, tokens: props.tokens, entry: props.entry });
+    this.claimKeys = action.claimKeys;
+    this.tokens = action.tokens;
+    this.compiled = action.compiled;
 
     this.action = new Action(this, "action", {
       name: actionName,
@@ -117,40 +98,6 @@ export class AppMetadataClaims extends Construct {
     }
     this.trigger.overrideLogicalId(logicalId);
   }
-}
-
-function checkClaimKeys(keys: readonly string[]): readonly string[] {
-  if (!Array.isArray(keys) || keys.length === 0) {
-    throw new Error(`claimKeys: ${JSON.stringify(keys)} names no app_metadata field; list at least one, e.g. ["roles", "permissions"]`);
-  }
-  const seen = new Set<string>();
-  for (const key of keys) {
-    if (typeof key !== "string" || !CLAIM_KEY.test(key) || INERT_KEYS.has(key)) {
-      throw new Error(
-        `claimKeys: ${JSON.stringify(key)} can't be a claim key; use 1 to 64 letters, digits, "_", "-" or "." (not starting with "-" or "."), ` +
-          `and not __proto__, constructor or prototype`,
-      );
-    }
-    if (seen.has(key)) throw new Error(`claimKeys: "${key}" is listed twice; list each app_metadata field once`);
-    seen.add(key);
-  }
-  return [...keys];
-}
-
-function checkTokens(tokens: readonly TokenKind[]): readonly TokenKind[] {
-  if (!Array.isArray(tokens) || tokens.length === 0) {
-    throw new Error(`tokens: ${JSON.stringify(tokens)} names no token; use ["id"], ["access"] or ["id", "access"]`);
-  }
-  const seen = new Set<string>();
-  for (const token of tokens) {
-    if (!TOKEN_KINDS.includes(token)) {
-      throw new Error(`tokens: ${JSON.stringify(token)} is not a token kind; use "id" (ID token and /userinfo) or "access"`);
-    }
-    if (seen.has(token)) throw new Error(`tokens: "${token}" is listed twice; list each token once`);
-    seen.add(token);
-  }
-  // Keep a fixed order so the compiled code, and so the plan, doesn't change with the order of the list.
-  return TOKEN_KINDS.filter((t) => seen.has(t));
 }
 
 function checkBinding(binding: Binding): Binding {

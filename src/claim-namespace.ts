@@ -2,20 +2,11 @@
 // value stops `cdktf diff/deploy` before anything reaches the tenant.
 import { Token, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
+import { namespaceProblem } from "./namespace-rule";
 
 export const DEFAULT_NAMESPACE_VARIABLE = "claim_namespace";
 
-const HTTP_URL = /^https?:\/\/[^/?#\s]+/;
-const RESERVED = /^https?:\/\/([^/?#]*[.@])?(auth0[.]com|webtask[.]io|webtask[.]run)(:[0-9]*)?([/?#]|$)/;
-
-/** Why `namespace` can't be a claim namespace, or undefined if it can. The HCL below states the same rule. */
-export function namespaceProblem(namespace: string): string | undefined {
-  const lower = namespace.toLowerCase();
-  if (lower.startsWith("urn:auth0")) return "urn:auth0 is reserved by Auth0";
-  if (!HTTP_URL.test(lower)) return "it is not an http(s) URL";
-  if (RESERVED.test(lower)) return "auth0.com, webtask.io and webtask.run are reserved by Auth0";
-  return undefined;
-}
+export { namespaceProblem } from "./namespace-rule";
 
 export interface ClaimNamespaceProps {
   /** Name of the Terraform variable (so also of `TF_VAR_<name>`). @default "claim_namespace" */

@@ -1,17 +1,22 @@
 // `npm run bench`: measures, in one run on this machine, what the README reports. Each variant is
 // run in turn, round after round, so background noise hits all of them alike; medians are shown.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { once } from "node:events";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { App } from "cdktf";
 import { ClaimsStack } from "../claims-stack";
 import { environments } from "../environments";
+import { NAMESPACE_SECRET } from "../app-metadata-claims";
 import { projectRoot } from "../project-root";
+import { PostLoginRuntime } from "../runtime/post-login-runtime";
 
 const root = projectRoot();
-const { values } = parseArgs({ options: { rounds: { type: "string", default: "3" }, only: { type: "string" } } });
+const { values } = parseArgs({
+  options: { rounds: { type: "string", default: "3" }, only: { type: "string" }, users: { type: "string", default: "100000" } },
+});
 const rounds = Number(values.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) {
   console.error(`bench: --rounds ${values.rounds} is not a positive integer; e.g. --rounds 3`);
@@ -68,15 +73,120 @@ function actionRows(): Row[] {
   });
 }
 
-const sections: [string, () => Row[]][] = [
+/** A user export in Auth0's NDJSON shape: mostly ordinary users, some without metadata, some malformed, some large. */
+async function writeExport(path: string, count: number): Promise<number> {
+  const out = createWriteStream(path);
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    const kind = i % 10;
+    const app_metadata =
+      kind < 7
+        ? { roles: ["viewer", i % 3 === 0 ? "editor" : "support"], permissions: ["read:reports", `read:team:${i % 50}`, "write:comments"], plan: "pro" }
+        : kind === 7
+          ? undefined
+          : kind === 8
+            ? { roles: null, permissions: "read:reports" }
+            : { roles: ["admin"], permissions: Array.from({ length: 60 }, (_, j) => `read:resource:${j}`) };
+    const line =
+      JSON.stringify({
+        user_id: `auth0|${String(i).padStart(8, "0")}`,
+        email: `user${i}@example.com`,
+        email_verified: i % 5 !== 0,
+        name: `User ${i}`,
+        created_at: "2024-01-01T00:00:00.000Z",
+        identities: [{ provider: "auth0", connection: "Username-Password-Authentication", user_id: String(i), isSocial: false }],
+        app_metadata,
+        user_metadata: { theme: i % 2 ? "dark" : "light" },
+      }) + "\n";
+    bytes += line.length;
+    if (!out.write(line)) await once(out, "drain");
+  }
+  out.end();
+  await once(out, "finish");
+  return bytes;
+}
+
+async function previewRows(): Promise<Row[]> {
+  const count = Number(values.users);
+  const dir = mkdtempSync(join(tmpdir(), "claims-bench-export-"));
+  const path = join(dir, "users.ndjson");
+  const bytes = await writeExport(path, count);
+  const rows: Row[] = [];
+  const walls: number[] = [];
+  let stats = "";
+  for (let r = 0; r < rounds; r++) {
+    const started = process.hrtime.bigint();
+    const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", "--users", path, "--json", "--stats"], {
+      cwd: root,
+      stdio: ["ignore", "ignore", "pipe"],
+      encoding: "utf8",
+    });
+    walls.push(Number(process.hrtime.bigint() - started) / 1e6);
+    if (run.status !== 0) throw new Error(`bench: preview failed: ${run.stderr}`);
+    stats = run.stderr.trim();
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const match = /in ([\d.]+) s \((\d+) users\/s\), peak RSS ([\d.]+) MiB/.exec(stats);
+  rows.push({ what: `preview, ${count} users (NDJSON, ${(bytes / 2 ** 20).toFixed(1)} MiB), --json`, value: `${(median(walls) / 1000).toFixed(2)} s wall`, note: `whole command incl. node start and checking the file first; target <= 3 s` });
+  if (match) {
+    rows.push({ what: "preview throughput (users in the run loop)", value: `${Number(match[2]).toLocaleString("en-US")} users/s`, note: `${match[1]} s in the loop (last round)` });
+    rows.push({ what: "preview peak memory (RSS)", value: `${match[3]} MiB`, note: "flat: the export is streamed" });
+  }
+  return rows;
+}
+
+async function handlerRows(): Promise<Row[]> {
+  const app = new App({ skipValidation: true });
+  const stack = new ClaimsStack(app, environments[0]);
+  const runtime = PostLoginRuntime.load({ code: stack.claims.compiled.code, secrets: { [NAMESPACE_SECRET]: "https://example.com/claims" } });
+  const event = {
+    user: { user_id: "auth0|1", app_metadata: { roles: ["admin", "editor"], permissions: ["read:reports", "write:reports", "read:team"] }, user_metadata: {} },
+    secrets: { [NAMESPACE_SECRET]: "https://example.com/claims" },
+  };
+  const sink = { setCustomClaim: () => undefined };
+  const api = { idToken: sink, accessToken: sink };
+  const batch = 1000;
+  const perCall: number[] = [];
+  for (let b = 0; b < 300; b++) {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) await runtime.handler(event, api);
+    perCall.push(Number(process.hrtime.bigint() - started) / 1e3 / batch);
+  }
+  const loginTimes: number[] = [];
+  for (let b = 0; b < 50; b++) {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) await runtime.login(event.user);
+    loginTimes.push(Number(process.hrtime.bigint() - started) / 1e3 / batch);
+  }
+  return [
+    { what: `handler per login (${environments[0].name}: 2 claims on 2 tokens)`, value: `${median(perCall.slice(50)).toFixed(2)} µs median`, note: "onExecutePostLogin alone, warm; target <= 5 µs" },
+    { what: "full local login per user (event, handler, Auth0 rules)", value: `${median(loginTimes.slice(10)).toFixed(2)} µs median`, note: "PostLoginRuntime.login" },
+  ];
+}
+
+const sections: [string, () => Row[] | Promise<Row[]>][] = [
   ["action", actionRows],
+  ["handler", handlerRows],
+  ["preview", previewRows],
   ["synth", synthRows],
 ];
-const rows: Row[] = [];
-for (const [name, section] of sections) {
-  if (values.only && values.only !== name) continue;
-  rows.push(...section());
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  for (const [name, section] of sections) {
+    if (values.only && values.only !== name) continue;
+    rows.push(...(await section()));
+  }
+  print(rows);
 }
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${rounds} round(s)\n`);
-console.log("| measure | value | note |\n| --- | --- | --- |");
-for (const row of rows) console.log(`| ${row.what} | ${row.value} | ${row.note ?? ""} |`);
+
+function print(rows: Row[]): void {
+  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${rounds} round(s)\n`);
+  console.log("| measure | value | note |\n| --- | --- | --- |");
+  for (const row of rows) console.log(`| ${row.what} | ${row.value} | ${row.note ?? ""} |`);
+}
+
+main().catch((err) => {
+  console.error((err as Error).message);
+  process.exitCode = 1;
+});

@@ -1,6 +1,11 @@
 // `npm run preview -- [--env NAME] [--namespace URL] [--code FILE] [--audience URL] (--user FILE | --users FILE) [--json] [--stats]`
 // Runs the environment's compiled action over users, as Auth0 would, and shows the tokens they get.
-// Exit: 0 every login succeeds, 1 some login would be denied, 2 bad input (nothing written).
+// Exit: 0 every login succeeds, 1 some login would be denied, 2 bad input (and nothing written).
+import { createReadStream, mkdtempSync, rmSync, WriteStream, createWriteStream } from "node:fs";
+import { once } from "node:events";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { loadEnvironmentAction } from "../preview/environment-action";
 import { InputError, UserFile } from "../preview/read-users";
@@ -43,9 +48,6 @@ async function main(): Promise<number> {
 
   const file = (values.user ?? values.users) as string;
   const users = await UserFile.open(file);
-  if (values.user !== undefined && users.count !== 1) {
-    throw new InputError(`--user: ${file} holds ${users.count} users; use --users for more than one`);
-  }
   let action;
   try {
     action = loadEnvironmentAction({ env: values.env, namespace: values.namespace, codeFile: values.code, runtime: { timeoutMs, audience: values.audience } });
@@ -55,35 +57,63 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  // Output goes to a temporary file and reaches stdout only once every user has been read, so bad
+  // input found on line 90,000 leaves stdout empty.
   const started = process.hrtime.bigint();
+  const spool = values.json ? new Spool() : undefined;
   const summary = new PreviewSummary();
-  const out = process.stdout;
-  let buffer = "";
-  const flush = async () => {
-    if (buffer !== "" && !out.write(buffer)) await new Promise((resolve) => out.once("drain", resolve));
-    buffer = "";
-  };
-  if (!values.json) {
-    console.log(`preview: environment ${action.environment.name}, namespace ${action.namespace}, action ${action.source}, ${users.count} user(s) from ${file}\n`);
-  }
-  for await (const { user } of users.users()) {
-    const outcome = await action.runtime.login(user);
-    summary.add(outcome);
-    if (values.json) {
-      buffer += outcomeJson(outcome) + "\n";
-      if (buffer.length > 1 << 16) await flush();
-    } else if (users.count <= DETAIL_LIMIT) {
-      buffer += describeOutcome(outcome, typeof user.email === "string" ? user.email : undefined, values.audience) + "\n\n";
+  const details: string[] = [];
+  try {
+    for await (const { user } of users.users()) {
+      if (values.user !== undefined && summary.users === 1) throw new InputError(`--user: ${file} holds more than one user; use --users`);
+      const outcome = await action.runtime.login(user);
+      summary.add(outcome);
+      if (spool) await spool.write(outcomeJson(outcome) + "\n");
+      else if (summary.users <= DETAIL_LIMIT) details.push(describeOutcome(outcome, typeof user.email === "string" ? user.email : undefined, values.audience));
     }
+    if (spool) await spool.copyTo(process.stdout);
+  } finally {
+    spool?.remove();
   }
-  if (!values.json && values.users !== undefined) buffer += summary.toString() + "\n";
-  await flush();
+  if (!values.json) {
+    const lines = [`preview: environment ${action.environment.name}, namespace ${action.namespace}, action ${action.source}, ${summary.users} user(s) from ${file}`, ""];
+    if (summary.users <= DETAIL_LIMIT) lines.push(...details.map((d) => d + "\n"));
+    if (values.users !== undefined) lines.push(summary.toString());
+    process.stdout.write(lines.join("\n") + "\n");
+  }
   if (values.stats) {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const rss = process.resourceUsage().maxRSS * 1024;
     console.error(`stats: ${summary.users} users in ${seconds.toFixed(3)} s (${Math.round(summary.users / seconds)} users/s), peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB`);
   }
   return summary.denied > 0 ? 1 : 0;
+}
+
+/** JSON lines held in a temporary file until the run is known to be good. */
+class Spool {
+  private readonly dir = mkdtempSync(join(tmpdir(), "claims-preview-"));
+  private readonly path = join(this.dir, "out.ndjson");
+  private readonly out: WriteStream = createWriteStream(this.path);
+  private buffer = "";
+
+  async write(text: string): Promise<void> {
+    this.buffer += text;
+    if (this.buffer.length < 1 << 16) return;
+    const chunk = this.buffer;
+    this.buffer = "";
+    if (!this.out.write(chunk)) await once(this.out, "drain");
+  }
+
+  async copyTo(target: NodeJS.WritableStream): Promise<void> {
+    this.out.end(this.buffer);
+    await once(this.out, "finish");
+    await pipeline(createReadStream(this.path), target, { end: false });
+  }
+
+  remove(): void {
+    this.out.destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 // `npm run preview ... | head` closes the pipe early: stop quietly, as other command-line tools do.
@@ -97,12 +127,7 @@ main().then(
     process.exitCode = code;
   },
   (err) => {
-    if (err instanceof InputError) {
-      console.error(`preview: ${err.message}`);
-      process.exitCode = 2;
-    } else {
-      console.error(err);
-      process.exitCode = 2;
-    }
+    console.error(err instanceof InputError ? `preview: ${err.message}` : err);
+    process.exitCode = 2;
   },
 );

@@ -1,11 +1,9 @@
-// The action of one environment, as deployed: the compiled code from the environment's stack, with
-// the secrets the stack gives it, loaded into the local post-login runtime.
+// The action of one environment, as deployed: the compiled code the environment's stack deploys,
+// with the secret the stack gives it, loaded into the local post-login runtime.
 import { readFileSync } from "node:fs";
-import { App } from "cdktf";
-import { NAMESPACE_SECRET } from "../app-metadata-claims";
-import { namespaceProblem } from "../claim-namespace";
-import { ClaimsStack } from "../claims-stack";
+import { compileClaimsAction, NAMESPACE_SECRET } from "../claims-action";
 import { EnvironmentConfig, environments } from "../environments";
+import { namespaceProblem } from "../namespace-rule";
 import { PostLoginRuntime, PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
 import { InputError } from "./read-users";
 
@@ -39,9 +37,10 @@ export function loadEnvironmentAction(options: EnvironmentActionOptions = {}): E
   const problem = namespaceProblem(namespace);
   if (problem) throw new InputError(`--namespace: "${namespace}" can't be a claim namespace (${problem}); use an http(s) URL you control`);
 
-  const stack = new ClaimsStack(new App({ skipValidation: true }), environment);
-  let code = stack.claims.compiled.code;
-  let source = `${stack.claims.compiled.source} (sha256 ${stack.claims.compiled.sha256.slice(0, 12)})`;
+  // The compiler with the environment's settings, as AppMetadataClaims calls it: the same bytes as auth0_action.code.
+  const { compiled } = compileClaimsAction(environment);
+  let code = compiled.code;
+  let source = `${compiled.source} (sha256 ${compiled.sha256.slice(0, 12)})`;
   if (options.codeFile !== undefined) {
     try {
       code = readFileSync(options.codeFile, "utf8");

@@ -80,14 +80,13 @@ function parseDocument(text: string, file: string): unknown {
 }
 
 /**
- * A user file, checked in full before anything is returned, so that bad input stops the run
- * before any output is written. `users()` then streams the users again.
+ * A user file: its format is found from its first line, then `users()` streams the users, checking
+ * each one; a bad one throws InputError naming its line.
  */
 export class UserFile {
   private constructor(
     readonly file: string,
     readonly format: UserFileFormat,
-    readonly count: number,
     private readonly document?: readonly ExportedUser[],
   ) {}
 
@@ -104,31 +103,13 @@ export class UserFile {
     if (start !== "{" && start !== "[") {
       throw new InputError(`${file}:1: not JSON: expected a user object, an array of users or NDJSON (one user per line)`);
     }
-    let ndjson = false;
     if (start === "{") {
       try {
         JSON.parse(firstLine);
-        ndjson = true;
+        return new UserFile(file, "ndjson");
       } catch {
         // A pretty-printed object: read the document whole.
       }
-    }
-    if (ndjson) {
-      let count = 0;
-      let n = 0;
-      for await (const line of lines(file)) {
-        n++;
-        if (line.trim() === "") continue;
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-        } catch (err) {
-          throw new InputError(`${file}:${n}: invalid JSON (${(err as Error).message.replace(/ in JSON at position.*$/, "")})`);
-        }
-        asUser(value, `${file}:${n}`);
-        count++;
-      }
-      return new UserFile(file, "ndjson", count);
     }
     let text = "";
     for await (const line of lines(file)) text += line + "\n";
@@ -136,7 +117,7 @@ export class UserFile {
     const users = Array.isArray(value) ? value : [value];
     users.forEach((user, i) => asUser(user, Array.isArray(value) ? `${file}: element ${i + 1} of the array` : file));
     if (users.length === 0) throw new InputError(`${file}: the array holds no users`);
-    return new UserFile(file, "json", users.length, users as ExportedUser[]);
+    return new UserFile(file, "json", users as ExportedUser[]);
   }
 
   async *users(): AsyncGenerator<NumberedUser> {
@@ -147,7 +128,14 @@ export class UserFile {
     let n = 0;
     for await (const line of lines(this.file)) {
       n++;
-      if (line.trim() !== "") yield { line: n, user: JSON.parse(line) as ExportedUser };
+      if (line.trim() === "") continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (err) {
+        throw new InputError(`${this.file}:${n}: invalid JSON (${(err as Error).message.replace(/ in JSON at position.*$/, "")})`);
+      }
+      yield { line: n, user: asUser(value, `${this.file}:${n}`) };
     }
   }
 }

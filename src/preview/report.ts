@@ -1,14 +1,14 @@
 // What the preview says: one user's tokens in detail, or a summary over many users.
 import type { LoginOutcome } from "../runtime/post-login-runtime";
 
-/** One JSON line per user, keys in the documented order. */
+/** One JSON line per user, keys in the documented order; the claims' JSON is reused, not rebuilt. */
 export function outcomeJson(outcome: LoginOutcome): string {
-  const { user_id, denied, idToken, accessToken, userinfo, dropped, logs } = outcome;
-  return JSON.stringify({ user_id, denied, idToken, accessToken, userinfo, dropped, logs });
-}
-
-function bytesOf(claims: Record<string, unknown>): number {
-  return Object.keys(claims).length === 0 ? 0 : Buffer.byteLength(JSON.stringify(claims), "utf8");
+  const { user_id, denied, json, dropped, logs } = outcome;
+  return (
+    `{"user_id":${JSON.stringify(user_id)},"denied":${JSON.stringify(denied)},` +
+    `"idToken":${json.id},"accessToken":${json.access},"userinfo":${json.id},` +
+    `"dropped":${JSON.stringify(dropped)},"logs":${JSON.stringify(logs)}}`
+  );
 }
 
 function claimLines(label: string, claims: Record<string, unknown>): string[] {
@@ -66,8 +66,7 @@ export class PreviewSummary {
     if (outcome.denied === null && ids + access === 0) this.usersWithoutClaims++;
     if (outcome.dropped.length > 0) this.usersWithDropped++;
     if (outcome.logs.length > 0) this.usersWithLogs++;
-    for (const [token, claims] of [["ID", outcome.idToken], ["access", outcome.accessToken]] as const) {
-      const bytes = bytesOf(claims);
+    for (const [token, bytes] of [["ID", outcome.bytes.id], ["access", outcome.bytes.access]] as const) {
       if (bytes > this.largest.bytes) this.largest = { bytes, user_id: outcome.user_id, token };
     }
     if ((outcome.denied !== null || outcome.dropped.length > 0 || outcome.logs.length > 0) && this.problems.length < this.maxProblems) {

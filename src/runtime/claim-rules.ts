@@ -38,25 +38,19 @@ export function claimNameProblem(name: string, token: TokenName, context: ClaimC
   return undefined;
 }
 
-/** Why `value` can't be serialized into a token, or undefined if it can. */
-export function claimValueProblem(value: unknown): string | undefined {
-  if (value === undefined) return "value is undefined";
+/**
+ * The JSON a claim value is sent as (JSON.stringify's, as Auth0 serializes tokens: nested functions
+ * are left out, NaN becomes null), or the reason it can't be sent at all.
+ */
+export function claimJson(value: unknown): { json: string; problem?: undefined } | { json?: undefined; problem: string } {
   try {
-    const json = JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === "function" || typeof v === "symbol") throw new Error(`value holds a ${typeof v}`);
-      if (typeof v === "number" && !Number.isFinite(v)) throw new Error(`value holds ${v}`);
-      return v;
-    });
-    return json === undefined ? "value is not JSON" : undefined;
+    const json = JSON.stringify(value);
+    if (json === undefined) return { problem: `value is ${value === undefined ? "undefined" : `a ${typeof value}`}, not JSON` };
+    return { json };
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (/circular/i.test(message)) return "value is cyclic";
-    if (/BigInt/i.test(message)) return "value holds a bigint";
-    return message;
+    const message = err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err);
+    if (/circular/i.test(message)) return { problem: "value is cyclic" };
+    if (/BigInt/i.test(message)) return { problem: "value holds a bigint" };
+    return { problem: `value can't be serialized (${message})` };
   }
-}
-
-/** Size in bytes of the claims object as JSON (UTF-8), the way Auth0 counts the 100 KB. */
-export function claimsBytes(claims: Readonly<Record<string, unknown>>): number {
-  return Buffer.byteLength(JSON.stringify(claims), "utf8");
 }

@@ -1,0 +1,79 @@
+/// <reference path="../actions/auth0-actions.d.ts" />
+// The claims action's settings (keys, tokens) checked, and the action compiled with them. Kept free
+// of cdktf, so the preview can build the exact deployed code without loading the CDK.
+import { CompiledAction, compileAction } from "./compile-action";
+
+export type TokenKind = "id" | "access";
+export const TOKEN_KINDS: readonly TokenKind[] = ["id", "access"];
+
+export const DEFAULT_CLAIM_KEYS: readonly string[] = ["roles", "permissions"];
+export const DEFAULT_TOKENS: readonly TokenKind[] = ["id"];
+export const DEFAULT_ENTRY = "actions/post-login-claims.ts";
+/** Action secret that carries the namespace, so changing it needs no rebuild of the code. */
+export const NAMESPACE_SECRET = "CLAIM_NAMESPACE";
+/** Auth0 allows 100 KB of custom claims per token. */
+export const MAX_CLAIMS_BYTES = 100 * 1024;
+/** The values of constants the action is compiled with (see actions/auth0-actions.d.ts). */
+export const CONFIG_CONSTANT = "APP_METADATA_CLAIMS_CONFIG";
+
+/** A claim key is one app_metadata field name that also reads well at the end of a URL. */
+const CLAIM_KEY = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+const INERT_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+export interface ClaimsActionSettings {
+  /** app_metadata fields to copy. @default ["roles", "permissions"] */
+  readonly claimKeys?: readonly string[];
+  /** Tokens that carry the claims. @default ["id"] */
+  readonly tokens?: readonly TokenKind[];
+  /** Entry file of the action, relative to the project's root. @default "actions/post-login-claims.ts" */
+  readonly entry?: string;
+}
+
+export interface ClaimsAction {
+  readonly claimKeys: readonly string[];
+  readonly tokens: readonly TokenKind[];
+  readonly compiled: CompiledAction;
+}
+
+/** Checks the settings (errors name the prop, the value and the fix) and compiles the action with them. */
+export function compileClaimsAction(settings: ClaimsActionSettings = {}): ClaimsAction {
+  const claimKeys = checkClaimKeys(settings.claimKeys ?? DEFAULT_CLAIM_KEYS);
+  const tokens = checkTokens(settings.tokens ?? DEFAULT_TOKENS);
+  const config: AppMetadataClaimsConfig = { keys: claimKeys, tokens, namespaceSecret: NAMESPACE_SECRET, maxClaimsBytes: MAX_CLAIMS_BYTES };
+  const compiled = compileAction({ entry: settings.entry ?? DEFAULT_ENTRY, constants: { [CONFIG_CONSTANT]: config } });
+  return { claimKeys, tokens, compiled };
+}
+
+function checkClaimKeys(keys: readonly string[]): readonly string[] {
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new Error(`claimKeys: ${JSON.stringify(keys)} names no app_metadata field; list at least one, e.g. ["roles", "permissions"]`);
+  }
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (typeof key !== "string" || !CLAIM_KEY.test(key) || INERT_KEYS.has(key)) {
+      throw new Error(
+        `claimKeys: ${JSON.stringify(key)} can't be a claim key; use 1 to 64 letters, digits, "_", "-" or "." (not starting with "-" or "."), ` +
+          `and not __proto__, constructor or prototype`,
+      );
+    }
+    if (seen.has(key)) throw new Error(`claimKeys: "${key}" is listed twice; list each app_metadata field once`);
+    seen.add(key);
+  }
+  return [...keys];
+}
+
+function checkTokens(tokens: readonly TokenKind[]): readonly TokenKind[] {
+  if (!Array.isArray(tokens) || tokens.length === 0) {
+    throw new Error(`tokens: ${JSON.stringify(tokens)} names no token; use ["id"], ["access"] or ["id", "access"]`);
+  }
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (!TOKEN_KINDS.includes(token)) {
+      throw new Error(`tokens: ${JSON.stringify(token)} is not a token kind; use "id" (ID token and /userinfo) or "access"`);
+    }
+    if (seen.has(token)) throw new Error(`tokens: "${token}" is listed twice; list each token once`);
+    seen.add(token);
+  }
+  // Keep a fixed order so the compiled code, and so the plan, doesn't change with the order of the list.
+  return TOKEN_KINDS.filter((t) => seen.has(t));
+}
