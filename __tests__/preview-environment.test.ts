@@ -1,0 +1,23 @@
+// The preview runs the very bytes the stack deploys, with the secret the stack gives the action.
+import { Testing } from "cdktf";
+import { ClaimsStack } from "../src/claims-stack";
+import { escapeTerraformTemplate } from "../src/compile-action";
+import { environments } from "../src/environments";
+import { loadEnvironmentAction } from "../src/preview/environment-action";
+
+test.each(environments.map((e) => e.name))("environment %s: preview code = auth0_action.code in the synthesized stack", (name) => {
+  const environment = environments.find((e) => e.name === name)!;
+  const preview = loadEnvironmentAction({ env: name, namespace: environment.namespace ?? "https://example.com/claims" });
+  const stack = new ClaimsStack(Testing.app(), environment);
+  const synthesized = JSON.parse(Testing.synth(stack)).resource.auth0_action.app_metadata_claims;
+  expect(synthesized.code).toBe(escapeTerraformTemplate(preview.code));
+  expect(preview.code).toBe(stack.claims.compiled.code);
+  expect(synthesized.secrets).toEqual([{ name: "CLAIM_NAMESPACE", value: "${var.claim_namespace}" }]);
+});
+
+test("the namespace the preview runs with is the environment's default unless overridden", async () => {
+  const dev = environments[0];
+  expect(loadEnvironmentAction({ env: dev.name }).namespace).toBe(dev.namespace);
+  const out = await loadEnvironmentAction({ env: dev.name, namespace: "https://other.example" }).runtime.login({ app_metadata: { roles: ["r"] } });
+  expect(Object.keys(out.idToken)).toEqual(["https://other.example/roles"]);
+});
