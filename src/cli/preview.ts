@@ -64,12 +64,14 @@ async function main(): Promise<number> {
   const summary = new PreviewSummary();
   const details: string[] = [];
   try {
-    for await (const { user } of users.users()) {
-      if (values.user !== undefined && summary.users === 1) throw new InputError(`--user: ${file} holds more than one user; use --users`);
-      const outcome = await action.runtime.login(user);
-      summary.add(outcome);
-      if (spool) await spool.write(outcomeJson(outcome) + "\n");
-      else if (summary.users <= DETAIL_LIMIT) details.push(describeOutcome(outcome, typeof user.email === "string" ? user.email : undefined, values.audience));
+    for await (const batch of users.users()) {
+      for (const { user } of batch) {
+        if (values.user !== undefined && summary.users === 1) throw new InputError(`--user: ${file} holds more than one user; use --users`);
+        const outcome = await action.runtime.login(user);
+        summary.add(outcome);
+        if (spool) await spool.write(outcomeJson(outcome) + "\n");
+        else if (summary.users <= DETAIL_LIMIT) details.push(describeOutcome(outcome, typeof user.email === "string" ? user.email : undefined, values.audience));
+      }
     }
     if (spool) await spool.copyTo(process.stdout);
   } finally {

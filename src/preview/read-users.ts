@@ -2,7 +2,6 @@
 // (what Auth0's user export job writes), any of them gzipped. NDJSON is streamed line by line, so
 // memory stays flat on a large export; a JSON array is read whole.
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { ExportedUser } from "../runtime/post-login-runtime";
@@ -40,17 +39,33 @@ function open(file: string): Readable {
   return raw;
 }
 
-async function* lines(file: string): AsyncGenerator<string> {
+/**
+ * The file's lines, without their "\n" or "\r\n", a batch per chunk read. Batches, split by hand,
+ * rather than node:readline's one promise and one regular expression per line: on a
+ * 100,000-user export that overhead was a sixth of the preview's time.
+ */
+async function* lineBatches(file: string): AsyncGenerator<string[]> {
   const stream = open(file);
-  const reader = createInterface({ input: stream, crlfDelay: Infinity });
+  stream.setEncoding("utf8");
+  let rest = "";
   try {
-    for await (const line of reader) yield line;
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const text = rest + chunk;
+      const batch: string[] = [];
+      let start = 0;
+      for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
+        batch.push(text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end));
+        start = end + 1;
+      }
+      rest = text.slice(start);
+      if (batch.length > 0) yield batch;
+    }
   } catch (err) {
     throw new InputError(`${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
   } finally {
-    reader.close();
     stream.destroy();
   }
+  if (rest !== "") yield [rest.endsWith("\r") ? rest.slice(0, -1) : rest];
 }
 
 function asUser(value: unknown, where: string): ExportedUser {
@@ -92,10 +107,12 @@ export class UserFile {
 
   static async open(file: string): Promise<UserFile> {
     let firstLine: string | undefined;
-    for await (const line of lines(file)) {
-      if (line.trim() !== "") {
-        firstLine = line;
-        break;
+    search: for await (const batch of lineBatches(file)) {
+      for (const line of batch) {
+        if (line.trim() !== "") {
+          firstLine = line;
+          break search;
+        }
       }
     }
     if (firstLine === undefined) throw new InputError(`${file}: holds no users; give a JSON user object, a JSON array of users or NDJSON`);
@@ -112,7 +129,7 @@ export class UserFile {
       }
     }
     let text = "";
-    for await (const line of lines(file)) text += line + "\n";
+    for await (const batch of lineBatches(file)) text += batch.join("\n") + "\n";
     const value = parseDocument(text, file);
     const users = Array.isArray(value) ? value : [value];
     users.forEach((user, i) => asUser(user, Array.isArray(value) ? `${file}: element ${i + 1} of the array` : file));
@@ -120,22 +137,27 @@ export class UserFile {
     return new UserFile(file, "json", users as ExportedUser[]);
   }
 
-  async *users(): AsyncGenerator<NumberedUser> {
+  /** The users, a batch at a time, each checked; a bad one throws InputError naming its line. */
+  async *users(): AsyncGenerator<NumberedUser[]> {
     if (this.document) {
-      for (const user of this.document) yield { line: 1, user };
+      yield this.document.map((user) => ({ line: 1, user }));
       return;
     }
     let n = 0;
-    for await (const line of lines(this.file)) {
-      n++;
-      if (line.trim() === "") continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch (err) {
-        throw new InputError(`${this.file}:${n}: invalid JSON (${(err as Error).message.replace(/ in JSON at position.*$/, "")})`);
+    for await (const batch of lineBatches(this.file)) {
+      const users: NumberedUser[] = [];
+      for (const line of batch) {
+        n++;
+        if (line.trim() === "") continue;
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch (err) {
+          throw new InputError(`${this.file}:${n}: invalid JSON (${(err as Error).message.replace(/ in JSON at position.*$/, "")})`);
+        }
+        users.push({ line: n, user: asUser(value, `${this.file}:${n}`) });
       }
-      yield { line: n, user: asUser(value, `${this.file}:${n}`) };
+      yield users;
     }
   }
 }

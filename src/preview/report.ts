@@ -59,8 +59,8 @@ export class PreviewSummary {
   add(outcome: LoginOutcome): void {
     this.users++;
     if (outcome.denied !== null) this.denied++;
-    const ids = Object.keys(outcome.idToken).length;
-    const access = Object.keys(outcome.accessToken).length;
+    const ids = outcome.counts.id;
+    const access = outcome.counts.access;
     this.idClaims += ids;
     this.accessClaims += access;
     if (outcome.denied === null && ids + access === 0) this.usersWithoutClaims++;

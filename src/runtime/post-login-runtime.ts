@@ -57,6 +57,8 @@ export interface LoginOutcome {
   readonly bytes: { readonly id: number; readonly access: number };
   /** Each token's custom claims as JSON text, as serialized once. Not part of the JSON output. */
   readonly json: { readonly id: string; readonly access: string };
+  /** How many custom claims each token carries. Not part of the JSON output. */
+  readonly counts: { readonly id: number; readonly access: number };
 }
 
 /** The action can't be deployed or loaded at all, so every login would fail. */
@@ -183,7 +185,8 @@ export class PostLoginRuntime {
     }
     const user_id = String(user.user_id ?? "");
     const denied = (reason: string, dropped: DroppedClaim[] = []): LoginOutcome => ({
-      user_id, denied: reason, idToken: {}, accessToken: {}, userinfo: {}, dropped, logs: state.logs, bytes: { id: 0, access: 0 }, json: { id: "{}", access: "{}" },
+      user_id, denied: reason, idToken: {}, accessToken: {}, userinfo: {}, dropped, logs: state.logs,
+      bytes: { id: 0, access: 0 }, json: { id: "{}", access: "{}" }, counts: { id: 0, access: 0 },
     });
     if (state.denied !== null) return denied(state.denied);
     const dropped: DroppedClaim[] = [];
@@ -194,16 +197,20 @@ export class PostLoginRuntime {
         return denied(`the ${label} token's custom claims are ${token.bytes} bytes, over Auth0's ${MAX_CUSTOM_CLAIMS_BYTES}-byte limit; Auth0 fails the login`, dropped);
       }
     }
+    // Parsed back from the JSON, the claims are plain data detached from the action's objects, and
+    // even a "__proto__" claim is an ordinary key.
+    const idToken = JSON.parse(id.json) as Record<string, unknown>;
     return {
       user_id,
       denied: null,
-      idToken: id.claims,
-      accessToken: access.claims,
-      userinfo: { ...id.claims },
+      idToken,
+      accessToken: access.count === 0 ? {} : (JSON.parse(access.json) as Record<string, unknown>),
+      userinfo: { ...idToken },
       dropped,
       logs: state.logs,
       bytes: { id: id.bytes, access: access.bytes },
       json: { id: id.json, access: access.json },
+      counts: { id: id.count, access: access.count },
     };
   }
 
@@ -219,10 +226,10 @@ export class PostLoginRuntime {
     }
   }
 
-  /** The claims Auth0 would put in the token, as objects and as JSON, and their size as Auth0 counts it (0 if none). */
-  private issue(token: TokenName, set: Map<string, unknown>, dropped: DroppedClaim[]): { claims: Record<string, unknown>; json: string; bytes: number } {
-    const claims: Record<string, unknown> = {};
+  /** The claims Auth0 would put in the token, as JSON, and their size as Auth0 counts it (0 if none). */
+  private issue(token: TokenName, set: Map<string, unknown>, dropped: DroppedClaim[]): { json: string; bytes: number; count: number } {
     let json = "";
+    let count = 0;
     for (const [claim, value] of set) {
       const name = this.name(token, claim);
       const serialized = name.problem === undefined ? claimJson(value) : { problem: name.problem };
@@ -231,11 +238,9 @@ export class PostLoginRuntime {
         continue;
       }
       json += (json === "" ? "" : ",") + name.json + ":" + serialized.json;
-      const copy = JSON.parse(serialized.json) as unknown;
-      if (claim === "__proto__") Object.defineProperty(claims, claim, { value: copy, enumerable: true, writable: true, configurable: true });
-      else claims[claim] = copy;
+      count++;
     }
-    return { claims, json: `{${json}}`, bytes: json === "" ? 0 : Buffer.byteLength(json) + 2 };
+    return { json: `{${json}}`, bytes: json === "" ? 0 : Buffer.byteLength(json) + 2, count };
   }
 
   /** Auth0's verdict on a claim name for a token, and the name as JSON; cached, names repeat. */
