@@ -1,0 +1,251 @@
+// End to end over loopback: the local tenant and verify as real processes, the code flow driven by
+// a scripted browser, the password grant, and the ways a verification must fail.
+import { ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { projectRoot } from "../src/project-root";
+import { loginThroughBrowser } from "./helpers/browser";
+import { startRogueIdp } from "./helpers/rogue-idp";
+
+const root = projectRoot();
+const dir = mkdtempSync(join(tmpdir(), "claims-verify-"));
+const NS = "https://dev.example.com/claims";
+const CLIENT = ["--client-id", "local-test-client", "--client-secret", "local-test-secret"];
+const tenants: ChildProcess[] = [];
+
+/** Starts `npm run local-tenant` on a free port; resolves with its URL once it listens. */
+function startTenant(...args: string[]): Promise<string> {
+  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/local-tenant.ts", "--port", "0", ...args], { cwd: root });
+  tenants.push(child);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+      if (url) resolve(url);
+    });
+    child.on("exit", (code) => reject(new Error(`local tenant exited with ${code}: ${out}`)));
+  });
+}
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `npm run verify`; `onUrl` gets the authorize URL when verify prints it (code flow). */
+function verify(args: string[], env: Record<string, string> = {}, onUrl?: (url: string) => void): Promise<Run> {
+  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/verify.ts", ...args], {
+    cwd: root,
+    env: { ...process.env, AUTH0_CLIENT_ID: "", ...env },
+  });
+  let stdout = "";
+  let stderr = "";
+  let seen = false;
+  const look = () => {
+    const url = /^(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m.exec(stdout + stderr)?.[1];
+    if (url && !seen && onUrl) {
+      seen = true;
+      onUrl(url);
+    }
+  };
+  child.stdout.on("data", (c: Buffer) => ((stdout += c.toString()), look()));
+  child.stderr.on("data", (c: Buffer) => ((stderr += c.toString()), look()));
+  return new Promise((resolve) => child.on("exit", (status) => resolve({ status, stdout, stderr })));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const password = (username: string) => ({ AUTH0_VERIFY_USERNAME: username, AUTH0_VERIFY_PASSWORD: "local-password" });
+const report = (run: Run) => JSON.parse(run.stdout.trim().split("\n").pop() as string);
+
+let tenant: string;
+beforeAll(async () => {
+  tenant = await startTenant();
+});
+afterAll(() => {
+  for (const child of tenants) child.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const base = () => ["--env", "dev", "--domain", tenant, ...CLIENT, "--users", "samples/users.ndjson", "--json"];
+
+describe("against the local tenant", () => {
+  test("password grant: the claims match the preview of the user's app_metadata (exit 0)", async () => {
+    const run = await verify([...base(), "--grant", "password"], password("alice@example.com"));
+    expect(run.status).toBe(0);
+    const out = report(run);
+    expect(out).toMatchObject({ ok: true, exit: 0, subject: "auth0|alice", flow: "password grant", error: null });
+    expect(out.claims.idToken.found).toEqual({ [`${NS}/roles`]: ["admin", "editor"], [`${NS}/permissions`]: ["read:reports", "write:reports"] });
+    expect(out.claims.userinfo.found).toEqual(out.claims.idToken.found);
+    expect(out.claims.accessToken.skipped).toMatch(/no --audience/);
+    expect(out.checks.map((c: { name: string }) => c.name)).toEqual(["discovery", "ID token", "/userinfo"]);
+    expect(out.tokens.id_token).toMatch(/^eyJ.{7}\.\.\. \(redacted, \d+ chars; --show-tokens prints it\)$/);
+  });
+
+  test("with an API audience the JWT access token is checked too", async () => {
+    const run = await verify([...base(), "--grant", "password", "--audience", "https://api.example.com"], password("erin@example.com"));
+    expect(run.status).toBe(0);
+    const out = report(run);
+    expect(out.claims.accessToken).toMatchObject({ ok: true, found: { [`${NS}/roles`]: ["viewer"] } });
+    expect(out.checks.map((c: { name: string }) => c.name)).toContain("access token");
+  });
+
+  test("the authorization code flow, driven by a scripted browser: PKCE, state, nonce, prompt=login (exit 0)", async () => {
+    const port = await freePort();
+    let login: Promise<unknown> = Promise.resolve();
+    const run = await verify([...base(), "--redirect-uri", `http://127.0.0.1:${port}/callback`, "--timeout", "30"], {}, (url) => {
+      const params = new URL(url).searchParams;
+      expect(params.get("prompt")).toBe("login");
+      expect(params.get("code_challenge_method")).toBe("S256");
+      expect(params.get("state")).toBeTruthy();
+      expect(params.get("nonce")).toBeTruthy();
+      login = loginThroughBrowser(url, "carol@example.com", "local-password", `http://127.0.0.1:${port}`).then(({ callback }) => fetch(callback));
+    });
+    await login;
+    expect(run.status).toBe(0);
+    const out = report(run);
+    expect(out).toMatchObject({ ok: true, subject: "auth0|carol", flow: "authorization code with PKCE, prompt=login" });
+    expect(out.checks.map((c: { name: string }) => c.name)).toEqual(["discovery", "ID token", "nonce", "/userinfo"]);
+    expect(out.claims.idToken.found).toEqual({ [`${NS}/permissions`]: "read:reports" });
+  });
+
+  test("a callback whose state was changed is rejected (exit 3)", async () => {
+    const port = await freePort();
+    let login: Promise<unknown> = Promise.resolve();
+    const run = await verify([...base(), "--redirect-uri", `http://127.0.0.1:${port}/callback`, "--timeout", "30"], {}, (url) => {
+      login = loginThroughBrowser(url, "alice@example.com", "local-password", `http://127.0.0.1:${port}`).then(({ callback }) => {
+        callback.searchParams.set("state", "forged-state");
+        return fetch(callback);
+      });
+    });
+    await login;
+    expect(run.status).toBe(3);
+    expect(report(run).error).toMatch(/^the login was refused: .*state/);
+  });
+
+  test("a claim the user should have but doesn't get is a mismatch (exit 1)", async () => {
+    const expect1 = join(dir, "expect.json");
+    writeFileSync(expect1, JSON.stringify({ idToken: { [`${NS}/roles`]: ["admin", "editor"], [`${NS}/permissions`]: ["read:reports", "write:reports"], [`${NS}/plan`]: "pro" } }));
+    const args = base().filter((a) => a !== "--users" && a !== "samples/users.ndjson");
+    const run = await verify([...args, "--expect", expect1, "--grant", "password"], password("alice@example.com"));
+    expect(run.status).toBe(1);
+    const out = report(run);
+    expect(out.claims.idToken.missing).toEqual([`${NS}/plan`]);
+    expect(out.claims.idToken.ok).toBe(false);
+    expect(out.hint).toMatch(/claims differ from the expectation/);
+  });
+
+  test("app_metadata that changed since the tenant computed the claims is a mismatch (exit 1)", async () => {
+    const users = join(dir, "users.ndjson");
+    writeFileSync(users, JSON.stringify({ user_id: "auth0|alice", app_metadata: { roles: ["admin"], permissions: ["read:reports", "write:reports"] } }) + "\n");
+    const args = base().map((a) => (a === "samples/users.ndjson" ? users : a));
+    const run = await verify([...args, "--grant", "password"], password("alice@example.com"));
+    expect(run.status).toBe(1);
+    expect(report(run).claims.idToken.different).toEqual([`${NS}/roles`]);
+  });
+
+  test("no claims at all under the expected namespace says what to check (exit 1)", async () => {
+    const run = await verify([...base(), "--namespace", "https://other.example/claims", "--grant", "password"], password("alice@example.com"));
+    expect(run.status).toBe(1);
+    expect(report(run).hint).toMatch(/^no custom claims at all under https:\/\/other\.example\/claims: is the action bound to post-login/);
+  });
+
+  test("human output: each check, each claim, and the verdict", async () => {
+    const run = await verify(base().filter((a) => a !== "--json").concat(["--grant", "password"]), password("alice@example.com"));
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^ {2}ok {2}ID token {6}signature \(JWKS, kid local-tenant\), issuer http:\/\/127\.0\.0\.1:\d+\/, audience local-test-client, expiry$/m);
+    expect(run.stdout).toMatch(/^ {2}ID token {6}https:\/\/dev\.example\.com\/claims\/roles +ok \["admin","editor"\]$/m);
+    expect(run.stdout).toMatch(/^MATCH \(exit 0\)$/m);
+    expect(run.stdout).not.toMatch(/eyJ[\w-]{20,}\.[\w-]{20,}/);
+  });
+
+  test("--show-tokens prints the tokens", async () => {
+    const run = await verify([...base(), "--grant", "password", "--show-tokens"], password("alice@example.com"));
+    expect(report(run).tokens.id_token).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+  });
+
+  test("a wrong password is an authentication failure (exit 3)", async () => {
+    const run = await verify([...base(), "--grant", "password"], { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: "nope" });
+    expect(run.status).toBe(3);
+    expect(report(run).error).toMatch(/^the password grant was refused: invalid_grant: Wrong email or password\./);
+  });
+});
+
+describe("a login the action denies", () => {
+  let denying: string;
+  beforeAll(async () => {
+    const code = join(dir, "deny.js");
+    writeFileSync(code, 'exports.onExecutePostLogin = async (event, api) => { if (!event.user.email_verified) api.access.deny("verify your email first"); };\n');
+    denying = await startTenant("--code", code);
+  });
+
+  test("the password grant gets access_denied (exit 3)", async () => {
+    const run = await verify(["--env", "dev", "--domain", denying, ...CLIENT, "--users", "samples/users.ndjson", "--json", "--grant", "password"], password("carol@example.com"));
+    expect(run.status).toBe(3);
+    expect(report(run).error).toBe("the password grant was refused: access_denied: api.access.deny: verify your email first; an action or rule denied the login (see the tenant's logs)");
+  });
+
+  test("the code flow comes back to the callback with error=access_denied (exit 3)", async () => {
+    const port = await freePort();
+    let login: Promise<unknown> = Promise.resolve();
+    const run = await verify(["--env", "dev", "--domain", denying, ...CLIENT, "--users", "samples/users.ndjson", "--json", "--redirect-uri", `http://127.0.0.1:${port}/callback`, "--timeout", "30"], {}, (url) => {
+      login = loginThroughBrowser(url, "carol@example.com", "local-password", `http://127.0.0.1:${port}`).then(({ callback }) => {
+        expect(callback.searchParams.get("error")).toBe("access_denied");
+        return fetch(callback);
+      });
+    });
+    await login;
+    expect(run.status).toBe(3);
+    expect(report(run).error).toMatch(/access_denied/);
+  });
+});
+
+describe("tokens that must be rejected", () => {
+  test.each([
+    ["foreign-key", /^ID token rejected: its signature doesn't match any key of the tenant's JWKS/],
+    ["wrong-issuer", /^the password grant was refused: .*"iss" \(issuer\) claim value/],
+  ] as const)("an ID token with a %s is rejected (exit 3)", async (misbehaviour, message) => {
+    const idp = await startRogueIdp(misbehaviour, "local-test-client");
+    try {
+      const run = await verify(["--env", "dev", "--domain", idp.url, ...CLIENT, "--users", "samples/users.ndjson", "--json", "--grant", "password"], password("alice@example.com"));
+      expect(run.status).toBe(3);
+      expect(report(run).error).toMatch(message);
+    } finally {
+      await idp.close();
+    }
+  });
+
+  test("a tenant that is down is a network failure with what to check (exit 3)", async () => {
+    const port = await freePort();
+    const run = await verify(["--env", "dev", "--domain", `http://127.0.0.1:${port}`, ...CLIENT, "--users", "samples/users.ndjson", "--json", "--grant", "password"], password("alice@example.com"));
+    expect(run.status).toBe(3);
+    expect(report(run).error).toMatch(new RegExp(`^can't read http://127\\.0\\.0\\.1:${port}/\\.well-known/openid-configuration: .*ECONNREFUSED.*; check --domain and that the tenant is up$`));
+  });
+});
+
+describe("usage errors (exit 2)", () => {
+  test.each([
+    ["no --env", ["--domain", "x.auth0.com", ...CLIENT, "--users", "samples/users.ndjson"], {}, /^verify: --env: missing/],
+    ["no client id", ["--env", "dev", "--domain", "x.auth0.com", "--users", "samples/users.ndjson"], {}, /^verify: --client-id: missing; give --client-id or set AUTH0_VERIFY_CLIENT_ID/],
+    ["Terraform's own application", ["--env", "dev", "--domain", "x.auth0.com", ...CLIENT, "--users", "samples/users.ndjson"], { AUTH0_CLIENT_ID: "local-test-client" }, /is AUTH0_CLIENT_ID, Terraform's machine-to-machine application/],
+    ["password grant without credentials", ["--env", "dev", "--domain", "x.auth0.com", ...CLIENT, "--users", "samples/users.ndjson", "--grant", "password"], {}, /set AUTH0_VERIFY_USERNAME and AUTH0_VERIFY_PASSWORD/],
+    ["no source of expected claims", ["--env", "dev", "--domain", "x.auth0.com", ...CLIENT], {}, /^verify: no expected claims: give --expect FILE/],
+    ["an unknown grant", ["--env", "dev", "--domain", "x.auth0.com", ...CLIENT, "--users", "samples/users.ndjson", "--grant", "implicit"], {}, /--grant: "implicit" is not a grant/],
+    ["http for a real tenant", ["--env", "dev", "--domain", "http://tenant.example.com", ...CLIENT, "--users", "samples/users.ndjson"], {}, /only a local tenant on 127\.0\.0\.1 may/],
+  ] as const)("%s", async (_what, args, env, message) => {
+    const run = await verify([...args], env);
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim()).toMatch(message);
+  });
+});

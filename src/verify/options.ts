@@ -1,0 +1,145 @@
+// verify's settings, from flags first, then AUTH0_VERIFY_* variables; never the Terraform credentials.
+import { parseArgs } from "node:util";
+import { UsageError } from "./errors";
+
+export const USAGE =
+  "usage: npm run verify -- --env NAME [--domain DOMAIN] [--client-id ID] [--client-secret SECRET] [--grant code|password]\n" +
+  "         [--redirect-uri URI] [--open] [--timeout SECONDS] [--audience API] [--namespace URL]\n" +
+  "         [--expect FILE | --users FILE | Management API credentials] [--json] [--show-tokens]";
+
+export interface VerifyOptions {
+  readonly env: string;
+  /** Base URL of the tenant, with a trailing slash: https://tenant.eu.auth0.com/ or http://127.0.0.1:4000/. */
+  readonly issuerUrl: URL;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly grant: "code" | "password";
+  readonly redirectUri: URL;
+  readonly open: boolean;
+  readonly timeoutMs: number;
+  readonly audience?: string;
+  readonly namespace?: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly realm?: string;
+  readonly expectFile?: string;
+  readonly usersFile?: string;
+  readonly management?: { readonly clientId: string; readonly clientSecret: string; readonly audience?: string };
+  readonly json: boolean;
+  readonly showTokens: boolean;
+}
+
+export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        env: { type: "string" },
+        domain: { type: "string" },
+        "client-id": { type: "string" },
+        "client-secret": { type: "string" },
+        grant: { type: "string" },
+        "redirect-uri": { type: "string" },
+        open: { type: "boolean", default: false },
+        timeout: { type: "string" },
+        audience: { type: "string" },
+        namespace: { type: "string" },
+        realm: { type: "string" },
+        expect: { type: "string" },
+        users: { type: "string" },
+        "mgmt-client-id": { type: "string" },
+        "mgmt-client-secret": { type: "string" },
+        "mgmt-audience": { type: "string" },
+        json: { type: "boolean", default: false },
+        "show-tokens": { type: "boolean", default: false },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+  }
+  const pick = (flag: string | undefined, variable: string): string | undefined => flag ?? (env[variable] || undefined);
+  const need = (value: string | undefined, flag: string, variable: string, what: string): string => {
+    if (!value) throw new UsageError(`${flag}: missing; give ${flag} or set ${variable} (${what})`);
+    return value;
+  };
+  if (!values.env) throw new UsageError(`--env: missing; name the environment whose claims to expect (see src/environments.ts)\n${USAGE}`);
+
+  const domain = need(pick(values.domain, "AUTH0_VERIFY_DOMAIN"), "--domain", "AUTH0_VERIFY_DOMAIN", "your tenant's domain, e.g. your-tenant.eu.auth0.com");
+  const clientId = need(pick(values["client-id"], "AUTH0_VERIFY_CLIENT_ID"), "--client-id", "AUTH0_VERIFY_CLIENT_ID", "of the application users log in to");
+  const clientSecret = need(pick(values["client-secret"], "AUTH0_VERIFY_CLIENT_SECRET"), "--client-secret", "AUTH0_VERIFY_CLIENT_SECRET", "of that application");
+  if (env.AUTH0_CLIENT_ID && clientId === env.AUTH0_CLIENT_ID) {
+    throw new UsageError(
+      `--client-id: ${clientId} is AUTH0_CLIENT_ID, Terraform's machine-to-machine application; verify logs in as a user, so give the client id of an application users log in to`,
+    );
+  }
+
+  let issuerUrl: URL;
+  try {
+    issuerUrl = new URL(/^https?:\/\//.test(domain) ? domain : `https://${domain}`);
+  } catch {
+    throw new UsageError(`--domain: "${domain}" is not a domain or URL; e.g. your-tenant.eu.auth0.com`);
+  }
+  if (issuerUrl.protocol === "http:" && !["127.0.0.1", "localhost", "[::1]"].includes(issuerUrl.hostname)) {
+    throw new UsageError(`--domain: ${domain} uses http; only a local tenant on 127.0.0.1 may, a real tenant is https`);
+  }
+  if (!issuerUrl.pathname.endsWith("/")) issuerUrl.pathname += "/";
+
+  const grant = values.grant ?? "code";
+  if (grant !== "code" && grant !== "password") throw new UsageError(`--grant: "${grant}" is not a grant; use code (a browser login) or password (for pipelines)`);
+
+  const redirect = pick(values["redirect-uri"], "AUTH0_VERIFY_REDIRECT_URI") ?? "http://127.0.0.1:3000/callback";
+  let redirectUri: URL;
+  try {
+    redirectUri = new URL(redirect);
+  } catch {
+    throw new UsageError(`--redirect-uri: "${redirect}" is not a URL; e.g. http://127.0.0.1:3000/callback`);
+  }
+  if (grant === "code" && (redirectUri.protocol !== "http:" || !["127.0.0.1", "localhost", "[::1]"].includes(redirectUri.hostname) || !redirectUri.port)) {
+    throw new UsageError(`--redirect-uri: ${redirect} must be http on 127.0.0.1 or localhost with a port, where verify listens for the callback`);
+  }
+
+  const timeout = values.timeout === undefined ? 300 : Number(values.timeout);
+  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout: "${values.timeout}" is not a number of seconds; e.g. --timeout 120`);
+
+  const username = env.AUTH0_VERIFY_USERNAME || undefined;
+  const password = env.AUTH0_VERIFY_PASSWORD || undefined;
+  if (grant === "password" && (!username || !password)) {
+    throw new UsageError("--grant password: set AUTH0_VERIFY_USERNAME and AUTH0_VERIFY_PASSWORD (a test user's credentials; never flags, they would land in shell history)");
+  }
+
+  const mgmtId = pick(values["mgmt-client-id"], "AUTH0_VERIFY_MGMT_CLIENT_ID");
+  const mgmtSecret = pick(values["mgmt-client-secret"], "AUTH0_VERIFY_MGMT_CLIENT_SECRET");
+  if ((mgmtId === undefined) !== (mgmtSecret === undefined)) {
+    throw new UsageError("--mgmt-client-id and --mgmt-client-secret (or AUTH0_VERIFY_MGMT_*) go together: an application with the read:users scope");
+  }
+  const sources = [values.expect, values.users, mgmtId].filter((v) => v !== undefined).length;
+  if (sources === 0) {
+    throw new UsageError(
+      "no expected claims: give --expect FILE (claims, or a line of npm run preview --json), --users FILE (the user's app_metadata), " +
+        "or Management API credentials with read:users (--mgmt-client-id/--mgmt-client-secret) to read it from the tenant",
+    );
+  }
+  if (sources > 1) throw new UsageError("give one source of expected claims: --expect, --users or Management API credentials");
+
+  return {
+    env: values.env,
+    issuerUrl,
+    clientId,
+    clientSecret,
+    grant,
+    redirectUri,
+    open: values.open ?? false,
+    timeoutMs: timeout * 1000,
+    audience: pick(values.audience, "AUTH0_VERIFY_AUDIENCE"),
+    namespace: values.namespace,
+    username,
+    password,
+    realm: pick(values.realm, "AUTH0_VERIFY_REALM"),
+    expectFile: values.expect,
+    usersFile: values.users,
+    management: mgmtId && mgmtSecret ? { clientId: mgmtId, clientSecret: mgmtSecret, audience: values["mgmt-audience"] } : undefined,
+    json: values.json ?? false,
+    showTokens: values["show-tokens"] ?? false,
+  };
+}
