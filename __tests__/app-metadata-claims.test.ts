@@ -41,7 +41,7 @@ describe("defaults", () => {
     expect(variable).toMatchObject({ type: "string", nullable: false });
     expect(variable.default).toBeUndefined();
     expect(variable.validation[0].condition).toContain("auth0[.]com|webtask[.]io|webtask[.]run");
-    expect(variable.validation[0].error_message).toMatch(/^Invalid claim_namespace "\$\{var\.claim_namespace\}": /);
+    expect(variable.validation[0].error_message).toMatch(/^Invalid claim_namespace <\$\{var\.claim_namespace\}>: /);
   });
 
   test("copies roles and permissions to the ID token", () => {

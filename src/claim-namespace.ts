@@ -54,7 +54,8 @@ export class ClaimNamespace extends Construct {
             `\${can(regex("^https?://[^/?#[:space:]]+", lower(${ref}))) && ` +
             `!can(regex("^https?://([^/?#]*[.@])?(auth0[.]com|webtask[.]io|webtask[.]run)(:[0-9]*)?([/?#]|$)", lower(${ref})))}`,
           errorMessage:
-            `Invalid ${this.variableName} "\${${ref}}": use an http(s) URL you control, such as https://example.com/claims ` +
+            // No quotes around the value: cdktf's HCL output (cdktf synth --hcl) garbles a quoted interpolation.
+            `Invalid ${this.variableName} <\${${ref}}>: use an http(s) URL you control, such as https://example.com/claims ` +
             `(auth0.com, webtask.io, webtask.run and urn:auth0 are reserved by Auth0). ` +
             `Set it with -var, a .tfvars file or TF_VAR_${this.variableName}.`,
         },

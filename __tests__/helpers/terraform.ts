@@ -17,11 +17,16 @@ function terraformEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Writes `config` as main.tf.json, runs `terraform init`, then each of `commands` in order; returns the last run. */
+/**
+ * Writes `config` as main.tf.json (or, given `{ hcl }`, its text as main.tf), runs `terraform init`,
+ * then each of `commands` in order; returns the last run.
+ */
 export function terraform(config: unknown, ...commands: string[][]): TerraformRun {
   const dir = mkdtempSync(join(tmpdir(), "claims-tf-"));
   try {
-    writeFileSync(join(dir, "main.tf.json"), JSON.stringify(config));
+    const hcl = (config as { hcl?: unknown })?.hcl;
+    if (typeof hcl === "string") writeFileSync(join(dir, "main.tf"), hcl);
+    else writeFileSync(join(dir, "main.tf.json"), JSON.stringify(config));
     let last: TerraformRun = { status: 0, stdout: "", stderr: "" };
     for (const args of [["init", "-input=false", "-backend=false"], ...commands]) {
       const run = spawnSync("terraform", [...args], { cwd: dir, env: terraformEnv(), encoding: "utf8", timeout: 60_000 });

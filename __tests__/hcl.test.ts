@@ -1,0 +1,61 @@
+// HCL for review (`cdktf synth --hcl`): the same code and the same validation as the JSON, checked
+// with the real terraform binary on a provider-less configuration rendered by cdktf's HCL renderer.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TerraformOutput, TerraformStack, Testing } from "cdktf";
+import { ClaimNamespace } from "../src/claim-namespace";
+import { compileAction } from "../src/compile-action";
+import { projectRoot } from "../src/project-root";
+import { terraform } from "./helpers/terraform";
+
+const root = projectRoot();
+
+function hclStack() {
+  const stack = new TerraformStack(Testing.app(), "hcl");
+  const namespace = new ClaimNamespace(stack, "ns");
+  const compiled = compileAction({ entry: "__tests__/fixtures/template-literals.action.ts" });
+  new TerraformOutput(stack, "code", { value: compiled.terraformCode });
+  new TerraformOutput(stack, "namespace", { value: namespace.value });
+  return { hcl: Testing.synthHcl(stack) as string, compiled };
+}
+
+test("code rendered as an HCL heredoc reaches Terraform unchanged but for one final newline", () => {
+  const { hcl, compiled } = hclStack();
+  expect(hcl).toContain("<<EOF");
+  const out = terraform({ hcl }, ["apply", "-auto-approve", "-input=false", "-var", "claim_namespace=https://example.com"], ["output", "-json", "code"]);
+  expect(out.status).toBe(0);
+  // cdktf's HCL renderer writes `<<EOF\n${lines.join("\n")}\nEOF` (cdktf/lib/hcl/render.js, renderString),
+  // so a heredoc always holds one more newline than the string; every ${ and %{ survives. The HCL is
+  // for review: `cdktf deploy` synthesizes JSON, which carries the code exactly.
+  expect(JSON.parse(out.stdout)).toBe(compiled.code + "\n");
+});
+
+test("the namespace validation works in HCL and names the value", () => {
+  const { hcl } = hclStack();
+  const out = terraform({ hcl }, ["plan", "-input=false", "-no-color", "-var", "claim_namespace=https://x.auth0.com"]);
+  expect(out.status).not.toBe(0);
+  expect(out.stderr.replace(/[│\s]+/g, " ")).toContain("Invalid claim_namespace <https://x.auth0.com>: use an http(s) URL you control");
+});
+
+test("npx cdktf synth --hcl writes cdk.tf for every environment, the action code as a heredoc", () => {
+  const out = mkdtempSync(join(tmpdir(), "claims-hcl-cli-"));
+  try {
+    const run = spawnSync(join(root, "node_modules", ".bin", "cdktf"), ["synth", "--hcl", "--output", out], {
+      cwd: root,
+      env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" },
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    expect(run.status).toBe(0);
+    for (const env of ["dev", "prod"]) {
+      const hcl = readFileSync(join(out, "stacks", env, "cdk.tf"), "utf8");
+      expect(hcl).toMatch(/resource "auth0_action" "app_metadata_claims" \{\n {2}code {4}= <<EOF\n\/\/ Auth0 post-login action compiled from actions\/post-login-claims\.ts/);
+      expect(hcl).toContain('resource "auth0_trigger_action" "app_metadata_claims"');
+      expect(hcl).toContain('error_message = "Invalid claim_namespace <${var.claim_namespace}>: use');
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
