@@ -28,11 +28,8 @@ describe("defaults", () => {
   });
 
   test("binds it in append mode with one auth0_trigger_action, and no auth0_trigger_actions", () => {
-    expect(json).toHaveResourceWithProperties(TriggerAction, {
-      trigger: "post-login",
-      action_id: "${auth0_action.claims.id}",
-      display_name: "app-metadata-claims",
-    });
+    expect(json).toHaveResourceWithProperties(TriggerAction, { trigger: "post-login", action_id: "${auth0_action.claims.id}" });
+    expect(JSON.parse(json).resource.auth0_trigger_action.claims.display_name).toBeUndefined();
     expect(json).not.toHaveResource(TriggerActions);
   });
 
@@ -68,7 +65,6 @@ describe("props", () => {
     });
     expect(claims.compiled.code).toContain('keys: ["groups", "plan"], tokens: ["id", "access"]');
     expect(json).toHaveResourceWithProperties(Action, { name: "Claims v2", secrets: [{ name: "CLAIM_NAMESPACE", value: "${var.acme_namespace}" }] });
-    expect(json).toHaveResourceWithProperties(TriggerAction, { display_name: "Claims v2" });
     expect(JSON.parse(json).variable.acme_namespace.default).toBe("https://acme.example/claims");
   });
 
@@ -126,5 +122,31 @@ describe("bad props fail at synth time, naming the prop and the value", () => {
     ],
   ])("%s", (_case, props, message) => {
     expect(() => synth(props)).toThrow(message);
+  });
+});
+
+describe("adopting an action made by hand", () => {
+  test("append mode: import blocks for the action and its post-login binding, nothing new to create", () => {
+    const { json } = synth({ adopt: { actionId: "7f3c9f0e-5b1a-4c1e-9d7e-0123456789ab" } });
+    expect(JSON.parse(json).import).toEqual([
+      { id: "7f3c9f0e-5b1a-4c1e-9d7e-0123456789ab", to: "auth0_action.claims" },
+      { id: "post-login::7f3c9f0e-5b1a-4c1e-9d7e-0123456789ab", to: "auth0_trigger_action.claims" },
+    ]);
+  });
+
+  test("exclusive mode: the whole post-login flow is imported", () => {
+    const { json } = synth({ adopt: { actionId: "abc" }, binding: { mode: "exclusive" } });
+    expect(JSON.parse(json).import).toEqual([
+      { id: "abc", to: "auth0_action.claims" },
+      { id: "post-login", to: "auth0_trigger_actions.claims" },
+    ]);
+  });
+
+  test("no adoption, no import block", () => {
+    expect(JSON.parse(synth().json).import).toBeUndefined();
+  });
+
+  test.each(["", "post-login::abc", "a b"])("a bad action id %j is refused with where to find it", (actionId) => {
+    expect(() => synth({ adopt: { actionId } })).toThrow(/^adopt\.actionId: .* is not an action id; copy it from the action's URL in Actions > Library/);
   });
 });

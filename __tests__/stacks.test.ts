@@ -52,13 +52,13 @@ describe("npm run synth", () => {
   const a = files(first.out);
   const b = files(second.out);
 
-  test("writes a stack per environment and the manifest", () => {
+  test("writes a stack and a claims contract (markdown, JSON) per environment, and the manifest", () => {
     expect([...a.keys()].sort()).toEqual(
-      ["manifest.json", ...environments.map((e) => `stacks/${e.name}/cdk.tf.json`)].sort(),
+      ["manifest.json", ...environments.flatMap((e) => ["cdk.tf.json", "claims-contract.json", "claims-contract.md"].map((f) => `stacks/${e.name}/${f}`))].sort(),
     );
   });
 
-  test("two runs are byte-identical", () => {
+  test("two runs are byte-identical, contracts included", () => {
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
     for (const [name, bytes] of a) expect(b.get(name)?.equals(bytes)).toBe(true);
   });
@@ -110,6 +110,7 @@ test("cdktf synth, through cdktf.json's app, writes the same stacks as npm run s
   expect(run.status).toBe(0);
   const viaCli = files(out);
   const viaNpm = files(npmRunSynth().out);
+  expect(viaCli.has("stacks/dev/claims-contract.md")).toBe(false); // contracts come from npm run synth
   for (const env of environments) {
     const name = `stacks/${env.name}/cdk.tf.json`;
     expect(viaCli.get(name)?.toString()).toBe(viaNpm.get(name)?.toString());

@@ -44,12 +44,26 @@ export interface AppMetadataClaimsProps {
   readonly binding?: Binding;
   /** Entry file of the action, relative to the project's root. @default "actions/post-login-claims.ts" */
   readonly entry?: string;
+  /**
+   * Take over an action made by hand (the recipe's) instead of creating one: Terraform import
+   * blocks for the action and its post-login binding, so the plan updates both in place.
+   * @default - none: a new action is created and bound
+   */
+  readonly adopt?: Adoption;
+}
+
+/** An existing action to bring under management. */
+export interface Adoption {
+  /** The action's id: Actions > Library > the action, in the URL; or GET /api/v2/actions/actions?actionName=NAME. */
+  readonly actionId: string;
 }
 
 export const DEFAULT_ACTION_NAME = "app-metadata-claims";
 
 export class AppMetadataClaims extends Construct {
   public readonly actionName: string;
+  /** The id of the action this construct imports, if it adopts one. */
+  public readonly adopted?: string;
   public readonly claimKeys: readonly string[];
   public readonly tokens: readonly TokenKind[];
   public readonly binding: Binding;
@@ -84,11 +98,9 @@ export class AppMetadataClaims extends Construct {
     this.action.overrideLogicalId(logicalId);
 
     if (this.binding.mode === "append") {
-      this.trigger = new TriggerAction(this, "binding", {
-        trigger: "post-login",
-        actionId: this.action.id,
-        displayName: actionName,
-      });
+      // No display_name: every field of auth0_trigger_action forces a replacement (unbind, rebind),
+      // and Auth0 shows the action's name anyway.
+      this.trigger = new TriggerAction(this, "binding", { trigger: "post-login", actionId: this.action.id });
     } else {
       const ours = { id: this.action.id, displayName: actionName };
       this.trigger = new TriggerActions(this, "binding", {
@@ -97,6 +109,17 @@ export class AppMetadataClaims extends Construct {
       });
     }
     this.trigger.overrideLogicalId(logicalId);
+
+    if (props.adopt !== undefined) {
+      const actionId = props.adopt.actionId;
+      if (typeof actionId !== "string" || !/^[\w-]{1,64}$/.test(actionId)) {
+        throw new Error(`adopt.actionId: ${JSON.stringify(actionId)} is not an action id; copy it from the action's URL in Actions > Library (e.g. 7f3c9f0e-...)`);
+      }
+      this.adopted = actionId;
+      this.action.importFrom(actionId);
+      // The provider's import ids: <trigger>::<action id> for one binding, <trigger> for the whole flow.
+      this.trigger.importFrom(this.binding.mode === "append" ? `post-login::${actionId}` : "post-login");
+    }
   }
 }
 

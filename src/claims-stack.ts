@@ -26,6 +26,7 @@ export class ClaimsStack extends TerraformStack {
       tokens: environment.tokens,
       actionName: environment.actionName,
       binding: environment.binding,
+      adopt: environment.adopt,
     });
   }
 }

@@ -1,6 +1,6 @@
 // The tenant environments, one cdktf stack each: `cdktf diff dev`, `cdktf deploy prod`.
 // Credentials never go here: the auth0 provider reads AUTH0_* from the environment at apply time.
-import type { Binding, TokenKind } from "./app-metadata-claims";
+import type { Adoption, Binding, TokenKind } from "./app-metadata-claims";
 
 /** Where an environment's Terraform state lives. */
 export type Backend =
@@ -26,6 +26,8 @@ export interface EnvironmentConfig {
   readonly binding?: Binding;
   /** Where the state lives. @default { type: "local" } */
   readonly backend?: Backend;
+  /** An action made by hand to take over (import) instead of creating a second one. @default - none */
+  readonly adopt?: Adoption;
 }
 
 export const environments: readonly EnvironmentConfig[] = [

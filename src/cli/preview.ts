@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
+import "./stdout-closed";
 import { loadEnvironmentAction } from "../preview/environment-action";
 import { InputError, UserFile } from "../preview/read-users";
 import { describeOutcome, outcomeJson, PreviewSummary } from "../preview/report";
@@ -117,12 +118,6 @@ class Spool {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
-
-// `npm run preview ... | head` closes the pipe early: stop quietly, as other command-line tools do.
-process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-  throw err;
-});
 
 main().then(
   (code) => {

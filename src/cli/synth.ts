@@ -1,26 +1,49 @@
-// `npm run synth [-- --out DIR]`: synthesizes every environment without the cdktf CLI, then prints
-// a short summary per stack. Same stacks, same bytes as `cdktf synth`.
+// `npm run synth [-- --out DIR]`: synthesizes every environment without the cdktf CLI (same stacks,
+// same bytes as `cdktf synth`), writes each environment's claims contract beside its stack, and
+// prints a short summary per stack.
+import { writeFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { parseArgs } from "node:util";
+import "./stdout-closed";
 import { App } from "cdktf";
 import { ClaimsStack } from "../claims-stack";
+import { buildContract, contractJson, contractMarkdown } from "../contract";
 import { environments } from "../environments";
+import { UserFile } from "../preview/read-users";
 import { projectRoot } from "../project-root";
+import type { ExportedUser } from "../runtime/post-login-runtime";
 import { summarizeStack } from "../summary";
 
-const started = process.hrtime.bigint();
-let out: string;
-try {
-  const { values } = parseArgs({ options: { out: { type: "string" } } });
-  out = values.out ?? join(projectRoot(), "cdktf.out");
-} catch (err) {
-  console.error(`synth: ${(err as Error).message}; usage: npm run synth [-- --out DIR]`);
-  process.exit(2);
+/** The users previewed in every contract. */
+const SAMPLES = "samples/users.ndjson";
+
+async function main(): Promise<void> {
+  const started = process.hrtime.bigint();
+  let out: string;
+  try {
+    const { values } = parseArgs({ options: { out: { type: "string" } } });
+    out = values.out ?? join(projectRoot(), "cdktf.out");
+  } catch (err) {
+    console.error(`synth: ${(err as Error).message}; usage: npm run synth [-- --out DIR]`);
+    process.exit(2);
+  }
+  const app = new App({ outdir: out });
+  const stacks = environments.map((environment) => new ClaimsStack(app, environment));
+  app.synth();
+
+  const samples: ExportedUser[] = [];
+  for await (const batch of (await UserFile.open(join(projectRoot(), SAMPLES))).users()) for (const { user } of batch) samples.push(user);
+  for (const stack of stacks) {
+    const contract = await buildContract(stack, samples, SAMPLES);
+    const dir = join(out, "stacks", stack.environment.name);
+    writeFileSync(join(dir, "claims-contract.json"), contractJson(contract));
+    writeFileSync(join(dir, "claims-contract.md"), contractMarkdown(contract));
+  }
+
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const shown = isAbsolute(out) && !relative(process.cwd(), out).startsWith("..") ? relative(process.cwd(), out) || "." : out;
+  console.log(`synthesized ${stacks.length} stack(s) into ${shown} in ${Math.round(ms)} ms, with a claims contract each (stacks/<env>/claims-contract.md, .json)\n`);
+  console.log(stacks.map((stack) => summarizeStack(stack, out)).join("\n\n"));
 }
-const app = new App({ outdir: out });
-const stacks = environments.map((environment) => new ClaimsStack(app, environment));
-app.synth();
-const ms = Number(process.hrtime.bigint() - started) / 1e6;
-const shown = isAbsolute(out) && !relative(process.cwd(), out).startsWith("..") ? relative(process.cwd(), out) || "." : out;
-console.log(`synthesized ${stacks.length} stack(s) into ${shown} in ${Math.round(ms)} ms\n`);
-console.log(stacks.map((stack) => summarizeStack(stack, out)).join("\n\n"));
+
+void main();

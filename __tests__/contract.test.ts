@@ -1,0 +1,87 @@
+// The claims contract: what a reviewer reads in a pull request and a pipeline diffs.
+import { Testing } from "cdktf";
+import { ClaimsStack } from "../src/claims-stack";
+import { buildContract, contractJson, contractMarkdown } from "../src/contract";
+import type { EnvironmentConfig } from "../src/environments";
+
+const samples = [
+  { user_id: "auth0|alice", app_metadata: { roles: ["admin"], permissions: ["read:all"] } },
+  { user_id: "auth0|bob" },
+  { user_id: "auth0|carol", app_metadata: { roles: null } },
+];
+
+async function contractFor(env: EnvironmentConfig) {
+  const stack = new ClaimsStack(Testing.app(), env);
+  return { stack, contract: await buildContract(stack, samples, "samples/test.ndjson") };
+}
+
+test("names the namespace, each claim with its source and tokens, binding, runtime, hash and size", async () => {
+  const { stack, contract } = await contractFor({ name: "dev", namespace: "https://acme.example/claims/", tokens: ["id", "access"] });
+  expect(contract).toMatchObject({
+    environment: "dev",
+    namespace: { value: "https://acme.example/claims/", variable: "claim_namespace" },
+    claims: [
+      { claim: "https://acme.example/claims/roles", from: "app_metadata.roles", idToken: true, userinfo: true, accessToken: true },
+      { claim: "https://acme.example/claims/permissions", from: "app_metadata.permissions", idToken: true, userinfo: true, accessToken: true },
+    ],
+    binding: { mode: "append", resource: "auth0_trigger_action" },
+    action: { name: "app-metadata-claims", runtime: "node22", trigger: "post-login v3", sha256: stack.claims.compiled.sha256, bytes: stack.claims.compiled.bytes },
+    adopts: null,
+  });
+});
+
+test("previews the sample users with the environment's compiled action", async () => {
+  const { contract } = await contractFor({ name: "dev", namespace: "https://acme.example/claims", tokens: ["id"] });
+  expect(contract.samples.users).toEqual([
+    { user_id: "auth0|alice", denied: null, idToken: { "https://acme.example/claims/roles": ["admin"], "https://acme.example/claims/permissions": ["read:all"] }, accessToken: {}, userinfo: { "https://acme.example/claims/roles": ["admin"], "https://acme.example/claims/permissions": ["read:all"] }, dropped: [], logs: [] },
+    { user_id: "auth0|bob", denied: null, idToken: {}, accessToken: {}, userinfo: {}, dropped: [], logs: [] },
+    { user_id: "auth0|carol", denied: null, idToken: {}, accessToken: {}, userinfo: {}, dropped: [], logs: ["app-metadata-claims: skipped roles (null)"] },
+  ]);
+});
+
+test("a namespace known only at plan time is shown as the variable, in claims and samples", async () => {
+  const { contract } = await contractFor({ name: "prod" });
+  expect(contract.namespace).toEqual({ value: null, variable: "claim_namespace", source: "variable claim_namespace, no default: set at plan time" });
+  expect(contract.claims.map((c) => c.claim)).toEqual(["<claim_namespace>/roles", "<claim_namespace>/permissions"]);
+  expect(Object.keys(contract.samples.users[0].idToken)).toEqual(["<claim_namespace>/roles", "<claim_namespace>/permissions"]);
+});
+
+test("exclusive binding lists the whole flow in order; adoption is stated", async () => {
+  const { contract } = await contractFor({
+    name: "dev",
+    namespace: "https://acme.example",
+    binding: { mode: "exclusive", before: [{ id: "a1", displayName: "Rate limit" }], after: [{ id: "a2", displayName: "Audit" }] },
+    adopt: { actionId: "7f3c9f0e-aaaa" },
+  });
+  expect(contract.binding).toEqual({ mode: "exclusive", resource: "auth0_trigger_actions", flow: ["Rate limit", "app-metadata-claims", "Audit"] });
+  expect(contract.adopts).toBe("7f3c9f0e-aaaa");
+  expect(contractMarkdown(contract)).toContain("| adopts | the existing action `7f3c9f0e-aaaa` and its binding (Terraform import blocks) |");
+});
+
+test("markdown: a table a reviewer can paste into a pull request", async () => {
+  const { stack, contract } = await contractFor({ name: "dev", namespace: "https://acme.example/claims", tokens: ["id"] });
+  const md = contractMarkdown(contract);
+  expect(md.split("\n").slice(0, 8)).toEqual([
+    "# Claims contract: dev",
+    "",
+    "| | |",
+    "| --- | --- |",
+    "| namespace | `https://acme.example/claims` (default of variable claim_namespace; a plan may override it) |",
+    `| action | \`app-metadata-claims\`, node22, post-login v3, ${stack.claims.compiled.bytes} bytes, sha256 \`${stack.claims.compiled.sha256}\` (from \`actions/post-login-claims.ts\`) |`,
+    "| binding | append: `auth0_trigger_action`; post-login flow: (actions bound by hand, unchanged) -> app-metadata-claims |",
+    "",
+  ]);
+  expect(md).toContain("| `https://acme.example/claims/roles` | `app_metadata.roles` | yes | yes | - |");
+  expect(md).toContain("| auth0\\|alice | ok | `roles` [\"admin\"]<br>`permissions` [\"read:all\"] | - | - | - |");
+  expect(md).toContain("| auth0\\|carol | ok | - | - | - | app-metadata-claims: skipped roles (null) |");
+});
+
+test("the same stack gives the same bytes; a change of tokens changes the contract", async () => {
+  const env: EnvironmentConfig = { name: "dev", namespace: "https://acme.example", tokens: ["id"] };
+  const a = await contractFor(env);
+  const b = await contractFor(env);
+  expect(contractJson(b.contract)).toBe(contractJson(a.contract));
+  expect(contractMarkdown(b.contract)).toBe(contractMarkdown(a.contract));
+  const c = await contractFor({ ...env, tokens: ["id", "access"] });
+  expect(contractJson(c.contract)).not.toBe(contractJson(a.contract));
+});
