@@ -1,6 +1,6 @@
 // `npm run preview` end to end, as a spawned process: inputs, outputs, exit codes.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -145,6 +145,7 @@ describe("exit 2 on bad input, with nothing written to stdout", () => {
     ["neither", () => [], /give exactly one of --user FILE/],
     ["--user with several users", () => ["--user", join(root, "samples", "users.ndjson")], /--user: .* holds more than one user; use --users/],
     ["an unknown option", () => ["--user", alice, "--verbose"], /Unknown option '--verbose'/],
+    ["a time limit Node can't keep", () => ["--user", alice, "--timeout-ms", "3000000000"], /--timeout-ms: "3000000000" is not a whole number of milliseconds from 1 to 2147483647/],
   ])("%s", (_what, args, message) => {
     const run = preview(...args());
     expect(run.status).toBe(2);
@@ -152,4 +153,20 @@ describe("exit 2 on bad input, with nothing written to stdout", () => {
     expect(run.stderr).toMatch(message);
     expect(run.stderr.trim().split("\n")).toHaveLength(1);
   });
+});
+
+test("a reader that stops early (| head) still gets exit 1 for denied logins, and no temporary file is left", async () => {
+  const ownTmp = mkdtempSync(join(dir, "tmp-"));
+  const denying = file("deny-all.js", `exports.onExecutePostLogin = async (event, api) => { api.access.deny("no"); };\n`);
+  const many = file("many.ndjson", Array.from({ length: 20000 }, (_, i) => JSON.stringify({ user_id: `u${i}` })).join("\n") + "\n");
+  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", "--users", many, "--code", denying, "--json"], {
+    cwd: root,
+    env: { ...process.env, TMPDIR: ownTmp },
+  });
+  const first = await new Promise<string>((resolve) => child.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString())));
+  child.stdout.destroy();
+  const status = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  expect(JSON.parse(first.split("\n")[0]).denied).toBe("api.access.deny: no");
+  expect(status).toBe(1);
+  expect(readdirSync(ownTmp).filter((f) => f.startsWith("claims-preview-"))).toEqual([]);
 });

@@ -194,3 +194,25 @@ describe("the event", () => {
     expect(out.logs).toEqual(["user auth0|alice", "{ a: 1 }"]);
   });
 });
+
+describe("robustness", () => {
+  test("a user_id that can't be turned into text fails neither this login nor the next", async () => {
+    const runtime = PostLoginRuntime.load({ code: `exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim("${NS}/a", 1); };` });
+    const odd = await runtime.login({ user_id: { toString: 0 } as unknown as string });
+    expect(odd.denied).toBeNull();
+    expect(odd.user_id).toBe("{\"toString\":0}");
+    const next = await runtime.login({ user_id: "auth0|ok" });
+    expect(next).toMatchObject({ user_id: "auth0|ok", denied: null, idToken: { [`${NS}/a`]: 1 } });
+  });
+
+  test("a thrown value whose message getter throws is still a denied login", async () => {
+    const out = await run(`throw { get message() { throw new Error("boom"); } };`);
+    expect(out.denied).toBe("the action threw a value that can't be printed; Auth0 fails the login");
+  });
+
+  test.each([0, -1, 1.5, 2 ** 31])("a time limit of %p ms is refused (Node fires longer timers at once)", (timeoutMs) => {
+    expect(() => PostLoginRuntime.load({ code: "exports.onExecutePostLogin = async () => {};", timeoutMs })).toThrow(
+      /^timeoutMs: .* is not a whole number of milliseconds between 1 and 2147483647$/,
+    );
+  });
+});

@@ -170,9 +170,13 @@ describe("against the local tenant", () => {
     expect(run.stdout).not.toMatch(/eyJ[\w-]{20,}\.[\w-]{20,}/);
   });
 
-  test("--show-tokens prints the tokens", async () => {
-    const run = await verify([...base(), "--grant", "password", "--show-tokens"], password("alice@example.com"));
-    expect(report(run).tokens.id_token).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+  test("--show-tokens prints the tokens; the local /userinfo, like Auth0's, refuses an ID token as bearer", async () => {
+    const run = await verify([...base(), "--grant", "password", "--show-tokens", "--audience", "https://api.example.com"], password("alice@example.com"));
+    const { id_token, access_token } = report(run).tokens;
+    expect(id_token).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+    const asBearer = (token: string) => fetch(`${tenant}userinfo`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await asBearer(access_token)).status).toBe(200);
+    expect((await asBearer(id_token)).status).toBe(401);
   });
 
   test("a wrong password is an authentication failure (exit 3)", async () => {
@@ -243,6 +247,7 @@ describe("usage errors (exit 2)", () => {
     ["no source of expected claims", ["--env", "dev", "--domain", "x.auth0.com", ...CLIENT], {}, /^verify: no expected claims: give --expect FILE/],
     ["an unknown grant", ["--env", "dev", "--domain", "x.auth0.com", ...CLIENT, "--users", "samples/users.ndjson", "--grant", "implicit"], {}, /--grant: "implicit" is not a grant/],
     ["http for a real tenant", ["--env", "dev", "--domain", "http://tenant.example.com", ...CLIENT, "--users", "samples/users.ndjson"], {}, /only a local tenant on 127\.0\.0\.1 may/],
+    ["a time-out Node can't keep", ["--env", "dev", "--domain", "x.auth0.com", ...CLIENT, "--users", "samples/users.ndjson", "--timeout", "3000000"], {}, /--timeout: "3000000" is not a number of seconds from 1 to 2147483/],
   ] as const)("%s", async (_what, args, env, message) => {
     const run = await verify([...args], env);
     expect(run.status).toBe(2);

@@ -7,8 +7,8 @@ const claimsConfig: AppMetadataClaimsConfig = APP_METADATA_CLAIMS_CONFIG;
 
 /** Deeper values are refused: nothing sane nests this far, and it bounds the walk. */
 const CLAIM_MAX_DEPTH = 32;
-/** More values than this can't fit in 100 KB of JSON; refusing early bounds the cost. */
-const CLAIM_MAX_NODES = 50000;
+/** Each value takes at least 2 bytes of JSON ("0,"), so more than this can't fit; refusing early bounds the cost. */
+const CLAIM_MAX_NODES = Math.floor(claimsConfig.maxClaimsBytes / 2);
 /** Auth0 keeps 256 characters of console output per action. */
 const CLAIM_LOG_LIMIT = 256;
 const RESERVED_NAMESPACE = /^https?:\/\/([^/?#]*[.@])?(auth0\.com|webtask\.io|webtask\.run)(:\d*)?([/?#]|$)/i;

@@ -11,7 +11,7 @@ import "./stdout-closed";
 import { loadEnvironmentAction } from "../preview/environment-action";
 import { InputError, UserFile } from "../preview/read-users";
 import { describeOutcome, outcomeJson, PreviewSummary } from "../preview/report";
-import { ActionLoadError, DEFAULT_TIMEOUT_MS } from "../runtime/post-login-runtime";
+import { ActionLoadError, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../runtime/post-login-runtime";
 
 /** Up to this many users, the human output shows each one before the summary. */
 const DETAIL_LIMIT = 10;
@@ -45,7 +45,9 @@ async function main(): Promise<number> {
     throw new InputError(`give exactly one of --user FILE (one user) or --users FILE (an export); ${USAGE}`);
   }
   const timeoutMs = values["timeout-ms"] === undefined ? DEFAULT_TIMEOUT_MS : Number(values["timeout-ms"]);
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InputError(`--timeout-ms: "${values["timeout-ms"]}" is not a positive integer`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new InputError(`--timeout-ms: "${values["timeout-ms"]}" is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
+  }
 
   const file = (values.user ?? values.users) as string;
   const users = await UserFile.open(file);
@@ -74,6 +76,8 @@ async function main(): Promise<number> {
         else if (summary.users <= DETAIL_LIMIT) details.push(describeOutcome(outcome, typeof user.email === "string" ? user.email : undefined, values.audience));
       }
     }
+    // Set now: if the reader closes the pipe early (| head), the process ends during the copy.
+    process.exitCode = summary.denied > 0 ? 1 : 0;
     if (spool) await spool.copyTo(process.stdout);
   } finally {
     spool?.remove();
@@ -98,6 +102,11 @@ class Spool {
   private readonly path = join(this.dir, "out.ndjson");
   private readonly out: WriteStream = createWriteStream(this.path);
   private buffer = "";
+
+  constructor() {
+    // Also when the process ends early (a closed pipe exits from inside the copy).
+    process.once("exit", () => this.remove());
+  }
 
   async write(text: string): Promise<void> {
     this.buffer += text;

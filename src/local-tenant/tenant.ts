@@ -207,7 +207,8 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
     const bearer = /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/.exec(auth)?.[1];
     if (ctx.path !== "/userinfo" || !bearer) return next();
     try {
-      const { payload } = await jwtVerify(bearer, publicKey as CryptoKey, { issuer: url });
+      // Only an access token (typ at+jwt, RFC 9068) opens /userinfo; Auth0 refuses an ID token there.
+      const { payload } = await jwtVerify(bearer, publicKey as CryptoKey, { issuer: url, typ: "at+jwt" });
       const u = bySub.get(String(payload.sub));
       if (!u) throw new Error("unknown subject");
       ctx.type = "json";

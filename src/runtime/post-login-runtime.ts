@@ -9,6 +9,8 @@ import { ClaimContext, claimJson, claimNameProblem, MAX_CUSTOM_CLAIMS_BYTES, Tok
 
 /** Auth0 ends a flow after 20 s; the login fails. */
 export const DEFAULT_TIMEOUT_MS = 20_000;
+/** The longest delay a Node timer takes. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export interface PostLoginRuntimeOptions {
   /** The compiled action, the same bytes as auth0_action.code. */
@@ -103,6 +105,10 @@ export class PostLoginRuntime {
     this.contextPromise = contextPromise;
     this.secrets = Object.freeze({ ...(options.secrets ?? {}) });
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // Node fires a longer timer at once (it must fit in 32 bits).
+    if (!Number.isInteger(this.timeoutMs) || this.timeoutMs < 1 || this.timeoutMs > MAX_TIMEOUT_MS) {
+      throw new RangeError(`timeoutMs: ${this.timeoutMs} is not a whole number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`);
+    }
     this.client = options.client ?? { client_id: "preview-client", name: "Preview" };
     this.claimContext = { audience: options.audience };
     this.api = api;
@@ -161,8 +167,10 @@ export class PostLoginRuntime {
 
   /** Runs one login for `user`. Never throws: failures of the action become `denied`. Logins run one at a time. */
   login(user: ExportedUser): Promise<LoginOutcome> {
-    const result = this.queue.then(() => this.run(user));
-    this.queue = result;
+    const result = this.queue.then(() =>
+      this.run(user).catch((err: unknown) => this.failed(user, `the local runtime could not run this login: ${describe(err)}`)),
+    );
+    this.queue = result.catch(() => undefined);
     return result;
   }
 
@@ -183,11 +191,8 @@ export class PostLoginRuntime {
     } finally {
       this.state = undefined;
     }
-    const user_id = String(user.user_id ?? "");
-    const denied = (reason: string, dropped: DroppedClaim[] = []): LoginOutcome => ({
-      user_id, denied: reason, idToken: {}, accessToken: {}, userinfo: {}, dropped, logs: state.logs,
-      bytes: { id: 0, access: 0 }, json: { id: "{}", access: "{}" }, counts: { id: 0, access: 0 },
-    });
+    const user_id = userId(user);
+    const denied = (reason: string, dropped: DroppedClaim[] = []): LoginOutcome => this.failed(user, reason, dropped, state.logs);
     if (state.denied !== null) return denied(state.denied);
     const dropped: DroppedClaim[] = [];
     const id = this.issue("id", state.id, dropped);
@@ -211,6 +216,22 @@ export class PostLoginRuntime {
       bytes: { id: id.bytes, access: access.bytes },
       json: { id: id.json, access: access.json },
       counts: { id: id.count, access: access.count },
+    };
+  }
+
+  /** The outcome of a login that fails: no token is issued. */
+  private failed(user: ExportedUser, reason: string, dropped: DroppedClaim[] = [], logs: string[] = []): LoginOutcome {
+    return {
+      user_id: userId(user),
+      denied: reason,
+      idToken: {},
+      accessToken: {},
+      userinfo: {},
+      dropped,
+      logs,
+      bytes: { id: 0, access: 0 },
+      json: { id: "{}", access: "{}" },
+      counts: { id: 0, access: 0 },
     };
   }
 
@@ -341,10 +362,27 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
+/** A one-line description of anything thrown; never throws itself (an action can throw anything). */
 function describe(err: unknown): string {
-  if (err && typeof err === "object" && "message" in err) {
-    const name = (err as { name?: unknown }).name;
-    return `${typeof name === "string" ? name : "Error"}: ${String((err as { message: unknown }).message)}`;
+  try {
+    if (err && typeof err === "object" && "message" in err) {
+      const name = (err as { name?: unknown }).name;
+      return `${typeof name === "string" ? name : "Error"}: ${String((err as { message: unknown }).message)}`;
+    }
+    return String(err);
+  } catch {
+    return "a value that can't be printed";
   }
-  return String(err);
+}
+
+/** The user's id as text, whatever the export holds there. */
+function userId(user: ExportedUser): string {
+  const id: unknown = user?.user_id;
+  if (typeof id === "string") return id;
+  if (id === undefined || id === null) return "";
+  try {
+    return JSON.stringify(id) ?? "";
+  } catch {
+    return "(unprintable user_id)";
+  }
 }

@@ -7,14 +7,7 @@ import { AuthError, UsageError, errorText } from "./errors";
 import type { VerifyOptions } from "./options";
 import type { Tokens } from "./login";
 
-/** Claims every ID token, access token or /userinfo response may carry that no action sets. */
-const STANDARD_CLAIMS = new Set(
-  (
-    "iss sub aud exp nbf iat jti auth_time nonce acr amr azp at_hash c_hash s_hash sid scope client_id gty permissions org_id org_name " +
-    "name given_name family_name middle_name nickname preferred_username profile picture website email email_verified gender birthdate " +
-    "zoneinfo locale phone_number phone_number_verified address updated_at"
-  ).split(" "),
-);
+export { compare, customClaims, type Comparison } from "./compare";
 
 export interface Check {
   readonly name: string;
@@ -28,24 +21,6 @@ export interface Expected {
   readonly userinfo: Record<string, unknown>;
   /** Where the expectation came from, for the report. */
   readonly source: string;
-}
-
-export interface Comparison {
-  readonly expected: Record<string, unknown>;
-  readonly found: Record<string, unknown>;
-  readonly missing: string[];
-  readonly different: string[];
-  /** Claims under the namespace that were not expected. */
-  readonly unexpected: string[];
-  /** Other custom claims (other actions, other namespaces): reported, not judged. */
-  readonly other: string[];
-  /** Why this token was not compared, if it wasn't. */
-  readonly skipped?: string;
-  readonly ok: boolean;
-}
-
-export function customClaims(claims: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(claims).filter(([name]) => !STANDARD_CLAIMS.has(name)));
 }
 
 export async function verifyIdToken(config: client.Configuration, options: VerifyOptions, tokens: Tokens): Promise<{ payload: JWTPayload; checks: Check[] }> {
@@ -102,17 +77,6 @@ export async function accessTokenClaims(config: client.Configuration, options: V
   }
   const payload = await verifyJwt(tokens.accessToken, config, { audience: options.audience, label: "access token" });
   return { claims: payload as Record<string, unknown>, checks: [{ name: "access token", ok: true, detail: `signature (JWKS), issuer, audience ${options.audience}, expiry` }] };
-}
-
-export function compare(expected: Record<string, unknown>, found: Record<string, unknown>, namespace: string | undefined): Comparison {
-  const custom = customClaims(found);
-  const missing = Object.keys(expected).filter((name) => !(name in custom));
-  const different = Object.keys(expected).filter((name) => name in custom && JSON.stringify(custom[name]) !== JSON.stringify(expected[name]));
-  const extra = Object.keys(custom).filter((name) => !(name in expected));
-  const ours = (name: string) => namespace !== undefined && name.startsWith(namespace.replace(/\/+$/, "") + "/");
-  const unexpected = extra.filter(ours);
-  const other = extra.filter((name) => !ours(name));
-  return { expected, found: custom, missing, different, unexpected, other, ok: missing.length + different.length + unexpected.length === 0 };
 }
 
 /** --expect FILE: {"idToken": {...}, "accessToken": {...}, "userinfo": {...}}, any of them; a preview --json line fits. */

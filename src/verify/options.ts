@@ -100,7 +100,10 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
   }
 
   const timeout = values.timeout === undefined ? 300 : Number(values.timeout);
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout: "${values.timeout}" is not a number of seconds; e.g. --timeout 120`);
+  // Node fires a timer longer than 2^31 - 1 ms at once.
+  if (!Number.isFinite(timeout) || timeout <= 0 || timeout * 1000 > 2 ** 31 - 1) {
+    throw new UsageError(`--timeout: "${values.timeout}" is not a number of seconds from 1 to 2147483; e.g. --timeout 120`);
+  }
 
   const username = env.AUTH0_VERIFY_USERNAME || undefined;
   const password = env.AUTH0_VERIFY_PASSWORD || undefined;
