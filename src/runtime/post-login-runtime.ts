@@ -202,37 +202,12 @@ export class PostLoginRuntime {
         return denied(`the ${label} token's custom claims are ${token.bytes} bytes, over Auth0's ${MAX_CUSTOM_CLAIMS_BYTES}-byte limit; Auth0 fails the login`, dropped);
       }
     }
-    // Parsed back from the JSON, the claims are plain data detached from the action's objects, and
-    // even a "__proto__" claim is an ordinary key.
-    const idToken = JSON.parse(id.json) as Record<string, unknown>;
-    return {
-      user_id,
-      denied: null,
-      idToken,
-      accessToken: access.count === 0 ? {} : (JSON.parse(access.json) as Record<string, unknown>),
-      userinfo: { ...idToken },
-      dropped,
-      logs: state.logs,
-      bytes: { id: id.bytes, access: access.bytes },
-      json: { id: id.json, access: access.json },
-      counts: { id: id.count, access: access.count },
-    };
+    return new Outcome(user_id, null, id.json, access.json, dropped, state.logs, { id: id.bytes, access: access.bytes }, { id: id.count, access: access.count });
   }
 
   /** The outcome of a login that fails: no token is issued. */
   private failed(user: ExportedUser, reason: string, dropped: DroppedClaim[] = [], logs: string[] = []): LoginOutcome {
-    return {
-      user_id: userId(user),
-      denied: reason,
-      idToken: {},
-      accessToken: {},
-      userinfo: {},
-      dropped,
-      logs,
-      bytes: { id: 0, access: 0 },
-      json: { id: "{}", access: "{}" },
-      counts: { id: 0, access: 0 },
-    };
+    return new Outcome(userId(user), reason, "{}", "{}", dropped, logs, { id: 0, access: 0 }, { id: 0, access: 0 });
   }
 
   private async withTimeout(result: PromiseLike<unknown>): Promise<void> {
@@ -319,6 +294,44 @@ function lazyParts(parts: Record<string, () => unknown>): object {
 }
 
 class TimeoutError extends Error {}
+
+/**
+ * A login's outcome. The claims as objects are parsed from their JSON on first read, and kept: the
+ * preview's --json output needs only the JSON. Getters on the prototype, not closures per outcome,
+ * which cost more in garbage collection than the parsing they save.
+ */
+class Outcome implements LoginOutcome {
+  private parsed?: { idToken?: Record<string, unknown>; accessToken?: Record<string, unknown>; userinfo?: Record<string, unknown> };
+
+  constructor(
+    readonly user_id: string,
+    readonly denied: string | null,
+    idJson: string,
+    accessJson: string,
+    readonly dropped: DroppedClaim[],
+    readonly logs: string[],
+    readonly bytes: { readonly id: number; readonly access: number },
+    readonly counts: { readonly id: number; readonly access: number },
+  ) {
+    this.json = { id: idJson, access: accessJson };
+  }
+
+  readonly json: { readonly id: string; readonly access: string };
+
+  // Parsed back from the JSON, the claims are plain data detached from the action's objects, and
+  // even a "__proto__" claim is an ordinary key.
+  get idToken(): Record<string, unknown> {
+    return ((this.parsed ??= {}).idToken ??= JSON.parse(this.json.id) as Record<string, unknown>);
+  }
+
+  get accessToken(): Record<string, unknown> {
+    return ((this.parsed ??= {}).accessToken ??= JSON.parse(this.json.access) as Record<string, unknown>);
+  }
+
+  get userinfo(): Record<string, unknown> {
+    return ((this.parsed ??= {}).userinfo ??= JSON.parse(this.json.id) as Record<string, unknown>);
+  }
+}
 
 /** Compiles the code as a CommonJS module inside `context`, with the FAST_GLOBALS as parameters. */
 function compileWrapper(code: string, filename: string, context: vm.Context): (...args: unknown[]) => void {
