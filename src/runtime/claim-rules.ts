@@ -1,5 +1,6 @@
 // Auth0's rules for custom claims (../shared/AUTH0-FACTS.md, "Create Custom Claims" in Auth0's docs),
 // applied to what an action set, as Auth0 applies them when it issues the tokens.
+import { isNamespaced, reservedNamespace } from "../namespace-rule";
 
 /** Claim names Auth0 keeps for itself: set un-namespaced, they are silently dropped. */
 export const RESTRICTED_CLAIMS: ReadonlySet<string> = new Set(
@@ -14,9 +15,6 @@ export const RESTRICTED_CLAIMS: ReadonlySet<string> = new Set(
 /** All custom claims of one token together: at most 100 KB, or the login fails. */
 export const MAX_CUSTOM_CLAIMS_BYTES = 100 * 1024;
 
-const NAMESPACED = /^https?:\/\/[^/?#\s]+/i;
-const AUTH0_NAMESPACE = /^https?:\/\/([^/?#]*[.@])?(auth0\.com|webtask\.io|webtask\.run)(:[0-9]*)?([/?#]|$)/i;
-
 export type TokenName = "id" | "access";
 
 export interface ClaimContext {
@@ -27,10 +25,9 @@ export interface ClaimContext {
 /** Why Auth0 would drop claim `name` from `token`, or undefined if it keeps it. */
 export function claimNameProblem(name: string, token: TokenName, context: ClaimContext = {}): string | undefined {
   if (typeof name !== "string" || name === "") return "claim name is not a non-empty string";
-  if (name.toLowerCase().startsWith("urn:auth0")) return "urn:auth0 is reserved by Auth0";
-  if (NAMESPACED.test(name)) {
-    return AUTH0_NAMESPACE.test(name) ? "namespace on auth0.com, webtask.io or webtask.run is reserved by Auth0" : undefined;
-  }
+  const reserved = reservedNamespace(name);
+  if (reserved !== undefined) return reserved;
+  if (isNamespaced(name)) return undefined;
   if (RESTRICTED_CLAIMS.has(name)) return `"${name}" is a restricted claim name; use a namespaced name such as https://example.com/${name}`;
   if (token === "access" && context.audience !== undefined && /\/api\/v2\/?$/.test(context.audience)) {
     return "access tokens for an Auth0 API can't carry non-namespaced claims";
