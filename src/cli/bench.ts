@@ -6,10 +6,8 @@ import { once } from "node:events";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { App } from "cdktf";
-import { ClaimsStack } from "../claims-stack";
 import { environments } from "../environments";
-import { NAMESPACE_SECRET } from "../app-metadata-claims";
+import { compileClaimsAction, NAMESPACE_SECRET } from "../claims-action";
 import { projectRoot } from "../project-root";
 import { PostLoginRuntime } from "../runtime/post-login-runtime";
 
@@ -66,9 +64,8 @@ function synthRows(): Row[] {
 }
 
 function actionRows(): Row[] {
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), "claims-bench-app-")) });
   return environments.map((environment) => {
-    const { compiled } = new ClaimsStack(app, environment).claims;
+    const { compiled } = compileClaimsAction(environment);
     return { what: `compiled action size (${environment.name})`, value: `${compiled.bytes} bytes`, note: `limit 100000; sha256 ${compiled.sha256.slice(0, 12)}` };
   });
 }
@@ -140,9 +137,8 @@ async function previewRows(): Promise<Row[]> {
 }
 
 async function handlerRows(): Promise<Row[]> {
-  const app = new App({ skipValidation: true });
-  const stack = new ClaimsStack(app, environments[0]);
-  const runtime = PostLoginRuntime.load({ code: stack.claims.compiled.code, secrets: { [NAMESPACE_SECRET]: "https://example.com/claims" } });
+  const { compiled } = compileClaimsAction(environments[0]);
+  const runtime = PostLoginRuntime.load({ code: compiled.code, secrets: { [NAMESPACE_SECRET]: "https://example.com/claims" } });
   const event = {
     user: { user_id: "auth0|1", app_metadata: { roles: ["admin", "editor"], permissions: ["read:reports", "write:reports", "read:team"] }, user_metadata: {} },
     secrets: { [NAMESPACE_SECRET]: "https://example.com/claims" },

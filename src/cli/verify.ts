@@ -1,9 +1,10 @@
 // `npm run verify -- --env NAME ...`: logs in to a tenant (authorization code flow, or the password
 // grant), checks the tokens, calls /userinfo and compares the custom claims with what is expected.
 // Exit: 0 match, 1 mismatch, 2 usage or configuration error, 3 network or authentication failure.
-import { environments } from "../environments";
-import { namespaceProblem } from "../namespace-rule";
-import { Check, Comparison, Expected, accessTokenClaims, compare, readExpectFile, userinfo, verifyIdToken } from "../verify/checks";
+import { resolveEnvironment } from "../preview/environment-action";
+import { InputError } from "../preview/read-users";
+import { Check, Expected, accessTokenClaims, readExpectFile, userinfo, verifyIdToken } from "../verify/checks";
+import { Comparison, compare } from "../verify/compare";
 import { AuthError, UsageError, errorText } from "../verify/errors";
 import { expectedFor } from "../verify/expected";
 import { codeFlow, discover, passwordFlow, Tokens } from "../verify/login";
@@ -25,12 +26,12 @@ interface Report {
 }
 
 async function run(options: VerifyOptions, report: Report): Promise<void> {
-  const environment = environments.find((e) => e.name === options.env);
-  if (!environment) throw new UsageError(`--env: "${options.env}" is not an environment; use one of ${environments.map((e) => e.name).join(", ")}`);
-  const namespace = options.namespace ?? environment.namespace;
-  if (namespace === undefined) throw new UsageError(`--namespace: environment "${options.env}" has no default namespace; pass the one deployed, e.g. --namespace https://example.com/claims`);
-  const problem = namespaceProblem(namespace);
-  if (problem) throw new UsageError(`--namespace: "${namespace}" can't be a claim namespace (${problem})`);
+  let namespace: string;
+  try {
+    ({ namespace } = resolveEnvironment(options.env, options.namespace));
+  } catch (err) {
+    throw err instanceof InputError ? new UsageError(err.message) : err;
+  }
   const fromFile: Expected | undefined = options.expectFile ? readExpectFile(options.expectFile) : undefined;
   report.environment = options.env;
 

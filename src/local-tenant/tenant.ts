@@ -2,7 +2,7 @@
 // compiled post-login action on every login and issues exactly the claims it computes.
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { exportJWK, generateKeyPair, jwtVerify, type CryptoKey, type JWK } from "jose";
 import Provider, { type Configuration, type KoaContextWithOIDC } from "oidc-provider";
 import type { EnvironmentAction } from "../preview/environment-action";
@@ -65,7 +65,6 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
   const jwk: JWK = { ...(await exportJWK(privateKey)), kid: "local-tenant", alg: "RS256", use: "sig" };
   const port = options.port ?? 4000;
   // The real port is known only once listening; the issuer needs it, so listen first on a plain server.
-  const { createServer } = await import("node:http");
   const server: Server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -26,16 +26,22 @@ export interface EnvironmentActionOptions {
   readonly runtime?: Partial<PostLoginRuntimeOptions>;
 }
 
-export function loadEnvironmentAction(options: EnvironmentActionOptions = {}): EnvironmentAction {
+/** The environment named `env` (default: the first) and the namespace to run it with; InputError names what's wrong. */
+export function resolveEnvironment(env: string | undefined, namespaceOverride: string | undefined): { environment: EnvironmentConfig; namespace: string } {
   const names = environments.map((e) => e.name);
-  const environment = options.env === undefined ? environments[0] : environments.find((e) => e.name === options.env);
-  if (!environment) throw new InputError(`--env: "${options.env}" is not an environment; use one of ${names.join(", ")} (src/environments.ts)`);
-  const namespace = options.namespace ?? environment.namespace;
+  const environment = env === undefined ? environments[0] : environments.find((e) => e.name === env);
+  if (!environment) throw new InputError(`--env: "${env}" is not an environment; use one of ${names.join(", ")} (src/environments.ts)`);
+  const namespace = namespaceOverride ?? environment.namespace;
   if (namespace === undefined) {
     throw new InputError(`--namespace: environment "${environment.name}" has no default namespace; pass --namespace https://example.com/claims`);
   }
   const problem = namespaceProblem(namespace);
   if (problem) throw new InputError(`--namespace: "${namespace}" can't be a claim namespace (${problem}); use an http(s) URL you control`);
+  return { environment, namespace };
+}
+
+export function loadEnvironmentAction(options: EnvironmentActionOptions = {}): EnvironmentAction {
+  const { environment, namespace } = resolveEnvironment(options.env, options.namespace);
 
   // The compiler with the environment's settings, as AppMetadataClaims calls it: the same bytes as auth0_action.code.
   const { compiled } = compileClaimsAction(environment);

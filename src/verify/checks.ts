@@ -7,8 +7,6 @@ import { AuthError, UsageError, errorText } from "./errors";
 import type { VerifyOptions } from "./options";
 import type { Tokens } from "./login";
 
-export { compare, customClaims, type Comparison } from "./compare";
-
 export interface Check {
   readonly name: string;
   readonly ok: boolean;
