@@ -5,21 +5,40 @@ import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { once } from "node:events";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { environments } from "../environments";
 import { compileClaimsAction, NAMESPACE_SECRET } from "../claims-action";
 import { projectRoot } from "../project-root";
 import { PostLoginRuntime } from "../runtime/post-login-runtime";
+import { UsageError } from "../errors";
+import { readCommandLine, runCommand } from "./command-line";
 
 const root = projectRoot();
-const { values } = parseArgs({
+const COMMAND = {
+  name: "bench",
+  usage: [
+    "usage: npm run bench [-- --only action|handler|preview|synth] [--rounds N] [--users N]",
+    "Measures, in one run on this machine, the figures the docs report (each variant in turn, medians).",
+    "  --only PART   one part: action, handler, preview or synth (default: all)",
+    "  --rounds N    rounds per variant (default 3)",
+    "  --users N     users in the generated export for the preview (default 100000)",
+    "  -h, --help    this text",
+  ].join("\n"),
   options: { rounds: { type: "string", default: "3" }, only: { type: "string" }, users: { type: "string", default: "100000" } },
-});
-const rounds = Number(values.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) {
-  console.error(`bench: --rounds ${values.rounds} is not a positive integer; e.g. --rounds 3`);
-  process.exit(2);
+} as const;
+
+const values = readCommandLineOrExit();
+
+/** Parsed at load, since every section reads the flags; a bad flag ends here with exit 2, as in the other CLIs. */
+function readCommandLineOrExit() {
+  try {
+    return readCommandLine(COMMAND) ?? process.exit(0);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${COMMAND.name}: ${err.message}\n`);
+    process.exit(2);
+  }
 }
+const rounds = Number(values.rounds);
 
 interface Row {
   readonly what: string;
@@ -171,13 +190,17 @@ const sections: [string, () => Row[] | Promise<Row[]>][] = [
   ["synth", synthRows],
 ];
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
+  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds: ${values.rounds} is not a positive integer; e.g. --rounds 3`);
+  const parts = sections.map(([name]) => name);
+  if (values.only !== undefined && !parts.includes(values.only)) throw new UsageError(`--only: ${values.only} is not a part; use one of ${parts.join(", ")}`);
   const rows: Row[] = [];
   for (const [name, section] of sections) {
     if (values.only && values.only !== name) continue;
     rows.push(...(await section()));
   }
   print(rows);
+  return 0;
 }
 
 function print(rows: Row[]): void {
@@ -186,7 +209,4 @@ function print(rows: Row[]): void {
   for (const row of rows) console.log(`| ${row.what} | ${row.value} | ${row.note ?? ""} |`);
 }
 
-main().catch((err) => {
-  console.error((err as Error).message);
-  process.exitCode = 1;
-});
+runCommand(COMMAND.name, main);

@@ -1,30 +1,38 @@
 // `npm run local-tenant -- [--port N] [--env NAME] [--users FILE] [--namespace URL] [--code FILE] [--password P]`:
 // a local OpenID Provider at Auth0's paths that runs the environment's compiled action on every login.
-import { parseArgs } from "node:util";
 import { startLocalTenant } from "../local-tenant/tenant";
 import { loadEnvironmentAction } from "../preview/environment-action";
 import { InputError, UserFile } from "../preview/read-users";
 import type { ExportedUser } from "../runtime/post-login-runtime";
 import { ActionLoadError } from "../runtime/post-login-runtime";
+import { readCommandLine, runCommand } from "./command-line";
 
-const USAGE = "usage: npm run local-tenant -- [--port N] [--env NAME] [--users FILE] [--namespace URL] [--code FILE] [--password PASSWORD]";
+const COMMAND = {
+  name: "local-tenant",
+  usage: [
+    "usage: npm run local-tenant -- [--port N] [--env NAME] [--users FILE] [--namespace URL] [--code FILE] [--password PASSWORD]",
+    "A local OpenID tenant at Auth0's paths that runs the environment's compiled action on every login.",
+    "  --port N             port on 127.0.0.1 (default 4000; 0 picks a free one)",
+    "  --env NAME           environment whose action runs (default: the first in src/environments.ts)",
+    "  --users FILE         users who can log in: JSON, JSON array or NDJSON, optionally gzipped (default samples/users.ndjson)",
+    "  --namespace URL      claim namespace (default: the environment's)",
+    "  --code FILE          run this compiled action instead of the environment's",
+    "  --password PASSWORD  every user's password (default local-password)",
+    "  -h, --help           this text",
+  ].join("\n"),
+  options: {
+    port: { type: "string", default: "4000" },
+    env: { type: "string" },
+    users: { type: "string", default: "samples/users.ndjson" },
+    namespace: { type: "string" },
+    code: { type: "string" },
+    password: { type: "string", default: "local-password" },
+  },
+} as const;
 
-async function main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        port: { type: "string", default: "4000" },
-        env: { type: "string" },
-        users: { type: "string", default: "samples/users.ndjson" },
-        namespace: { type: "string" },
-        code: { type: "string" },
-        password: { type: "string", default: "local-password" },
-      },
-    }));
-  } catch (err) {
-    throw new InputError(`${(err as Error).message}; ${USAGE}`);
-  }
+async function main(): Promise<number | undefined> {
+  const values = readCommandLine(COMMAND);
+  if (!values) return 0;
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`--port: "${values.port}" is not a port; e.g. --port 4000 (0 picks a free one)`);
   const file = await UserFile.open(values.users as string);
@@ -54,11 +62,13 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  return undefined;
 }
 
-main().catch((err) => {
-  if (err instanceof InputError || err instanceof ActionLoadError) console.error(`local-tenant: ${err.message}`);
-  else if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") console.error(`local-tenant: port in use; pick another with --port N (0 picks a free one)`);
-  else console.error(err);
-  process.exit(2);
-});
+runCommand(COMMAND.name, () =>
+  main().catch((err: unknown) => {
+    if (err instanceof ActionLoadError) throw new InputError(err.message);
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new InputError("--port: that port is in use; pick another with --port N (0 picks a free one)");
+    throw err;
+  }),
+);

@@ -3,8 +3,8 @@
 // prints a short summary per stack.
 import { writeFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
-import { parseArgs } from "node:util";
 import "./stdout-closed";
+import { readCommandLine, runCommand } from "./command-line";
 import { App } from "cdktf";
 import { ClaimsStack } from "../claims-stack";
 import { buildContract, contractJson, contractMarkdown } from "../contract";
@@ -17,16 +17,22 @@ import { summarizeStack } from "../summary";
 /** The users previewed in every contract. */
 const SAMPLES = "samples/users.ndjson";
 
-async function main(): Promise<void> {
+const COMMAND = {
+  name: "synth",
+  usage: [
+    "usage: npm run synth [-- --out DIR]",
+    "Synthesizes every environment (same stacks as cdktf synth), writes each claims contract, prints a summary.",
+    "  --out DIR    where to write the stacks (default: cdktf.out in the project folder)",
+    "  -h, --help   this text",
+  ].join("\n"),
+  options: { out: { type: "string" } },
+} as const;
+
+async function main(): Promise<number> {
   const started = process.hrtime.bigint();
-  let out: string;
-  try {
-    const { values } = parseArgs({ options: { out: { type: "string" } } });
-    out = values.out ?? join(projectRoot(), "cdktf.out");
-  } catch (err) {
-    console.error(`synth: ${(err as Error).message}; usage: npm run synth [-- --out DIR]`);
-    process.exit(2);
-  }
+  const values = readCommandLine(COMMAND);
+  if (!values) return 0;
+  const out = values.out ?? join(projectRoot(), "cdktf.out");
   const app = new App({ outdir: out });
   const stacks = environments.map((environment) => new ClaimsStack(app, environment));
   app.synth();
@@ -44,6 +50,7 @@ async function main(): Promise<void> {
   const shown = isAbsolute(out) && !relative(process.cwd(), out).startsWith("..") ? relative(process.cwd(), out) || "." : out;
   console.log(`synthesized ${stacks.length} stack(s) into ${shown} in ${Math.round(ms)} ms, with a claims contract each (stacks/<env>/claims-contract.md, .json)\n`);
   console.log(stacks.map((stack) => summarizeStack(stack, out)).join("\n\n"));
+  return 0;
 }
 
-void main();
+runCommand(COMMAND.name, main);

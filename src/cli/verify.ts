@@ -5,7 +5,8 @@ import { resolveEnvironment } from "../preview/environment-action";
 import { InputError } from "../preview/read-users";
 import { Check, Expected, accessTokenClaims, readExpectFile, userinfo, verifyIdToken } from "../verify/checks";
 import { Comparison, compare } from "../verify/compare";
-import { AuthError, UsageError, errorText } from "../verify/errors";
+import { AuthError, UsageError } from "../errors";
+import { errorText } from "../verify/errors";
 import { expectedFor } from "../verify/expected";
 import { codeFlow, discover, passwordFlow, Tokens } from "../verify/login";
 import { readOptions, VerifyOptions } from "../verify/options";
@@ -125,6 +126,7 @@ async function main(): Promise<number> {
   let options: VerifyOptions | undefined;
   try {
     options = readOptions(process.argv.slice(2), process.env);
+    if (!options) return 0;
     await run(options, report);
   } catch (err) {
     report.ok = false;

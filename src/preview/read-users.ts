@@ -4,10 +4,11 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { UsageError } from "../errors";
 import type { ExportedUser } from "../runtime/post-login-runtime";
 
 /** Bad input: the CLI prints the message and exits 2. */
-export class InputError extends Error {}
+export class InputError extends UsageError {}
 
 export interface NumberedUser {
   /** 1-based line of the user (NDJSON) or of the start of the document. */

@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from "jose";
 import * as client from "openid-client";
-import { AuthError, UsageError, errorText } from "./errors";
+import { AuthError, UsageError } from "../errors";
+import { errorText } from "./errors";
 import type { VerifyOptions } from "./options";
 import type { Tokens } from "./login";
 

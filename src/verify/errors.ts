@@ -1,14 +1,4 @@
-// What can stop a verification, each with its exit code.
-
-/** Bad flags, variables or files: exit 2. */
-export class UsageError extends Error {
-  readonly exitCode = 2;
-}
-
-/** The tenant can't be reached, or the login or a token is refused: exit 3. */
-export class AuthError extends Error {
-  readonly exitCode = 3;
-}
+// The text of errors from fetch, openid-client and jose, for verify's messages.
 
 /** The message of an error from fetch, openid-client or jose, with the causes it wraps (the detail is there). */
 export function errorText(err: unknown): string {

@@ -3,7 +3,8 @@
 import { loadEnvironmentAction } from "../preview/environment-action";
 import { InputError, UserFile } from "../preview/read-users";
 import type { ExportedUser } from "../runtime/post-login-runtime";
-import { AuthError, UsageError, errorText } from "./errors";
+import { AuthError, UsageError } from "../errors";
+import { errorText } from "./errors";
 import type { Expected } from "./checks";
 import type { VerifyOptions } from "./options";
 

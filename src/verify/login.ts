@@ -3,7 +3,8 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import * as client from "openid-client";
-import { AuthError, errorText } from "./errors";
+import { AuthError } from "../errors";
+import { errorText } from "./errors";
 import type { VerifyOptions } from "./options";
 
 export interface Tokens {

@@ -1,11 +1,59 @@
 // verify's settings, from flags first, then AUTH0_VERIFY_* variables; never the Terraform credentials.
-import { parseArgs } from "node:util";
-import { UsageError } from "./errors";
+import { readCommandLine } from "../cli/command-line";
+import { UsageError } from "../errors";
+
 
 export const USAGE =
   "usage: npm run verify -- --env NAME [--domain DOMAIN] [--client-id ID] [--client-secret SECRET] [--grant code|password]\n" +
-  "         [--redirect-uri URI] [--open] [--timeout SECONDS] [--audience API] [--namespace URL]\n" +
-  "         [--expect FILE | --users FILE | Management API credentials] [--json] [--show-tokens]";
+  "         [--redirect-uri URI] [--open] [--timeout SECONDS] [--audience API] [--namespace URL] [--realm CONNECTION]\n" +
+  "         [--expect FILE | --users FILE | --mgmt-client-id ID --mgmt-client-secret SECRET [--mgmt-audience URL]] [--json] [--show-tokens]";
+
+export const COMMAND = {
+  name: "verify",
+  usage: [
+    USAGE,
+    "Logs in to a tenant and checks the custom claims. Exit: 0 match, 1 mismatch, 2 usage or configuration, 3 network or authentication.",
+    "  --env NAME                 environment whose claims to expect (src/environments.ts)",
+    "  --domain DOMAIN            tenant domain or URL (AUTH0_VERIFY_DOMAIN)",
+    "  --client-id ID             the login application's client id (AUTH0_VERIFY_CLIENT_ID)",
+    "  --client-secret SECRET     its secret (AUTH0_VERIFY_CLIENT_SECRET)",
+    "  --grant code|password      code: a browser login (default); password: AUTH0_VERIFY_USERNAME/PASSWORD, for pipelines",
+    "  --redirect-uri URI         callback for the code flow (default http://127.0.0.1:3000/callback; AUTH0_VERIFY_REDIRECT_URI)",
+    "  --open                     open the authorize URL in a browser",
+    "  --timeout SECONDS          bound on the whole run (default 300)",
+    "  --audience API             API audience: also checks the access token (AUTH0_VERIFY_AUDIENCE)",
+    "  --namespace URL            the namespace deployed, when the environment has no default",
+    "  --realm CONNECTION         database connection for the password-realm grant (AUTH0_VERIFY_REALM)",
+    "  --expect FILE              expected claims: {idToken, accessToken, userinfo} (a preview --json line fits)",
+    "  --users FILE               users file: expected claims computed from the user's app_metadata",
+    "  --mgmt-client-id ID        Management API application with read:users (AUTH0_VERIFY_MGMT_CLIENT_ID)",
+    "  --mgmt-client-secret S     its secret (AUTH0_VERIFY_MGMT_CLIENT_SECRET)",
+    "  --mgmt-audience URL        Management API audience (default https://DOMAIN/api/v2/)",
+    "  --json                     one JSON report on stdout",
+    "  --show-tokens              print the tokens instead of redacting them",
+    "  -h, --help                 this text",
+  ].join("\n"),
+  options: {
+    env: { type: "string" },
+    domain: { type: "string" },
+    "client-id": { type: "string" },
+    "client-secret": { type: "string" },
+    grant: { type: "string" },
+    "redirect-uri": { type: "string" },
+    open: { type: "boolean", default: false },
+    timeout: { type: "string" },
+    audience: { type: "string" },
+    namespace: { type: "string" },
+    realm: { type: "string" },
+    expect: { type: "string" },
+    users: { type: "string" },
+    "mgmt-client-id": { type: "string" },
+    "mgmt-client-secret": { type: "string" },
+    "mgmt-audience": { type: "string" },
+    json: { type: "boolean", default: false },
+    "show-tokens": { type: "boolean", default: false },
+  },
+} as const;
 
 export interface VerifyOptions {
   readonly env: string;
@@ -29,35 +77,10 @@ export interface VerifyOptions {
   readonly showTokens: boolean;
 }
 
-export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        env: { type: "string" },
-        domain: { type: "string" },
-        "client-id": { type: "string" },
-        "client-secret": { type: "string" },
-        grant: { type: "string" },
-        "redirect-uri": { type: "string" },
-        open: { type: "boolean", default: false },
-        timeout: { type: "string" },
-        audience: { type: "string" },
-        namespace: { type: "string" },
-        realm: { type: "string" },
-        expect: { type: "string" },
-        users: { type: "string" },
-        "mgmt-client-id": { type: "string" },
-        "mgmt-client-secret": { type: "string" },
-        "mgmt-audience": { type: "string" },
-        json: { type: "boolean", default: false },
-        "show-tokens": { type: "boolean", default: false },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
-  }
+/** verify's settings; undefined when --help was asked for (the usage is printed). */
+export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptions | undefined {
+  const values = readCommandLine(COMMAND, argv);
+  if (!values) return undefined;
   const pick = (flag: string | undefined, variable: string): string | undefined => flag ?? (env[variable] || undefined);
   const need = (value: string | undefined, flag: string, variable: string, what: string): string => {
     if (!value) throw new UsageError(`${flag}: missing; give ${flag} or set ${variable} (${what})`);

@@ -1,0 +1,63 @@
+// What every CLI here does the same way: `--help`/`-h` prints the whole usage on stdout and exits 0
+// with no side effect; an unknown flag or a bad value exits 2 with the usage; a foreseeable failure
+// is one line `<command>: <message>` (control characters escaped), never a stack trace.
+import { parseArgs } from "node:util";
+import { escapeControl, ToolError, UsageError } from "../errors";
+
+type OptionSpec = { type: "string" | "boolean"; short?: string; default?: string | boolean; multiple?: false };
+type Values<O extends Record<string, OptionSpec>> = {
+  [K in keyof O]: O[K]["type"] extends "boolean" ? boolean : O[K] extends { default: string } ? string : string | undefined;
+};
+
+export interface Command<O extends Record<string, OptionSpec>> {
+  /** As typed by a user, e.g. "preview" for `npm run preview`. */
+  readonly name: string;
+  /** The full usage: the synopsis, then one line per flag. Printed by --help. */
+  readonly usage: string;
+  readonly options: O;
+}
+
+/**
+ * Parses `argv` against `command.options`. Returns undefined when --help was asked for (the usage is
+ * then already printed); throws UsageError (exit 2, with the usage) for an unknown flag or a bad value.
+ */
+export function readCommandLine<O extends Record<string, OptionSpec>>(command: Command<O>, argv: string[] = process.argv.slice(2)): Values<O> | undefined {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(command.usage.trimEnd() + "\n");
+    return undefined;
+  }
+  try {
+    const { values } = parseArgs({ args: argv, options: command.options, strict: true, allowPositionals: false }) as { values: Record<string, unknown> };
+    // A boolean flag that was not given is false, so callers never see undefined for one.
+    for (const [flag, spec] of Object.entries(command.options)) if (spec.type === "boolean" && values[flag] === undefined) values[flag] = false;
+    return values as unknown as Values<O>;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${command.usage.trimEnd()}`);
+  }
+}
+
+/**
+ * Runs a CLI's `main` and ends the process with its exit code. A ToolError prints `<name>: <message>`
+ * on stderr and exits with its code; anything else is a bug: one line, exit `unexpectedExit`, and the
+ * stack only with CLAIMS_DEBUG=1.
+ */
+export function runCommand(name: string, main: () => Promise<number | void> | number | void, unexpectedExit = 1): void {
+  Promise.resolve()
+    .then(main)
+    .then(
+      (code) => {
+        process.exitCode = typeof code === "number" ? code : (process.exitCode ?? 0);
+      },
+      (err: unknown) => {
+        if (err instanceof ToolError) {
+          process.stderr.write(`${name}: ${escapeControl(err.message).replace(/\\n/g, "\n")}\n`);
+          process.exitCode = err.exitCode;
+          return;
+        }
+        const message = err instanceof Error ? err.message : String(err);
+        process.stderr.write(`${name}: unexpected error: ${escapeControl(message)} (a bug: please report it; CLAIMS_DEBUG=1 shows the stack)\n`);
+        if (process.env.CLAIMS_DEBUG === "1" && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+        process.exitCode = unexpectedExit;
+      },
+    );
+}
