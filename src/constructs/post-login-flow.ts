@@ -72,10 +72,13 @@ export class PostLoginFlow extends Construct {
       let previous: TriggerAction | undefined;
       this.bindings = managed.map((action) => {
         // No display_name: Auth0 shows the action's name anyway.
-        const binding = new TriggerAction(this, action.resourceName, { trigger: this.trigger, actionId: action.actionId });
-        binding.overrideLogicalId(action.resourceName);
         // Append adds at the end of the flow: created one after another, they land in list order.
-        if (previous !== undefined) binding.dependsOn = [previous.fqn];
+        const binding = new TriggerAction(this, action.resourceName, {
+          trigger: this.trigger,
+          actionId: action.actionId,
+          ...(previous !== undefined ? { dependsOn: [previous] } : {}),
+        });
+        binding.overrideLogicalId(action.resourceName);
         if (action.adopted !== undefined) binding.importFrom(`${this.trigger}::${action.adopted}`);
         previous = binding;
         return binding;

@@ -40,11 +40,11 @@ export class FlowRuntime implements LoginRunner {
     for (const step of this.steps) {
       const left = deadline - Date.now();
       if (left < 1) {
-        state.denied = `the flow did not finish within ${this.timeoutMs} ms (stopped before ${step.name}); Auth0 fails the login`;
+        state.denied = `${step.name}: the flow did not finish within ${this.timeoutMs} ms; Auth0 fails the login`;
         break;
       }
       try {
-        await step.runtime.runInto(user, state, left);
+        await step.runtime.runInto(user, state, left, `the flow did not finish within ${this.timeoutMs} ms`);
       } catch (err) {
         return last.failed(user, `the local runtime could not run ${step.name}: ${String(err)}`, [], state.logs);
       }

@@ -193,9 +193,10 @@ export class PostLoginRuntime implements LoginRunner {
 
   /**
    * Runs the action for `user`, recording into `state` (a flow passes the same state to each action).
-   * Sets `state.denied` when the action denies, throws or takes longer than `timeoutMs`; never throws.
+   * Sets `state.denied` when the action denies, throws or takes longer than `timeoutMs` (the reason
+   * then starts with `timedOut`); never throws.
    */
-  async runInto(user: ExportedUser, state: LoginState, timeoutMs: number): Promise<void> {
+  async runInto(user: ExportedUser, state: LoginState, timeoutMs: number, timedOut = `the action did not finish within ${timeoutMs} ms`): Promise<void> {
     this.state = state;
     try {
       const result = this.handler(this.event(user), this.api);
@@ -207,7 +208,7 @@ export class PostLoginRuntime implements LoginRunner {
     } catch (err) {
       state.denied =
         err instanceof TimeoutError
-          ? `the action did not finish within ${timeoutMs} ms; Auth0 fails the login`
+          ? `${timedOut}; Auth0 fails the login`
           : `the action threw ${describe(err)}; Auth0 fails the login`;
     } finally {
       this.state = undefined;
