@@ -1,5 +1,6 @@
 // The whole post-login flow run locally as Auth0 runs it, on real compiled actions: order, a deny
 // stopping the flow, claims of every action merged, one time limit; and the deny-blocked-users action.
+import { buildSync } from "esbuild";
 import { compileActionSource } from "../src/action-source";
 import { FLOW_TIMEOUT_MS } from "../src/auth0/facts";
 import { NAMESPACE_SECRET } from "../src/claims-action";
@@ -117,4 +118,11 @@ describe("an environment's whole managed flow, as preview, verify and the local 
     const out = await loaded.runtime.login({ app_metadata: { roles: ["r"] } });
     expect(out.idToken).toEqual({ "https://dev.example.com/claims/roles": ["r"] });
   });
+});
+
+test("the runtime layer loads neither the compiler nor esbuild (one home for Auth0's facts instead)", () => {
+  const { metafile } = buildSync({ entryPoints: ["src/runtime/flow-runtime.ts"], bundle: true, write: false, platform: "node", metafile: true, logLevel: "silent" });
+  const inputs = Object.keys(metafile!.inputs);
+  expect(inputs).toContain("src/auth0/facts.ts");
+  expect(inputs.filter((file) => /compile-action|esbuild|cdktf/.test(file))).toEqual([]);
 });

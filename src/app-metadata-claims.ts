@@ -5,13 +5,11 @@ import { Construct } from "constructs";
 import type { Action } from "../.gen/providers/auth0/action";
 import type { TokenKind } from "./auth0/facts";
 import { ClaimNamespace } from "./claim-namespace";
-import { compileClaimsAction, DEFAULT_ENTRY, NAMESPACE_SECRET } from "./claims-action";
+import { compileClaimsAction, DEFAULT_ACTION_NAME, DEFAULT_ENTRY, NAMESPACE_SECRET } from "./claims-action";
 import type { CompiledAction } from "./compile-action";
 import { atPath, ConstructPropError } from "./constructs/construct-error";
 import { HandBoundAction, ManagedFlowAction, PostLoginFlow } from "./constructs/post-login-flow";
 import { ActionSecret, Adoption, TypeScriptAction } from "./constructs/typescript-action";
-
-export const DEFAULT_ACTION_NAME = "app-metadata-claims";
 
 export interface AppMetadataClaimsProps {
   /** app_metadata fields to copy; claim name = namespace + "/" + key. @default ["roles", "permissions"] */

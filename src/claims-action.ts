@@ -8,6 +8,7 @@ import type { CompiledAction } from "./compile-action";
 export const DEFAULT_CLAIM_KEYS: readonly string[] = ["roles", "permissions"];
 export const DEFAULT_TOKENS: readonly TokenKind[] = ["id"];
 export const DEFAULT_ENTRY = "actions/post-login-claims.ts";
+export const DEFAULT_ACTION_NAME = "app-metadata-claims";
 /** Action secret that carries the namespace, so changing it needs no rebuild of the code. */
 export const NAMESPACE_SECRET = "CLAIM_NAMESPACE";
 /** The values of constants the action is compiled with (see actions/auth0-actions.d.ts). */

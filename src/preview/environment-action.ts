@@ -2,7 +2,7 @@
 // deploys it, with the secrets the stack gives it, loaded in order into the local flow runtime.
 import { readFileSync } from "node:fs";
 import { compileActionSource, defaultActionName } from "../action-source";
-import { compileClaimsAction, NAMESPACE_SECRET } from "../claims-action";
+import { compileClaimsAction, DEFAULT_ACTION_NAME, NAMESPACE_SECRET } from "../claims-action";
 import { EnvironmentConfig, environments, exampleEnvironments, flowOf, isManaged } from "../environments";
 import { namespaceProblem } from "../namespace-rule";
 import { FlowRuntime, FlowStep } from "../runtime/flow-runtime";
@@ -63,7 +63,7 @@ export function loadEnvironmentAction(options: EnvironmentActionOptions = {}): E
     }
     source = options.codeFile;
   }
-  const claimsName = environment.actionName ?? "app-metadata-claims";
+  const claimsName = environment.actionName ?? DEFAULT_ACTION_NAME;
   const steps: (FlowStep & { source: string })[] = [];
   for (const entry of flowOf(environment)) {
     if (entry === "claims") {
