@@ -28,7 +28,10 @@ export class FlowRuntime implements LoginRunner {
 
   /** Runs every action in order for `user`. Never throws; logins run one at a time. */
   login(user: ExportedUser): Promise<LoginOutcome> {
-    const result = this.queue.then(() => this.run(user));
+    const last = this.steps[this.steps.length - 1].runtime;
+    const result = this.queue.then(() =>
+      this.run(user).catch((err: unknown) => last.failed(user, `the local runtime could not run this login: ${String(err)}`)),
+    );
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -43,11 +46,8 @@ export class FlowRuntime implements LoginRunner {
         state.denied = `${step.name}: the flow did not finish within ${this.timeoutMs} ms; Auth0 fails the login`;
         break;
       }
-      try {
-        await step.runtime.runInto(user, state, left, `the flow did not finish within ${this.timeoutMs} ms`);
-      } catch (err) {
-        return last.failed(user, `the local runtime could not run ${step.name}: ${String(err)}`, [], state.logs);
-      }
+      // runInto never throws: whatever the action does ends in state.denied.
+      await step.runtime.runInto(user, state, left, `the flow did not finish within ${this.timeoutMs} ms`);
       if (state.denied !== null) {
         // Auth0 runs no later action once one has denied or failed.
         if (this.steps.length > 1) state.denied = `${step.name}: ${state.denied}`;
