@@ -186,6 +186,19 @@ describe("adopting a hand-made action with secrets of its own", () => {
   });
 });
 
+test("an environment's retired action stays deployed, bound nowhere, while the rest of the flow stays bound", () => {
+  const parsed = JSON.parse(Testing.synth(new ClaimsStack(Testing.app(), { ...exampleEnvironments[0], binding: { mode: "exclusive" }, retired: [{ entry: DENY }] })));
+  expect(Object.keys(parsed.resource.auth0_action).sort()).toEqual(["app_metadata_claims", "deny_blocked_users"]);
+  expect(parsed.resource.auth0_trigger_actions.post_login.actions).toEqual([{ id: "${auth0_action.app_metadata_claims.id}", display_name: "app-metadata-claims" }]);
+  expect(parsed.resource.auth0_trigger_action).toBeUndefined();
+});
+
+test("an environment in unbound mode (retiring it) keeps its actions and has no binding", () => {
+  const parsed = JSON.parse(Testing.synth(new ClaimsStack(Testing.app(), { ...exampleEnvironments[0], binding: { mode: "unbound", before: [{ entry: DENY }] } })));
+  expect(Object.keys(parsed.resource)).toEqual(["auth0_action"]);
+  expect(Object.keys(parsed.resource.auth0_action).sort()).toEqual(["app_metadata_claims", "deny_blocked_users"]);
+});
+
 describe("the example environment: claims and deny-blocked-users in one exclusive flow", () => {
   const stack = new ClaimsStack(Testing.app(), exampleEnvironments[0]);
   const json = Testing.synth(stack);

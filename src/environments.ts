@@ -41,6 +41,8 @@ export interface EnvironmentConfig extends Pick<AppMetadataClaimsProps, "claimKe
   readonly secrets?: readonly string[];
   /** The post-login flow: its mode, and the actions before and after the claims action. @default { mode: "append" } */
   readonly binding?: EnvironmentBinding;
+  /** Managed actions taken out of the flow but still deployed: step 1 of removing them (docs/lifecycle.md). @default [] */
+  readonly retired?: readonly ManagedActionConfig[];
   /** Stack name, as given to `cdktf diff <name>`: lower case letters, digits and "-". */
   readonly name: string;
   /** Default claim namespace; omit it to require one at plan time (tfvars or TF_VAR_claim_namespace). @default - none */
