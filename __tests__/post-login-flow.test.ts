@@ -99,6 +99,15 @@ describe("PostLoginFlow", () => {
     expect(json).not.toHaveResource(TriggerAction);
   });
 
+  test("unbound, synthesized in a bare scope: the action without any binding", () => {
+    const json = Testing.synthScope((scope) => {
+      new PostLoginFlow(scope, "flow", { mode: "unbound", actions: [new TypeScriptAction(scope, "deny", { entry: DENY })] });
+    });
+    expect(json).toHaveResourceWithProperties(Action, { name: "deny-blocked-users", deploy: true });
+    expect(json).not.toHaveResource(TriggerAction);
+    expect(json).not.toHaveResource(TriggerActions);
+  });
+
   test("unbound (step 1 of retiring): no binding resource, every action kept", () => {
     const { json, parsed } = twoActions("unbound");
     expect(json).not.toHaveResource(TriggerAction);
