@@ -18,8 +18,8 @@ export interface EnvironmentAction {
   readonly source: string;
   /** The whole managed flow, in order (actions bound by hand are not in this repository and don't run). */
   readonly runtime: FlowRuntime;
-  /** The flow's actions in the order they run, each with where its code comes from. */
-  readonly actions: readonly { readonly name: string; readonly source: string }[];
+  /** The flow's actions in the order they run: name, where the code comes from, the code. */
+  readonly actions: readonly { readonly name: string; readonly source: string; readonly code: string }[];
 }
 
 export interface EnvironmentActionOptions {
@@ -34,9 +34,10 @@ export interface EnvironmentActionOptions {
 
 /** The environment named `env` (default: the first) and the namespace to run it with; InputError names what's wrong. */
 export function resolveEnvironment(env: string | undefined, namespaceOverride: string | undefined): { environment: EnvironmentConfig; namespace: string } {
-  const names = [...environments, ...exampleEnvironments].map((e) => e.name);
-  const environment = env === undefined ? environments[0] : [...environments, ...exampleEnvironments].find((e) => e.name === env);
-  if (!environment) throw new InputError(`--env: "${env}" is not an environment; use one of ${names.join(", ")} (src/environments.ts)`);
+  // The examples resolve too, so they can be previewed and verified locally; main.ts deploys only `environments`.
+  const known = [...environments, ...exampleEnvironments];
+  const environment = env === undefined ? environments[0] : known.find((e) => e.name === env);
+  if (!environment) throw new InputError(`--env: "${env}" is not an environment; use one of ${known.map((e) => e.name).join(", ")} (src/environments.ts)`);
   const namespace = namespaceOverride ?? environment.namespace;
   if (namespace === undefined) {
     throw new InputError(`--namespace: environment "${environment.name}" has no default namespace; pass --namespace https://example.com/claims`);
@@ -64,11 +65,11 @@ export function loadEnvironmentAction(options: EnvironmentActionOptions = {}): E
     source = options.codeFile;
   }
   const claimsName = environment.actionName ?? DEFAULT_ACTION_NAME;
-  const steps: (FlowStep & { source: string })[] = [];
+  const steps: (FlowStep & { source: string; code: string })[] = [];
   for (const entry of flowOf(environment)) {
     if (entry === "claims") {
       const runtime = PostLoginRuntime.load({ code, secrets: { [NAMESPACE_SECRET]: namespace }, filename: source, ...perAction });
-      steps.push({ name: claimsName, runtime, source });
+      steps.push({ name: claimsName, runtime, source, code });
     } else if (isManaged(entry)) {
       const other = compileActionSource(entry);
       const name = entry.actionName ?? defaultActionName(entry.entry);
@@ -79,9 +80,9 @@ export function loadEnvironmentAction(options: EnvironmentActionOptions = {}): E
         filename: other.source,
         ...perAction,
       });
-      steps.push({ name, runtime, source: `${other.source} (sha256 ${other.sha256.slice(0, 12)})` });
+      steps.push({ name, runtime, source: `${other.source} (sha256 ${other.sha256.slice(0, 12)})`, code: other.code });
     }
   }
   const runtime = new FlowRuntime(steps, timeoutMs);
-  return { environment, namespace, code, source, runtime, actions: steps.map(({ name, source }) => ({ name, source })) };
+  return { environment, namespace, code, source, runtime, actions: steps.map(({ name, source, code }) => ({ name, source, code })) };
 }
