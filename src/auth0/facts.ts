@@ -1,6 +1,6 @@
 // Auth0's facts that this project builds on, in one place: limits, claim rules, token kinds, the
-// runtime and the trigger. Sources: /work/shared/AUTH0-FACTS.md, Auth0's "Actions limitations" and
-// "Create Custom Claims" pages. Kept free of esbuild and cdktf so every layer can import it.
+// runtime and the trigger. Sources: Auth0's docs, "Actions limitations" and "Create Custom Claims".
+// Kept free of esbuild and cdktf so every layer (compiler, constructs, runtime) can import it.
 
 /** The Node runtime for new actions (node22 is GA since 2025-01-15; node18 is past end of life). */
 export const ACTION_RUNTIME = "node22";

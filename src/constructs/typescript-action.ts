@@ -118,7 +118,7 @@ export class TypeScriptAction extends Construct {
       }
       this.adopted = actionId;
       this.action.importFrom(actionId);
-      // Secrets can't be imported and the provider sends the whole list on update (AUTH0-FACTS.md).
+      // Secrets cannot be imported, and the provider sends the whole list on update (docs/lifecycle.md).
       Annotations.of(this).addWarning(
         `adopting action ${actionId}: the first apply updates it and deploys a new version (secrets can't be imported); ` +
           `list every secret the hand-made action has in "secrets" (${this.secretNames.join(", ") || "none listed"}), ` +
