@@ -1,15 +1,21 @@
-// The construct through cdktf's Testing matchers: resources, properties, binding modes, bad props.
+// The claims construct through cdktf's Testing matchers: resources, properties, its place in a flow, bad props.
 import { TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { Action } from "../.gen/providers/auth0/action";
 import { Auth0Provider } from "../.gen/providers/auth0/provider";
 import { TriggerAction } from "../.gen/providers/auth0/trigger-action";
 import { TriggerActions } from "../.gen/providers/auth0/trigger-actions";
 import { AppMetadataClaims, AppMetadataClaimsProps } from "../src/app-metadata-claims";
+import { FlowAction, FlowMode, PostLoginFlow } from "../src/constructs/post-login-flow";
 
-function synth(props: AppMetadataClaimsProps = {}): { json: string; claims: AppMetadataClaims } {
+/** The claims construct alone in a post-login flow (append by default), or between `before` and `after`. */
+function synth(
+  props: AppMetadataClaimsProps = {},
+  flow: { mode?: FlowMode; before?: FlowAction[]; after?: FlowAction[] } = {},
+): { json: string; claims: AppMetadataClaims } {
   const stack = new TerraformStack(Testing.app(), "test");
   new Auth0Provider(stack, "auth0", {});
   const claims = new AppMetadataClaims(stack, "claims", props);
+  new PostLoginFlow(stack, "post_login", { mode: flow.mode, actions: [...(flow.before ?? []), claims, ...(flow.after ?? [])] });
   return { json: Testing.synth(stack), claims };
 }
 
@@ -69,13 +75,10 @@ describe("props", () => {
   });
 
   test("exclusive mode owns the flow with one auth0_trigger_actions: before, ours, after", () => {
-    const { json } = synth({
-      binding: {
-        mode: "exclusive",
-        before: [{ id: "act-rate-limit", displayName: "Rate limit" }],
-        after: [{ id: "act-audit", displayName: "Audit" }],
-      },
-    });
+    const { json, claims } = synth(
+      {},
+      { mode: "exclusive", before: [{ id: "act-rate-limit", displayName: "Rate limit" }], after: [{ id: "act-audit", displayName: "Audit" }] },
+    );
     expect(json).toHaveResourceWithProperties(TriggerActions, {
       trigger: "post-login",
       actions: [
@@ -85,6 +88,7 @@ describe("props", () => {
       ],
     });
     expect(json).not.toHaveResource(TriggerAction);
+    expect(claims.binding).toEqual({ mode: "exclusive", before: [{ id: "act-rate-limit", displayName: "Rate limit" }], after: [{ id: "act-audit", displayName: "Audit" }] });
   });
 
   test("a namespace default that is a token is left for Terraform to check", () => {
@@ -97,31 +101,28 @@ describe("props", () => {
 
 describe("bad props fail at synth time, naming the prop and the value", () => {
   test.each<[string, AppMetadataClaimsProps, RegExp]>([
-    ["empty claimKeys", { claimKeys: [] }, /^claimKeys: \[\] names no app_metadata field; list at least one/],
-    ["a key with a space", { claimKeys: ["my roles"] }, /^claimKeys: "my roles" can't be a claim key; use 1 to 64 letters/],
-    ["a key with a slash", { claimKeys: ["a/b"] }, /^claimKeys: "a\/b" can't be a claim key/],
-    ["an empty key", { claimKeys: [""] }, /^claimKeys: "" can't be a claim key/],
-    ["__proto__", { claimKeys: ["__proto__"] }, /^claimKeys: "__proto__" can't be a claim key.*not __proto__, constructor or prototype/],
-    ["constructor", { claimKeys: ["roles", "constructor"] }, /^claimKeys: "constructor" can't be a claim key/],
-    ["a duplicate key", { claimKeys: ["roles", "roles"] }, /^claimKeys: "roles" is listed twice/],
-    ["empty tokens", { tokens: [] }, /^tokens: \[\] names no token; use \["id"\], \["access"\] or \["id", "access"\]/],
-    ["an unknown token", { tokens: ["refresh" as "id"] }, /^tokens: "refresh" is not a token kind; use "id" \(ID token and \/userinfo\) or "access"/],
-    ["a duplicate token", { tokens: ["id", "id"] }, /^tokens: "id" is listed twice/],
-    ["an empty action name", { actionName: "" }, /^actionName: "" is not a usable action name/],
-    ["a padded action name", { actionName: " claims" }, /^actionName: " claims" is not a usable action name/],
-    ["a reserved namespace", { namespace: "https://acme.auth0.com" }, /^namespace: "https:\/\/acme\.auth0\.com" can't be a claim namespace/],
-    ["a non-URL namespace", { namespace: "acme" }, /^namespace: "acme" can't be a claim namespace \(it is not an http\(s\) URL\)/],
-    ["an unknown binding mode", { binding: { mode: "replace" } as never }, /^binding\.mode: "replace" is not a binding mode; use "append" or "exclusive"/],
-    ["before/after in append mode", { binding: { mode: "append", before: [] } as never }, /^binding: "before"\/"after" only apply in "exclusive" mode/],
-    ["an empty id", { binding: { mode: "exclusive", after: [{ id: " ", displayName: "x" }] } }, /^binding\.after\[0\]\.id: " " is not an action id/],
-    ["an empty display name", { binding: { mode: "exclusive", before: [{ id: "a", displayName: "" }] } }, /^binding\.before\[0\]\.displayName: "" is empty/],
-    [
-      "an action listed twice",
-      { binding: { mode: "exclusive", before: [{ id: "a", displayName: "A" }], after: [{ id: "a", displayName: "A" }] } },
-      /^binding\.after\[0\]\.id: "a" is listed twice/,
-    ],
+    ["empty claimKeys", { claimKeys: [] }, /^test\/claims: claimKeys: \[\] names no app_metadata field; list at least one/],
+    ["a key with a space", { claimKeys: ["my roles"] }, /^test\/claims: claimKeys: "my roles" can't be a claim key; use 1 to 64 letters/],
+    ["a key with a slash", { claimKeys: ["a/b"] }, /^test\/claims: claimKeys: "a\/b" can't be a claim key/],
+    ["an empty key", { claimKeys: [""] }, /^test\/claims: claimKeys: "" can't be a claim key/],
+    ["__proto__", { claimKeys: ["__proto__"] }, /^test\/claims: claimKeys: "__proto__" can't be a claim key.*not __proto__, constructor or prototype/],
+    ["constructor", { claimKeys: ["roles", "constructor"] }, /^test\/claims: claimKeys: "constructor" can't be a claim key/],
+    ["a duplicate key", { claimKeys: ["roles", "roles"] }, /^test\/claims: claimKeys: "roles" is listed twice/],
+    ["empty tokens", { tokens: [] }, /^test\/claims: tokens: \[\] names no token; use \["id"\], \["access"\] or \["id", "access"\]/],
+    ["an unknown token", { tokens: ["refresh" as "id"] }, /^test\/claims: tokens: "refresh" is not a token kind; use "id" \(ID token and \/userinfo\) or "access"/],
+    ["a duplicate token", { tokens: ["id", "id"] }, /^test\/claims: tokens: "id" is listed twice/],
+    ["an empty action name", { actionName: "" }, /^test\/claims\/action: actionName: "" is not a usable action name/],
+    ["a padded action name", { actionName: " claims" }, /^test\/claims\/action: actionName: " claims" is not a usable action name/],
+    ["a reserved namespace", { namespace: "https://acme.auth0.com" }, /^test\/claims: namespace: "https:\/\/acme\.auth0\.com" can't be a claim namespace/],
+    ["a non-URL namespace", { namespace: "acme" }, /^test\/claims: namespace: "acme" can't be a claim namespace \(it is not an http\(s\) URL\)/],
+    ["another CLAIM_NAMESPACE secret", { secrets: [{ name: "CLAIM_NAMESPACE" }] }, /^test\/claims: secrets: "CLAIM_NAMESPACE" is this construct's own secret/],
   ])("%s", (_case, props, message) => {
     expect(() => synth(props)).toThrow(message);
+  });
+
+  test("the message starts with the construct's path, so the environment shows", () => {
+    const stack = new TerraformStack(Testing.app(), "prod");
+    expect(() => new AppMetadataClaims(stack, "app_metadata_claims", { tokens: [] })).toThrow(/^prod\/app_metadata_claims: tokens: \[\] names no token; use/);
   });
 });
 
@@ -135,10 +136,10 @@ describe("adopting an action made by hand", () => {
   });
 
   test("exclusive mode: the whole post-login flow is imported", () => {
-    const { json } = synth({ adopt: { actionId: "abc" }, binding: { mode: "exclusive" } });
+    const { json } = synth({ adopt: { actionId: "abc" } }, { mode: "exclusive" });
     expect(JSON.parse(json).import).toEqual([
       { id: "abc", to: "auth0_action.claims" },
-      { id: "post-login", to: "auth0_trigger_actions.claims" },
+      { id: "post-login", to: "auth0_trigger_actions.post_login" },
     ]);
   });
 
@@ -147,6 +148,6 @@ describe("adopting an action made by hand", () => {
   });
 
   test.each(["", "post-login::abc", "a b"])("a bad action id %j is refused with where to find it", (actionId) => {
-    expect(() => synth({ adopt: { actionId } })).toThrow(/^adopt\.actionId: .* is not an action id; copy it from the action's URL in Actions > Library/);
+    expect(() => synth({ adopt: { actionId } })).toThrow(/^test\/claims\/action: adopt\.actionId: .* is not an action id; copy it from the action's URL in Actions > Library/);
   });
 });

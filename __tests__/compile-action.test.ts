@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compileAction, escapeTerraformTemplate, MAX_ACTION_CODE_BYTES } from "../src/compile-action";
+import { MAX_ACTION_CODE_BYTES } from "../src/auth0/facts";
+import { compileAction, escapeTerraformTemplate } from "../src/compile-action";
 import { projectRoot } from "../src/project-root";
 import { compileClaims } from "./helpers/claims-action";
 

@@ -2,7 +2,7 @@
 import { Testing } from "cdktf";
 import { ClaimsStack } from "../src/claims-stack";
 import { escapeTerraformTemplate } from "../src/compile-action";
-import { environments } from "../src/environments";
+import { environments, exampleEnvironments } from "../src/environments";
 import { loadEnvironmentAction } from "../src/preview/environment-action";
 
 test.each(environments.map((e) => e.name))("environment %s: preview code = auth0_action.code in the synthesized stack", (name) => {
@@ -20,4 +20,14 @@ test("the namespace the preview runs with is the environment's default unless ov
   expect(loadEnvironmentAction({ env: dev.name }).namespace).toBe(dev.namespace);
   const out = await loadEnvironmentAction({ env: dev.name, namespace: "https://other.example" }).runtime.login({ app_metadata: { roles: ["r"] } });
   expect(Object.keys(out.idToken)).toEqual(["https://other.example/roles"]);
+});
+
+test("a flow's second managed action: the preview compiles the bytes the stack deploys", () => {
+  const example = exampleEnvironments[0];
+  const preview = loadEnvironmentAction({ env: example.name });
+  const stack = new ClaimsStack(Testing.app(), example);
+  const synthesized = JSON.parse(Testing.synth(stack)).resource.auth0_action;
+  const deny = preview.actions.find((a) => a.name === "deny-blocked-users")!;
+  expect(synthesized.deny_blocked_users.code).toBe(escapeTerraformTemplate(deny.code));
+  expect(Object.keys(synthesized).sort()).toEqual(["app_metadata_claims", "deny_blocked_users"]);
 });

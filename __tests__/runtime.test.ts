@@ -99,6 +99,12 @@ describe("logins Auth0 denies", () => {
     expect(out.denied).toBeNull();
   });
 
+  test("one byte over 100 KB denies the login", async () => {
+    const fill = 102401 - JSON.stringify({ [`${NS}/a`]: "" }).length;
+    const out = await run(`api.idToken.setCustomClaim("${NS}/a", "x".repeat(${fill}));`);
+    expect(out.denied).toBe("the ID token's custom claims are 102401 bytes, over Auth0's 102400-byte limit; Auth0 fails the login");
+  });
+
   test("a thrown error denies the login, and claims set before it are not issued", async () => {
     const out = await run(`api.idToken.setCustomClaim("${NS}/a", 1); throw new Error("db down");`);
     expect(out.denied).toBe("the action threw Error: db down; Auth0 fails the login");

@@ -1,33 +1,15 @@
-// AppMetadataClaims: the post-login action that copies app_metadata fields into namespaced claims,
-// its secret holding the namespace, and its binding to the post-login flow. Compiling the action
-// lives in compile-action.ts; this file only checks props and declares resources.
+// AppMetadataClaims: the claims action as a thin layer on TypeScriptAction. It adds only what is
+// specific to claims: the namespace variable (given to the action as a secret), the claim keys and
+// the tokens. Compiling, secrets and adoption are TypeScriptAction's; binding is PostLoginFlow's.
 import { Construct } from "constructs";
-import { Action } from "../.gen/providers/auth0/action";
-import { TriggerAction } from "../.gen/providers/auth0/trigger-action";
-import { TriggerActions } from "../.gen/providers/auth0/trigger-actions";
+import type { Action } from "../.gen/providers/auth0/action";
+import type { TokenKind } from "./auth0/facts";
 import { ClaimNamespace } from "./claim-namespace";
-import { ClaimsAction, compileClaimsAction, NAMESPACE_SECRET, TokenKind } from "./claims-action";
-import { ACTION_RUNTIME, CompiledAction } from "./compile-action";
-
-export * from "./claims-action";
-
-/** An action bound by other means, kept in the flow in `exclusive` mode. */
-export interface OtherBoundAction {
-  /** The action's id in Auth0 (Actions > Library, or GET /api/v2/actions/actions). */
-  readonly id: string;
-  /** Its display name in the flow. */
-  readonly displayName: string;
-}
-
-/**
- * How the action joins the post-login flow.
- * - `append`: one `auth0_trigger_action`, our action at the end; actions bound by hand are left alone.
- * - `exclusive`: one `auth0_trigger_actions` that owns the whole flow: `before`, ours, `after`, in that
- *   order; any other action bound to post-login is unbound on deploy.
- */
-export type Binding =
-  | { readonly mode: "append" }
-  | { readonly mode: "exclusive"; readonly before?: readonly OtherBoundAction[]; readonly after?: readonly OtherBoundAction[] };
+import { compileClaimsAction, DEFAULT_ACTION_NAME, DEFAULT_ENTRY, NAMESPACE_SECRET } from "./claims-action";
+import type { CompiledAction } from "./compile-action";
+import { atPath, ConstructPropError } from "./constructs/construct-error";
+import { HandBoundAction, ManagedFlowAction, PostLoginFlow } from "./constructs/post-login-flow";
+import { ActionSecret, Adoption, TypeScriptAction } from "./constructs/typescript-action";
 
 export interface AppMetadataClaimsProps {
   /** app_metadata fields to copy; claim name = namespace + "/" + key. @default ["roles", "permissions"] */
@@ -40,112 +22,75 @@ export interface AppMetadataClaimsProps {
   readonly namespace?: string;
   /** Name of the namespace variable. @default "claim_namespace" */
   readonly namespaceVariable?: string;
-  /** How the action is bound to post-login. @default { mode: "append" } */
-  readonly binding?: Binding;
   /** Entry file of the action, relative to the project's root. @default "actions/post-login-claims.ts" */
   readonly entry?: string;
-  /**
-   * Take over an action made by hand (the recipe's) instead of creating one: Terraform import
-   * blocks for the action and its post-login binding, so the plan updates both in place.
-   * @default - none: a new action is created and bound
-   */
+  /** Secrets besides CLAIM_NAMESPACE: an adopted hand-made action must list all of its own. @default [] */
+  readonly secrets?: readonly ActionSecret[];
+  /** Take over an action made by hand instead of creating one (Terraform import blocks). @default - none: a new action is created */
   readonly adopt?: Adoption;
 }
 
-/** An existing action to bring under management. */
-export interface Adoption {
-  /** The action's id: Actions > Library > the action, in the URL; or GET /api/v2/actions/actions?actionName=NAME. */
-  readonly actionId: string;
-}
+/**
+ * How the action sits in its flow, as src/contract.ts and src/summary.ts read it: `before`/`after`
+ * are the flow's other actions, by display name (managed ones have no id until applied).
+ */
+export type Binding =
+  | { readonly mode: "append" }
+  | { readonly mode: "exclusive"; readonly before?: readonly HandBoundAction[]; readonly after?: readonly HandBoundAction[] }
+  | { readonly mode: "unbound"; readonly before?: undefined; readonly after?: undefined };
 
-export const DEFAULT_ACTION_NAME = "app-metadata-claims";
-
-export class AppMetadataClaims extends Construct {
+export class AppMetadataClaims extends Construct implements ManagedFlowAction {
   public readonly actionName: string;
   /** The id of the action this construct imports, if it adopts one. */
   public readonly adopted?: string;
   public readonly claimKeys: readonly string[];
   public readonly tokens: readonly TokenKind[];
-  public readonly binding: Binding;
   public readonly namespace: ClaimNamespace;
   public readonly compiled: CompiledAction;
+  /** The general action this one is built on: put it (or this construct) in a PostLoginFlow. */
+  public readonly typeScriptAction: TypeScriptAction;
+  /** The auth0_action resource. */
   public readonly action: Action;
-  public readonly trigger: TriggerAction | TriggerActions;
 
   constructor(scope: Construct, id: string, props: AppMetadataClaimsProps = {}) {
     super(scope, id);
-    this.binding = checkBinding(props.binding ?? { mode: "append" });
-    const actionName = (this.actionName = props.actionName ?? DEFAULT_ACTION_NAME);
-    if (actionName.trim() === "" || actionName.trim() !== actionName || actionName.length > 128) {
-      throw new Error(`actionName: "${actionName}" is not a usable action name; use 1 to 128 characters without leading or trailing spaces`);
+    const claims = atPath(this, () => compileClaimsAction({ claimKeys: props.claimKeys, tokens: props.tokens, entry: props.entry ?? DEFAULT_ENTRY }));
+    this.claimKeys = claims.claimKeys;
+    this.tokens = claims.tokens;
+    this.namespace = atPath(this, () => new ClaimNamespace(this, "namespace", { default: props.namespace, variableName: props.namespaceVariable }));
+    const secrets = props.secrets ?? [];
+    if (Array.isArray(secrets) && secrets.some((s) => s?.name === NAMESPACE_SECRET)) {
+      throw new ConstructPropError(this, `secrets: "${NAMESPACE_SECRET}" is this construct's own secret (the namespace variable); list only the action's other secrets`);
     }
-    const logicalId = id.replace(/[^A-Za-z0-9_]/g, "_");
-
-    this.namespace = new ClaimNamespace(this, "namespace", { default: props.namespace, variableName: props.namespaceVariable });
-    const action: ClaimsAction = compileClaimsAction({ claimKeys: props.claimKeys, tokens: props.tokens, entry: props.entry });
-    this.claimKeys = action.claimKeys;
-    this.tokens = action.tokens;
-    this.compiled = action.compiled;
-
-    this.action = new Action(this, "action", {
-      name: actionName,
-      runtime: ACTION_RUNTIME,
-      deploy: true,
-      supportedTriggers: { id: "post-login", version: "v3" },
-      code: this.compiled.terraformCode,
-      secrets: [{ name: NAMESPACE_SECRET, value: this.namespace.value }],
+    // The resources keep the construct's id as their name (auth0_action.<id>), for readable, stable plans.
+    this.typeScriptAction = new TypeScriptAction(this, "action", {
+      resourceName: id.replace(/[^A-Za-z0-9_]/g, "_"),
+      entry: claims.source.entry,
+      constants: claims.source.constants,
+      actionName: props.actionName ?? DEFAULT_ACTION_NAME,
+      secrets: [{ name: NAMESPACE_SECRET, value: this.namespace.value }, ...secrets],
+      adopt: props.adopt,
     });
-    this.action.overrideLogicalId(logicalId);
-
-    if (this.binding.mode === "append") {
-      // No display_name: every field of auth0_trigger_action forces a replacement (unbind, rebind),
-      // and Auth0 shows the action's name anyway.
-      this.trigger = new TriggerAction(this, "binding", { trigger: "post-login", actionId: this.action.id });
-    } else {
-      const ours = { id: this.action.id, displayName: actionName };
-      this.trigger = new TriggerActions(this, "binding", {
-        trigger: "post-login",
-        actions: [...(this.binding.before ?? []), ours, ...(this.binding.after ?? [])],
-      });
-    }
-    this.trigger.overrideLogicalId(logicalId);
-
-    if (props.adopt !== undefined) {
-      const actionId = props.adopt.actionId;
-      if (typeof actionId !== "string" || !/^[\w-]{1,64}$/.test(actionId)) {
-        throw new Error(`adopt.actionId: ${JSON.stringify(actionId)} is not an action id; copy it from the action's URL in Actions > Library (e.g. 7f3c9f0e-...)`);
-      }
-      this.adopted = actionId;
-      this.action.importFrom(actionId);
-      // The provider's import ids: <trigger>::<action id> for one binding, <trigger> for the whole flow.
-      this.trigger.importFrom(this.binding.mode === "append" ? `post-login::${actionId}` : "post-login");
-    }
-  }
-}
-
-function checkBinding(binding: Binding): Binding {
-  if (binding.mode === "append") {
-    const extra = binding as { before?: unknown; after?: unknown };
-    if (extra.before !== undefined || extra.after !== undefined) {
-      throw new Error(`binding: "before"/"after" only apply in "exclusive" mode; "append" leaves other bound actions where they are`);
-    }
-    return binding;
-  }
-  if (binding.mode !== "exclusive") {
-    throw new Error(`binding.mode: ${JSON.stringify((binding as { mode: unknown }).mode)} is not a binding mode; use "append" or "exclusive"`);
-  }
-  const ids = new Set<string>();
-  for (const [list, actions] of [["before", binding.before ?? []], ["after", binding.after ?? []]] as const) {
-    actions.forEach((other, i) => {
-      if (typeof other?.id !== "string" || other.id.trim() === "") {
-        throw new Error(`binding.${list}[${i}].id: ${JSON.stringify(other?.id)} is not an action id; copy it from Actions > Library in the dashboard`);
-      }
-      if (typeof other.displayName !== "string" || other.displayName.trim() === "") {
-        throw new Error(`binding.${list}[${i}].displayName: ${JSON.stringify(other.displayName)} is empty; give the name shown in the flow`);
-      }
-      if (ids.has(other.id)) throw new Error(`binding.${list}[${i}].id: "${other.id}" is listed twice; bind each action once`);
-      ids.add(other.id);
+    this.actionName = this.typeScriptAction.actionName;
+    this.adopted = this.typeScriptAction.adopted;
+    this.compiled = this.typeScriptAction.compiled;
+    this.action = this.typeScriptAction.action;
+    // A managed action in no flow would be deployed and never run: most likely a binding lost in a refactor.
+    this.node.addValidation({
+      validate: () =>
+        PostLoginFlow.of(this.typeScriptAction) === undefined
+          ? [`${this.node.path}: is in no PostLoginFlow, so it would be deployed but never run; add it to a PostLoginFlow's actions (mode "unbound" keeps it deployed without a binding)`]
+          : [],
     });
   }
-  return binding;
+
+  /** How the action is bound, from the flow it is in. */
+  public get binding(): Binding {
+    const flow = PostLoginFlow.of(this.typeScriptAction);
+    if (flow === undefined || flow.mode === "unbound") return { mode: "unbound" };
+    if (flow.mode === "append") return { mode: "append" };
+    const at = flow.entries.findIndex((e) => e.kind === "managed" && e.action === this.typeScriptAction);
+    const view = (e: (typeof flow.entries)[number]): HandBoundAction => ({ id: e.kind === "hand" ? e.id : e.action.actionId, displayName: e.displayName });
+    return { mode: "exclusive", before: flow.entries.slice(0, at).map(view), after: flow.entries.slice(at + 1).map(view) };
+  }
 }

@@ -1,18 +1,16 @@
 /// <reference path="../actions/auth0-actions.d.ts" />
 // The claims action's settings (keys, tokens) checked, and the action compiled with them. Kept free
 // of cdktf, so the preview can build the exact deployed code without loading the CDK.
-import { CompiledAction, compileAction } from "./compile-action";
-
-export type TokenKind = "id" | "access";
-export const TOKEN_KINDS: readonly TokenKind[] = ["id", "access"];
+import { MAX_CUSTOM_CLAIMS_BYTES, TOKEN_KINDS, TokenKind } from "./auth0/facts";
+import { ActionSource, compileActionSource } from "./action-source";
+import type { CompiledAction } from "./compile-action";
 
 export const DEFAULT_CLAIM_KEYS: readonly string[] = ["roles", "permissions"];
 export const DEFAULT_TOKENS: readonly TokenKind[] = ["id"];
 export const DEFAULT_ENTRY = "actions/post-login-claims.ts";
+export const DEFAULT_ACTION_NAME = "app-metadata-claims";
 /** Action secret that carries the namespace, so changing it needs no rebuild of the code. */
 export const NAMESPACE_SECRET = "CLAIM_NAMESPACE";
-/** Auth0 allows 100 KB of custom claims per token. */
-export const MAX_CLAIMS_BYTES = 100 * 1024;
 /** The values of constants the action is compiled with (see actions/auth0-actions.d.ts). */
 export const CONFIG_CONSTANT = "APP_METADATA_CLAIMS_CONFIG";
 
@@ -32,6 +30,8 @@ export interface ClaimsActionSettings {
 export interface ClaimsAction {
   readonly claimKeys: readonly string[];
   readonly tokens: readonly TokenKind[];
+  /** What the action is compiled from: the entry and the claim settings as a compile-time constant. */
+  readonly source: ActionSource;
   readonly compiled: CompiledAction;
 }
 
@@ -39,9 +39,9 @@ export interface ClaimsAction {
 export function compileClaimsAction(settings: ClaimsActionSettings = {}): ClaimsAction {
   const claimKeys = checkClaimKeys(settings.claimKeys ?? DEFAULT_CLAIM_KEYS);
   const tokens = checkTokens(settings.tokens ?? DEFAULT_TOKENS);
-  const config: AppMetadataClaimsConfig = { keys: claimKeys, tokens, namespaceSecret: NAMESPACE_SECRET, maxClaimsBytes: MAX_CLAIMS_BYTES };
-  const compiled = compileAction({ entry: settings.entry ?? DEFAULT_ENTRY, constants: { [CONFIG_CONSTANT]: config } });
-  return { claimKeys, tokens, compiled };
+  const config: AppMetadataClaimsConfig = { keys: claimKeys, tokens, namespaceSecret: NAMESPACE_SECRET, maxClaimsBytes: MAX_CUSTOM_CLAIMS_BYTES };
+  const source: ActionSource = { entry: settings.entry ?? DEFAULT_ENTRY, constants: { [CONFIG_CONSTANT]: config } };
+  return { claimKeys, tokens, source, compiled: compileActionSource(source) };
 }
 
 function checkClaimKeys(keys: readonly string[]): readonly string[] {

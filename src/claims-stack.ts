@@ -1,14 +1,18 @@
 // One tenant environment: the auth0 provider (credentials from the environment only), a state
-// backend, and the AppMetadataClaims construct.
+// backend, the AppMetadataClaims construct and the environment's post-login flow.
 import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { Auth0Provider } from "../.gen/providers/auth0/provider";
 import { AppMetadataClaims } from "./app-metadata-claims";
+import { environmentFlow } from "./constructs/environment-flow";
+import type { PostLoginFlow } from "./constructs/post-login-flow";
 import type { Backend, EnvironmentConfig } from "./environments";
 
 export class ClaimsStack extends TerraformStack {
   public readonly environment: EnvironmentConfig;
   public readonly claims: AppMetadataClaims;
+  /** The post-login flow: the claims action and the environment's other actions, bound in order. */
+  public readonly flow: PostLoginFlow;
 
   constructor(scope: Construct, environment: EnvironmentConfig) {
     if (!/^[a-z][a-z0-9-]{0,62}$/.test(environment.name)) {
@@ -25,9 +29,10 @@ export class ClaimsStack extends TerraformStack {
       claimKeys: environment.claimKeys,
       tokens: environment.tokens,
       actionName: environment.actionName,
-      binding: environment.binding,
+      secrets: environment.secrets?.map((name) => ({ name })),
       adopt: environment.adopt,
     });
+    this.flow = environmentFlow(this, "post_login", environment, this.claims);
   }
 }
 

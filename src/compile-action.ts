@@ -4,12 +4,11 @@
 import { createHash } from "node:crypto";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { buildSync, version as esbuildVersion } from "esbuild";
+import { ACTION_RUNTIME, MAX_ACTION_CODE_BYTES, POST_LOGIN } from "./auth0/facts";
 import { projectRoot } from "./project-root";
 
-/** Auth0 refuses action code over 100 kB (Actions limitations); we count 1 kB as 1,000 bytes to be safe. */
-export const MAX_ACTION_CODE_BYTES = 100_000;
-/** Auth0's runtime for new actions (node22 is GA; node18 is past end of life). */
-export const ACTION_RUNTIME = "node22";
+// Kept for src/contract.ts and src/summary.ts until they import it from ./auth0/facts.
+export { ACTION_RUNTIME } from "./auth0/facts";
 
 export interface CompileActionOptions {
   /** The action's entry file, relative to `root` (or absolute inside it). */
@@ -18,6 +17,10 @@ export interface CompileActionOptions {
   readonly constants?: Readonly<Record<string, unknown>>;
   /** Folder that paths in the output are relative to. @default the project's root */
   readonly root?: string;
+  /** npm packages left out of the bundle: Auth0 installs them from the action's dependencies. @default [] */
+  readonly external?: readonly string[];
+  /** The trigger named in the code's header comment. @default "post-login" */
+  readonly trigger?: string;
 }
 
 export interface CompiledAction {
@@ -44,14 +47,16 @@ export function compileAction(options: CompileActionOptions): CompiledAction {
     throw new Error(`entry: ${options.entry} is outside ${root}; put the action under actions/`);
   }
   const constants = options.constants ?? {};
-  const key = JSON.stringify([root, source, constants]);
+  const external = [...(options.external ?? [])].sort();
+  const trigger = options.trigger ?? POST_LOGIN.id;
+  const key = JSON.stringify([root, source, constants, external, trigger]);
   const cached = cache.get(key);
   if (cached) return cached;
 
-  const body = bundle(root, source, constants);
+  const body = bundle(root, source, constants, external);
   const sha256 = createHash("sha256").update(body).digest("hex");
   const header =
-    `// Auth0 post-login action compiled from ${source} by esbuild ${esbuildVersion} (target ${ACTION_RUNTIME}).\n` +
+    `// Auth0 ${trigger} action compiled from ${source} by esbuild ${esbuildVersion} (target ${ACTION_RUNTIME}).\n` +
     `// sha256 of the code below this header: ${sha256}\n` +
     `// Managed by cdktf: edits made in the Auth0 dashboard are overwritten by the next deploy.\n`;
   const code = header + body;
@@ -75,7 +80,7 @@ export function escapeTerraformTemplate(text: string): string {
   return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
 }
 
-function bundle(root: string, source: string, constants: Readonly<Record<string, unknown>>): string {
+function bundle(root: string, source: string, constants: Readonly<Record<string, unknown>>, external: readonly string[]): string {
   const define: Record<string, string> = {};
   for (const name of Object.keys(constants).sort()) define[name] = JSON.stringify(constants[name]);
   let result;
@@ -94,6 +99,7 @@ function bundle(root: string, source: string, constants: Readonly<Record<string,
       charset: "utf8",
       treeShaking: true,
       define,
+      external: [...external],
       logLevel: "silent",
     });
   } catch (err) {

@@ -1,6 +1,8 @@
 // The tenant environments, one cdktf stack each: `cdktf diff dev`, `cdktf deploy prod`.
 // Credentials never go here: the auth0 provider reads AUTH0_* from the environment at apply time.
 import type { AppMetadataClaimsProps } from "./app-metadata-claims";
+import type { HandBoundAction } from "./constructs/post-login-flow";
+import type { TypeScriptActionProps } from "./constructs/typescript-action";
 
 /** Where an environment's Terraform state lives. */
 export type Backend =
@@ -11,11 +13,36 @@ export type Backend =
   /** HCP Terraform / Terraform Enterprise, one workspace per environment. */
   | { readonly type: "cloud"; readonly organization: string; readonly workspace: string; readonly hostname?: string };
 
+/** Another action managed here, as data (TypeScriptActionProps without secret values), so the preview can compile it. */
+export type ManagedActionConfig = Pick<TypeScriptActionProps, "entry" | "actionName" | "constants" | "dependencies" | "runtime" | "adopt"> & {
+  /** Names of the action's secrets; each gets a sensitive variable, set with TF_VAR_... at apply time. @default [] */
+  readonly secrets?: readonly string[];
+};
+
+/** One action of the flow besides the claims action: managed here, or (exclusive mode only) bound by hand. */
+export type FlowEntryConfig = ManagedActionConfig | HandBoundAction;
+
 /**
- * One environment: the construct's props (claimKeys, tokens, actionName, binding, adopt: see
- * AppMetadataClaimsProps for each), plus a name, a default namespace and a state backend.
+ * How the environment's post-login flow is bound (see PostLoginFlow): the claims action, with the
+ * actions of `before` ahead of it and those of `after` behind it.
  */
-export interface EnvironmentConfig extends Pick<AppMetadataClaimsProps, "claimKeys" | "tokens" | "actionName" | "binding" | "adopt"> {
+export type EnvironmentBinding =
+  | { readonly mode: "append"; readonly before?: readonly ManagedActionConfig[]; readonly after?: readonly ManagedActionConfig[] }
+  | { readonly mode: "exclusive"; readonly before?: readonly FlowEntryConfig[]; readonly after?: readonly FlowEntryConfig[] }
+  /** Retiring: every binding removed, the actions kept. Apply this, then remove the actions (docs/lifecycle.md). */
+  | { readonly mode: "unbound"; readonly before?: readonly ManagedActionConfig[]; readonly after?: readonly ManagedActionConfig[] };
+
+/**
+ * One environment: the claims construct's props (claimKeys, tokens, actionName, secrets, adopt: see
+ * AppMetadataClaimsProps for each), its flow, a name, a default namespace and a state backend.
+ */
+export interface EnvironmentConfig extends Pick<AppMetadataClaimsProps, "claimKeys" | "tokens" | "actionName" | "adopt"> {
+  /** Names of the claims action's other secrets (an adopted action's own); values from TF_VAR_... at apply time. @default [] */
+  readonly secrets?: readonly string[];
+  /** The post-login flow: its mode, and the actions before and after the claims action. @default { mode: "append" } */
+  readonly binding?: EnvironmentBinding;
+  /** Managed actions taken out of the flow but still deployed: step 1 of removing them (docs/lifecycle.md). @default [] */
+  readonly retired?: readonly ManagedActionConfig[];
   /** Stack name, as given to `cdktf diff <name>`: lower case letters, digits and "-". */
   readonly name: string;
   /** Default claim namespace; omit it to require one at plan time (tfvars or TF_VAR_claim_namespace). @default - none */
@@ -38,3 +65,28 @@ export const environments: readonly EnvironmentConfig[] = [
     backend: { type: "local" },
   },
 ];
+
+/**
+ * An example, not deployed (main.ts synthesizes `environments` only): the claims action and a second
+ * managed action in one exclusive flow. Preview it with `npm run preview -- --env flow-example`; copy
+ * it into `environments` to deploy it (docs/flow.md).
+ */
+export const exampleEnvironments: readonly EnvironmentConfig[] = [
+  {
+    name: "flow-example",
+    namespace: "https://example.com/claims",
+    tokens: ["id", "access"],
+    binding: { mode: "exclusive", before: [{ entry: "actions/deny-blocked-users.ts" }] },
+  },
+];
+
+/** An environment's post-login flow, in order: the claims action's place and the others' configs. */
+export function flowOf(environment: EnvironmentConfig): readonly ("claims" | FlowEntryConfig)[] {
+  const binding = environment.binding ?? { mode: "append" };
+  return [...(binding.before ?? []), "claims", ...(binding.after ?? [])];
+}
+
+/** Whether a flow entry is an action managed here (it has an entry file) rather than one bound by hand. */
+export function isManaged(entry: FlowEntryConfig): entry is ManagedActionConfig {
+  return typeof (entry as ManagedActionConfig).entry === "string";
+}

@@ -1,5 +1,6 @@
 // Compiles the project's action the way AppMetadataClaims does, and loads it into the local runtime.
-import { compileClaimsAction, NAMESPACE_SECRET, TokenKind } from "../../src/claims-action";
+import type { TokenKind } from "../../src/auth0/facts";
+import { compileClaimsAction, NAMESPACE_SECRET } from "../../src/claims-action";
 import type { CompiledAction } from "../../src/compile-action";
 import { PostLoginRuntime, PostLoginRuntimeOptions } from "../../src/runtime/post-login-runtime";
 

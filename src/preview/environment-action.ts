@@ -1,19 +1,25 @@
-// The action of one environment, as deployed: the compiled code the environment's stack deploys,
-// with the secret the stack gives it, loaded into the local post-login runtime.
+// The post-login flow of one environment, as deployed: each managed action compiled as the stack
+// deploys it, with the secrets the stack gives it, loaded in order into the local flow runtime.
 import { readFileSync } from "node:fs";
-import { compileClaimsAction, NAMESPACE_SECRET } from "../claims-action";
-import { EnvironmentConfig, environments } from "../environments";
+import { compileActionSource, defaultActionName } from "../action-source";
+import { compileClaimsAction, DEFAULT_ACTION_NAME, NAMESPACE_SECRET } from "../claims-action";
+import { EnvironmentConfig, environments, exampleEnvironments, flowOf, isManaged } from "../environments";
 import { namespaceProblem } from "../namespace-rule";
+import { FlowRuntime, FlowStep } from "../runtime/flow-runtime";
 import { PostLoginRuntime, PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
 import { InputError } from "./read-users";
 
 export interface EnvironmentAction {
   readonly environment: EnvironmentConfig;
   readonly namespace: string;
-  /** The code that runs: the stack's compiled action, or the file given with --code. */
+  /** The claims action's code that runs: the stack's compiled action, or the file given with --code. */
   readonly code: string;
+  /** Where the claims action's code comes from. */
   readonly source: string;
-  readonly runtime: PostLoginRuntime;
+  /** The whole managed flow, in order (actions bound by hand are not in this repository and don't run). */
+  readonly runtime: FlowRuntime;
+  /** The flow's actions in the order they run: name, where the code comes from, the code. */
+  readonly actions: readonly { readonly name: string; readonly source: string; readonly code: string }[];
 }
 
 export interface EnvironmentActionOptions {
@@ -28,9 +34,10 @@ export interface EnvironmentActionOptions {
 
 /** The environment named `env` (default: the first) and the namespace to run it with; InputError names what's wrong. */
 export function resolveEnvironment(env: string | undefined, namespaceOverride: string | undefined): { environment: EnvironmentConfig; namespace: string } {
-  const names = environments.map((e) => e.name);
-  const environment = env === undefined ? environments[0] : environments.find((e) => e.name === env);
-  if (!environment) throw new InputError(`--env: "${env}" is not an environment; use one of ${names.join(", ")} (src/environments.ts)`);
+  // The examples resolve too, so they can be previewed and verified locally; main.ts deploys only `environments`.
+  const known = [...environments, ...exampleEnvironments];
+  const environment = env === undefined ? environments[0] : known.find((e) => e.name === env);
+  if (!environment) throw new InputError(`--env: "${env}" is not an environment; use one of ${known.map((e) => e.name).join(", ")} (src/environments.ts)`);
   const namespace = namespaceOverride ?? environment.namespace;
   if (namespace === undefined) {
     throw new InputError(`--namespace: environment "${environment.name}" has no default namespace; pass --namespace https://example.com/claims`);
@@ -40,8 +47,10 @@ export function resolveEnvironment(env: string | undefined, namespaceOverride: s
   return { environment, namespace };
 }
 
+/** Loads the environment's managed post-login flow; `codeFile` replaces the claims action's code. */
 export function loadEnvironmentAction(options: EnvironmentActionOptions = {}): EnvironmentAction {
   const { environment, namespace } = resolveEnvironment(options.env, options.namespace);
+  const { timeoutMs, ...perAction } = options.runtime ?? {};
 
   // The compiler with the environment's settings, as AppMetadataClaims calls it: the same bytes as auth0_action.code.
   const { compiled } = compileClaimsAction(environment);
@@ -55,6 +64,25 @@ export function loadEnvironmentAction(options: EnvironmentActionOptions = {}): E
     }
     source = options.codeFile;
   }
-  const runtime = PostLoginRuntime.load({ code, secrets: { [NAMESPACE_SECRET]: namespace }, filename: source, ...options.runtime });
-  return { environment, namespace, code, source, runtime };
+  const claimsName = environment.actionName ?? DEFAULT_ACTION_NAME;
+  const steps: (FlowStep & { source: string; code: string })[] = [];
+  for (const entry of flowOf(environment)) {
+    if (entry === "claims") {
+      const runtime = PostLoginRuntime.load({ code, secrets: { [NAMESPACE_SECRET]: namespace }, filename: source, ...perAction });
+      steps.push({ name: claimsName, runtime, source, code });
+    } else if (isManaged(entry)) {
+      const other = compileActionSource(entry);
+      const name = entry.actionName ?? defaultActionName(entry.entry);
+      // Other secrets are Terraform variables, set only at apply time: the preview runs without them.
+      const runtime = PostLoginRuntime.load({
+        code: other.code,
+        dependencies: (entry.dependencies ?? []).map((d) => d.name),
+        filename: other.source,
+        ...perAction,
+      });
+      steps.push({ name, runtime, source: `${other.source} (sha256 ${other.sha256.slice(0, 12)})`, code: other.code });
+    }
+  }
+  const runtime = new FlowRuntime(steps, timeoutMs);
+  return { environment, namespace, code, source, runtime, actions: steps.map(({ name, source, code }) => ({ name, source, code })) };
 }

@@ -4,11 +4,11 @@
 import { builtinModules, createRequire } from "node:module";
 import { format } from "node:util";
 import vm from "node:vm";
-import { MAX_ACTION_CODE_BYTES } from "../compile-action";
-import { ClaimContext, claimJson, claimNameProblem, MAX_CUSTOM_CLAIMS_BYTES, TokenName } from "./claim-rules";
+import { FLOW_TIMEOUT_MS, MAX_ACTION_CODE_BYTES, MAX_CUSTOM_CLAIMS_BYTES, TokenKind } from "../auth0/facts";
+import { ClaimContext, claimJson, claimNameProblem } from "./claim-rules";
 
-/** Auth0 ends a flow after 20 s; the login fails. */
-export const DEFAULT_TIMEOUT_MS = 20_000;
+/** A login takes at most Auth0's flow limit by default. */
+export const DEFAULT_TIMEOUT_MS = FLOW_TIMEOUT_MS;
 /** The longest delay a Node timer takes. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
@@ -39,7 +39,7 @@ export interface ExportedUser {
 }
 
 export interface DroppedClaim {
-  readonly token: TokenName;
+  readonly token: TokenKind;
   readonly claim: string;
   readonly reason: string;
 }
@@ -66,14 +66,25 @@ export interface LoginOutcome {
 /** The action can't be deployed or loaded at all, so every login would fail. */
 export class ActionLoadError extends Error {}
 
+/** Anything that runs logins: one action (PostLoginRuntime) or a whole flow (FlowRuntime). */
+export interface LoginRunner {
+  /** Runs one login for `user`. Never throws: failures become `denied`. */
+  login(user: ExportedUser): Promise<LoginOutcome>;
+}
+
 export type Handler = (event: unknown, api: unknown) => unknown;
 
-/** What the api records during one login. */
-interface LoginState {
+/** What the api records during one login; shared by every action of a flow, as Auth0 merges their claims. */
+export interface LoginState {
   readonly id: Map<string, unknown>;
   readonly access: Map<string, unknown>;
   readonly logs: string[];
   denied: string | null;
+}
+
+/** A login's empty record, before the first action runs. */
+export function newLoginState(): LoginState {
+  return { id: new Map(), access: new Map(), logs: [], denied: null };
 }
 
 const PENDING = Symbol("pending");
@@ -86,7 +97,7 @@ const BUILTINS = new Set(builtinModules);
  */
 const FAST_GLOBALS = ["JSON", "Object", "Array", "Number", "String", "Boolean", "Math", "Promise", "Error", "TypeError", "Symbol", "Date", "RegExp", "Map", "Set", "Buffer", "console"];
 
-export class PostLoginRuntime {
+export class PostLoginRuntime implements LoginRunner {
   /** The action's onExecutePostLogin itself, as loaded (used by the benchmark). */
   readonly handler: Handler;
   private readonly secrets: Readonly<Record<string, string>>;
@@ -96,7 +107,7 @@ export class PostLoginRuntime {
   private readonly api: unknown;
   /** The context's own Promise: racing the handler's promise with it costs no extra tick. */
   private readonly contextPromise: PromiseConstructor;
-  private readonly names: Record<TokenName, Map<string, { problem?: string; json: string }>> = { id: new Map(), access: new Map() };
+  private readonly names: Record<TokenKind, Map<string, { problem?: string; json: string }>> = { id: new Map(), access: new Map() };
   private state: LoginState | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -175,22 +186,37 @@ export class PostLoginRuntime {
   }
 
   private async run(user: ExportedUser): Promise<LoginOutcome> {
-    const state: LoginState = (this.state = { id: new Map(), access: new Map(), logs: [], denied: null });
+    const state = newLoginState();
+    await this.runInto(user, state, this.timeoutMs);
+    return this.outcome(user, state);
+  }
+
+  /**
+   * Runs the action for `user`, recording into `state` (a flow passes the same state to each action).
+   * Sets `state.denied` when the action denies, throws or takes longer than `timeoutMs` (the reason
+   * then starts with `timedOut`); never throws.
+   */
+  async runInto(user: ExportedUser, state: LoginState, timeoutMs: number, timedOut = `the action did not finish within ${timeoutMs} ms`): Promise<void> {
+    this.state = state;
     try {
       const result = this.handler(this.event(user), this.api);
       if (isThenable(result)) {
         // Most handlers have settled by now; only a pending one pays for a timer.
         const first = await this.contextPromise.race([result, this.contextPromise.resolve(PENDING)]);
-        if (first === PENDING) await this.withTimeout(result);
+        if (first === PENDING) await withTimeout(result, timeoutMs);
       }
     } catch (err) {
       state.denied =
         err instanceof TimeoutError
-          ? `the action did not finish within ${this.timeoutMs} ms; Auth0 fails the login`
+          ? `${timedOut}; Auth0 fails the login`
           : `the action threw ${describe(err)}; Auth0 fails the login`;
     } finally {
       this.state = undefined;
     }
+  }
+
+  /** What Auth0 issues once every action has run: the claims its rules keep, or the reason the login fails. */
+  outcome(user: ExportedUser, state: LoginState): LoginOutcome {
     const user_id = userId(user);
     const denied = (reason: string, dropped: DroppedClaim[] = []): LoginOutcome => this.failed(user, reason, dropped, state.logs);
     if (state.denied !== null) return denied(state.denied);
@@ -206,24 +232,12 @@ export class PostLoginRuntime {
   }
 
   /** The outcome of a login that fails: no token is issued. */
-  private failed(user: ExportedUser, reason: string, dropped: DroppedClaim[] = [], logs: string[] = []): LoginOutcome {
+  failed(user: ExportedUser, reason: string, dropped: DroppedClaim[] = [], logs: string[] = []): LoginOutcome {
     return new Outcome(userId(user), reason, "{}", "{}", dropped, logs, { id: 0, access: 0 }, { id: 0, access: 0 });
   }
 
-  private async withTimeout(result: PromiseLike<unknown>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError()), this.timeoutMs);
-    });
-    try {
-      await Promise.race([result, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /** The claims Auth0 would put in the token, as JSON, and their size as Auth0 counts it (0 if none). */
-  private issue(token: TokenName, set: Map<string, unknown>, dropped: DroppedClaim[]): { json: string; bytes: number; count: number } {
+  private issue(token: TokenKind, set: Map<string, unknown>, dropped: DroppedClaim[]): { json: string; bytes: number; count: number } {
     let json = "";
     let count = 0;
     for (const [claim, value] of set) {
@@ -240,7 +254,7 @@ export class PostLoginRuntime {
   }
 
   /** Auth0's verdict on a claim name for a token, and the name as JSON; cached, names repeat. */
-  private name(token: TokenName, claim: string): { problem?: string; json: string } {
+  private name(token: TokenKind, claim: string): { problem?: string; json: string } {
     const cache = this.names[token];
     let known = cache.get(claim);
     if (known === undefined) {
@@ -294,6 +308,18 @@ function lazyParts(parts: Record<string, () => unknown>): object {
 }
 
 class TimeoutError extends Error {}
+
+async function withTimeout(result: PromiseLike<unknown>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError()), timeoutMs);
+  });
+  try {
+    await Promise.race([result, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * A login's outcome. The claims as objects are parsed from their JSON on first read, and kept: the

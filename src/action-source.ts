@@ -1,0 +1,39 @@
+// What an action is built from (entry, constants, npm dependencies, trigger) and how that becomes
+// its code. Free of cdktf, so the preview compiles each action of a flow to the bytes the stack deploys.
+import { basename, extname } from "node:path";
+import { ActionTrigger, POST_LOGIN } from "./auth0/facts";
+import { CompiledAction, compileAction } from "./compile-action";
+
+/** An npm package Auth0 installs for the action. */
+export interface ActionDependency {
+  /** The package's name on npm. */
+  readonly name: string;
+  /** Its exact version. */
+  readonly version: string;
+}
+
+export interface ActionSource {
+  /** Entry file of the action, relative to the project's root, e.g. "actions/deny-blocked-users.ts". */
+  readonly entry: string;
+  /** Compile-time constants: each identifier is replaced by its value as JSON. @default {} */
+  readonly constants?: Readonly<Record<string, unknown>>;
+  /** npm packages Auth0 installs for the action; left out of the bundle. @default [] */
+  readonly dependencies?: readonly ActionDependency[];
+  /** The trigger the action is written for. @default { id: "post-login", version: "v3" } */
+  readonly trigger?: ActionTrigger;
+}
+
+/** The action compiled as the stack deploys it (compile-action.ts owns every esbuild option). */
+export function compileActionSource(source: ActionSource): CompiledAction {
+  return compileAction({
+    entry: source.entry,
+    constants: source.constants,
+    external: (source.dependencies ?? []).map((d) => d.name),
+    trigger: (source.trigger ?? POST_LOGIN).id,
+  });
+}
+
+/** An action's name when none is given: its entry file's name, e.g. "deny-blocked-users". */
+export function defaultActionName(entry: string): string {
+  return basename(entry, extname(entry));
+}

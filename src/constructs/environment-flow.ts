@@ -1,0 +1,27 @@
+// An environment's post-login flow (src/environments.ts) as constructs: the other managed actions
+// as TypeScriptActions, and one PostLoginFlow binding them with the claims action in order.
+import { Construct } from "constructs";
+import { defaultActionName } from "../action-source";
+import type { AppMetadataClaims } from "../app-metadata-claims";
+import { EnvironmentConfig, flowOf, isManaged, ManagedActionConfig } from "../environments";
+import { FlowAction, PostLoginFlow } from "./post-login-flow";
+import { TypeScriptAction } from "./typescript-action";
+
+/**
+ * Declares the environment's other managed actions and binds the whole flow under `id`; retired
+ * actions stay deployed in an unbound flow `<id>_retired`, so removing them later raises no 409.
+ */
+export function environmentFlow(scope: Construct, id: string, environment: EnvironmentConfig, claims: AppMetadataClaims): PostLoginFlow {
+  const actions = flowOf(environment).map((entry): FlowAction => (entry === "claims" ? claims : isManaged(entry) ? managedAction(scope, entry) : entry));
+  const retired = environment.retired ?? [];
+  if (retired.length > 0) new PostLoginFlow(scope, `${id}_retired`, { mode: "unbound", actions: retired.map((entry) => managedAction(scope, entry)) });
+  return new PostLoginFlow(scope, id, { mode: environment.binding?.mode, actions });
+}
+
+function managedAction(scope: Construct, entry: ManagedActionConfig): TypeScriptAction {
+  const name = entry.actionName ?? defaultActionName(entry.entry);
+  return new TypeScriptAction(scope, name.replace(/[^A-Za-z0-9_]/g, "_"), {
+    ...entry,
+    secrets: (entry.secrets ?? []).map((secret) => ({ name: secret })),
+  });
+}

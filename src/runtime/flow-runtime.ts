@@ -1,0 +1,59 @@
+// A trigger's whole flow run locally as Auth0 runs it: the bound actions one after another on the
+// same login, claims from every action merged into the same tokens, a deny (or a throw) stopping the
+// flow, and one time limit for the whole flow.
+import { FLOW_TIMEOUT_MS } from "../auth0/facts";
+import { ExportedUser, LoginOutcome, LoginRunner, MAX_TIMEOUT_MS, newLoginState, PostLoginRuntime } from "./post-login-runtime";
+
+/** One action of the flow, loaded. */
+export interface FlowStep {
+  /** The action's name, used in the reason of a login it fails. */
+  readonly name: string;
+  readonly runtime: PostLoginRuntime;
+}
+
+export class FlowRuntime implements LoginRunner {
+  readonly steps: readonly FlowStep[];
+  private readonly timeoutMs: number;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** `timeoutMs` bounds the whole flow, as Auth0's 20 s does. */
+  constructor(steps: readonly FlowStep[], timeoutMs: number = FLOW_TIMEOUT_MS) {
+    if (steps.length === 0) throw new RangeError("steps: [] holds no action; a flow runs at least one");
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+      throw new RangeError(`timeoutMs: ${timeoutMs} is not a whole number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`);
+    }
+    this.steps = steps;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** Runs every action in order for `user`. Never throws; logins run one at a time. */
+  login(user: ExportedUser): Promise<LoginOutcome> {
+    const last = this.steps[this.steps.length - 1].runtime;
+    const result = this.queue.then(() =>
+      this.run(user).catch((err: unknown) => last.failed(user, `the local runtime could not run this login: ${String(err)}`)),
+    );
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async run(user: ExportedUser): Promise<LoginOutcome> {
+    const state = newLoginState();
+    const deadline = Date.now() + this.timeoutMs;
+    const last = this.steps[this.steps.length - 1].runtime;
+    for (const step of this.steps) {
+      const left = deadline - Date.now();
+      if (left < 1) {
+        state.denied = `${step.name}: the flow did not finish within ${this.timeoutMs} ms; Auth0 fails the login`;
+        break;
+      }
+      // runInto never throws: whatever the action does ends in state.denied.
+      await step.runtime.runInto(user, state, left, `the flow did not finish within ${this.timeoutMs} ms`);
+      if (state.denied !== null) {
+        // Auth0 runs no later action once one has denied or failed.
+        if (this.steps.length > 1) state.denied = `${step.name}: ${state.denied}`;
+        break;
+      }
+    }
+    return last.outcome(user, state);
+  }
+}
