@@ -98,8 +98,8 @@ export class AppMetadataClaims extends Construct {
     this.action.overrideLogicalId(logicalId);
 
     if (this.binding.mode === "append") {
-      // No display_name: every field of auth0_trigger_action forces a replacement (unbind, rebind),
-      // and Auth0 shows the action's name anyway.
+      // No display_name: optional+computed in every 1.x release, it defaults to the action's name;
+      // only trigger and action_id force a replacement (unbind, rebind), display_name updates in place.
       this.trigger = new TriggerAction(this, "binding", { trigger: "post-login", actionId: this.action.id });
     } else {
       const ours = { id: this.action.id, displayName: actionName };
