@@ -1,17 +1,14 @@
 // A short, human summary of one synthesized stack: written beside it as claims-summary.txt by every
 // synthesis, and printed by `npm start` and `npm run synth`.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { ClaimsStack } from "./claims-stack";
 import { ACTION_RUNTIME } from "./compile-action";
 import { claimsOf, type ProviderPin } from "./contract";
 
-/** Reads the stack's synthesized cdk.tf.json from `outdir` and describes it in a few lines. */
-export function summarizeStack(stack: ClaimsStack, outdir: string, provider: ProviderPin): string {
+/** Describes a synthesized stack in a few lines; `file` is where its Terraform code was written, relative to the output folder. */
+export function summarizeStack(stack: ClaimsStack, file: string, provider: ProviderPin): string {
   const claims = claimsOf(stack);
   const name = claims.environment;
-  const file = join("stacks", name, "cdk.tf.json");
-  const synthesized = JSON.parse(readFileSync(join(outdir, file), "utf8")) as {
+  const synthesized = stack.toTerraform() as {
     resource?: Record<string, Record<string, unknown>>;
     terraform?: { backend?: Record<string, unknown> };
   };

@@ -1,7 +1,7 @@
 // What every synthesis does, whichever way it runs (cdktf synth/diff/deploy through main.ts, or
 // npm run synth): declare one stack per environment, then, once cdktf has written them, refresh the
 // review artifacts beside each stack: the provider lock file, the claims contract and the summary.
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { App } from "cdktf";
 import { ClaimsStack } from "./claims-stack";
@@ -52,7 +52,7 @@ export interface Review {
 export async function writeReview(outdir: string, stacks: readonly ClaimsStack[], options: ReviewOptions = {}): Promise<Review> {
   const root = options.root ?? projectRoot();
   const stacksDir = join(outdir, "stacks");
-  const constraint = providerConstraint(stacksDir, stacks);
+  const constraint = providerConstraint(stacks);
   const lockPath = options.lockFile ?? join(root, LOCK_FILE);
   const shownAs = relative(root, lockPath).split("\\").join("/") || LOCK_FILE;
   const provider: ProviderPin = { constraint, lock: readProjectLock(lockPath, constraint, shownAs) };
@@ -65,7 +65,9 @@ export async function writeReview(outdir: string, stacks: readonly ClaimsStack[]
     const dir = join(stacksDir, stack.environment.name);
     if (provider.lock.state === "locked") placeLock(lockPath, dir);
     const contract = await buildContract(stack, samples, SAMPLES, provider);
-    const summary = summarizeStack(stack, outdir, provider);
+    // `cdktf synth --hcl` writes cdk.tf instead: the review files stay the same.
+    const file = `stacks/${stack.environment.name}/${(stack.node.root as App).hclOutput ? "cdk.tf" : "cdk.tf.json"}`;
+    const summary = summarizeStack(stack, file, provider);
     writeFileSync(join(dir, "claims-contract.json"), contractJson(contract));
     writeFileSync(join(dir, "claims-contract.md"), contractMarkdown(contract));
     writeFileSync(join(dir, "claims-summary.txt"), summary);
@@ -74,15 +76,9 @@ export async function writeReview(outdir: string, stacks: readonly ClaimsStack[]
   return { provider, summaries };
 }
 
-/** The auth0 provider constraint the synthesized stacks declare (from cdktf.json): one for all. */
-function providerConstraint(stacksDir: string, stacks: readonly ClaimsStack[]): string {
-  const found = new Set<string>();
-  for (const stack of stacks) {
-    const file = join(stacksDir, stack.environment.name, "cdk.tf.json");
-    if (!existsSync(file)) throw new ToolError(`${file} was not written: run app.synth() before writeReview()`, 1);
-    const json = JSON.parse(readFileSync(file, "utf8")) as { terraform?: { required_providers?: { auth0?: { version?: string } } } };
-    found.add(json.terraform?.required_providers?.auth0?.version ?? "");
-  }
+/** The auth0 provider constraint the stacks declare (from cdktf.json): one for all. */
+function providerConstraint(stacks: readonly ClaimsStack[]): string {
+  const found = new Set(stacks.map((stack) => ((stack.toTerraform() as { terraform?: { required_providers?: { auth0?: { version?: string } } } }).terraform?.required_providers?.auth0?.version ?? "")));
   const [constraint, ...others] = [...found];
   if (others.length > 0 || !constraint) {
     throw new ToolError(`the stacks require auth0/auth0 as ${[...found].map((c) => JSON.stringify(c)).join(" and ")}; one constraint for all (cdktf.json terraformProviders) lets one lock file serve every stack`, 1);
