@@ -76,7 +76,7 @@ describe("a committed lock file", () => {
   });
 });
 
-describe("a lock file synthesis refuses", () => {
+describe("synthesis refuses a lock file with", () => {
   test("a locked release outside the constraint, as terraform init does", async () => {
     const lock = withVersion("1.50.0");
     expect(() => readProjectLock(lock, "~> 1.51", "the.lock")).toThrow(/^the\.lock: locks auth0\/auth0 1\.50\.0, which does not meet "~> 1\.51" \(cdktf\.json\); run `npm run lock`/);
@@ -97,6 +97,10 @@ describe("a lock file synthesis refuses", () => {
     writeFileSync(file, 'provider "registry.terraform.io/hashicorp/null" {\n  version = "3.2.0"\n}\n');
     expect(() => readProjectLock(file, "~> 1.51", "the.lock")).toThrow(/^the\.lock: has no provider "registry\.terraform\.io\/auth0\/auth0" block/);
   });
+});
+
+test("a constraints line that differs only in Terraform's spacing is accepted", () => {
+  expect(readProjectLock(withVersion("1.52.0", ">= 1.51, < 2.0"), ">=1.51,<2.0", "the.lock")).toMatchObject({ state: "locked", version: "1.52.0" });
 });
 
 test("with no lock file, synthesis places none and warns how to make one", async () => {

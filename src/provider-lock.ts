@@ -85,7 +85,9 @@ export function readProjectLock(lockPath: string, constraint: string, shownAs = 
   if (!satisfies(locked.version, constraint)) {
     throw new ToolError(`${shownAs}: locks auth0/auth0 ${locked.version}, which does not meet "${constraint}" (cdktf.json); ${HOW_TO_LOCK}`, 1);
   }
-  if (locked.constraints !== constraint) {
+  // Terraform rewrites constraints with its own spacing (">=1.51" becomes ">= 1.51"): compare without it.
+  const bare = (text: string | undefined) => (text ?? "").replace(/\s+/g, "");
+  if (bare(locked.constraints) !== bare(constraint)) {
     throw new ToolError(`${shownAs}: was locked for constraints "${locked.constraints ?? ""}", the stacks now ask for "${constraint}" (cdktf.json), and cdktf would upgrade past the lock; ${HOW_TO_LOCK}`, 1);
   }
   if (locked.hashes.length === 0) throw new ToolError(`${shownAs}: the auth0/auth0 block has no hashes, so nothing would be verified; ${HOW_TO_LOCK}`, 1);
