@@ -3,6 +3,10 @@ import { Testing } from "cdktf";
 import { ClaimsStack } from "../src/claims-stack";
 import { buildContract, contractJson, contractMarkdown } from "../src/contract";
 import type { EnvironmentConfig } from "../src/environments";
+import type { ProviderPin } from "../src/contract";
+
+const LOCKED: ProviderPin = { constraint: "~> 1.51", lock: { state: "locked", file: ".terraform.lock.hcl", version: "1.51.0", hashes: 5 } };
+const UNLOCKED: ProviderPin = { constraint: "~> 1.51", lock: { state: "missing", file: ".terraform.lock.hcl", warning: "no provider lock file (.terraform.lock.hcl): run npm run lock" } };
 
 const samples = [
   { user_id: "auth0|alice", app_metadata: { roles: ["admin"], permissions: ["read:all"] } },
@@ -10,9 +14,9 @@ const samples = [
   { user_id: "auth0|carol", app_metadata: { roles: null } },
 ];
 
-async function contractFor(env: EnvironmentConfig) {
+async function contractFor(env: EnvironmentConfig, provider = LOCKED) {
   const stack = new ClaimsStack(Testing.app(), env);
-  return { stack, contract: await buildContract(stack, samples, "samples/test.ndjson") };
+  return { stack, contract: await buildContract(stack, samples, "samples/test.ndjson", provider) };
 }
 
 test("names the namespace, each claim with its source and tokens, binding, runtime, hash and size", async () => {
@@ -46,6 +50,23 @@ test("a namespace known only at plan time is shown as the variable, in claims an
   expect(Object.keys(contract.samples.users[0].idToken)).toEqual(["<claim_namespace>/roles", "<claim_namespace>/permissions"]);
 });
 
+test("adoption says the first apply deploys a new version and other secrets must be declared", async () => {
+  const { contract } = await contractFor({ name: "dev", namespace: "https://acme.example", adopt: { actionId: "7f3c9f0e-aaaa" } });
+  expect(contract.notes).toEqual([expect.stringMatching(/^the first apply after adoption updates the adopted action and deploys a new version/), expect.stringMatching(/besides CLAIM_NAMESPACE must be declared in the construct.*Unmanaged Action Secret/)]);
+  expect(contractMarkdown(contract)).toMatch(/## Before you apply\n\n- the first apply after adoption/);
+});
+
+test("without a lock file the contract warns and says how to make one; with one it names the locked release", async () => {
+  const env: EnvironmentConfig = { name: "dev", namespace: "https://acme.example" };
+  const unlocked = (await contractFor(env, UNLOCKED)).contract;
+  expect(unlocked.provider).toEqual({ source: "auth0/auth0", constraint: "~> 1.51", locked: null, lockFile: null });
+  expect(unlocked.notes).toEqual(["WARNING: no provider lock file (.terraform.lock.hcl): run npm run lock"]);
+  expect(contractMarkdown(unlocked)).toContain("| provider | `auth0/auth0` `~> 1.51`, NOT LOCKED |");
+  const locked = (await contractFor(env, LOCKED)).contract;
+  expect(locked.notes).toEqual([]);
+  expect(contractMarkdown(locked)).toContain("| provider | `auth0/auth0` `~> 1.51`, locked at 1.51.0 by `.terraform.lock.hcl` |");
+});
+
 test("exclusive binding lists the whole flow in order; adoption is stated", async () => {
   const { contract } = await contractFor({
     name: "dev",
@@ -61,7 +82,7 @@ test("exclusive binding lists the whole flow in order; adoption is stated", asyn
 test("markdown: a table a reviewer can paste into a pull request", async () => {
   const { stack, contract } = await contractFor({ name: "dev", namespace: "https://acme.example/claims", tokens: ["id"] });
   const md = contractMarkdown(contract);
-  expect(md.split("\n").slice(0, 8)).toEqual([
+  expect(md.split("\n").slice(0, 9)).toEqual([
     "# Claims contract: dev",
     "",
     "| | |",
@@ -69,6 +90,7 @@ test("markdown: a table a reviewer can paste into a pull request", async () => {
     "| namespace | `https://acme.example/claims` (default of variable claim_namespace; a plan may override it) |",
     `| action | \`app-metadata-claims\`, node22, post-login v3, ${stack.claims.compiled.bytes} bytes, sha256 \`${stack.claims.compiled.sha256}\` (from \`actions/post-login-claims.ts\`) |`,
     "| binding | append: `auth0_trigger_action`; post-login flow: (actions bound by hand, unchanged) -> app-metadata-claims |",
+    "| provider | `auth0/auth0` `~> 1.51`, locked at 1.51.0 by `.terraform.lock.hcl` |",
     "",
   ]);
   expect(md).toContain("| `https://acme.example/claims/roles` | `app_metadata.roles` | yes | yes | - |");
@@ -86,7 +108,7 @@ test("the same stack gives the same bytes; a change of tokens changes the contra
   expect(contractJson(c.contract)).not.toBe(contractJson(a.contract));
 });
 
-test("the README shows dev's contract as npm run synth writes it today", async () => {
+test("docs/gitops.md shows dev's contract as synthesis writes it today (no lock file committed yet)", async () => {
   const { readFileSync } = await import("node:fs");
   const { join } = await import("node:path");
   const { environments } = await import("../src/environments");
@@ -95,6 +117,8 @@ test("the README shows dev's contract as npm run synth writes it today", async (
   const users = [];
   for await (const batch of (await UserFile.open(join(projectRoot(), "samples/users.ndjson"))).users()) users.push(...batch.map((b) => b.user));
   const stack = new ClaimsStack(Testing.app(), environments[0]);
-  const md = contractMarkdown(await buildContract(stack, users, "samples/users.ndjson"));
-  expect(readFileSync(join(projectRoot(), "README.md"), "utf8")).toContain("```markdown\n" + md + "```");
+  const { LOCK_FILE, readProjectLock } = await import("../src/provider-lock");
+  const provider: ProviderPin = { constraint: "~> 1.51", lock: readProjectLock(join(projectRoot(), LOCK_FILE), "~> 1.51") };
+  const md = contractMarkdown(await buildContract(stack, users, "samples/users.ndjson", provider));
+  expect(readFileSync(join(projectRoot(), "docs", "gitops.md"), "utf8")).toContain("```markdown\n" + md + "```");
 });

@@ -1,7 +1,7 @@
 // The environments' stacks as users get them: `npm run synth` and `cdktf synth` as real processes,
-// byte-identical output, no path of this machine and no credential in cdktf.out.
+// byte-identical output (review artifacts included), no path of this machine and no credential in cdktf.out.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Testing } from "cdktf";
@@ -33,29 +33,42 @@ function files(dir: string): Map<string, Buffer> {
   return found;
 }
 
-function npmRunSynth(): { out: string; stdout: string } {
-  const out = mkdtempSync(join(tmpdir(), "claims-synth-"));
+/** Runs `npm run synth -- --out DIR` as a real process; `out` may hold a previous synthesis. */
+function npmRunSynth(out = mkdtempSync(join(tmpdir(), "claims-synth-"))): { out: string; stdout: string } {
   outDirs.push(out);
   const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/synth.ts", "--out", out], {
     cwd: root,
     env: { ...process.env, ...FAKE_CREDENTIALS },
     encoding: "utf8",
   });
-  expect(run.stderr).toBe("");
-  expect(run.status).toBe(0);
+  if (run.status !== 0 || run.stderr !== "") throw new Error(`npm run synth failed (${run.status}): ${run.stderr}`);
   return { out, stdout: run.stdout };
 }
 
-describe("npm run synth", () => {
-  const first = npmRunSynth();
-  const second = npmRunSynth();
-  const a = files(first.out);
-  const b = files(second.out);
+/** A cdktf.out left by an older synthesis: an outdated contract, and a stack whose environment is gone. */
+function staleOutput(): string {
+  const out = mkdtempSync(join(tmpdir(), "claims-stale-"));
+  mkdirSync(join(out, "stacks", "dev"), { recursive: true });
+  mkdirSync(join(out, "stacks", "retired"), { recursive: true });
+  writeFileSync(join(out, "stacks", "dev", "claims-contract.md"), "# Claims contract: dev\n(outdated)\n");
+  writeFileSync(join(out, "stacks", "retired", "cdk.tf.json"), "{}\n");
+  return out;
+}
 
-  test("writes a stack and a claims contract (markdown, JSON) per environment, and the manifest", () => {
-    expect([...a.keys()].sort()).toEqual(
-      ["manifest.json", ...environments.flatMap((e) => ["cdk.tf.json", "claims-contract.json", "claims-contract.md"].map((f) => `stacks/${e.name}/${f}`))].sort(),
-    );
+const REVIEW = ["cdk.tf.json", "claims-contract.json", "claims-contract.md", "claims-summary.txt"];
+
+describe("npm run synth", () => {
+  let first: { out: string; stdout: string };
+  let a: Map<string, Buffer>;
+  let b: Map<string, Buffer>;
+  beforeAll(() => {
+    first = npmRunSynth();
+    a = files(first.out);
+    b = files(npmRunSynth().out);
+  });
+
+  test("writes a stack, a claims contract (markdown, JSON) and a summary per environment, and the manifest", () => {
+    expect([...a.keys()].sort()).toEqual(["manifest.json", ...environments.flatMap((e) => REVIEW.map((f) => `stacks/${e.name}/${f}`))].sort());
   });
 
   test("two runs are byte-identical, contracts included", () => {
@@ -81,13 +94,14 @@ describe("npm run synth", () => {
     for (const env of environments) {
       const stack = JSON.parse(a.get(`stacks/${env.name}/cdk.tf.json`)!.toString());
       expect(stack.provider.auth0).toEqual([{}]);
-      expect(stack.terraform.required_providers.auth0).toEqual({ source: "auth0/auth0", version: "~> 1.11" });
+      expect(stack.terraform.required_providers.auth0).toEqual({ source: "auth0/auth0", version: "~> 1.51" });
       expect(stack.terraform.backend.local.path).toBe(`../../../terraform.${env.name}.tfstate`);
     }
   });
 
-  test("prints a summary per stack: resources, namespace source, claims per token, binding mode", () => {
+  test("prints each stack's summary, as written to claims-summary.txt", () => {
     expect(first.stdout).toContain("synthesized 2 stack(s)");
+    for (const env of environments) expect(first.stdout).toContain(a.get(`stacks/${env.name}/claims-summary.txt`)!.toString());
     expect(first.stdout).toMatch(/^dev {2}stacks\/dev\/cdk\.tf\.json {2}\(backend: local\)$/m);
     expect(first.stdout).toContain("resources  auth0_action.app_metadata_claims, auth0_trigger_action.app_metadata_claims");
     expect(first.stdout).toMatch(/namespace {2}https:\/\/dev\.example\.com\/claims \(default; override with TF_VAR_claim_namespace/);
@@ -96,25 +110,48 @@ describe("npm run synth", () => {
     expect(first.stdout).toMatch(/<claim_namespace>\/permissions +<- app_metadata\.permissions +-> ID token \(and \/userinfo\)$/m);
     expect(first.stdout).toContain("binding    append: auth0_trigger_action adds it at the end of post-login");
   });
+
+  test("until a lock file is committed, every summary warns and says how to make one", () => {
+    for (const env of environments) {
+      expect(a.get(`stacks/${env.name}/claims-summary.txt`)!.toString()).toContain("provider   auth0/auth0 ~> 1.51, WARNING: no provider lock file (.terraform.lock.hcl)");
+      expect(a.get(`stacks/${env.name}/claims-summary.txt`)!.toString()).toContain("run `npm run lock` where registry.terraform.io is reachable and commit .terraform.lock.hcl");
+    }
+  });
+
+  test("over an older synthesis, refreshes the contracts and removes the stacks of environments that are gone", () => {
+    const again = files(npmRunSynth(staleOutput()).out);
+    expect([...again.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const [name, bytes] of a) expect(again.get(name)?.equals(bytes)).toBe(true);
+  });
 });
 
-test("cdktf synth, through cdktf.json's app, writes the same stacks as npm run synth", () => {
-  const out = mkdtempSync(join(tmpdir(), "claims-cdktf-"));
-  outDirs.push(out);
-  const run = spawnSync(join(root, "node_modules", ".bin", "cdktf"), ["synth", "--output", out], {
-    cwd: root,
-    env: { ...process.env, ...FAKE_CREDENTIALS, CHECKPOINT_DISABLE: "1", CI: "1" },
-    encoding: "utf8",
-    timeout: 120_000,
+describe("cdktf synth, through cdktf.json's app, over an older synthesis", () => {
+  let viaCli: Map<string, Buffer>;
+  let viaNpm: Map<string, Buffer>;
+  beforeAll(() => {
+    const out = staleOutput();
+    outDirs.push(out);
+    const run = spawnSync(join(root, "node_modules", ".bin", "cdktf"), ["synth", "--output", out], {
+      cwd: root,
+      env: { ...process.env, ...FAKE_CREDENTIALS, CHECKPOINT_DISABLE: "1", CI: "1" },
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    if (run.status !== 0) throw new Error(`cdktf synth failed (${run.status}): ${run.stderr}${run.stdout}`);
+    const stacksOnly = (all: Map<string, Buffer>) => new Map([...all].filter(([name]) => name.startsWith("stacks/")));
+    viaCli = stacksOnly(files(out));
+    viaNpm = stacksOnly(files(npmRunSynth().out));
   });
-  expect(run.status).toBe(0);
-  const viaCli = files(out);
-  const viaNpm = files(npmRunSynth().out);
-  expect(viaCli.has("stacks/dev/claims-contract.md")).toBe(false); // contracts come from npm run synth
-  for (const env of environments) {
-    const name = `stacks/${env.name}/cdk.tf.json`;
-    expect(viaCli.get(name)?.toString()).toBe(viaNpm.get(name)?.toString());
-  }
+
+  test("writes byte for byte the stacks/ tree npm run synth writes: stacks, contracts, summaries", () => {
+    expect([...viaCli.keys()].sort()).toEqual([...viaNpm.keys()].sort());
+    for (const [name, bytes] of viaNpm) expect(viaCli.get(name)?.equals(bytes)).toBe(true);
+  });
+
+  test("replaces the outdated contract and drops the stack of a retired environment", () => {
+    expect(viaCli.get("stacks/dev/claims-contract.md")?.toString()).not.toContain("(outdated)");
+    expect([...viaCli.keys()].some((name) => name.startsWith("stacks/retired/"))).toBe(false);
+  });
 });
 
 describe("backends and environment config", () => {

@@ -13,7 +13,7 @@ const { ConstructsMakerProviderTarget, LANGUAGES, TerraformProviderConstraint } 
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const schemaPath = join(root, "schema", "auth0-provider-schema.json");
-const PINNED_VERSION = "1.11.0"; // the release schema/auth0-provider-schema.json was transcribed for
+const PINNED_VERSION = "1.51.0"; // the release schema/auth0-provider-schema.json was transcribed for
 const outDir = join(root, ".gen");
 const providerDir = join(outDir, "providers", "auth0");
 const marker = join(providerDir, ".generated-from-pinned-schema");
@@ -21,7 +21,7 @@ const marker = join(providerDir, ".generated-from-pinned-schema");
 const cdktfJson = JSON.parse(readFileSync(join(root, "cdktf.json"), "utf8"));
 const constraint = (cdktfJson.terraformProviders ?? []).find((p) => String(p).startsWith("auth0/auth0"));
 if (!constraint) {
-  console.error('cdktf.json: terraformProviders has no "auth0/auth0@<constraint>" entry; add "auth0/auth0@~> 1.11"');
+  console.error('cdktf.json: terraformProviders has no "auth0/auth0@<constraint>" entry; add "auth0/auth0@~> 1.51"');
   process.exit(2);
 }
 

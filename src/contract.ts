@@ -1,8 +1,10 @@
 // The claims contract of one environment: what its users' tokens will carry, in markdown for a
-// pull request and in JSON for a pipeline to diff. Written by `npm run synth` beside the stack.
+// pull request and in JSON for a pipeline to diff. Written beside the stack by every synthesis
+// (cdktf synth/diff/deploy and npm run synth; see src/synthesis.ts).
 import { NAMESPACE_SECRET } from "./claims-action";
 import type { ClaimsStack } from "./claims-stack";
 import { ACTION_RUNTIME } from "./compile-action";
+import type { LockStatus } from "./provider-lock";
 import { PostLoginRuntime, type ExportedUser, type LoginOutcome } from "./runtime/post-login-runtime";
 
 /** Stands in for a namespace only known at plan time; shown as <variable> in the contract. */
@@ -15,13 +17,47 @@ export interface Contract {
   readonly binding: { readonly mode: string; readonly resource: string; readonly flow: readonly string[] };
   readonly action: { readonly name: string; readonly runtime: string; readonly trigger: string; readonly source: string; readonly sha256: string; readonly bytes: number };
   readonly adopts: string | null;
+  readonly provider: { readonly source: string; readonly constraint: string; readonly locked: string | null; readonly lockFile: string | null };
+  /** What to know before applying: a missing lock file, what adoption does. Empty when nothing. */
+  readonly notes: readonly string[];
   readonly samples: { readonly file: string; readonly users: readonly Omit<LoginOutcome, "bytes" | "json" | "counts">[] };
 }
 
-export async function buildContract(stack: ClaimsStack, samples: readonly ExportedUser[], samplesFile: string): Promise<Contract> {
+/** The provider the stacks require, and what the committed lock file says of it. */
+export interface ProviderPin {
+  readonly constraint: string;
+  readonly lock: LockStatus;
+}
+
+/**
+ * What the contract and the summary read of the construct, in one place, so a change of the
+ * construct's surface is a change here only.
+ */
+export function claimsOf(stack: ClaimsStack) {
   const claims = stack.claims;
-  const variable = claims.namespace.variableName;
-  const namespace = claims.namespace.default;
+  return {
+    environment: stack.environment.name,
+    variable: claims.namespace.variableName,
+    namespace: claims.namespace.default,
+    claimKeys: claims.claimKeys,
+    tokens: claims.tokens,
+    binding: claims.binding,
+    actionName: claims.actionName,
+    compiled: claims.compiled,
+    adopted: claims.adopted,
+  };
+}
+
+/** What the first apply after adopting a hand-made action does; said in the contract and docs/gitops.md. */
+export const ADOPTION_NOTES = [
+  "the first apply after adoption updates the adopted action and deploys a new version of it: Terraform can't import action secrets, so it sends them once",
+  `secrets the hand-made action holds besides ${NAMESPACE_SECRET} must be declared in the construct, or Auth0 refuses the update ("Unmanaged Action Secret")`,
+] as const;
+
+export async function buildContract(stack: ClaimsStack, samples: readonly ExportedUser[], samplesFile: string, provider: ProviderPin): Promise<Contract> {
+  const claims = claimsOf(stack);
+  const variable = claims.variable;
+  const namespace = claims.namespace;
   const prefix = namespace === undefined ? `<${variable}>` : namespace.replace(/\/+$/, "");
   const shown = (name: string) => (namespace === undefined && name.startsWith(PLACEHOLDER + "/") ? `<${variable}>${name.slice(PLACEHOLDER.length)}` : name);
   const rename = (token: Record<string, unknown>) => Object.fromEntries(Object.entries(token).map(([name, value]) => [shown(name), value]));
@@ -42,7 +78,7 @@ export async function buildContract(stack: ClaimsStack, samples: readonly Export
   }
   const binding = claims.binding;
   return {
-    environment: stack.environment.name,
+    environment: claims.environment,
     namespace: {
       value: namespace ?? null,
       variable,
@@ -72,6 +108,13 @@ export async function buildContract(stack: ClaimsStack, samples: readonly Export
       bytes: claims.compiled.bytes,
     },
     adopts: claims.adopted ?? null,
+    provider: {
+      source: "auth0/auth0",
+      constraint: provider.constraint,
+      locked: provider.lock.state === "locked" ? provider.lock.version : null,
+      lockFile: provider.lock.state === "locked" ? provider.lock.file : null,
+    },
+    notes: [...(provider.lock.state === "missing" ? [`WARNING: ${provider.lock.warning}`] : []), ...(claims.adopted ? ADOPTION_NOTES : [])],
     samples: { file: samplesFile, users },
   };
 }
@@ -97,7 +140,9 @@ export function contractMarkdown(c: Contract): string {
     `| action | ${code(c.action.name)}, ${c.action.runtime}, ${c.action.trigger}, ${c.action.bytes} bytes, sha256 ${code(c.action.sha256)} (from ${code(c.action.source)}) |`,
     `| binding | ${c.binding.mode}: ${code(c.binding.resource)}; post-login flow: ${cell(c.binding.flow.join(" -> "))} |`,
     ...(c.adopts ? [`| adopts | the existing action ${code(c.adopts)} and its binding (Terraform import blocks) |`] : []),
+    `| provider | ${code(c.provider.source)} ${code(c.provider.constraint)}, ${c.provider.locked === null ? "NOT LOCKED" : `locked at ${c.provider.locked} by ${code(c.provider.lockFile ?? "")}`} |`,
     "",
+    ...(c.notes.length > 0 ? ["## Before you apply", "", ...c.notes.map((note) => `- ${cell(note)}`), ""] : []),
     "## Claims",
     "",
     "| claim | from | ID token | /userinfo | access token |",
