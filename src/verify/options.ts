@@ -1,6 +1,6 @@
 // verify's settings, from flags first, then AUTH0_VERIFY_* variables; never the Terraform credentials.
 import { readCommandLine } from "../cli/command-line";
-import { UsageError } from "../errors";
+import { escapeControl, quote, UsageError } from "../errors";
 
 
 export const USAGE =
@@ -64,7 +64,10 @@ export interface VerifyOptions {
   readonly grant: "code" | "password";
   readonly redirectUri: URL;
   readonly open: boolean;
+  /** The whole run's bound, every network call and the wait for the browser included. */
   readonly timeoutMs: number;
+  /** A hint for a loopback --domain given without a scheme, said when https to it fails. */
+  readonly schemeHint?: string;
   readonly audience?: string;
   readonly namespace?: string;
   readonly username?: string;
@@ -107,6 +110,11 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
     throw new UsageError(`--domain: ${domain} uses http; only a local tenant on 127.0.0.1 may, a real tenant is https`);
   }
   if (!issuerUrl.pathname.endsWith("/")) issuerUrl.pathname += "/";
+  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(issuerUrl.hostname);
+  const schemeHint =
+    loopback && !/^https?:\/\//.test(domain)
+      ? `--domain ${quote(domain)} has no scheme, so verify used https; a local tenant speaks plain http: give --domain http://${escapeControl(domain)}`
+      : undefined;
 
   const grant = values.grant ?? "code";
   if (grant !== "code" && grant !== "password") throw new UsageError(`--grant: "${grant}" is not a grant; use code (a browser login) or password (for pipelines)`);
@@ -157,6 +165,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
     redirectUri,
     open: values.open ?? false,
     timeoutMs: timeout * 1000,
+    schemeHint,
     audience: pick(values.audience, "AUTH0_VERIFY_AUDIENCE"),
     namespace: values.namespace,
     username,
