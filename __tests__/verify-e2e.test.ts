@@ -1,71 +1,15 @@
 // End to end over loopback: the local tenant and verify as real processes, the code flow driven by
 // a scripted browser, the password grant, and the ways a verification must fail.
-import { ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { projectRoot } from "../src/project-root";
 import { loginThroughBrowser } from "./helpers/browser";
+import { freePort, Run, startTenant, stopTenants, verify } from "./helpers/verify-process";
 
-const root = projectRoot();
 const dir = mkdtempSync(join(tmpdir(), "claims-verify-"));
 const NS = "https://dev.example.com/claims";
 const API = "https://api.example.com";
 const CLIENT = ["--client-id", "local-test-client", "--client-secret", "local-test-secret"];
-const tenants: ChildProcess[] = [];
-
-/** Starts `npm run local-tenant` on a free port; resolves with its URL once it listens. */
-function startTenant(...args: string[]): Promise<string> {
-  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/local-tenant.ts", "--port", "0", ...args], { cwd: root });
-  tenants.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
-      if (url) resolve(url);
-    });
-    child.on("exit", (code) => reject(new Error(`local tenant exited with ${code}: ${out}`)));
-  });
-}
-
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `npm run verify`; `onUrl` gets the authorize URL when verify prints it (code flow). */
-function verify(args: string[], env: Record<string, string> = {}, onUrl?: (url: string) => void): Promise<Run> {
-  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/verify.ts", ...args], {
-    cwd: root,
-    env: { ...process.env, AUTH0_CLIENT_ID: "", ...env },
-  });
-  let stdout = "";
-  let stderr = "";
-  let seen = false;
-  const look = () => {
-    const url = /^(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m.exec(stdout + stderr)?.[1];
-    if (url && !seen && onUrl) {
-      seen = true;
-      onUrl(url);
-    }
-  };
-  child.stdout.on("data", (c: Buffer) => ((stdout += c.toString()), look()));
-  child.stderr.on("data", (c: Buffer) => ((stderr += c.toString()), look()));
-  return new Promise((resolve) => child.on("exit", (status) => resolve({ status, stdout, stderr })));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const password = (username: string) => ({ AUTH0_VERIFY_USERNAME: username, AUTH0_VERIFY_PASSWORD: "local-password" });
 const report = (run: Run) => JSON.parse(run.stdout.trim().split("\n").pop() as string);
 
@@ -74,7 +18,7 @@ beforeAll(async () => {
   tenant = await startTenant();
 });
 afterAll(() => {
-  for (const child of tenants) child.kill();
+  stopTenants();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -209,18 +153,22 @@ describe("a login the action denies", () => {
     expect(report(run).error).toBe("the password grant was refused: access_denied: api.access.deny: verify your email first; an action or rule denied the login (see the tenant's logs)");
   });
 
-  test("the code flow comes back to the callback with error=access_denied (exit 3)", async () => {
+  test("the code flow comes back to the callback with error=access_denied, which the callback page shows (exit 3)", async () => {
     const port = await freePort();
+    let page = "";
     let login: Promise<unknown> = Promise.resolve();
     const run = await verify(["--env", "dev", "--domain", denying, ...CLIENT, "--users", "samples/users.ndjson", "--json", "--redirect-uri", `http://127.0.0.1:${port}/callback`, "--timeout", "30"], {}, (url) => {
-      login = loginThroughBrowser(url, "carol@example.com", "local-password", `http://127.0.0.1:${port}`).then(({ callback }) => {
+      login = loginThroughBrowser(url, "carol@example.com", "local-password", `http://127.0.0.1:${port}`).then(async ({ callback }) => {
         expect(callback.searchParams.get("error")).toBe("access_denied");
-        return fetch(callback);
+        page = await (await fetch(callback)).text();
       });
     });
     await login;
     expect(run.status).toBe(3);
     expect(report(run).error).toMatch(/access_denied/);
+    // The browser shows the refusal, not "Login received".
+    expect(page).toContain("The tenant refused the login: <strong>access_denied: api.access.deny: verify your email first</strong>");
+    expect(page).not.toContain("Login received");
   });
 });
 

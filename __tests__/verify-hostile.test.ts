@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Misbehaviour, RogueIdp, RogueUser, startRogueIdp } from "./helpers/rogue-idp";
+import { freePort } from "./helpers/verify-process";
 import { reportOf, VerifyRun, VerifyRunner } from "./helpers/verify-runner";
 
 const NS = "https://dev.example.com/claims";
@@ -47,8 +48,8 @@ function passwordGrant(how: Misbehaviour, extra: string[] = ["--users", usersFil
 }
 
 /** The code flow, the "browser" following the authorize redirect straight to verify's callback. */
-function codeFlow(how: Misbehaviour): Promise<VerifyRun> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+async function codeFlow(how: Misbehaviour): Promise<VerifyRun> {
+  const port = await freePort();
   let followed = false;
   return runner.run([...common(idp.url(how)), "--users", usersFile, "--audience", API, "--redirect-uri", `http://127.0.0.1:${port}/callback`], {}, (text) => {
     const url = /^(http:\/\/127\.0\.0\.1:\d+\/\S+\/authorize\?\S+)$/m.exec(text)?.[1];

@@ -1,6 +1,6 @@
 // What verify checks once it holds tokens: the ID token (signature via JWKS, issuer, audience,
 // nonce, expiry, time claims), the access token likewise when --audience asks for a JWT, /userinfo.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import * as client from "openid-client";
 import { AuthError, escapeControl, quote, UsageError } from "../errors";
@@ -135,10 +135,15 @@ export async function accessTokenClaims(checker: TokenChecker, audience: string,
   return { claims: payload as Record<string, unknown>, check: { name: "access token", ok: true, detail: `signature (JWKS), issuer, audience ${audience}, expiry, subject` } };
 }
 
+/** The most an --expect file may hold: Auth0 caps each token's custom claims at 100 KB. */
+const EXPECT_FILE_LIMIT = 1024 * 1024;
+
 /** --expect FILE: {"idToken": {...}, "accessToken": {...}, "userinfo": {...}}, any of them; a preview --json line fits. */
 export function readExpectFile(file: string): Expected {
   let value: unknown;
   try {
+    const size = statSync(file).size;
+    if (size > EXPECT_FILE_LIMIT) throw new Error(`${size} bytes, over the limit of ${EXPECT_FILE_LIMIT} (expected claims are at most a few 100 KB)`);
     value = JSON.parse(readFileSync(file, "utf8"));
   } catch (err) {
     throw new UsageError(`--expect: ${file}: ${errorText(err)}; give a JSON object with idToken, accessToken and/or userinfo`);
