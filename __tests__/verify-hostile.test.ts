@@ -129,6 +129,7 @@ const HANGS: [Misbehaviour, RegExp, string[]?][] = [
   ["hang-discovery", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-discovery\/\.well-known\/openid-configuration: no answer within --timeout 2 s/],
   ["hang-jwks", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-jwks\/\.well-known\/jwks\.json: no answer within --timeout 2 s/],
   ["hang-token", /^POST http:\/\/127\.0\.0\.1:\d+\/hang-token\/oauth\/token: no answer within --timeout 2 s/],
+  ["stall-token-body", /^POST http:\/\/127\.0\.0\.1:\d+\/stall-token-body\/oauth\/token: no answer within --timeout 2 s/],
   ["hang-userinfo", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-userinfo\/userinfo: no answer within --timeout 2 s/],
   ["hang-mgmt", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-mgmt\/api\/v2\/users\/auth0%7Calice\?.*: no answer within --timeout 2 s/, ["--mgmt-client-id", "m", "--mgmt-client-secret", "s"]],
 ];

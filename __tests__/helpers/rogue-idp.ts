@@ -135,6 +135,8 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
     if (path === "/oauth/token") {
       if (hang("token")) return;
       if (huge("token")) return endless(res);
+      // Headers and the start of a body, then nothing: only a bound on reading the body ends it.
+      if (how === "stall-token-body") return void res.writeHead(200, { "content-type": "application/json" }).write('{"access_token": "');
       const text = await readBody(req);
       // The Management API's client credentials come as JSON, the logins as a form.
       if (req.headers["content-type"]?.startsWith("application/json")) return json({ access_token: "mgmt-token", token_type: "Bearer", expires_in: 600 });
