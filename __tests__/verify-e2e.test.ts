@@ -1,10 +1,12 @@
-// End to end over loopback: the local tenant and verify as real processes, the code flow driven by
-// a scripted browser, the password grant, and the ways a verification must fail.
+// End to end over loopback against the local tenant: the code flow driven by a scripted browser, the
+// password grant, and the ways a verification must fail. verify runs in-process (one worker for the
+// file) except in the first case, which runs `npm run verify` as a real process.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loginThroughBrowser } from "./helpers/browser";
-import { freePort, Run, startTenant, stopTenants, verify } from "./helpers/verify-process";
+import { freePort, Run, startTenant, stopTenants, verify as verifyProcess } from "./helpers/verify-process";
+import { VerifyRunner } from "./helpers/verify-runner";
 
 const dir = mkdtempSync(join(tmpdir(), "claims-verify-"));
 const NS = "https://dev.example.com/claims";
@@ -14,19 +16,35 @@ const password = (username: string) => ({ AUTH0_VERIFY_USERNAME: username, AUTH0
 const report = (run: Run) => JSON.parse(run.stdout.trim().split("\n").pop() as string);
 
 let tenant: string;
+let runner: VerifyRunner;
 beforeAll(async () => {
+  runner = new VerifyRunner();
   tenant = await startTenant();
 });
 afterAll(() => {
+  runner.close();
   stopTenants();
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** verify in the worker; `onUrl` gets the authorize URL when verify prints it (code flow). */
+function verify(args: string[], env: Record<string, string> = {}, onUrl?: (url: string) => void): Promise<Run> {
+  let seen = false;
+  const watch = (text: string) => {
+    const url = /^(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m.exec(text)?.[1];
+    if (url && !seen && onUrl) {
+      seen = true;
+      onUrl(url);
+    }
+  };
+  return runner.run(args, { AUTH0_CLIENT_ID: "", ...env }, watch).then((r) => ({ status: r.exit, stdout: r.stdout, stderr: r.stderr }));
+}
+
 const base = () => ["--env", "dev", "--domain", tenant, ...CLIENT, "--users", "samples/users.ndjson", "--json"];
 
 describe("against the local tenant", () => {
-  test("password grant with --audience: every token's claims match the preview of the user's app_metadata (exit 0)", async () => {
-    const run = await verify([...base(), "--grant", "password", "--audience", API], password("alice@example.com"));
+  test("npm run verify, password grant with --audience: every token's claims match the preview of the user's app_metadata (exit 0)", async () => {
+    const run = await verifyProcess([...base(), "--grant", "password", "--audience", API], password("alice@example.com"));
     expect(run.status).toBe(0);
     const out = report(run);
     expect(out).toMatchObject({ ok: true, verdict: "MATCH", exit: 0, subject: "auth0|alice", flow: "password grant", error: null, notChecked: [] });
