@@ -11,8 +11,10 @@ const CLAIM_MAX_DEPTH = 32;
 const CLAIM_MAX_NODES = Math.floor(claimsConfig.maxClaimsBytes / 2);
 /** Auth0 keeps 256 characters of console output per action. */
 const CLAIM_LOG_LIMIT = 256;
-const RESERVED_NAMESPACE = /^https?:\/\/([^/?#]*[.@])?(auth0\.com|webtask\.io|webtask\.run)(:\d*)?([/?#]|$)/i;
+// Same rule as src/namespace-rule.ts: a trailing dot names the same host, "\" reads as "/".
+const RESERVED_NAMESPACE = /^https?:\/\/([^/?#\\]*[.@])?(auth0\.com|webtask\.io|webtask\.run)\.?(:\d*)?([/?#\\]|$)/i;
 const HTTP_URL = /^https?:\/\/[^/?#\s]+/i;
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}]/u;
 
 exports.onExecutePostLogin = async (event: PostLoginEvent, api: PostLoginApi): Promise<void> => {
   const skipped: string[] = [];
@@ -73,7 +75,7 @@ function copyAppMetadataClaims(event: PostLoginEvent, api: PostLoginApi, skipped
 
 /** The namespace with exactly one trailing slash, or undefined when it is not an allowed URL. */
 function claimNamespace(secret: unknown): string | undefined {
-  if (typeof secret !== "string" || !HTTP_URL.test(secret) || RESERVED_NAMESPACE.test(secret)) return undefined;
+  if (typeof secret !== "string" || INVISIBLE.test(secret) || !HTTP_URL.test(secret) || RESERVED_NAMESPACE.test(secret)) return undefined;
   return secret.replace(/\/+$/, "") + "/";
 }
 

@@ -51,8 +51,10 @@ export class ClaimNamespace extends Construct {
       validation: [
         {
           condition:
+            // RE2 escapes written for an HCL string: "\\\\" is one backslash in the pattern.
             `\${can(regex("^https?://[^/?#[:space:]]+", lower(${ref}))) && ` +
-            `!can(regex("^https?://([^/?#]*[.@])?(auth0[.]com|webtask[.]io|webtask[.]run)(:[0-9]*)?([/?#]|$)", lower(${ref})))}`,
+            `!can(regex("[\\\\p{Cc}\\\\p{Cf}\\\\p{Z}]", ${ref})) && ` +
+            `!can(regex("^https?://([^/?#\\\\\\\\]*[.@])?(auth0[.]com|webtask[.]io|webtask[.]run)[.]?(:[0-9]*)?([/?#\\\\\\\\]|$)", lower(${ref})))}`,
           errorMessage:
             // No quotes around the value: cdktf's HCL output (cdktf synth --hcl) garbles a quoted interpolation.
             `Invalid ${this.variableName} <\${${ref}}>: use an http(s) URL you control, such as https://example.com/claims ` +

@@ -1,5 +1,6 @@
-// A browser stand-in for tests: follows redirects with a cookie jar and fills in the local tenant's
-// login form over plain HTTP, until the flow reaches the callback.
+// Browsers for tests: a stand-in that follows redirects with a cookie jar and fills in the local
+// tenant's login form over plain HTTP, and headless Chromium for the flow as a person does it.
+import { CHROMIUM } from "./global-setup";
 
 export interface BrowserLogin {
   /** The callback URL the authorization server redirected to (not yet requested). */
@@ -42,4 +43,28 @@ export async function loginThroughBrowser(authorizeUrl: string, username: string
     });
   }
   throw new Error("too many redirects");
+}
+
+/**
+ * Headless Chromium (Debian's package, CHROMIUM_PATH to override) driven by puppeteer-core, which
+ * downloads no browser. Without the background-networking flags Chromium's own connections are
+ * refused by a closed network and slow it down; a fresh profile keeps runs independent.
+ */
+export async function launchChromium(userDataDir: string): Promise<import("puppeteer-core").Browser> {
+  const puppeteer = await import("puppeteer-core");
+  return puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    userDataDir,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
 }

@@ -1,10 +1,58 @@
-// A misbehaving OpenID Provider for negative tests: its discovery and JWKS look right, but the
-// tokens it issues are signed by another key or carry another issuer. Signing uses node:crypto.
+// A misbehaving OpenID Provider for negative tests. One server hosts one tenant per misbehaviour, at
+// http://127.0.0.1:PORT/<misbehaviour>/, each wrong in exactly one way (signing key, issuer, audience,
+// nonce, time claims, subject, Management API record, an endpoint that hangs or never stops
+// sending); "none" is the well-behaved control. Signing uses node:crypto.
 import { createSign, generateKeyPairSync, KeyObject } from "node:crypto";
-import { createServer, Server } from "node:http";
+import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Misbehaviour = "foreign-key" | "wrong-issuer";
+export const MISBEHAVIOURS = [
+  "none",
+  "foreign-key",
+  "wrong-issuer",
+  "opaque-access",
+  "unsigned-access",
+  "not-jws-access",
+  "wrong-aud-access",
+  "wrong-aud-id",
+  "expired-access",
+  "no-nonce",
+  "wrong-nonce",
+  "future-iat-id",
+  "future-iat-access",
+  "future-nbf-id",
+  "other-subject",
+  "other-subject-no-email",
+  "other-subject-access",
+  "mgmt-other-user",
+  "hang-discovery",
+  "hang-jwks",
+  "hang-token",
+  "stall-token-body",
+  "hang-userinfo",
+  "hang-mgmt",
+  "huge-discovery",
+  "huge-token",
+  "huge-jwks",
+  "huge-userinfo",
+  "huge-mgmt",
+] as const;
+export type Misbehaviour = (typeof MISBEHAVIOURS)[number];
+
+export interface RogueUser {
+  readonly sub: string;
+  readonly email: string;
+  readonly password: string;
+  /** Custom claims put on both tokens and /userinfo. */
+  readonly claims: Record<string, unknown>;
+  readonly app_metadata: Record<string, unknown>;
+}
+
+export interface RogueIdp {
+  /** The issuer URL of the tenant that misbehaves this way. */
+  url(misbehaviour: Misbehaviour): string;
+  close(): Promise<void>;
+}
 
 const b64url = (data: Buffer | string) => Buffer.from(data).toString("base64url");
 
@@ -15,37 +63,160 @@ function sign(payload: object, key: KeyObject, kid: string): string {
   return `${head}.${body}.${b64url(signature)}`;
 }
 
-export async function startRogueIdp(misbehaviour: Misbehaviour, clientId: string): Promise<{ url: string; close: () => Promise<void> }> {
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = "";
+    req.on("data", (c: Buffer) => (text += c.toString()));
+    req.on("end", () => resolve(text));
+  });
+}
+
+/** Sends JSON-looking bytes until the client goes away (or 600 MB): only a reader with a cap gets out. */
+function endless(res: ServerResponse): void {
+  res.writeHead(200, { "content-type": "application/json" });
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  res.write('{"padding": "');
+  let sent = 0;
+  const pump = () => {
+    while (!res.destroyed && sent < 600e6) {
+      sent += chunk.length;
+      if (!res.write(chunk)) return void res.once("drain", pump);
+    }
+    res.end();
+  };
+  pump();
+}
+
+export async function startRogueIdp(clientId: string, users: RogueUser[], audience: string): Promise<RogueIdp> {
   const published = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const foreign = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  let url = "";
-  const server: Server = createServer((req, res) => {
-    const json = (body: unknown) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
-    if (req.url === "/.well-known/openid-configuration") {
+  let origin = "";
+  const codes = new Map<string, { nonce?: string; user: RogueUser }>();
+
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", origin);
+    const [, prefix, ...rest] = url.pathname.split("/");
+    const how = prefix as Misbehaviour;
+    if (!MISBEHAVIOURS.includes(how)) return res.writeHead(404).end();
+    const path = "/" + rest.join("/");
+    const issuer = `${origin}/${how}/`;
+    const json = (body: unknown, status = 200) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    const hang = (name: string) => how === `hang-${name}`;
+    const huge = (name: string) => how === `huge-${name}`;
+    // A request to a hanging endpoint is left open; close() ends it.
+    if (path === "/.well-known/openid-configuration") {
+      if (hang("discovery")) return;
+      if (huge("discovery")) return endless(res);
       return json({
-        issuer: url,
-        authorization_endpoint: `${url}authorize`,
-        token_endpoint: `${url}oauth/token`,
-        userinfo_endpoint: `${url}userinfo`,
-        jwks_uri: `${url}.well-known/jwks.json`,
+        issuer,
+        authorization_endpoint: `${issuer}authorize`,
+        token_endpoint: `${issuer}oauth/token`,
+        userinfo_endpoint: `${issuer}userinfo`,
+        jwks_uri: `${issuer}.well-known/jwks.json`,
         response_types_supported: ["code"],
         subject_types_supported: ["public"],
         id_token_signing_alg_values_supported: ["RS256"],
       });
     }
-    if (req.url === "/.well-known/jwks.json") {
+    if (path === "/.well-known/jwks.json") {
+      if (hang("jwks")) return;
+      if (huge("jwks")) return endless(res);
       return json({ keys: [{ ...published.publicKey.export({ format: "jwk" }), kid: "published", alg: "RS256", use: "sig" }] });
     }
-    if (req.url === "/oauth/token") {
-      const now = Math.floor(Date.now() / 1000);
-      const claims = { iss: misbehaviour === "wrong-issuer" ? "https://someone-else.example/" : url, sub: "auth0|alice", aud: clientId, iat: now, exp: now + 600 };
-      const idToken = misbehaviour === "foreign-key" ? sign(claims, foreign.privateKey, "published") : sign(claims, published.privateKey, "published");
-      return json({ access_token: "opaque-token", token_type: "Bearer", expires_in: 600, id_token: idToken, scope: "openid profile email" });
+    if (path === "/authorize") {
+      // Logs in the first user at once, as a browser would after the login page.
+      const code = `code-${codes.size}`;
+      codes.set(code, { nonce: url.searchParams.get("nonce") ?? undefined, user: users[0] });
+      const back = new URL(url.searchParams.get("redirect_uri") as string);
+      back.searchParams.set("code", code);
+      back.searchParams.set("state", url.searchParams.get("state") ?? "");
+      return res.writeHead(302, { location: back.href }).end();
     }
-    if (req.url === "/userinfo") return json({ sub: "auth0|alice" });
+    if (path === "/oauth/token") {
+      if (hang("token")) return;
+      if (huge("token")) return endless(res);
+      // Headers and the start of a body, then nothing: only a bound on reading the body ends it.
+      if (how === "stall-token-body") return void res.writeHead(200, { "content-type": "application/json" }).write('{"access_token": "');
+      const text = await readBody(req);
+      // The Management API's client credentials come as JSON, the logins as a form.
+      if (req.headers["content-type"]?.startsWith("application/json")) return json({ access_token: "mgmt-token", token_type: "Bearer", expires_in: 600 });
+      const form = new URLSearchParams(text);
+      const grant = form.get("grant_type");
+      let user: RogueUser | undefined;
+      let nonce: string | undefined;
+      if (grant === "password") {
+        user = users.find((u) => u.email === form.get("username") && u.password === form.get("password"));
+        if (!user) return json({ error: "invalid_grant", error_description: "Wrong email or password." }, 403);
+      } else if (grant === "authorization_code") {
+        const login = codes.get(form.get("code") ?? "");
+        if (!login) return json({ error: "invalid_grant" }, 400);
+        ({ user, nonce } = login);
+      } else {
+        return json({ error: "unsupported_grant_type" }, 400);
+      }
+      if (how.startsWith("other-subject") && how !== "other-subject-access") user = users.find((u) => u !== user) as RogueUser;
+      const now = Math.floor(Date.now() / 1000);
+      const day = 86_400;
+      const idClaims: Record<string, unknown> = {
+        iss: how === "wrong-issuer" ? "https://someone-else.example/" : issuer,
+        sub: user.sub,
+        aud: how === "wrong-aud-id" ? "someone-elses-client" : clientId,
+        iat: how === "future-iat-id" ? now + day : now,
+        exp: now + day + 600,
+        ...(how === "future-nbf-id" ? { nbf: now + day } : {}),
+        ...(how === "other-subject-no-email" ? {} : { email: user.email }),
+        ...user.claims,
+      };
+      if (how === "wrong-nonce") idClaims.nonce = "not-the-nonce-sent";
+      else if (nonce !== undefined && how !== "no-nonce") idClaims.nonce = nonce;
+      const idToken = sign(idClaims, how === "foreign-key" ? foreign.privateKey : published.privateKey, "published");
+      const accessFor = how === "other-subject-access" ? (users.find((u) => u !== user) as RogueUser) : user;
+      const accessClaims = {
+        iss: issuer,
+        sub: accessFor.sub,
+        aud: how === "wrong-aud-access" ? ["https://someone-else.example/api"] : [audience, `${issuer}userinfo`],
+        iat: how === "future-iat-access" ? now + day : how === "expired-access" ? now - 2 * day : now,
+        exp: how === "expired-access" ? now - day : now + day + 600,
+        scope: "openid profile email",
+        ...accessFor.claims,
+      };
+      const accessToken =
+        how === "opaque-access"
+          ? "opaque-8c1f5e2a"
+          : how === "not-jws-access"
+            ? "aaaa.bbbb.cccc"
+            : how === "unsigned-access"
+              ? `${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${b64url(JSON.stringify(accessClaims))}.`
+              : sign(accessClaims, published.privateKey, "published");
+      return json({ access_token: accessToken, token_type: "Bearer", expires_in: 600, id_token: idToken, scope: "openid profile email" });
+    }
+    if (path === "/userinfo") {
+      if (hang("userinfo")) return;
+      if (huge("userinfo")) return endless(res);
+      // /userinfo answers for whoever the tokens of this misbehaviour are for.
+      const [first, second] = users;
+      const user = how.startsWith("other-subject") && how !== "other-subject-access" ? second : first;
+      return json({ sub: user.sub, ...(how === "other-subject-no-email" ? {} : { email: user.email }), ...user.claims });
+    }
+    if (path.startsWith("/api/v2/users/")) {
+      if (hang("mgmt")) return;
+      if (huge("mgmt")) return endless(res);
+      const id = decodeURIComponent(path.slice("/api/v2/users/".length));
+      let user = users.find((u) => u.sub === id);
+      if (!user) return json({ statusCode: 404, error: "Not Found" }, 404);
+      if (how === "mgmt-other-user") user = users.find((u) => u !== user) as RogueUser;
+      return json({ user_id: user.sub, email: user.email, app_metadata: user.app_metadata });
+    }
     return res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: (misbehaviour) => `${origin}/${misbehaviour}/`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -29,7 +29,7 @@ export function terraform(config: unknown, ...commands: string[][]): TerraformRu
     else writeFileSync(join(dir, "main.tf.json"), JSON.stringify(config));
     let last: TerraformRun = { status: 0, stdout: "", stderr: "" };
     for (const args of [["init", "-input=false", "-backend=false"], ...commands]) {
-      const run = spawnSync("terraform", [...args], { cwd: dir, env: terraformEnv(), encoding: "utf8", timeout: 60_000 });
+      const run = spawnSync("terraform", [...args], { cwd: dir, env: terraformEnv(), encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
       last = { status: run.status, stdout: run.stdout, stderr: run.stderr };
       if (run.status !== 0) return last;
     }

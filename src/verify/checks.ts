@@ -1,12 +1,16 @@
 // What verify checks once it holds tokens: the ID token (signature via JWKS, issuer, audience,
-// nonce, expiry), a JWT access token likewise, /userinfo, and the custom claims against expectations.
-import { readFileSync } from "node:fs";
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from "jose";
+// nonce, expiry, time claims), the access token likewise when --audience asks for a JWT, /userinfo.
+import { readFileSync, statSync } from "node:fs";
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import * as client from "openid-client";
-import { AuthError, UsageError } from "../errors";
+import { AuthError, escapeControl, quote, UsageError } from "../errors";
 import { errorText } from "./errors";
+import { Budget, jsonOf, toolErrorIn } from "./http";
 import type { VerifyOptions } from "./options";
 import type { Tokens } from "./login";
+
+/** How far a token's iat, nbf and exp may be off the local clock, in seconds. */
+export const CLOCK_TOLERANCE_S = 60;
 
 export interface Check {
   readonly name: string;
@@ -22,11 +26,88 @@ export interface Expected {
   readonly source: string;
 }
 
-export async function verifyIdToken(config: client.Configuration, options: VerifyOptions, tokens: Tokens): Promise<{ payload: JWTPayload; checks: Check[] }> {
+/** Checks JWTs against the tenant's JWKS, read once per run through the budget. */
+export class TokenChecker {
+  private keys?: Promise<JWTVerifyGetKey>;
+
+  constructor(
+    private readonly config: client.Configuration,
+    private readonly budget: Budget,
+  ) {}
+
+  /** Verifies a JWT: signature by a key of the JWKS, issuer, audience, exp, nbf and iat; throws AuthError naming what failed. */
+  async verify(token: string, expect: { audience: string; label: string }): Promise<JWTPayload> {
+    const metadata = this.config.serverMetadata();
+    const reject = (why: string) => new AuthError(`${expect.label} rejected: ${why}`);
+    let alg: unknown;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+      decodeJwt(token);
+    } catch {
+      throw reject(`it is not a JWT (${token.split(".").length === 3 ? "three parts, but not a JWS" : "an opaque string"}), so its signature and claims can't be checked`);
+    }
+    if (alg === "none") throw reject("it is unsigned (alg none): anyone could have written it");
+    let payload: JWTPayload;
+    try {
+      const { payload: verified } = await jwtVerify(token, await this.jwks(), {
+        issuer: metadata.issuer,
+        audience: expect.audience,
+        algorithms: ["RS256", "PS256", "ES256"],
+        clockTolerance: CLOCK_TOLERANCE_S,
+      });
+      payload = verified;
+    } catch (err) {
+      const own = toolErrorIn(err);
+      if (own) throw own;
+      throw reject(joseWhy(err, expect.audience, metadata.issuer, alg));
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if (typeof payload.iat === "number" && payload.iat > now + CLOCK_TOLERANCE_S) {
+      throw reject(`its iat (issued at) is ${payload.iat - now} s in the future, beyond the clock tolerance of ${CLOCK_TOLERANCE_S} s; check the tenant's or this machine's clock`);
+    }
+    return payload;
+  }
+
+  private jwks(): Promise<JWTVerifyGetKey> {
+    this.keys ??= (async () => {
+      const uri = this.config.serverMetadata().jwks_uri;
+      if (!uri) throw new AuthError("the tenant's discovery document has no jwks_uri; can't check signatures");
+      const response = await this.budget.fetch(uri);
+      const body = await jsonOf(response, `GET ${uri}`);
+      if (!response.ok || !Array.isArray((body as { keys?: unknown })?.keys)) throw new AuthError(`GET ${uri}: HTTP ${response.status}, not a JWKS ({"keys": [...]})`);
+      return createLocalJWKSet(body as JSONWebKeySet);
+    })();
+    return this.keys;
+  }
+}
+
+function joseWhy(err: unknown, audience: string, issuer: string, alg: unknown): string {
+  const e = err as { code?: string; claim?: string; payload?: JWTPayload };
+  switch (e.code) {
+    case "ERR_JWKS_NO_MATCHING_KEY":
+    case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
+      return "its signature doesn't match any key of the tenant's JWKS (signed by another key)";
+    case "ERR_JOSE_ALG_NOT_ALLOWED":
+      return `its algorithm ${quote(alg)} is not one a tenant signs with (RS256, PS256, ES256)`;
+    case "ERR_JWT_EXPIRED":
+      return `it has expired (exp, with a clock tolerance of ${CLOCK_TOLERANCE_S} s)`;
+    case "ERR_JWT_CLAIM_VALIDATION_FAILED":
+      if (e.claim === "aud") return `its audience is ${escapeControl(JSON.stringify(e.payload?.aud) ?? "none")}, not ${quote(audience)}`;
+      if (e.claim === "iss") return `its issuer is ${escapeControl(JSON.stringify(e.payload?.iss) ?? "none")}, not ${quote(issuer)}`;
+      if (e.claim === "nbf") return `its nbf (not before) is in the future, beyond the clock tolerance of ${CLOCK_TOLERANCE_S} s`;
+      return `claim check failed: ${errorText(err)}`;
+    default:
+      return errorText(err);
+  }
+}
+
+export async function verifyIdToken(checker: TokenChecker, options: VerifyOptions, tokens: Tokens, issuer: string): Promise<{ payload: JWTPayload; checks: Check[] }> {
   if (!tokens.idToken) throw new AuthError("the tenant returned no ID token; the openid scope was requested, so check the application's settings");
-  const metadata = config.serverMetadata();
-  const payload = await verifyJwt(tokens.idToken, config, { audience: options.clientId, label: "ID token" });
-  const checks: Check[] = [{ name: "ID token", ok: true, detail: `signature (JWKS, kid ${kidOf(tokens.idToken)}), issuer ${metadata.issuer}, audience ${options.clientId}, expiry` }];
+  const payload = await checker.verify(tokens.idToken, { audience: options.clientId, label: "ID token" });
+  if (typeof payload.sub !== "string" || payload.sub === "") throw new AuthError("ID token rejected: it has no sub (subject)");
+  const checks: Check[] = [
+    { name: "ID token", ok: true, detail: `signature (JWKS, kid ${kidOf(tokens.idToken)}), issuer ${issuer}, audience ${options.clientId}, expiry` },
+  ];
   if (tokens.nonce !== undefined) {
     if (payload.nonce !== tokens.nonce) throw new AuthError("ID token rejected: its nonce is not the one sent (a replayed or foreign token)");
     checks.push({ name: "nonce", ok: true, detail: "matches the one sent" });
@@ -34,54 +115,35 @@ export async function verifyIdToken(config: client.Configuration, options: Verif
   return { payload, checks };
 }
 
-/** Verifies a JWT against the tenant's JWKS and issuer; throws AuthError naming what failed. */
-export async function verifyJwt(token: string, config: client.Configuration, expect: { audience: string; label: string }): Promise<JWTPayload> {
-  const metadata = config.serverMetadata();
-  if (!metadata.jwks_uri) throw new AuthError("the tenant's discovery document has no jwks_uri; can't check signatures");
-  try {
-    const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri));
-    const { payload } = await jwtVerify(token, jwks, { issuer: metadata.issuer, audience: expect.audience, algorithms: ["RS256", "PS256", "ES256"] });
-    return payload;
-  } catch (err) {
-    const code = (err as { code?: string }).code ?? "";
-    const why =
-      code === "ERR_JWKS_NO_MATCHING_KEY" || code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED"
-        ? "its signature doesn't match any key of the tenant's JWKS (signed by another key)"
-        : code === "ERR_JWT_CLAIM_VALIDATION_FAILED"
-          ? `claim check failed: ${errorText(err)}`
-          : code === "ERR_JWT_EXPIRED"
-            ? "it has expired"
-            : errorText(err);
-    throw new AuthError(`${expect.label} rejected: ${why}`);
-  }
-}
-
 export async function userinfo(config: client.Configuration, tokens: Tokens, subject: string): Promise<Record<string, unknown>> {
   try {
     return (await client.fetchUserInfo(config, tokens.accessToken, subject)) as Record<string, unknown>;
   } catch (err) {
-    throw new AuthError(`/userinfo refused the access token: ${errorText(err)}`);
+    throw toolErrorIn(err) ?? new AuthError(`/userinfo refused the access token: ${errorText(err)}`);
   }
 }
 
-/** The access token's custom claims, when it is a JWT for the requested audience. */
-export async function accessTokenClaims(config: client.Configuration, options: VerifyOptions, tokens: Tokens): Promise<{ claims?: Record<string, unknown>; skipped?: string; checks: Check[] }> {
-  if (!options.audience) {
-    return { skipped: "no --audience: without one, Auth0 issues an opaque access token that carries no claims", checks: [] };
+/**
+ * With --audience the access token must be a JWT for that API that verifies like the ID token, for
+ * the same subject; without one there is nothing to check on it, and the caller reports so.
+ */
+export async function accessTokenClaims(checker: TokenChecker, audience: string, tokens: Tokens, subject: string): Promise<{ claims: Record<string, unknown>; check: Check }> {
+  const payload = await checker.verify(tokens.accessToken, { audience, label: `access token (--audience ${audience})` });
+  if (payload.sub !== subject) {
+    throw new AuthError(`access token rejected: it is for ${quote(payload.sub)}, but the ID token is for ${quote(subject)}`);
   }
-  try {
-    decodeJwt(tokens.accessToken);
-  } catch {
-    return { skipped: `the access token for ${options.audience} is not a JWT; is ${options.audience} an API of this tenant?`, checks: [] };
-  }
-  const payload = await verifyJwt(tokens.accessToken, config, { audience: options.audience, label: "access token" });
-  return { claims: payload as Record<string, unknown>, checks: [{ name: "access token", ok: true, detail: `signature (JWKS), issuer, audience ${options.audience}, expiry` }] };
+  return { claims: payload as Record<string, unknown>, check: { name: "access token", ok: true, detail: `signature (JWKS), issuer, audience ${audience}, expiry, subject` } };
 }
+
+/** The most an --expect file may hold: Auth0 caps each token's custom claims at 100 KB. */
+const EXPECT_FILE_LIMIT = 1024 * 1024;
 
 /** --expect FILE: {"idToken": {...}, "accessToken": {...}, "userinfo": {...}}, any of them; a preview --json line fits. */
 export function readExpectFile(file: string): Expected {
   let value: unknown;
   try {
+    const size = statSync(file).size;
+    if (size > EXPECT_FILE_LIMIT) throw new Error(`${size} bytes, over the limit of ${EXPECT_FILE_LIMIT} (expected claims are at most a few 100 KB)`);
     value = JSON.parse(readFileSync(file, "utf8"));
   } catch (err) {
     throw new UsageError(`--expect: ${file}: ${errorText(err)}; give a JSON object with idToken, accessToken and/or userinfo`);

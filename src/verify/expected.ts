@@ -3,13 +3,23 @@
 import { loadEnvironmentAction } from "../preview/environment-action";
 import { InputError, UserFile } from "../preview/read-users";
 import type { ExportedUser } from "../runtime/post-login-runtime";
-import { AuthError, UsageError } from "../errors";
+import { AuthError, quote, UsageError } from "../errors";
 import { errorText } from "./errors";
 import type { Expected } from "./checks";
+import { Budget, jsonOf, toolErrorIn } from "./http";
 import type { VerifyOptions } from "./options";
 
-export async function expectedFor(subject: string, options: VerifyOptions, namespace: string): Promise<Expected> {
-  const { user, source } = options.usersFile ? await fromFile(options.usersFile, subject) : await fromManagementApi(options, subject);
+/** The user record the expectation was computed from, and who the login name is in the same source. */
+export interface Records {
+  readonly user: ExportedUser;
+  readonly source: string;
+  /** The users file's record whose email is the password grant's username, if any. */
+  readonly loginUser?: ExportedUser;
+}
+
+export async function expectedFor(subject: string, options: VerifyOptions, namespace: string, budget: Budget): Promise<Expected & { records: Records }> {
+  const records = options.usersFile ? await fromFile(options.usersFile, subject, options.grant === "password" ? options.username : undefined) : await fromManagementApi(options, subject, budget);
+  const { user, source } = records;
   const action = loadEnvironmentAction({ env: options.env, namespace, runtime: { audience: options.audience } });
   const outcome = await action.runtime.login(user);
   if (outcome.denied !== null) {
@@ -20,47 +30,54 @@ export async function expectedFor(subject: string, options: VerifyOptions, names
     accessToken: outcome.accessToken,
     userinfo: outcome.userinfo,
     source: `the preview of ${options.env}'s action (${action.source}) for ${subject}'s app_metadata from ${source}`,
+    records,
   };
 }
 
-async function fromFile(file: string, subject: string): Promise<{ user: ExportedUser; source: string }> {
+async function fromFile(file: string, subject: string, login: string | undefined): Promise<Records> {
+  let user: ExportedUser | undefined;
+  let loginUser: ExportedUser | undefined;
+  const lowerLogin = login?.toLowerCase();
   try {
     const users = await UserFile.open(file);
     for await (const batch of users.users()) {
-      const found = batch.find(({ user }) => user.user_id === subject);
-      if (found) return { user: found.user, source: file };
+      for (const { user: u } of batch) {
+        if (u.user_id === subject) user ??= u;
+        if (lowerLogin !== undefined && typeof u.email === "string" && u.email.toLowerCase() === lowerLogin) loginUser ??= u;
+      }
+      if (user && (lowerLogin === undefined || loginUser)) break;
     }
   } catch (err) {
     if (err instanceof InputError) throw new UsageError(`--users: ${err.message}`);
     throw err;
   }
-  throw new UsageError(`--users: ${file} has no user with user_id "${subject}", who just logged in; add them, or use --expect`);
+  if (!user) throw new UsageError(`--users: ${file} has no user with user_id ${quote(subject)}, who just logged in; add them, or use --expect`);
+  return { user, source: file, loginUser };
 }
 
-async function fromManagementApi(options: VerifyOptions, subject: string): Promise<{ user: ExportedUser; source: string }> {
+async function fromManagementApi(options: VerifyOptions, subject: string, budget: Budget): Promise<Records> {
   const management = options.management!;
   const audience = management.audience ?? new URL("api/v2/", options.issuerUrl).href;
-  const post = async (): Promise<string> => {
-    const response = await fetch(new URL("oauth/token", options.issuerUrl), {
+  const tokenUrl = new URL("oauth/token", options.issuerUrl);
+  try {
+    const response = await budget.fetch(tokenUrl, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ grant_type: "client_credentials", client_id: management.clientId, client_secret: management.clientSecret, audience }),
     });
-    const body = (await response.json().catch(() => ({}))) as { access_token?: string; error?: string; error_description?: string };
-    if (!response.ok || !body.access_token) {
-      throw new AuthError(`the Management API token was refused: ${body.error ?? response.status} ${body.error_description ?? ""}`.trim() + "; the application needs the read:users scope on the Management API");
+    const body = (await jsonOf(response, `POST ${tokenUrl.href}`).catch(() => ({}))) as { access_token?: unknown; error?: unknown; error_description?: unknown };
+    if (!response.ok || typeof body.access_token !== "string") {
+      const why = `${typeof body.error === "string" ? body.error : response.status} ${typeof body.error_description === "string" ? body.error_description : ""}`.trim();
+      throw new AuthError(`the Management API token was refused: ${quote(why)}; the application needs the read:users scope on the Management API`);
     }
-    return body.access_token;
-  };
-  try {
-    const token = await post();
     const url = new URL(`api/v2/users/${encodeURIComponent(subject)}`, options.issuerUrl);
     url.search = "fields=user_id,email,app_metadata,user_metadata&include_fields=true";
-    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-    if (!response.ok) throw new AuthError(`the Management API refused GET /api/v2/users/${subject}: HTTP ${response.status}; check the read:users scope`);
-    return { user: (await response.json()) as ExportedUser, source: "the Management API" };
+    const answer = await budget.fetch(url, { headers: { authorization: `Bearer ${body.access_token}` } });
+    if (!answer.ok) throw new AuthError(`the Management API refused GET /api/v2/users/${encodeURIComponent(subject)}: HTTP ${answer.status}; check the read:users scope`);
+    const user = await jsonOf(answer, `GET ${url.href}`);
+    if (typeof user !== "object" || user === null || Array.isArray(user)) throw new AuthError(`GET ${url.href}: the answer is not a user record`);
+    return { user: user as ExportedUser, source: "the Management API" };
   } catch (err) {
-    if (err instanceof AuthError) throw err;
-    throw new AuthError(`can't reach the Management API: ${errorText(err)}`);
+    throw toolErrorIn(err) ?? new AuthError(`can't reach the Management API: ${errorText(err)}`);
   }
 }

@@ -3,8 +3,9 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import * as client from "openid-client";
-import { AuthError } from "../errors";
+import { AuthError, escapeControl } from "../errors";
 import { errorText } from "./errors";
+import { Budget, toolErrorIn } from "./http";
 import type { VerifyOptions } from "./options";
 
 export interface Tokens {
@@ -15,23 +16,35 @@ export interface Tokens {
   readonly flow: string;
 }
 
-export async function discover(options: VerifyOptions): Promise<client.Configuration> {
+export async function discover(options: VerifyOptions, budget: Budget): Promise<client.Configuration> {
   const where = new URL(".well-known/openid-configuration", options.issuerUrl).href;
+  let config: client.Configuration;
   try {
-    return await client.discovery(
-      options.issuerUrl,
-      options.clientId,
-      undefined,
-      client.ClientSecretPost(options.clientSecret),
-      options.issuerUrl.protocol === "http:" ? { execute: [client.allowInsecureRequests] } : undefined,
-    );
+    config = await client.discovery(options.issuerUrl, options.clientId, undefined, client.ClientSecretPost(options.clientSecret), {
+      [client.customFetch]: budget.fetch,
+      // The budget's deadline bounds every request; the library's own 30 s default must not cut in first.
+      timeout: Math.ceil(options.timeoutMs / 1000) + 1,
+      execute: options.issuerUrl.protocol === "http:" ? [client.allowInsecureRequests] : [],
+    });
   } catch (err) {
+    const own = toolErrorIn(err);
+    if (own) throw own;
+    const found = (err as { cause?: { body?: { issuer?: unknown } } }).cause?.body?.issuer;
+    if ((err as { code?: string }).code === "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED" && typeof found === "string") {
+      throw new AuthError(
+        `issuer mismatch: --domain gives the issuer ${options.issuerUrl.href}, but ${where} names ${escapeControl(found)}; ` +
+          `give --domain ${escapeControl(found)} (the issuer is compared as written: localhost and 127.0.0.1 are different issuers)`,
+      );
+    }
     throw new AuthError(`can't read ${where}: ${errorText(err)}; check --domain and that the tenant is up`);
   }
+  config[client.customFetch] = budget.fetch;
+  config.timeout = Math.ceil(options.timeoutMs / 1000) + 1;
+  return config;
 }
 
 /** The authorization code flow: prints (or opens) the authorize URL, waits for the callback, exchanges the code. */
-export async function codeFlow(config: client.Configuration, options: VerifyOptions, show: (url: string) => void): Promise<Tokens> {
+export async function codeFlow(config: client.Configuration, options: VerifyOptions, budget: Budget, show: (url: string) => void): Promise<Tokens> {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
@@ -49,7 +62,7 @@ export async function codeFlow(config: client.Configuration, options: VerifyOpti
   if (options.audience) params.audience = options.audience;
   const url = client.buildAuthorizationUrl(config, params).href;
 
-  const callback = await waitForCallback(options, () => {
+  const callback = await waitForCallback(options, budget, () => {
     show(url);
     if (options.open) openBrowser(url);
   });
@@ -62,7 +75,7 @@ export async function codeFlow(config: client.Configuration, options: VerifyOpti
     });
     return { idToken: response.id_token, accessToken: response.access_token, nonce, flow: "authorization code with PKCE, prompt=login" };
   } catch (err) {
-    throw new AuthError(`the login was refused: ${errorText(err)}${hint(err)}`);
+    throw toolErrorIn(err) ?? new AuthError(`the login was refused: ${errorText(err)}${hint(err)}`);
   }
 }
 
@@ -83,7 +96,7 @@ export async function passwordFlow(config: client.Configuration, options: Verify
     const response = await client.genericGrantRequest(config, grantType, params);
     return { idToken: response.id_token, accessToken: response.access_token, flow: options.realm ? `password-realm (${options.realm})` : "password grant" };
   } catch (err) {
-    throw new AuthError(`the password grant was refused: ${errorText(err)}${hint(err)}`);
+    throw toolErrorIn(err) ?? new AuthError(`the password grant was refused: ${errorText(err)}${hint(err)}`);
   }
 }
 
@@ -98,8 +111,8 @@ function hint(err: unknown): string {
   return "";
 }
 
-/** Listens on the redirect URI's host and port until the callback arrives, then returns its URL. */
-function waitForCallback(options: VerifyOptions, ready: () => void): Promise<URL> {
+/** Listens on the redirect URI's host and port until the callback arrives or the run's time is up, then returns its URL. */
+function waitForCallback(options: VerifyOptions, budget: Budget, ready: () => void): Promise<URL> {
   return new Promise((resolve, reject) => {
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? "/", options.redirectUri);
@@ -108,15 +121,14 @@ function waitForCallback(options: VerifyOptions, ready: () => void): Promise<URL
         return;
       }
       res.writeHead(200, { "content-type": "text/html; charset=utf-8", connection: "close" });
-      res.end("<!doctype html><title>verify</title><p>Login received. You can close this window; the result is in your terminal.</p>");
+      res.end(callbackPage(url));
       finish(() => resolve(url));
     });
-    const timer = setTimeout(
-      () => finish(() => reject(new AuthError(`no login completed within ${options.timeoutMs / 1000} s; open the printed URL and log in, or raise --timeout`))),
-      options.timeoutMs,
-    );
+    const timeUp = () =>
+      finish(() => reject(new AuthError(`no login completed within --timeout ${options.timeoutMs / 1000} s; open the printed URL and log in, or raise --timeout`)));
+    budget.signal.addEventListener("abort", timeUp, { once: true });
     const finish = (settle: () => void) => {
-      clearTimeout(timer);
+      budget.signal.removeEventListener("abort", timeUp);
       server.close();
       server.closeAllConnections();
       settle();
@@ -124,6 +136,19 @@ function waitForCallback(options: VerifyOptions, ready: () => void): Promise<URL
     server.once("error", (err) => finish(() => reject(new AuthError(`can't listen on ${options.redirectUri.host} for the callback: ${errorText(err)}`))));
     server.listen(Number(options.redirectUri.port), options.redirectUri.hostname.replace(/^\[|\]$/g, ""), ready);
   });
+}
+
+/** What the browser shows at the callback: the error when the tenant sent one, else that the login arrived. */
+export function callbackPage(url: URL): string {
+  const error = url.searchParams.get("error");
+  if (error === null) return "<!doctype html><title>verify</title><p>Login received. You can close this window; the result is in your terminal.</p>";
+  const description = url.searchParams.get("error_description");
+  const text = escapeHtml(escapeControl(`${error}${description ? `: ${description}` : ""}`).slice(0, 500));
+  return `<!doctype html><title>verify: login failed</title><p>The tenant refused the login: <strong>${text}</strong></p><p>verify reports it in your terminal.</p>`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function openBrowser(url: string): void {

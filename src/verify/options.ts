@@ -1,6 +1,6 @@
 // verify's settings, from flags first, then AUTH0_VERIFY_* variables; never the Terraform credentials.
 import { readCommandLine } from "../cli/command-line";
-import { UsageError } from "../errors";
+import { escapeControl, quote, UsageError } from "../errors";
 
 
 export const USAGE =
@@ -12,7 +12,8 @@ export const COMMAND = {
   name: "verify",
   usage: [
     USAGE,
-    "Logs in to a tenant and checks the custom claims. Exit: 0 match, 1 mismatch, 2 usage or configuration, 3 network or authentication.",
+    "Logs in to a tenant and checks the tokens and the custom claims (docs/verify.md). Exit: 0 match, 1 mismatch, 2 usage or configuration,",
+    "3 network, authentication or a token that fails its checks, 4 partial: what was checked matches, but expected claims were NOT CHECKED.",
     "  --env NAME                 environment whose claims to expect (src/environments.ts)",
     "  --domain DOMAIN            tenant domain or URL (AUTH0_VERIFY_DOMAIN)",
     "  --client-id ID             the login application's client id (AUTH0_VERIFY_CLIENT_ID)",
@@ -20,8 +21,8 @@ export const COMMAND = {
     "  --grant code|password      code: a browser login (default); password: AUTH0_VERIFY_USERNAME/PASSWORD, for pipelines",
     "  --redirect-uri URI         callback for the code flow (default http://127.0.0.1:3000/callback; AUTH0_VERIFY_REDIRECT_URI)",
     "  --open                     open the authorize URL in a browser",
-    "  --timeout SECONDS          bound on the whole run (default 300)",
-    "  --audience API             API audience: also checks the access token (AUTH0_VERIFY_AUDIENCE)",
+    "  --timeout SECONDS          bound on the whole run, every request and the browser login included (default 300)",
+    "  --audience API             API audience: the access token must then be a JWT that verifies; its claims are checked (AUTH0_VERIFY_AUDIENCE)",
     "  --namespace URL            the namespace deployed, when the environment has no default",
     "  --realm CONNECTION         database connection for the password-realm grant (AUTH0_VERIFY_REALM)",
     "  --expect FILE              expected claims: {idToken, accessToken, userinfo} (a preview --json line fits)",
@@ -64,7 +65,10 @@ export interface VerifyOptions {
   readonly grant: "code" | "password";
   readonly redirectUri: URL;
   readonly open: boolean;
+  /** The whole run's bound, every network call and the wait for the browser included. */
   readonly timeoutMs: number;
+  /** A hint for a loopback --domain given without a scheme, said when https to it fails. */
+  readonly schemeHint?: string;
   readonly audience?: string;
   readonly namespace?: string;
   readonly username?: string;
@@ -107,6 +111,11 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
     throw new UsageError(`--domain: ${domain} uses http; only a local tenant on 127.0.0.1 may, a real tenant is https`);
   }
   if (!issuerUrl.pathname.endsWith("/")) issuerUrl.pathname += "/";
+  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(issuerUrl.hostname);
+  const schemeHint =
+    loopback && !/^https?:\/\//.test(domain)
+      ? `--domain ${quote(domain)} has no scheme, so verify used https; a local tenant speaks plain http: give --domain http://${escapeControl(domain)}`
+      : undefined;
 
   const grant = values.grant ?? "code";
   if (grant !== "code" && grant !== "password") throw new UsageError(`--grant: "${grant}" is not a grant; use code (a browser login) or password (for pipelines)`);
@@ -157,6 +166,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
     redirectUri,
     open: values.open ?? false,
     timeoutMs: timeout * 1000,
+    schemeHint,
     audience: pick(values.audience, "AUTH0_VERIFY_AUDIENCE"),
     namespace: values.namespace,
     username,

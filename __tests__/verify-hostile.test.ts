@@ -1,0 +1,201 @@
+// verify against a hostile OpenID server that misbehaves one way at a time: every case must end in a
+// failure that names why (never exit 0), every hang within --timeout, every flood at the body cap.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Misbehaviour, RogueIdp, RogueUser, startRogueIdp } from "./helpers/rogue-idp";
+import { freePort } from "./helpers/verify-process";
+import { reportOf, VerifyRun, VerifyRunner } from "./helpers/verify-runner";
+
+const NS = "https://dev.example.com/claims";
+const CLIENT = "rogue-client";
+const API = "https://api.example.com";
+const TIMEOUT_S = 2;
+const user = (name: string, roles: string[]): RogueUser => ({
+  sub: `auth0|${name}`,
+  email: `${name}@example.com`,
+  password: "pw",
+  app_metadata: { roles, permissions: [`read:${name}`] },
+  claims: { [`${NS}/roles`]: roles, [`${NS}/permissions`]: [`read:${name}`] },
+});
+const USERS = [user("alice", ["admin"]), user("bob", ["viewer"])];
+
+const dir = mkdtempSync(join(tmpdir(), "claims-hostile-"));
+const usersFile = join(dir, "users.ndjson");
+let idp: RogueIdp;
+let runner: VerifyRunner;
+
+beforeAll(async () => {
+  writeFileSync(usersFile, USERS.map((u) => JSON.stringify({ user_id: u.sub, email: u.email, app_metadata: u.app_metadata })).join("\n") + "\n");
+  idp = await startRogueIdp(CLIENT, USERS, API);
+  runner = new VerifyRunner();
+});
+afterAll(async () => {
+  runner.close();
+  await idp.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const LOGIN = { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: "pw" };
+const common = (domain: string) => ["--env", "dev", "--domain", domain, "--client-id", CLIENT, "--client-secret", "s", "--json", "--timeout", String(TIMEOUT_S)];
+
+/** The password grant with --audience and --users: everything verify can check. */
+function passwordGrant(how: Misbehaviour, extra: string[] = ["--users", usersFile]): Promise<VerifyRun> {
+  return runner.run([...common(idp.url(how)), "--grant", "password", "--audience", API, ...extra], LOGIN);
+}
+
+/** The code flow, the "browser" following the authorize redirect straight to verify's callback. */
+async function codeFlow(how: Misbehaviour): Promise<VerifyRun> {
+  const port = await freePort();
+  let followed = false;
+  return runner.run([...common(idp.url(how)), "--users", usersFile, "--audience", API, "--redirect-uri", `http://127.0.0.1:${port}/callback`], {}, (text) => {
+    const url = /^(http:\/\/127\.0\.0\.1:\d+\/\S+\/authorize\?\S+)$/m.exec(text)?.[1];
+    if (!url || followed) return;
+    followed = true;
+    void fetch(url, { redirect: "manual" }).then((r) => fetch(r.headers.get("location") as string));
+  });
+}
+
+test("the well-behaved control: the same server unbroken gives MATCH (exit 0)", async () => {
+  const run = await passwordGrant("none");
+  expect(reportOf(run)).toMatchObject({ verdict: "MATCH", exit: 0, error: null, subject: "auth0|alice" });
+  expect(run.exit).toBe(0);
+});
+
+test("the code flow against the control gives MATCH with the nonce checked (exit 0)", async () => {
+  const run = await codeFlow("none");
+  expect(reportOf(run)).toMatchObject({ verdict: "MATCH", error: null });
+  expect(run.exit).toBe(0);
+});
+
+test("without --audience, the access token's expected claims are NOT CHECKED: verdict PARTIAL, exit 4", async () => {
+  const run = await runner.run([...common(idp.url("none")), "--grant", "password", "--users", usersFile], LOGIN);
+  const report = reportOf(run);
+  expect(run.exit).toBe(4);
+  expect(report).toMatchObject({ ok: false, verdict: "PARTIAL", exit: 4 });
+  expect((report.claims as { accessToken: unknown }).accessToken).toMatchObject({ checked: false, skipped: expect.stringMatching(/^no --audience/) });
+  expect(report.notChecked).toEqual([{ name: "accessToken", why: expect.stringMatching(/2 expected claim\(s\) on it NOT CHECKED: give --audience API/) }]);
+});
+
+test("the human verdict line of a partial run says what was not checked, never a bare MATCH", async () => {
+  const args = common(idp.url("none")).filter((a) => a !== "--json");
+  const run = await runner.run([...args, "--grant", "password", "--users", usersFile], LOGIN);
+  expect(run.exit).toBe(4);
+  expect(run.stdout).toMatch(/^PARTIAL MATCH \(exit 4\): ID token, \/userinfo match; NOT CHECKED: accessToken: no --audience/m);
+  expect(run.stdout).toMatch(/^ {2}access token {2}NOT CHECKED: no --audience/m);
+  expect(run.stdout).not.toMatch(/^MATCH/m);
+});
+
+// [misbehaviour, how verify logs in, the message the failure must carry]; each must exit 3.
+const REJECTED: [Misbehaviour, "password" | "code" | "mgmt", RegExp][] = [
+  ["opaque-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is not a JWT \(an opaque string\)/],
+  ["not-jws-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is not a JWT \(three parts, but not a JWS\)/],
+  ["unsigned-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is unsigned \(alg none\)/],
+  ["wrong-aud-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: its audience is \["https:\/\/someone-else\.example\/api"\], not "https:\/\/api\.example\.com"$/],
+  ["expired-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it has expired/],
+  ["future-iat-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: its iat \(issued at\) is 86\d{3} s in the future, beyond the clock tolerance of 60 s/],
+  ["wrong-aud-id", "password", /^the password grant was refused: .*"aud" \(audience\) claim/],
+  ["future-iat-id", "password", /^ID token rejected: its iat \(issued at\) is 86\d{3} s in the future, beyond the clock tolerance of 60 s/],
+  ["future-nbf-id", "password", /^the password grant was refused: .*"nbf" \(not before\)/],
+  ["foreign-key", "password", /^ID token rejected: its signature doesn't match any key of the tenant's JWKS/],
+  ["wrong-issuer", "password", /^the password grant was refused: .*"iss" \(issuer\) claim value/],
+  ["no-nonce", "code", /^the login was refused: .*nonce/],
+  ["wrong-nonce", "code", /^the login was refused: .*nonce/],
+  ["other-subject", "password", /^the tokens are for "auth0\|bob" \(email "bob@example\.com"\), but the password grant logged in "alice@example\.com"$/],
+  ["other-subject-no-email", "password", /says "alice@example\.com" is "auth0\|alice", but the tokens are for "auth0\|bob"$/],
+  ["other-subject-access", "password", /^access token rejected: it is for "auth0\|bob", but the ID token is for "auth0\|alice"$/],
+  ["mgmt-other-user", "mgmt", /^the Management API answered for the subject "auth0\|alice" with the record of "auth0\|bob"/],
+];
+
+describe.each(REJECTED)("%s", (how, flow, message) => {
+  let run: VerifyRun;
+  beforeAll(async () => {
+    run =
+      flow === "code"
+        ? await codeFlow(how)
+        : flow === "mgmt"
+          ? await passwordGrant(how, ["--mgmt-client-id", "m", "--mgmt-client-secret", "s"])
+          : await passwordGrant(how);
+  });
+  test("fails with exit 3", () => expect(run.exit).toBe(3));
+  test("names why", () => expect(reportOf(run).error).toMatch(message));
+});
+
+// Each endpoint in turn never answers (or stops mid-body): verify must give up at --timeout.
+const HANGS: [Misbehaviour, RegExp, string[]?][] = [
+  ["hang-discovery", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-discovery\/\.well-known\/openid-configuration: no answer within --timeout 2 s/],
+  ["hang-jwks", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-jwks\/\.well-known\/jwks\.json: no answer within --timeout 2 s/],
+  ["hang-token", /^POST http:\/\/127\.0\.0\.1:\d+\/hang-token\/oauth\/token: no answer within --timeout 2 s/],
+  ["stall-token-body", /^POST http:\/\/127\.0\.0\.1:\d+\/stall-token-body\/oauth\/token: no answer within --timeout 2 s/],
+  ["hang-userinfo", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-userinfo\/userinfo: no answer within --timeout 2 s/],
+  ["hang-mgmt", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-mgmt\/api\/v2\/users\/auth0%7Calice\?.*: no answer within --timeout 2 s/, ["--mgmt-client-id", "m", "--mgmt-client-secret", "s"]],
+];
+
+describe.each(HANGS)("%s", (how, message, extra) => {
+  let run: VerifyRun;
+  beforeAll(async () => {
+    run = await passwordGrant(how, extra);
+  });
+  test("fails with exit 3 naming the endpoint and the time-out", () => {
+    expect(reportOf(run).error).toMatch(message);
+    expect(run.exit).toBe(3);
+  });
+  test("ends within --timeout plus a generous margin", () => expect(run.ms).toBeLessThan(TIMEOUT_S * 1000 + 10_000));
+});
+
+// Each endpoint in turn sends an endless body: verify stops reading at 1 MiB.
+describe.each(["huge-discovery", "huge-jwks", "huge-token", "huge-userinfo", "huge-mgmt"] as const)("%s", (how) => {
+  let run: VerifyRun;
+  beforeAll(async () => {
+    run = await passwordGrant(how, how === "huge-mgmt" ? ["--mgmt-client-id", "m", "--mgmt-client-secret", "s"] : undefined);
+  });
+  test("fails with exit 3 at the body limit, naming the endpoint", () => {
+    expect(reportOf(run).error).toMatch(new RegExp(`^(GET|POST) http://127\\.0\\.0\\.1:\\d+/${how}/\\S+ sent more than 1048576 bytes, over the limit of 1048576 bytes \\(1 MiB\\) for any response`));
+    expect(run.exit).toBe(3);
+  });
+});
+
+describe("messages that lead to the fix", () => {
+  test("an issuer mismatch names both issuers and that localhost and 127.0.0.1 differ (exit 3)", async () => {
+    const domain = idp.url("none").replace("127.0.0.1", "localhost");
+    const run = await runner.run([...common(domain), "--grant", "password", "--users", usersFile], LOGIN);
+    expect(run.exit).toBe(3);
+    expect(reportOf(run).error).toBe(
+      `issuer mismatch: --domain gives the issuer ${domain}, but ${domain}.well-known/openid-configuration names ${idp.url("none")}; ` +
+        `give --domain ${idp.url("none")} (the issuer is compared as written: localhost and 127.0.0.1 are different issuers)`,
+    );
+  });
+
+  test("a loopback domain without a scheme suggests http:// (exit 3)", async () => {
+    const bare = idp.url("none").replace(/^http:\/\//, "");
+    const run = await runner.run([...common(bare), "--grant", "password", "--users", usersFile], LOGIN);
+    expect(run.exit).toBe(3);
+    expect(reportOf(run).error).toMatch(new RegExp(`^GET https://${bare.replace(/[.]/g, "\\.")}\\.well-known/openid-configuration: the server does not answer in TLS \\(SSL wrong version number\\); --domain "${bare.replace(/[.]/g, "\\.")}" has no scheme, so verify used https; a local tenant speaks plain http: give --domain http://`));
+  });
+
+  describe("a tenant behind a private CA", () => {
+    let server: HttpsServer;
+    let url: string;
+    beforeAll(async () => {
+      const key = join(dir, "key.pem");
+      const cert = join(dir, "cert.pem");
+      const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]);
+      if (made.status !== 0) throw new Error(`openssl: ${made.stderr}`);
+      server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => res.end("{}"));
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    test("an untrusted certificate says how to trust the CA: NODE_EXTRA_CA_CERTS (exit 3)", async () => {
+      const run = await runner.run([...common(url), "--grant", "password", "--users", usersFile], LOGIN);
+      expect(run.exit).toBe(3);
+      expect(reportOf(run).error).toMatch(
+        /^GET https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration: the server's TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); .*NODE_EXTRA_CA_CERTS=\/path\/ca\.pem/,
+      );
+    });
+  });
+});
