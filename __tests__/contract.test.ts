@@ -107,18 +107,3 @@ test("the same stack gives the same bytes; a change of tokens changes the contra
   const c = await contractFor({ ...env, tokens: ["id", "access"] });
   expect(contractJson(c.contract)).not.toBe(contractJson(a.contract));
 });
-
-test("docs/gitops.md shows dev's contract as synthesis writes it today (no lock file committed yet)", async () => {
-  const { readFileSync } = await import("node:fs");
-  const { join } = await import("node:path");
-  const { environments } = await import("../src/environments");
-  const { projectRoot } = await import("../src/project-root");
-  const { UserFile } = await import("../src/preview/read-users");
-  const users = [];
-  for await (const batch of (await UserFile.open(join(projectRoot(), "samples/users.ndjson"))).users()) users.push(...batch.map((b) => b.user));
-  const stack = new ClaimsStack(Testing.app(), environments[0]);
-  const { LOCK_FILE, readProjectLock } = await import("../src/provider-lock");
-  const provider: ProviderPin = { constraint: "~> 1.51", lock: readProjectLock(join(projectRoot(), LOCK_FILE), "~> 1.51") };
-  const md = contractMarkdown(await buildContract(stack, users, "samples/users.ndjson", provider));
-  expect(readFileSync(join(projectRoot(), "docs", "gitops.md"), "utf8")).toContain("```markdown\n" + md + "```");
-});
