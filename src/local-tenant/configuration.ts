@@ -36,6 +36,8 @@ export function providerConfiguration(users: TenantUsers, jwk: JWK, customClaims
     // it across uses unless rotation is turned on.
     issueRefreshToken: (ctx, client, code) => client.grantTypeAllowed("refresh_token") && (code.scopes.has("offline_access") || offlineAccessRequested(ctx)),
     rotateRefreshToken: false,
+    // Auth0's defaults (seconds); set, not left to oidc-provider, which prints a notice for each default.
+    ttl: { AccessToken: 86_400, AuthorizationCode: 60, ClientCredentials: 86_400, Grant: 2_592_000, IdToken: 36_000, Interaction: 3_600, RefreshToken: 2_592_000, Session: 259_200 },
     features: {
       devInteractions: { enabled: false },
       // Logout is Auth0's /v2/logout (logout.ts); without end_session_endpoint in discovery, Auth0's SDKs use it.

@@ -2,9 +2,12 @@
 // submitted form runs post-login before the code is issued. offline_access works without consent.
 import type { Context, Next } from "koa";
 import type { KoaContextWithOIDC } from "oidc-provider";
+import type { TenantUser } from "./users";
 import { FORM_LIMIT, type TenantContext } from "./context";
 import { HttpError, readForm } from "./http";
 import { loginPage } from "./login-page";
+
+type Interaction = Awaited<ReturnType<TenantContext["provider"]["interactionDetails"]>>;
 
 /**
  * oidc-provider drops offline_access unless prompt=consent; Auth0 never asks first-party apps for
@@ -37,6 +40,11 @@ export function loginInteraction(t: TenantContext) {
       throw new HttpError(400, "this login has expired or was never started; start again from the application");
     });
     const clientId = String(details.params.client_id);
+    const signedIn = details.prompt.name === "consent" ? t.users.bySubject(String(details.session?.accountId)) : undefined;
+    if (signedIn) {
+      // Already logged in, asked only for consent (offline_access): Auth0 doesn't ask a first-party app.
+      return finishLogin(t, ctx, details, signedIn, false);
+    }
     if (ctx.method === "GET") {
       ctx.type = "html";
       ctx.body = loginPage(details.uid, clientId, undefined);
@@ -50,19 +58,28 @@ export function loginInteraction(t: TenantContext) {
       ctx.body = loginPage(details.uid, clientId, "Wrong email or password.");
       return;
     }
-    const outcome = await t.users.login(user, "oidc-basic-profile");
-    if (outcome.denied !== null) {
-      await t.provider.interactionFinished(ctx.req, ctx.res, { error: "access_denied", error_description: outcome.denied }, { mergeWithLastSubmission: false });
-      ctx.respond = false;
-      return;
-    }
-    const grant = (details.grantId && (await t.provider.Grant.find(details.grantId))) || new t.provider.Grant({ accountId: user.sub, clientId });
-    const scope = String(details.params.scope ?? "openid");
-    grant.addOIDCScope(details.params[OFFLINE_ACCESS_PARAM] ? `${scope} offline_access` : scope);
-    const audience = details.params.audience as string | undefined;
-    if (audience) grant.addResourceScope(audience, scope);
-    const grantId = await grant.save();
-    await t.provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: user.sub }, consent: { grantId } }, { mergeWithLastSubmission: false });
-    ctx.respond = false;
+    return finishLogin(t, ctx, details, user, true);
   };
+}
+
+/**
+ * Runs post-login for `user` and ends the interaction: back to the application with a code, or an
+ * error. `authenticated`: the password was just checked (a new login, a new auth_time).
+ */
+async function finishLogin(t: TenantContext, ctx: Context, details: Interaction, user: TenantUser, authenticated: boolean): Promise<void> {
+  const outcome = await t.users.login(user, "oidc-basic-profile");
+  ctx.respond = false;
+  if (outcome.denied !== null) {
+    await t.provider.interactionFinished(ctx.req, ctx.res, { error: "access_denied", error_description: outcome.denied }, { mergeWithLastSubmission: false });
+    return;
+  }
+  const clientId = String(details.params.client_id);
+  const grant = (details.grantId && (await t.provider.Grant.find(details.grantId))) || new t.provider.Grant({ accountId: user.sub, clientId });
+  const scope = String(details.params.scope ?? "openid");
+  grant.addOIDCScope(details.params[OFFLINE_ACCESS_PARAM] ? `${scope} offline_access` : scope);
+  const audience = details.params.audience as string | undefined;
+  if (audience) grant.addResourceScope(audience, scope);
+  const grantId = await grant.save();
+  const result = authenticated ? { login: { accountId: user.sub }, consent: { grantId } } : { consent: { grantId } };
+  await t.provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
 }
