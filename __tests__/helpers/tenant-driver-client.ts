@@ -56,9 +56,9 @@ export class TenantDriver {
     return this.send<T>("sdk", { client, method, args });
   }
 
-  /** A request that trusts the tenant's CA; redirects are not followed. */
-  fetch(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<DriverResponse> {
-    return this.send("fetch", { url, init });
+  /** A request that trusts the tenant's CA, with a named browser's cookies if given; redirects are not followed. */
+  fetch(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}, browser?: string): Promise<DriverResponse> {
+    return this.send("fetch", { url, init, browser });
   }
 
   /** A named scripted browser (its cookies last across calls) follows `url`; see TenantBrowser.navigate. */

@@ -32,19 +32,19 @@ async function main(certDir: string): Promise<void> {
     machine: new AuthClient({ domain: tenant.domain, clientId: tenant.management.clientId, clientSecret: tenant.management.clientSecret, customFetch: secureFetch }),
   };
   const browsers = new Map<string, TenantBrowser>();
+  const browserNamed = (name: string) => browsers.get(name) ?? browsers.set(name, new TenantBrowser(secureFetch)).get(name)!;
 
   const operations: Record<string, (request: Record<string, any>) => Promise<unknown>> = {
     sdk: async ({ client, method, args }) => {
       const values = method === "getTokenByCode" ? [new URL(args[0]), ...args.slice(1)] : args;
       return (clients[client] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method](...values);
     },
-    fetch: async ({ url, init }) => {
-      const response = await secureFetch(url, { ...init, redirect: "manual" });
+    fetch: async ({ url, init, browser }) => {
+      const response = browser ? await browserNamed(browser).request(url, init) : await secureFetch(url, { ...init, redirect: "manual" });
       return { status: response.status, location: response.headers.get("location"), contentType: response.headers.get("content-type"), body: await response.text() };
     },
     navigate: async ({ browser, url, callbackOrigin, login }) => {
-      if (!browsers.has(browser)) browsers.set(browser, new TenantBrowser(secureFetch));
-      const result = await browsers.get(browser)!.navigate(url, callbackOrigin, login);
+      const result = await browserNamed(browser).navigate(url, callbackOrigin, login);
       return { callback: result.callback?.href, page: result.page };
     },
     protocols: async () => protocols.splice(0),
