@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { projectRoot } from "../src/project-root";
 import { runVerify, startTenantProcess, type TenantProcess } from "./helpers/local-tenant-process";
+import { fetchTrusting } from "./helpers/tenant-browser";
 
 const dir = mkdtempSync(join(tmpdir(), "local-tenant-cli-"));
 const certDir = join(dir, "certs");
@@ -14,7 +15,7 @@ const PASSWORD = { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASS
 let tenant: TenantProcess;
 
 beforeAll(async () => {
-  tenant = await startTenantProcess("--https", "--cert-dir", certDir);
+  tenant = await startTenantProcess("--https", "--cert-dir", certDir, "--callbacks", "http://localhost:3000/auth/callback", "--logout-urls", "https://app.example/signed-out");
 });
 afterAll(() => {
   tenant?.child.kill();
@@ -42,6 +43,25 @@ test("verify's Management API path (--mgmt-client-id/--mgmt-client-secret) reads
   const run = await runVerify(["--env", "dev", "--domain", tenant.url, ...CLIENT, ...mgmt, "--grant", "password", "--json"], trusted());
   expect(run.status).toBe(0);
   expect(report(run.stdout)).toMatchObject({ ok: true, expectedFrom: expect.stringMatching(/from the Management API$/) });
+});
+
+test("--callbacks adds an allowed callback URL; one not listed is refused", async () => {
+  const secureFetch = fetchTrusting(join(certDir, "ca.pem"));
+  const authorize = (redirectUri: string) =>
+    secureFetch(`${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: "local-test-client", scope: "openid", redirect_uri: redirectUri })}`, { redirect: "manual" });
+  const listed = await authorize("http://localhost:3000/auth/callback");
+  expect(listed.status).toBe(303);
+  expect(listed.headers.get("location")).toMatch(/^\/u\/login\//);
+  expect((await authorize("http://localhost:3000/elsewhere")).status).toBe(400);
+});
+
+test("--logout-urls adds an allowed logout URL (query string aside); one not listed is refused", async () => {
+  const secureFetch = fetchTrusting(join(certDir, "ca.pem"));
+  const logout = (returnTo: string) => secureFetch(`${tenant.url}v2/logout?client_id=local-test-client&returnTo=${encodeURIComponent(returnTo)}`, { redirect: "manual" });
+  const listed = await logout("https://app.example/signed-out?from=test");
+  expect(listed.status).toBe(302);
+  expect(listed.headers.get("location")).toBe("https://app.example/signed-out?from=test");
+  expect((await logout("https://app.example/elsewhere")).status).toBe(400);
 });
 
 test("a second start with the same --cert-dir reuses the CA, so a trusted CA stays trusted", async () => {
