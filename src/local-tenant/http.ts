@@ -26,15 +26,16 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (chunk: Buffer) => {
+    const collect = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        reject(new HttpError(413, `request body over ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
+      if (size <= limit) return void chunks.push(chunk);
+      // Stop keeping it but let the rest drain, so the 413 still reaches the client.
+      req.off("data", collect);
+      req.resume();
+      chunks.length = 0;
+      reject(new HttpError(413, `request body over ${limit} bytes`));
+    };
+    req.on("data", collect);
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", () => reject(new HttpError(400, "request body could not be read")));
   });

@@ -20,8 +20,6 @@ import { registerPasswordGrant } from "./password-grant";
 import { userinfo } from "./userinfo";
 import { TenantUsers } from "./users";
 
-export { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, LOCAL_REDIRECT_URIS, MANAGEMENT_CLIENT_ID, MANAGEMENT_CLIENT_SECRET } from "./clients";
-
 export interface LocalTenantOptions {
   /** The environment's action, loaded in the preview runtime. */
   readonly action: EnvironmentAction;
