@@ -90,6 +90,15 @@ describe("the stale-token story", () => {
     expect(claimsOf(after.idToken)[`${NS}/roles`]).toEqual(["auditor"]);
   });
 
+  test("an SSO login (the session answers /authorize, no form) runs the action again, as Auth0 does", async () => {
+    await codeFlowLogin("bob-sso", "bob@example.com");
+    expect((await patchAppMetadata("auth0|bob", { roles: ["auditor", "owner"] })).status).toBe(200);
+    const { authorizationUrl, codeVerifier } = await d.sdk("auth", "buildAuthorizationUrl", { authorizationParams: { redirect_uri: `${APP}/callback`, scope: "openid" } });
+    const { callback } = await d.navigate("bob-sso", authorizationUrl, APP);
+    const tokens = await d.sdk("auth", "getTokenByCode", callback, { codeVerifier });
+    expect(claimsOf(tokens.idToken)[`${NS}/roles`]).toEqual(["auditor", "owner"]);
+  });
+
   test("a code-flow login with offline_access gets a refresh token from the SDK's exchange", async () => {
     const { authorizationUrl, codeVerifier } = await d.sdk("auth", "buildAuthorizationUrl", { authorizationParams: { redirect_uri: `${APP}/callback`, scope: "openid offline_access" } });
     const { callback } = await d.navigate("offline", authorizationUrl, APP, { username: "alice@example.com", password: PASSWORD });

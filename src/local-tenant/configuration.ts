@@ -6,7 +6,7 @@ import type { Configuration, KoaContextWithOIDC } from "oidc-provider";
 import { clientMetadata, type ClientSettings } from "./clients";
 import { OIDC_SCOPES } from "./context";
 import { escapeHtml } from "./login-page";
-import { offlineAccessRequested, OFFLINE_ACCESS_PARAM } from "./login-interaction";
+import { loadGrantAfterSsoLogin, offlineAccessRequested, OFFLINE_ACCESS_PARAM } from "./login-interaction";
 import { refreshRunsTheAction } from "./refresh";
 import type { TenantUsers } from "./users";
 
@@ -57,6 +57,7 @@ export function providerConfiguration(users: TenantUsers, jwk: JWK, customClaims
       },
     },
     interactions: { url: (_ctx, interaction) => `/u/login/${interaction.uid}` },
+    loadExistingGrant: (ctx) => loadGrantAfterSsoLogin(ctx, users),
     extraTokenClaims: (_ctx, token) => {
       const accountId = (token as { accountId?: string }).accountId;
       return accountId ? users.accessTokenClaims(accountId) : {};

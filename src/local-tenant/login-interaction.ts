@@ -1,8 +1,8 @@
 // The login as Auth0's Universal Login does it: /authorize sends the browser to a login form, and the
 // submitted form runs post-login before the code is issued. offline_access works without consent.
 import type { Context, Next } from "koa";
-import type { KoaContextWithOIDC } from "oidc-provider";
-import type { TenantUser } from "./users";
+import { errors, type KoaContextWithOIDC } from "oidc-provider";
+import type { TenantUser, TenantUsers } from "./users";
 import { FORM_LIMIT, type TenantContext } from "./context";
 import { HttpError, readForm } from "./http";
 import { loginPage } from "./login-page";
@@ -24,6 +24,21 @@ export async function markOfflineAccess(ctx: Context, next: Next): Promise<void>
     ctx.querystring = query.toString();
   }
   await next();
+}
+
+/**
+ * oidc-provider's loadExistingGrant, plus what Auth0 does on an SSO login (an /authorize answered from
+ * the session, without the form): post-login runs again. Not when the form follows (prompt=login) or
+ * has just run it (an interaction result).
+ */
+export async function loadGrantAfterSsoLogin(ctx: KoaContextWithOIDC, users: TenantUsers) {
+  const user = ctx.oidc.account && !ctx.oidc.result && !ctx.oidc.prompts.has("login") ? users.bySubject(ctx.oidc.account.accountId) : undefined;
+  if (user) {
+    const outcome = await users.login(user, "oidc-basic-profile");
+    if (outcome.denied !== null) throw new errors.AccessDenied(outcome.denied);
+  }
+  const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
+  return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
 }
 
 /** Whether the grant behind this token request was given offline_access at login. */
