@@ -59,7 +59,8 @@ export async function answerErrors(ctx: Context, next: Next): Promise<void> {
     const status = known?.status ?? ((err as { status?: number; statusCode?: number }).status ?? 500);
     const reason = escapeControl(known?.message ?? ((err as { error_description?: string }).error_description ?? (err as Error).message ?? "request refused"));
     ctx.status = status;
-    if (ctx.accepts("html", "json") === "json") ctx.body = { error: status < 500 ? "invalid_request" : "server_error", error_description: reason };
+    // The token endpoint always answers JSON, as OAuth clients expect; pages answer a browser in HTML.
+    if (ctx.path === "/oauth/token" || ctx.accepts("html", "json") === "json") ctx.body = { error: status < 500 ? "invalid_request" : "server_error", error_description: reason };
     else {
       ctx.type = "html";
       ctx.body = `<!doctype html><title>${status}</title><h1>${status}</h1><p>${escapeHtml(reason)}</p>\n`;
