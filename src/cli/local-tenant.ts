@@ -1,32 +1,45 @@
-// `npm run local-tenant -- [--port N] [--env NAME] [--users FILE] [--namespace URL] [--code FILE] [--password P]`:
-// a local OpenID Provider at Auth0's paths that runs the environment's compiled action on every login.
-import { startLocalTenant } from "../local-tenant/tenant";
+// `npm run local-tenant -- [--https] [--port N] [--env NAME] [--users FILE] ...`: a local OpenID Provider
+// at Auth0's paths that runs the environment's compiled action on every login and refresh.
+import { resolve } from "node:path";
+import { startLocalTenant, type LocalTenant } from "../local-tenant/tenant";
 import { loadEnvironmentAction } from "../preview/environment-action";
 import { InputError, UserFile } from "../preview/read-users";
 import type { ExportedUser } from "../runtime/post-login-runtime";
 import { ActionLoadError } from "../runtime/post-login-runtime";
+import { quote } from "../errors";
 import { readCommandLine, runCommand } from "./command-line";
 
 const COMMAND = {
   name: "local-tenant",
   usage: [
-    "usage: npm run local-tenant -- [--port N] [--env NAME] [--users FILE] [--namespace URL] [--code FILE] [--password PASSWORD]",
-    "A local OpenID tenant at Auth0's paths that runs the environment's compiled action on every login.",
+    "usage: npm run local-tenant -- [--https [--cert-dir DIR]] [--host 127.0.0.1|localhost] [--port N] [--env NAME] [--users FILE]",
+    "         [--namespace URL] [--code FILE] [--password PASSWORD] [--callbacks URLS] [--logout-urls URLS]",
+    "A local OpenID tenant at Auth0's paths that runs the environment's compiled action on every login and refresh.",
+    "  --https              serve https with a certificate from a local CA (printed: trust it with NODE_EXTRA_CA_CERTS)",
+    "  --cert-dir DIR       where the CA is kept and reused across runs (default .local-tenant)",
+    "  --host HOST          host name in the issuer and the SDK domain: 127.0.0.1 (default) or localhost",
     "  --port N             port on 127.0.0.1 (default 4000; 0 picks a free one)",
     "  --env NAME           environment whose action runs (default: the first in src/environments.ts)",
     "  --users FILE         users who can log in: JSON, JSON array or NDJSON, optionally gzipped (default samples/users.ndjson)",
     "  --namespace URL      claim namespace (default: the environment's)",
     "  --code FILE          run this compiled action instead of the environment's",
     "  --password PASSWORD  every user's password (default local-password)",
+    "  --callbacks URLS     more allowed callback URLs, comma-separated (loopback /callback on any port is always allowed)",
+    "  --logout-urls URLS   more allowed logout URLs, comma-separated (127.0.0.1 and localhost are always allowed)",
     "  -h, --help           this text",
   ].join("\n"),
   options: {
+    https: { type: "boolean", default: false },
+    "cert-dir": { type: "string", default: ".local-tenant" },
+    host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "4000" },
     env: { type: "string" },
     users: { type: "string", default: "samples/users.ndjson" },
     namespace: { type: "string" },
     code: { type: "string" },
     password: { type: "string", default: "local-password" },
+    callbacks: { type: "string", default: "" },
+    "logout-urls": { type: "string", default: "" },
   },
 } as const;
 
@@ -35,26 +48,26 @@ async function main(): Promise<number | undefined> {
   if (!values) return 0;
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`--port: "${values.port}" is not a port; e.g. --port 4000 (0 picks a free one)`);
+  if (values.host !== "127.0.0.1" && values.host !== "localhost") throw new InputError(`--host: ${quote(values.host)} is not 127.0.0.1 or localhost; the certificate covers those two`);
+  const callbacks = urlList("--callbacks", values.callbacks);
+  const logoutUrls = urlList("--logout-urls", values["logout-urls"]);
   const file = await UserFile.open(values.users as string);
   const users: ExportedUser[] = [];
   for await (const batch of file.users()) for (const { user } of batch) users.push(user);
   const missingId = users.findIndex((u) => typeof u.user_id !== "string" || u.user_id === "");
   if (missingId !== -1) throw new InputError(`--users: user ${missingId + 1} of ${values.users} has no user_id; every user needs one to log in`);
   const action = loadEnvironmentAction({ env: values.env, namespace: values.namespace, codeFile: values.code });
-  const tenant = await startLocalTenant({ action, users, password: values.password as string, port });
-
-  const base = tenant.url.replace(/\/$/, "");
-  console.log(`local tenant for environment ${action.environment.name} listening on ${tenant.url}`);
-  console.log(`  discovery      ${tenant.url}.well-known/openid-configuration`);
-  console.log(`  client id      ${tenant.clientId}`);
-  console.log(`  client secret  ${tenant.clientSecret}`);
-  console.log(`  callbacks      http://127.0.0.1:<any port>/callback, http://localhost:<any port>/callback`);
-  console.log(`  action         ${action.source}, namespace ${action.namespace}`);
-  console.log(`  users          (password for all: ${values.password})`);
-  for (const u of users) console.log(`                 ${u.user_id}${typeof u.email === "string" ? `  ${u.email}` : ""}`);
-  console.log("");
-  console.log("verify it from another terminal:");
-  console.log(`  npm run verify -- --env ${action.environment.name} --domain ${base} --client-id ${tenant.clientId} --client-secret ${tenant.clientSecret} --users ${values.users}`);
+  const tenant = await startLocalTenant({
+    action,
+    users,
+    password: values.password,
+    port,
+    host: values.host,
+    https: values.https ? { certDir: resolve(values["cert-dir"]) } : undefined,
+    callbacks,
+    logoutUrls,
+  });
+  printTenant(tenant, action.environment.name, `${action.source}, namespace ${action.namespace}`, users, values.password, values.users);
   console.log("Ctrl-C stops it.");
 
   const stop = () => {
@@ -63,6 +76,40 @@ async function main(): Promise<number | undefined> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   return undefined;
+}
+
+function printTenant(tenant: LocalTenant, env: string, action: string, users: ExportedUser[], password: string, usersFile: string): void {
+  const base = tenant.url.replace(/\/$/, "");
+  const lines = [
+    `local tenant for environment ${env} listening on ${tenant.url}`,
+    `  domain         ${tenant.domain}   (an Auth0 SDK's domain setting${tenant.url.startsWith("https") ? "" : "; Auth0's SDKs need --https"})`,
+    `  discovery      ${tenant.url}.well-known/openid-configuration`,
+    `  client id      ${tenant.clientId}`,
+    `  client secret  ${tenant.clientSecret}`,
+    `  callbacks      http://127.0.0.1:<any port>/callback, http://localhost:<any port>/callback`,
+    `  logout         ${tenant.url}v2/logout?client_id=${tenant.clientId}&returnTo=<http(s)://127.0.0.1 or localhost URL>`,
+    `  management     ${tenant.management.audience}users/{id} (GET, PATCH): client ${tenant.management.clientId}, secret ${tenant.management.clientSecret}`,
+    `  action         ${action}`,
+    `  users          (password for all: ${password})`,
+    ...users.map((u) => `                 ${u.user_id}${typeof u.email === "string" ? `  ${u.email}` : ""}`),
+  ];
+  if (tenant.ca) {
+    lines.push("", `https certificate issued by the local CA ${tenant.ca.file} (${tenant.ca.created ? "created now" : "reused"}); trust it in Node with:`);
+    lines.push(`  NODE_EXTRA_CA_CERTS=${tenant.ca.file}`);
+  }
+  lines.push("", "verify it from another terminal:");
+  const trust = tenant.ca ? `NODE_EXTRA_CA_CERTS=${tenant.ca.file} ` : "";
+  lines.push(`  ${trust}npm run verify -- --env ${env} --domain ${base} --client-id ${tenant.clientId} --client-secret ${tenant.clientSecret} --users ${usersFile}`);
+  console.log(lines.join("\n"));
+}
+
+/** A comma-separated list of absolute http(s) URLs; InputError names the one that is not. */
+function urlList(flag: string, text: string): string[] {
+  const urls = text.split(",").map((u) => u.trim()).filter((u) => u !== "");
+  for (const url of urls) {
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new InputError(`${flag}: ${quote(url)} is not an http(s) URL; e.g. ${flag} https://localhost:3000/callback`);
+  }
+  return urls;
 }
 
 runCommand(COMMAND.name, () =>

@@ -1,0 +1,41 @@
+// `npm run local-tenant` as a real process for tests, and `npm run verify` against it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { projectRoot } from "../../src/project-root";
+
+export interface TenantProcess {
+  readonly url: string;
+  /** Everything it printed up to "Ctrl-C stops it." */
+  readonly output: string;
+  readonly child: ChildProcess;
+}
+
+/** Starts the local tenant CLI with `args` (plus --port 0); resolves once it has printed its banner. */
+export function startTenantProcess(...args: string[]): Promise<TenantProcess> {
+  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/local-tenant.ts", "--port", "0", ...args], { cwd: projectRoot() });
+  return new Promise((resolve, reject) => {
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = /listening on (https?:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1];
+      if (url && output.includes("Ctrl-C stops it.")) resolve({ url, output, child });
+    });
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.on("exit", (code) => reject(new Error(`local tenant exited with ${code}: ${output}`)));
+  });
+}
+
+export interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `npm run verify` with `args` and extra environment variables. */
+export function runVerify(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/verify.ts", ...args], { cwd: projectRoot(), env: { ...process.env, AUTH0_CLIENT_ID: "", ...env } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on("exit", (status) => resolve({ status, stdout, stderr })));
+}

@@ -1,0 +1,80 @@
+// `npm run local-tenant -- --https` as a user runs it: the CA and the NODE_EXTRA_CA_CERTS line it
+// prints, verify over https with that CA trusted, and verify's Management API path against it.
+import { readFileSync, rmSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { projectRoot } from "../src/project-root";
+import { runVerify, startTenantProcess, type TenantProcess } from "./helpers/local-tenant-process";
+import { fetchTrusting } from "./helpers/tenant-browser";
+
+const dir = mkdtempSync(join(tmpdir(), "local-tenant-cli-"));
+const certDir = join(dir, "certs");
+const CLIENT = ["--client-id", "local-test-client", "--client-secret", "local-test-secret"];
+const PASSWORD = { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: "local-password" };
+let tenant: TenantProcess;
+
+beforeAll(async () => {
+  tenant = await startTenantProcess("--https", "--cert-dir", certDir, "--callbacks", "http://localhost:3000/auth/callback", "--logout-urls", "https://app.example/signed-out");
+});
+afterAll(() => {
+  tenant?.child.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const trusted = () => ({ ...PASSWORD, NODE_EXTRA_CA_CERTS: join(certDir, "ca.pem") });
+const report = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop() as string);
+
+test("--https serves https at 127.0.0.1 and prints the CA file and the exact NODE_EXTRA_CA_CERTS line", () => {
+  expect(tenant.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+  expect(tenant.output).toContain(`local CA ${join(certDir, "ca.pem")} (created now)`);
+  expect(tenant.output).toMatch(new RegExp(`^  NODE_EXTRA_CA_CERTS=${join(certDir, "ca.pem").replace(/[.]/g, "\\.")}$`, "m"));
+  expect(readFileSync(join(certDir, "ca.pem"), "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----/);
+});
+
+test("verify over https with the CA trusted: MATCH (exit 0)", async () => {
+  const run = await runVerify(["--env", "dev", "--domain", tenant.url, ...CLIENT, "--users", "samples/users.ndjson", "--grant", "password", "--json"], trusted());
+  expect(run.status).toBe(0);
+  expect(report(run.stdout)).toMatchObject({ ok: true, subject: "auth0|alice" });
+});
+
+test("verify's Management API path (--mgmt-client-id/--mgmt-client-secret) reads the user from the local tenant: MATCH", async () => {
+  const mgmt = ["--mgmt-client-id", "local-management-client", "--mgmt-client-secret", "local-management-secret"];
+  const run = await runVerify(["--env", "dev", "--domain", tenant.url, ...CLIENT, ...mgmt, "--grant", "password", "--json"], trusted());
+  expect(run.status).toBe(0);
+  expect(report(run.stdout)).toMatchObject({ ok: true, expectedFrom: expect.stringMatching(/from the Management API$/) });
+});
+
+test("--callbacks adds an allowed callback URL; one not listed is refused", async () => {
+  const secureFetch = fetchTrusting(join(certDir, "ca.pem"));
+  const authorize = (redirectUri: string) =>
+    secureFetch(`${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: "local-test-client", scope: "openid", redirect_uri: redirectUri })}`, { redirect: "manual" });
+  const listed = await authorize("http://localhost:3000/auth/callback");
+  expect(listed.status).toBe(303);
+  expect(listed.headers.get("location")).toMatch(/^\/u\/login\//);
+  expect((await authorize("http://localhost:3000/elsewhere")).status).toBe(400);
+});
+
+test("--logout-urls adds an allowed logout URL (query string aside); one not listed is refused", async () => {
+  const secureFetch = fetchTrusting(join(certDir, "ca.pem"));
+  const logout = (returnTo: string) => secureFetch(`${tenant.url}v2/logout?client_id=local-test-client&returnTo=${encodeURIComponent(returnTo)}`, { redirect: "manual" });
+  const listed = await logout("https://app.example/signed-out?from=test");
+  expect(listed.status).toBe(302);
+  expect(listed.headers.get("location")).toBe("https://app.example/signed-out?from=test");
+  expect((await logout("https://app.example/elsewhere")).status).toBe(400);
+});
+
+test("a second start with the same --cert-dir reuses the CA, so a trusted CA stays trusted", async () => {
+  const before = readFileSync(join(certDir, "ca.pem"), "utf8");
+  const again = await startTenantProcess("--https", "--cert-dir", certDir);
+  again.child.kill();
+  expect(again.output).toContain(`local CA ${join(certDir, "ca.pem")} (reused)`);
+  expect(readFileSync(join(certDir, "ca.pem"), "utf8")).toBe(before);
+});
+
+test("--help lists --https and --cert-dir and exits 0", () => {
+  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/local-tenant.ts", "--help"], { cwd: projectRoot(), encoding: "utf8" });
+  expect(run.status).toBe(0);
+  expect(run.stdout).toMatch(/^ {2}--https /m);
+  expect(run.stdout).toMatch(/^ {2}--cert-dir DIR /m);
+});

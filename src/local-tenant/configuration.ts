@@ -1,0 +1,79 @@
+// oidc-provider's configuration for the local tenant: Auth0's paths, its `audience` parameter (JWT
+// access tokens for an API), refresh tokens as Auth0 issues them, and claims from the action's outcome.
+import { randomBytes } from "node:crypto";
+import type { JWK } from "jose";
+import type { Configuration, KoaContextWithOIDC } from "oidc-provider";
+import { clientMetadata, type ClientSettings } from "./clients";
+import { OIDC_SCOPES } from "./context";
+import { escapeHtml } from "./login-page";
+import { loadGrantAfterSsoLogin, offlineAccessRequested, OFFLINE_ACCESS_PARAM } from "./login-interaction";
+import { refreshRunsTheAction } from "./refresh";
+import type { TenantUsers } from "./users";
+
+export function providerConfiguration(users: TenantUsers, jwk: JWK, customClaims: Iterable<string>, clients: ClientSettings): Configuration {
+  return {
+    clients: clientMetadata(clients),
+    routes: {
+      authorization: "/authorize",
+      token: "/oauth/token",
+      userinfo: "/userinfo",
+      jwks: "/.well-known/jwks.json",
+      revocation: "/oauth/revoke",
+    },
+    jwks: { keys: [jwk] },
+    scopes: OIDC_SCOPES,
+    claims: {
+      openid: ["sub", ...customClaims],
+      email: ["email", "email_verified"],
+      profile: ["name", "nickname", "picture", "updated_at"],
+    },
+    // Auth0 puts profile claims in the ID token even when it issues an access token.
+    conformIdTokenClaims: false,
+    extraParams: ["audience", OFFLINE_ACCESS_PARAM],
+    pkce: { required: () => false, methods: ["S256"] },
+    cookies: { keys: [randomBytes(32).toString("hex")] },
+    // Auth0 issues a refresh token whenever offline_access was asked for (no consent prompt) and keeps
+    // it across uses unless rotation is turned on.
+    issueRefreshToken: (ctx, client, code) => client.grantTypeAllowed("refresh_token") && (code.scopes.has("offline_access") || offlineAccessRequested(ctx)),
+    rotateRefreshToken: false,
+    // Auth0's defaults (seconds); set, not left to oidc-provider, which prints a notice for each default.
+    ttl: { AccessToken: 86_400, AuthorizationCode: 60, ClientCredentials: 86_400, Grant: 2_592_000, IdToken: 36_000, Interaction: 3_600, RefreshToken: 2_592_000, Session: 259_200 },
+    features: {
+      devInteractions: { enabled: false },
+      // Logout is Auth0's /v2/logout (logout.ts); without end_session_endpoint in discovery, Auth0's SDKs use it.
+      rpInitiatedLogout: { enabled: false },
+      // Auth0's `audience` parameter gives a JWT access token for that API, carrying the access-token claims.
+      resourceIndicators: {
+        enabled: true,
+        // Typed as always returning a resource; returning none means "no audience": an opaque access token.
+        defaultResource: ((ctx: KoaContextWithOIDC) => ctx.oidc.params?.audience as string | undefined) as unknown as () => string,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx: KoaContextWithOIDC, resource: string) => ({
+          scope: OIDC_SCOPES.join(" "),
+          audience: resource,
+          accessTokenFormat: "jwt",
+          jwt: { sign: { alg: "RS256" } },
+        }),
+      },
+    },
+    interactions: { url: (_ctx, interaction) => `/u/login/${interaction.uid}` },
+    loadExistingGrant: (ctx) => loadGrantAfterSsoLogin(ctx, users),
+    extraTokenClaims: (_ctx, token) => {
+      const accountId = (token as { accountId?: string }).accountId;
+      return accountId ? users.accessTokenClaims(accountId) : {};
+    },
+    findAccount: async (ctx, sub) => {
+      const user = users.bySubject(sub);
+      if (!user) return undefined;
+      await refreshRunsTheAction(ctx, user, users);
+      return {
+        accountId: sub,
+        claims: () => ({ sub, ...users.profile(user), ...users.idTokenClaims(sub) }),
+      };
+    },
+    renderError: (ctx, out) => {
+      ctx.type = "html";
+      ctx.body = `<!doctype html><title>error</title><h1>${escapeHtml(String(out.error))}</h1><p>${escapeHtml(String(out.error_description ?? ""))}</p>\n`;
+    },
+  };
+}

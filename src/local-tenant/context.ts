@@ -1,0 +1,24 @@
+// What each part of the local tenant (login, grants, logout, Management API) needs from the whole.
+import type { CryptoKey } from "jose";
+import type Provider from "oidc-provider";
+import type { ClientSettings } from "./clients";
+import type { TenantUsers } from "./users";
+
+export interface TenantContext {
+  /** Issuer and base URL, with a trailing slash as Auth0's: http(s)://127.0.0.1:PORT/. */
+  readonly url: string;
+  readonly provider: Provider;
+  readonly users: TenantUsers;
+  /** Every user's password. */
+  readonly password: string;
+  /** The key that signs every token, and its JWKS `kid`. */
+  readonly signing: { readonly privateKey: CryptoKey; readonly publicKey: CryptoKey; readonly kid: string };
+  readonly clients: ClientSettings;
+}
+
+/** Size limits of request bodies the tenant reads itself (oidc-provider bounds its own at 56 kB). */
+export const FORM_LIMIT = 16 * 1024;
+export const JSON_LIMIT = 1024 * 1024;
+
+/** The scopes the tenant knows; others are dropped from a request as Auth0 does. */
+export const OIDC_SCOPES = ["openid", "profile", "email", "offline_access"];
