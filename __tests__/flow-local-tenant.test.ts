@@ -50,7 +50,7 @@ test("the local tenant refuses a blocked user's login with the first action's re
 test("verify logs in an allowed user and finds the claims the flow's second action sets", async () => {
   const run = spawn(
     process.execPath,
-    ["scripts/run-ts.mjs", "src/cli/verify.ts", "--env", "flow-example", "--domain", url, "--client-id", "local-test-client", "--client-secret", "local-test-secret", "--users", users, "--grant", "password", "--json"],
+    ["scripts/run-ts.mjs", "src/cli/verify.ts", "--env", "flow-example", "--domain", url, "--client-id", "local-test-client", "--client-secret", "local-test-secret", "--users", users, "--grant", "password", "--audience", "https://api.example.com", "--json"],
     { cwd: root, env: { ...process.env, AUTH0_CLIENT_ID: "", AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: PASSWORD } },
   );
   let stdout = "";

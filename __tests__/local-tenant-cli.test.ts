@@ -33,14 +33,14 @@ test("--https serves https at 127.0.0.1 and prints the CA file and the exact NOD
 });
 
 test("verify over https with the CA trusted: MATCH (exit 0)", async () => {
-  const run = await runVerify(["--env", "dev", "--domain", tenant.url, ...CLIENT, "--users", "samples/users.ndjson", "--grant", "password", "--json"], trusted());
+  const run = await runVerify(["--env", "dev", "--domain", tenant.url, ...CLIENT, "--users", "samples/users.ndjson", "--grant", "password", "--audience", "https://api.example.com", "--json"], trusted());
   expect(run.status).toBe(0);
   expect(report(run.stdout)).toMatchObject({ ok: true, subject: "auth0|alice" });
 });
 
 test("verify's Management API path (--mgmt-client-id/--mgmt-client-secret) reads the user from the local tenant: MATCH", async () => {
   const mgmt = ["--mgmt-client-id", "local-management-client", "--mgmt-client-secret", "local-management-secret"];
-  const run = await runVerify(["--env", "dev", "--domain", tenant.url, ...CLIENT, ...mgmt, "--grant", "password", "--json"], trusted());
+  const run = await runVerify(["--env", "dev", "--domain", tenant.url, ...CLIENT, ...mgmt, "--grant", "password", "--audience", "https://api.example.com", "--json"], trusted());
   expect(run.status).toBe(0);
   expect(report(run.stdout)).toMatchObject({ ok: true, expectedFrom: expect.stringMatching(/from the Management API$/) });
 });
