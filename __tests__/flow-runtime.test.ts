@@ -126,3 +126,17 @@ test("the runtime layer loads neither the compiler nor esbuild (one home for Aut
   expect(inputs).toContain("src/auth0/facts.ts");
   expect(inputs.filter((file) => /compile-action|esbuild|cdktf/.test(file))).toEqual([]);
 });
+
+describe("how the login came about", () => {
+  const echo = (name: string) => inline(name, `api.idToken.setCustomClaim("https://example.com/${name}", event.transaction.protocol);`);
+
+  test("every action of the flow sees the protocol the login gives, as Auth0's event.transaction.protocol", async () => {
+    const out = await new FlowRuntime([echo("first"), echo("second")]).login({ user_id: "auth0|1" }, { protocol: "oauth2-refresh-token" });
+    expect(out.idToken).toEqual({ "https://example.com/first": "oauth2-refresh-token", "https://example.com/second": "oauth2-refresh-token" });
+  });
+
+  test("an interactive login is oidc-basic-profile when no protocol is given", async () => {
+    const out = await echo("only").runtime.login({ user_id: "auth0|1" });
+    expect(out.idToken).toEqual({ "https://example.com/only": "oidc-basic-profile" });
+  });
+});

@@ -10,9 +10,6 @@ import type { ExportedUser, LoginOutcome } from "../runtime/post-login-runtime";
  */
 export type LoginProtocol = "oidc-basic-profile" | "oauth2-resource-owner" | "oauth2-refresh-token";
 
-/** What the local runtime is asked for; `context` is passed for runtimes that put it in the event. */
-type LoginWithContext = (user: ExportedUser, context: { readonly protocol: LoginProtocol }) => Promise<LoginOutcome>;
-
 export interface TenantUser {
   readonly sub: string;
   /** The user's current record; PATCH /api/v2/users/{id} replaces it. */
@@ -53,7 +50,7 @@ export class TenantUsers {
 
   /** Runs the post-login action for `user` now, on the current record; its outcome feeds the next tokens. */
   async login(user: TenantUser, protocol: LoginProtocol): Promise<LoginOutcome> {
-    const outcome = await (this.action.runtime.login as LoginWithContext)(user.record, { protocol });
+    const outcome = await this.action.runtime.login(user.record, { protocol });
     if (outcome.denied === null) this.outcomes.set(user.sub, outcome);
     return outcome;
   }

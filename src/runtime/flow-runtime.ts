@@ -2,7 +2,7 @@
 // same login, claims from every action merged into the same tokens, a deny (or a throw) stopping the
 // flow, and one time limit for the whole flow.
 import { FLOW_TIMEOUT_MS } from "../auth0/facts";
-import { ExportedUser, LoginOutcome, LoginRunner, MAX_TIMEOUT_MS, newLoginState, PostLoginRuntime } from "./post-login-runtime";
+import { ExportedUser, LoginContext, LoginOutcome, LoginRunner, MAX_TIMEOUT_MS, newLoginState, PostLoginRuntime } from "./post-login-runtime";
 
 /** One action of the flow, loaded. */
 export interface FlowStep {
@@ -27,16 +27,16 @@ export class FlowRuntime implements LoginRunner {
   }
 
   /** Runs every action in order for `user`. Never throws; logins run one at a time. */
-  login(user: ExportedUser): Promise<LoginOutcome> {
+  login(user: ExportedUser, context: LoginContext = {}): Promise<LoginOutcome> {
     const last = this.steps[this.steps.length - 1].runtime;
     const result = this.queue.then(() =>
-      this.run(user).catch((err: unknown) => last.failed(user, `the local runtime could not run this login: ${String(err)}`)),
+      this.run(user, context).catch((err: unknown) => last.failed(user, `the local runtime could not run this login: ${String(err)}`)),
     );
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async run(user: ExportedUser): Promise<LoginOutcome> {
+  private async run(user: ExportedUser, context: LoginContext): Promise<LoginOutcome> {
     const state = newLoginState();
     const deadline = Date.now() + this.timeoutMs;
     const last = this.steps[this.steps.length - 1].runtime;
@@ -47,7 +47,7 @@ export class FlowRuntime implements LoginRunner {
         break;
       }
       // runInto never throws: whatever the action does ends in state.denied.
-      await step.runtime.runInto(user, state, left, `the flow did not finish within ${this.timeoutMs} ms`);
+      await step.runtime.runInto(user, state, left, `the flow did not finish within ${this.timeoutMs} ms`, context);
       if (state.denied !== null) {
         // Auth0 runs no later action once one has denied or failed.
         if (this.steps.length > 1) state.denied = `${step.name}: ${state.denied}`;

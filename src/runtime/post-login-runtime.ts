@@ -66,10 +66,20 @@ export interface LoginOutcome {
 /** The action can't be deployed or loaded at all, so every login would fail. */
 export class ActionLoadError extends Error {}
 
+/** How a login came about, as Auth0 tells the action. */
+export interface LoginContext {
+  /**
+   * `event.transaction.protocol`: `oidc-basic-profile` (authorization code), `oauth2-resource-owner`
+   * (password grant), `oauth2-refresh-token` (a refresh-token exchange, where post-login runs again).
+   * @default "oidc-basic-profile"
+   */
+  readonly protocol?: string;
+}
+
 /** Anything that runs logins: one action (PostLoginRuntime) or a whole flow (FlowRuntime). */
 export interface LoginRunner {
   /** Runs one login for `user`. Never throws: failures become `denied`. */
-  login(user: ExportedUser): Promise<LoginOutcome>;
+  login(user: ExportedUser, context?: LoginContext): Promise<LoginOutcome>;
 }
 
 export type Handler = (event: unknown, api: unknown) => unknown;
@@ -177,17 +187,17 @@ export class PostLoginRuntime implements LoginRunner {
   }
 
   /** Runs one login for `user`. Never throws: failures of the action become `denied`. Logins run one at a time. */
-  login(user: ExportedUser): Promise<LoginOutcome> {
+  login(user: ExportedUser, context: LoginContext = {}): Promise<LoginOutcome> {
     const result = this.queue.then(() =>
-      this.run(user).catch((err: unknown) => this.failed(user, `the local runtime could not run this login: ${describe(err)}`)),
+      this.run(user, context).catch((err: unknown) => this.failed(user, `the local runtime could not run this login: ${describe(err)}`)),
     );
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async run(user: ExportedUser): Promise<LoginOutcome> {
+  private async run(user: ExportedUser, context: LoginContext): Promise<LoginOutcome> {
     const state = newLoginState();
-    await this.runInto(user, state, this.timeoutMs);
+    await this.runInto(user, state, this.timeoutMs, undefined, context);
     return this.outcome(user, state);
   }
 
@@ -196,10 +206,16 @@ export class PostLoginRuntime implements LoginRunner {
    * Sets `state.denied` when the action denies, throws or takes longer than `timeoutMs` (the reason
    * then starts with `timedOut`); never throws.
    */
-  async runInto(user: ExportedUser, state: LoginState, timeoutMs: number, timedOut = `the action did not finish within ${timeoutMs} ms`): Promise<void> {
+  async runInto(
+    user: ExportedUser,
+    state: LoginState,
+    timeoutMs: number,
+    timedOut = `the action did not finish within ${timeoutMs} ms`,
+    context: LoginContext = {},
+  ): Promise<void> {
     this.state = state;
     try {
-      const result = this.handler(this.event(user), this.api);
+      const result = this.handler(this.event(user, context), this.api);
       if (isThenable(result)) {
         // Most handlers have settled by now; only a pending one pays for a timer.
         const first = await this.contextPromise.race([result, this.contextPromise.resolve(PENDING)]);
@@ -264,8 +280,9 @@ export class PostLoginRuntime implements LoginRunner {
     return known;
   }
 
-  private event(user: ExportedUser): unknown {
+  private event(user: ExportedUser, context: LoginContext): unknown {
     const event = Object.create(this.eventParts) as Record<string, unknown>;
+    if (context.protocol !== undefined) event.transaction = { ...transaction(), protocol: context.protocol };
     event.user = { ...user, app_metadata: user.app_metadata === undefined ? {} : user.app_metadata, user_metadata: user.user_metadata === undefined ? {} : user.user_metadata };
     event.secrets = this.secrets;
     return event;
@@ -280,12 +297,17 @@ export class PostLoginRuntime implements LoginRunner {
     connection: () => ({ id: "con_preview", name: "Username-Password-Authentication", strategy: "auth0", metadata: {} }),
     tenant: () => ({ id: "preview" }),
     request: () => ({ ip: "127.0.0.1", hostname: "localhost", method: "GET", language: "en", user_agent: "preview", query: {}, body: {}, geoip: {} }),
-    transaction: () => ({ id: "preview", protocol: "oidc-basic-profile", requested_scopes: ["openid", "profile", "email"], prompt: ["login"], locale: "en", ui_locales: [] }),
+    transaction,
     authentication: () => ({ methods: [{ name: "pwd", timestamp: "1970-01-01T00:00:00.000Z" }] }),
     authorization: () => ({ roles: [] }),
     resource_server: () => (this.claimContext.audience ? { identifier: this.claimContext.audience } : undefined),
     stats: () => ({ logins_count: 1 }),
   });
+}
+
+/** event.transaction of an interactive login; a context's protocol replaces its protocol. */
+function transaction(): Record<string, unknown> {
+  return { id: "preview", protocol: "oidc-basic-profile", requested_scopes: ["openid", "profile", "email"], prompt: ["login"], locale: "en", ui_locales: [] };
 }
 
 /** A prototype whose getters build each part once per object that inherits it. */
