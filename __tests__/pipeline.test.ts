@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { projectRoot } from "../src/project-root";
+import { cli } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const read = (path: string) => readFileSync(join(root, path), "utf8");
@@ -113,7 +114,7 @@ describe("the drift job", () => {
 
 describe("npm run validate", () => {
   const runValidate = (env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/validate.ts"], { cwd: root, env, encoding: "utf8", timeout: 600_000 });
+    spawnSync(process.execPath, [...cli("src/cli/validate.ts")], { cwd: root, env, encoding: "utf8", timeout: 600_000 });
 
   test("validates every stack against the real provider, or says it can't reach the registry (exit 3)", () => {
     const run = runValidate(process.env);

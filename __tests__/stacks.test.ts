@@ -9,6 +9,7 @@ import { Auth0Provider } from "../.gen/providers/auth0/provider";
 import { ClaimsStack } from "../src/claims-stack";
 import { EnvironmentConfig, environments } from "../src/environments";
 import { projectRoot } from "../src/project-root";
+import { cli } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const FAKE_CREDENTIALS = {
@@ -36,7 +37,7 @@ function files(dir: string): Map<string, Buffer> {
 /** Runs `npm run synth -- --out DIR` as a real process; `out` may hold a previous synthesis. */
 function npmRunSynth(out = mkdtempSync(join(tmpdir(), "claims-synth-"))): { out: string; stdout: string } {
   outDirs.push(out);
-  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/synth.ts", "--out", out], {
+  const run = spawnSync(process.execPath, [...cli("src/cli/synth.ts"), "--out", out], {
     cwd: root,
     env: { ...process.env, ...FAKE_CREDENTIALS },
     encoding: "utf8",

@@ -3,13 +3,14 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { projectRoot } from "../../src/project-root";
+import { cli } from "./cli-bundles";
 
 const root = projectRoot();
 const tenants: ChildProcess[] = [];
 
 /** Starts `npm run local-tenant` on a free port; resolves with its URL once it listens. */
 export function startTenant(...args: string[]): Promise<string> {
-  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/local-tenant.ts", "--port", "0", ...args], { cwd: root });
+  const child = spawn(process.execPath, [...cli("src/cli/local-tenant.ts"), "--port", "0", ...args], { cwd: root });
   tenants.push(child);
   return new Promise((resolve, reject) => {
     let out = "";
@@ -35,7 +36,7 @@ export interface Run {
 
 /** Runs `npm run verify`; `onUrl` gets the authorize URL when verify prints it (code flow). */
 export function verify(args: string[], env: Record<string, string> = {}, onUrl?: (url: string) => void): Promise<Run> {
-  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/verify.ts", ...args], {
+  const child = spawn(process.execPath, [...cli("src/cli/verify.ts"), ...args], {
     cwd: root,
     env: { ...process.env, AUTH0_CLIENT_ID: "", ...env },
   });

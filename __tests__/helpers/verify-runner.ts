@@ -3,6 +3,7 @@
 import { ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { projectRoot } from "../../src/project-root";
+import { cli } from "./cli-bundles";
 
 export interface VerifyRun {
   readonly exit: number;
@@ -19,7 +20,7 @@ export class VerifyRunner {
   private next = 0;
 
   constructor() {
-    this.child = spawn(process.execPath, ["scripts/run-ts.mjs", "__tests__/helpers/verify-worker.ts"], { cwd: projectRoot() });
+    this.child = spawn(process.execPath, [...cli("__tests__/helpers/verify-worker.ts")], { cwd: projectRoot() });
     createInterface({ input: this.child.stdout }).on("line", (line) => {
       const { id, partial, ...run } = JSON.parse(line) as VerifyRun & { id: number; partial?: string };
       if (partial !== undefined) return this.watching.get(id)?.(partial);
