@@ -68,7 +68,32 @@ test("the well-behaved control: the same server unbroken gives MATCH (exit 0)", 
 test("the code flow against the control gives MATCH with the nonce checked (exit 0)", async () => {
   const run = await codeFlow("none");
   expect(reportOf(run)).toMatchObject({ verdict: "MATCH", error: null });
+  expect(reportOf(run).checks).toContainEqual({ name: "nonce", ok: true, detail: "matches the one sent" });
   expect(run.exit).toBe(0);
+});
+
+// openid-client checks a login's ID token before verify sees it; these cases hand a token straight
+// to verify's own checks (the report's "ID token" and "nonce" lines), so each check stands on its own.
+describe("verify's own checks of an ID token", () => {
+  /** An ID token for alice from the server's token endpoint, fetched without openid-client. */
+  async function idTokenFrom(how: Misbehaviour): Promise<string> {
+    const body = new URLSearchParams({ grant_type: "password", username: "alice@example.com", password: "pw", client_id: CLIENT, client_secret: "s", scope: "openid" });
+    const response = await fetch(`${idp.url(how)}oauth/token`, { method: "POST", body });
+    return ((await response.json()) as { id_token: string }).id_token;
+  }
+  const check = async (how: Misbehaviour, nonce?: string) => runner.checkIdToken({ domain: idp.url(how), clientId: CLIENT, token: await idTokenFrom(how), nonce });
+
+  test("the control: a token for this client passes the ID token check", async () => {
+    expect(await check("none")).toEqual({ checks: ["ID token"] });
+  });
+
+  test("a token for another client is refused, naming both audiences", async () => {
+    expect(await check("wrong-aud-id")).toEqual({ error: 'ID token rejected: its audience is "someone-elses-client", not "rogue-client"' });
+  });
+
+  test("a token without the nonce sent is refused as replayed or foreign", async () => {
+    expect(await check("none", "the-nonce-sent")).toEqual({ error: "ID token rejected: its nonce is not the one sent (a replayed or foreign token)" });
+  });
 });
 
 test("without --audience, the access token's expected claims are NOT CHECKED: verdict PARTIAL, exit 4", async () => {
