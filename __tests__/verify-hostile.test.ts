@@ -1,11 +1,11 @@
 // verify against a hostile OpenID server that misbehaves one way at a time: every case must end in a
 // failure that names why (never exit 0), every hang within --timeout, every flood at the body cap.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tenantCertificates } from "../src/local-tenant/certificates";
 import { Misbehaviour, RogueIdp, RogueUser, startRogueIdp } from "./helpers/rogue-idp";
 import { freePort } from "./helpers/verify-process";
 import { reportOf, VerifyRun, VerifyRunner } from "./helpers/verify-runner";
@@ -205,11 +205,9 @@ describe("messages that lead to the fix", () => {
     let server: HttpsServer;
     let url: string;
     beforeAll(async () => {
-      const key = join(dir, "key.pem");
-      const cert = join(dir, "cert.pem");
-      const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]);
-      if (made.status !== 0) throw new Error(`openssl: ${made.stderr}`);
-      server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => res.end("{}"));
+      // The local tenant's own certificates: a leaf for 127.0.0.1 signed by a CA made here, trusted by no one.
+      const { key, cert } = await tenantCertificates(join(dir, "private-ca"));
+      server = createHttpsServer({ key, cert }, (_req, res) => res.end("{}"));
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     });
@@ -219,7 +217,7 @@ describe("messages that lead to the fix", () => {
       const run = await runner.run([...common(url), "--grant", "password", "--users", usersFile], LOGIN);
       expect(run.exit).toBe(3);
       expect(reportOf(run).error).toMatch(
-        /^GET https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration: the server's TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); .*NODE_EXTRA_CA_CERTS=\/path\/ca\.pem/,
+        /^GET https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration: the server's TLS certificate is not trusted \(SELF_SIGNED_CERT_IN_CHAIN\); .*NODE_EXTRA_CA_CERTS=\/path\/ca\.pem/,
       );
     });
   });
