@@ -4,7 +4,6 @@
 // Exit: 0 every login succeeds (compare: always, unless --fail-on-change), 1 some login would be
 // denied (compare --fail-on-change: some user's tokens change), 2 bad input (and nothing written).
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync, WriteStream } from "node:fs";
-import { once } from "node:events";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -264,6 +263,19 @@ class Spool {
     return new Spool(dir, path, createWriteStream(path));
   }
 
+  /** Until `event`, or an error (then check() throws it). */
+  private wait(event: "drain" | "finish"): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.out.off(event, done);
+        this.out.off("error", done);
+        resolve();
+      };
+      this.out.on(event, done);
+      this.out.on("error", done);
+    });
+  }
+
   private check(): void {
     if (this.failure) {
       throw new UsageError(`TMPDIR: writing ${quote(this.path)} failed (${(this.failure as NodeJS.ErrnoException).code ?? this.failure.message}); set TMPDIR to a folder with room, e.g. TMPDIR=/tmp`);
@@ -278,14 +290,14 @@ class Spool {
     const chunk = Buffer.concat(this.buffer, this.held);
     this.buffer = [];
     this.held = 0;
-    if (!this.out.write(chunk)) await Promise.race([once(this.out, "drain"), once(this.out, "error")]);
+    if (!this.out.write(chunk)) await this.wait("drain");
     this.check();
   }
 
   async copyTo(target: NodeJS.WritableStream): Promise<void> {
     this.check();
     this.out.end(Buffer.concat(this.buffer, this.held));
-    await Promise.race([once(this.out, "finish"), once(this.out, "error")]);
+    await this.wait("finish");
     this.check();
     await pipeline(createReadStream(this.path, { highWaterMark: 1 << 20 }), target, { end: false });
   }
