@@ -156,8 +156,8 @@ export function verdict(counts: CompareCounts): string {
   const parts = [];
   if (counts.newlyDenied > 0) parts.push(`${counts.newlyDenied} newly denied`);
   if (counts.newlyAllowed > 0) parts.push(`${counts.newlyAllowed} newly allowed`);
-  const claims = SIDES.reduce((n, side) => n + counts.claims[side].size, 0);
-  return `${counts.changedUsers} of ${counts.users} user(s) get different tokens${parts.length ? ` (${parts.join(", ")})` : ""}; ${claims} claim(s) change across the tokens`;
+  const claims = new Set([...counts.claims.idToken.keys(), ...counts.claims.accessToken.keys()]).size;
+  return `${counts.changedUsers} of ${counts.users} user(s) get different tokens${parts.length ? ` (${parts.join(", ")})` : ""}; ${claims} claim name(s) affected`;
 }
 
 /** The human report: per token and claim, users who gain, lose or get a different value; denials; examples; verdict. */
