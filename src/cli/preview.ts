@@ -3,10 +3,10 @@
 // with --compare BASE, runs another version too and shows which users' tokens change, and how.
 // Exit: 0 every login succeeds (compare: always, unless --fail-on-change), 1 some login would be
 // denied (compare --fail-on-change: some user's tokens change), 2 bad input (and nothing written).
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync, WriteStream } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { FileHandle, open } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import "./stdout-closed";
 import { readCommandLine, runCommand } from "./command-line";
 import { escapeControl, quote, UsageError } from "../errors";
@@ -136,7 +136,7 @@ async function main(): Promise<number> {
   let pool: WorkerPool | undefined;
   let progress: Progress | undefined;
   try {
-    pool = await WorkerPool.start(size, setup);
+    pool = await WorkerPool.start(size, setup, spool && Array.from({ length: size }, (_, i) => spool.file(i)));
     const document = users.documentUsers;
     const raw = document ? undefined : users.rawBatches(BATCH_BYTES);
     progress = Progress.start(comparing ? "compare" : "preview", () => (raw ? raw.read() : summary.users / (document?.length ?? 1)), () => (comparing ? counts.users : summary.users));
@@ -149,7 +149,7 @@ async function main(): Promise<number> {
       if (result.preview) summary.merge(result.preview);
       for (const d of result.details) if (details.length < DETAIL_LIMIT) details.push(d);
       if (values.user !== undefined && summary.users + counts.users > 1) throw new InputError(`--user: ${file} holds more than one user; use --users`);
-      if (spool && result.out) await spool.write(result.out);
+      spool?.add(result);
     };
     const send = async (batch: Parameters<WorkerPool["run"]>[0]) => {
       inFlight.push((pool as WorkerPool).run(batch));
@@ -223,7 +223,7 @@ class Progress {
     const seconds = (Date.now() - this.started) / 1000;
     const users = this.done();
     const f = this.fraction();
-    const eta = f > 0 && f < 1 ? `, about ${Math.ceil((seconds * (1 - f)) / f)} s left` : "";
+    const eta = users > 0 && f > 0 && f < 1 ? `, about ${Math.ceil((seconds * (1 - f)) / f)} s left` : "";
     process.stderr.write(`\r\x1b[K${this.label}: ${users.toLocaleString("en-US")} users, ${Math.round(users / Math.max(seconds, 0.001)).toLocaleString("en-US")} users/s${eta}`);
   }
 
@@ -233,77 +233,67 @@ class Progress {
   }
 }
 
-/** JSON lines held in a temporary file until the run is known to be good. */
+/**
+ * JSON lines held in temporary files (one per worker, which writes its batches there) until the run
+ * is known to be good; the main thread records where each batch is, in input order, then copies.
+ */
 class Spool {
-  private buffer: Uint8Array[] = [];
-  private held = 0;
-  private failure?: Error;
+  /** [worker, offset, length] of each batch's lines, in input order; adjacent ranges merged. */
+  private readonly ranges: [number, number, number][] = [];
 
-  private constructor(
-    private readonly dir: string,
-    private readonly path: string,
-    private readonly out: WriteStream,
-  ) {
-    out.on("error", (err) => (this.failure ??= err));
+  private constructor(private readonly dir: string) {
     // Also when the process ends early (a closed pipe exits from inside the copy).
     process.once("exit", () => this.remove());
   }
 
   /** A spool in TMPDIR; a TMPDIR that can't be written is bad input (exit 2), said in one line. */
   static create(): Spool {
-    let dir: string;
     try {
-      dir = mkdtempSync(join(tmpdir(), "claims-preview-"));
+      return new Spool(mkdtempSync(join(tmpdir(), "claims-preview-")));
     } catch (err) {
       throw new UsageError(
         `TMPDIR: can't create a folder in ${quote(tmpdir())} (${(err as NodeJS.ErrnoException).code}); --json output waits there until the whole input is read: set TMPDIR to a writable folder, e.g. TMPDIR=/tmp`,
       );
     }
-    const path = join(dir, "out.ndjson");
-    return new Spool(dir, path, createWriteStream(path));
   }
 
-  /** Until `event`, or an error (then check() throws it). */
-  private wait(event: "drain" | "finish"): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.out.off(event, done);
-        this.out.off("error", done);
-        resolve();
-      };
-      this.out.on(event, done);
-      this.out.on("error", done);
-    });
+  /** The file worker `index` writes to. */
+  file(index: number): string {
+    return join(this.dir, `worker-${index}.ndjson`);
   }
 
-  private check(): void {
-    if (this.failure) {
-      throw new UsageError(`TMPDIR: writing ${quote(this.path)} failed (${(this.failure as NodeJS.ErrnoException).code ?? this.failure.message}); set TMPDIR to a folder with room, e.g. TMPDIR=/tmp`);
+  add(result: BatchResult): void {
+    if (result.spoolError !== undefined) {
+      throw new UsageError(`TMPDIR: writing in ${quote(this.dir)} failed (${result.spoolError}); set TMPDIR to a folder with room, e.g. TMPDIR=/tmp`);
     }
-  }
-
-  async write(bytes: Uint8Array): Promise<void> {
-    this.check();
-    this.buffer.push(bytes);
-    this.held += bytes.length;
-    if (this.held < 1 << 20) return;
-    const chunk = Buffer.concat(this.buffer, this.held);
-    this.buffer = [];
-    this.held = 0;
-    if (!this.out.write(chunk)) await this.wait("drain");
-    this.check();
+    const range = result.spooled;
+    if (!range) return;
+    const last = this.ranges[this.ranges.length - 1];
+    if (last && last[0] === range.worker && last[1] + last[2] === range.offset) last[2] += range.length;
+    else this.ranges.push([range.worker, range.offset, range.length]);
   }
 
   async copyTo(target: NodeJS.WritableStream): Promise<void> {
-    this.check();
-    this.out.end(Buffer.concat(this.buffer, this.held));
-    await this.wait("finish");
-    this.check();
-    await pipeline(createReadStream(this.path, { highWaterMark: 1 << 20 }), target, { end: false });
+    const files = new Map<number, FileHandle>();
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    try {
+      for (const [worker, offset, length] of this.ranges) {
+        let file = files.get(worker);
+        if (!file) files.set(worker, (file = await open(this.file(worker), "r")));
+        for (let at = 0; at < length; ) {
+          const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, length - at), offset + at);
+          if (bytesRead === 0) throw new Error(`spool file ${this.file(worker)} is shorter than written`);
+          // The buffer is reused: wait until the target is done with it.
+          await new Promise<void>((resolve, reject) => target.write(buffer.subarray(0, bytesRead), (err) => (err ? reject(err) : resolve())));
+          at += bytesRead;
+        }
+      }
+    } finally {
+      for (const file of files.values()) await file.close();
+    }
   }
 
   remove(): void {
-    this.out.destroy();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

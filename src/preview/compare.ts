@@ -109,6 +109,7 @@ export function compareOutcomes(before: LoginOutcome, after: LoginOutcome, count
   }
   const sides: Record<Side, string> = { idToken: "{}", accessToken: "{}", userinfo: "{}" };
   for (const side of ["idToken", "accessToken"] as const) {
+    if (before.json[side === "idToken" ? "id" : "access"] === after.json[side === "idToken" ? "id" : "access"]) continue;
     sides[side] = diffClaims(before[side], after[side], (claim, kind, b, a) => {
       const counted = count(counts, side, claim, kind);
       if (side === "idToken") count(counts, "userinfo", claim, kind);

@@ -1,8 +1,10 @@
 // Preview and compare on every core: worker threads each load the action(s) once, then take batches
-// of users (raw NDJSON bytes, or parsed users of a JSON document) and send back the batch's output
-// and counts. The main thread only reads the file and writes results in input order, with a fixed
-// number of batches in flight, so memory stays flat and the output is the same for any worker count.
+// of users (raw NDJSON bytes, or parsed users of a JSON document), append the batch's JSON lines to
+// their own spool file and send back where they are, with the batch's counts. The main thread only
+// reads the file and records results in input order, with a fixed number of batches in flight, so
+// memory stays flat and the output is the same for any worker count.
 import { isAscii } from "node:buffer";
+import { openSync, writeSync } from "node:fs";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
 import { ActionLoadError, ExportedUser, LoginOutcome, PostLoginRuntime } from "../runtime/post-login-runtime";
@@ -30,13 +32,15 @@ export interface BatchResult {
   /** Lines in the batch (NDJSON), so the main thread can number the lines of later batches. */
   readonly lines: number;
   readonly users: number;
-  /** The batch's JSON lines, UTF-8. */
-  readonly out?: Uint8Array;
+  /** Where the batch's JSON lines are in the worker's spool file (set by the pool: which worker). */
+  readonly spooled?: { readonly worker: number; readonly offset: number; readonly length: number };
   readonly preview?: PreviewSummary;
   readonly compare?: CompareCounts;
   readonly details: string[];
   /** The first bad line of the batch: its number within the batch and what is wrong. */
   readonly error?: { readonly line: number; readonly problem: string };
+  /** The spool file could not be written. */
+  readonly spoolError?: string;
 }
 
 type Task = { readonly id: number; readonly bytes?: Uint8Array; readonly users?: readonly ExportedUser[] };
@@ -100,15 +104,33 @@ function parseLines(bytes: Uint8Array): { users: ExportedUser[]; lines: number; 
   return { users, lines: n };
 }
 
-/** Bytes for `text`, in an ArrayBuffer of their own when large, so they can be transferred. */
-function encode(text: string): Uint8Array {
-  return Buffer.from(text, "utf8");
+/** A worker's spool file: batches appended in the order the worker ran them. */
+class WorkerSpool {
+  private readonly fd: number;
+  private offset = 0;
+
+  constructor(path: string) {
+    this.fd = openSync(path, "w");
+  }
+
+  append(text: string): Pick<BatchResult, "spooled" | "spoolError"> {
+    if (text === "") return {};
+    const bytes = Buffer.from(text, "utf8");
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at, bytes.length - at, this.offset + at);
+    } catch (err) {
+      return { spoolError: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
+    }
+    const spooled = { worker: -1, offset: this.offset, length: bytes.length };
+    this.offset += bytes.length;
+    return { spooled };
+  }
 }
 
 const owns = (bytes: Uint8Array) => bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
 
 /** Runs one batch: each user through head (and base), in order. */
-async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undefined, task: Task): Promise<BatchResult> {
+async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undefined, task: Task, spool: WorkerSpool | undefined): Promise<BatchResult> {
   const parsed: { users: readonly ExportedUser[]; lines: number; error?: BatchResult["error"] } = task.bytes ? parseLines(task.bytes) : { users: task.users ?? [], lines: 0 };
   const details: string[] = [];
   let out = "";
@@ -120,7 +142,7 @@ async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undef
       const line = compareOutcomes(before, after, counts);
       if (line !== undefined && setup.json) out += line + "\n";
     }
-    return { lines: parsed.lines, users: parsed.users.length, out: out ? encode(out) : undefined, compare: counts, details, error: parsed.error };
+    return { lines: parsed.lines, users: parsed.users.length, ...spool?.append(out), compare: counts, details, error: parsed.error };
   }
   const summary = new PreviewSummary();
   for (const user of parsed.users) {
@@ -129,7 +151,7 @@ async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undef
     if (setup.json) out += outcomeJson(outcome) + "\n";
     else if (details.length < setup.details) details.push(describeOutcome(outcome, typeof user.email === "string" ? user.email : undefined, setup.audience));
   }
-  return { lines: parsed.lines, users: parsed.users.length, out: out ? encode(out) : undefined, preview: summary, details, error: parsed.error };
+  return { lines: parsed.lines, users: parsed.users.length, ...spool?.append(out), preview: summary, details, error: parsed.error };
 }
 
 /** True in a thread started by WorkerPool: the CLI's bundle then serves batches instead of running main. */
@@ -139,15 +161,15 @@ export function isPreviewWorker(): boolean {
 
 /** The worker's side: load the runtimes, say ready, then answer each batch. */
 export function serveBatches(): void {
-  const setup = (workerData as { setup: WorkerSetup }).setup;
+  const { setup, spool: spoolPath } = workerData as { setup: WorkerSetup; spool?: string };
+  const spool = spoolPath === undefined ? undefined : new WorkerSpool(spoolPath);
   const port = parentPort!;
   const head = loadHead(setup.head);
   const base = setup.base ? PostLoginRuntime.load(setup.base) : undefined;
   let queue = Promise.resolve();
   port.on("message", (task: Task) => {
     queue = queue.then(async () => {
-      const result = await runBatch(setup, head, base, task);
-      port.postMessage({ id: task.id, result }, result.out && owns(result.out) ? [result.out.buffer as ArrayBuffer] : []);
+      port.postMessage({ id: task.id, result: await runBatch(setup, head, base, task, spool) });
     });
   });
   port.postMessage({ ready: true });
@@ -179,7 +201,8 @@ export class WorkerPool {
         this.pending.delete(message.id);
         this.owner.delete(message.id);
         this.load[index]--;
-        pending.resolve(message.result);
+        const { spooled } = message.result;
+        pending.resolve(spooled ? { ...message.result, spooled: { ...spooled, worker: index } } : message.result);
       });
       worker.on("error", (err) => this.fail(err));
       worker.on("exit", (code) => {
@@ -188,10 +211,13 @@ export class WorkerPool {
     });
   }
 
-  /** Starts `size` workers on `script` (default: this bundle) and waits until each has loaded its runtimes. */
-  static async start(size: number, setup: WorkerSetup, script: string = __filename): Promise<WorkerPool> {
+  /**
+   * Starts `size` workers on `script` (default: this bundle) and waits until each has loaded its
+   * runtimes. With `spools` (one path per worker), each appends its JSON lines to its own file.
+   */
+  static async start(size: number, setup: WorkerSetup, spools?: readonly string[], script: string = __filename): Promise<WorkerPool> {
     if (script.endsWith(".ts")) throw new Error(`worker threads need the bundled CLI (node scripts/run-ts.mjs src/cli/preview.ts), not ${script}`);
-    const workers = Array.from({ length: size }, () => new Worker(script, { workerData: { kind: KIND, setup }, stdout: false, stderr: false }));
+    const workers = Array.from({ length: size }, (_, i) => new Worker(script, { workerData: { kind: KIND, setup, spool: spools?.[i] }, stdout: false, stderr: false }));
     const ready = workers.map(
       (worker) =>
         new Promise<void>((resolve, reject) => {
