@@ -12,7 +12,7 @@ import { readCommandLine, runCommand } from "./command-line";
 import { escapeControl, quote, UsageError } from "../errors";
 import { BaseAction, readBaseAction } from "../preview/base-action";
 import { compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "../preview/compare";
-import { EnvironmentActionOptions, loadEnvironmentAction } from "../preview/environment-action";
+import { EnvironmentActionOptions, loadEnvironmentAction, resolveEnvironment } from "../preview/environment-action";
 import { InputError, UserFile } from "../preview/read-users";
 import { PreviewSummary } from "../preview/report";
 import { baseRuntimeOptions, BatchResult, isPreviewWorker, serveBatches, WorkerPool, WorkerSetup } from "../preview/workers";
@@ -110,7 +110,7 @@ async function main(): Promise<number> {
     // Compared, an action that can't load is a result: every login newly denied. The workers say so.
     action = undefined;
   }
-  const headNamespace = action?.namespace ?? (values.namespace as string);
+  const headNamespace = action?.namespace ?? resolveEnvironment(values.env, values.namespace).namespace;
   let base: BaseAction | undefined;
   let setup: WorkerSetup = { head, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
   if (comparing) {
