@@ -177,7 +177,7 @@ async function main(): Promise<number> {
     const baseText = `${base?.source}, namespace ${base?.namespace}`;
     const text = values.markdown
       ? compareMarkdown(counts, `Claims: what changes for whom (${escapeControl(env)}, ${total} user(s) of ${escapeControl(file)})`)
-      : compareReport(counts, escapeControl(`compare: ${total} user(s) from ${file}\n  before: ${baseText}\n  after:  ${after}`).replace(/\\n/g, "\n"));
+      : compareReport(counts, [`compare: ${total} user(s) from ${file}`, `  before: ${baseText}`, `  after:  ${after}`].map(escapeControl).join("\n"));
     process.stdout.write(text + "\n");
   } else if (!comparing && !values.json) {
     const lines = [escapeControl(`preview: environment ${env}, namespace ${headNamespace}, action ${action?.source}, ${summary.users} user(s) from ${file}`), ""];
