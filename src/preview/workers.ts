@@ -110,16 +110,21 @@ class WorkerSpool {
     this.fd = openSync(path, "w");
   }
 
+  /** Reused for every batch: encoding into it is about twice as fast as Buffer.from, which allocates. */
+  private buffer = Buffer.allocUnsafe(0);
+
   append(text: string): Pick<BatchResult, "spooled" | "spoolError"> {
     if (text === "") return {};
-    const bytes = Buffer.from(text, "utf8");
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    if (this.buffer.length < text.length * 3) this.buffer = Buffer.allocUnsafe(text.length * 3);
+    const length = this.buffer.write(text, "utf8");
     try {
-      for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at, bytes.length - at, this.offset + at);
+      for (let at = 0; at < length; ) at += writeSync(this.fd, this.buffer, at, length - at, this.offset + at);
     } catch (err) {
       return { spoolError: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
     }
-    const spooled = { worker: -1, offset: this.offset, length: bytes.length };
-    this.offset += bytes.length;
+    const spooled = { worker: -1, offset: this.offset, length };
+    this.offset += length;
     return { spooled };
   }
 }
