@@ -242,8 +242,9 @@ class Spool {
   private readonly ranges: [number, number, number][] = [];
 
   private constructor(private readonly dir: string) {
-    // Also when the process ends early (a closed pipe exits from inside the copy).
+    // Also when the process ends early (a closed pipe exits from inside the copy), or is interrupted.
     process.once("exit", () => this.remove());
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) process.once(signal, () => process.exit(code));
   }
 
   /** A spool in TMPDIR; a TMPDIR that can't be written is bad input (exit 2), said in one line. */
