@@ -84,6 +84,16 @@ test("pull requests get the claims contract as a comment; merges deploy then ver
   expect(steps.findIndex((r) => r.startsWith("npx cdktf deploy"))).toBeLessThan(steps.findIndex((r) => r.startsWith("npm run verify")));
 });
 
+test("pull requests also get the comparison with the base branch's synthesized stack, over the sample users", () => {
+  const steps = runs(main);
+  const synthBase = steps.findIndex((r) => /git worktree add \.\.\/base FETCH_HEAD/.test(r) && /npm run synth -- --out/.test(r));
+  const compare = steps.findIndex((r) => /npm run --silent preview -- "\$\{args\[@\]\}" --users samples\/users\.ndjson --markdown > compare\.md/.test(r));
+  expect(synthBase).toBeGreaterThan(-1);
+  expect(compare).toBeGreaterThan(synthBase);
+  expect(steps[compare]).toContain("--compare \"$base\"");
+  expect(steps.some((r) => /gh pr comment .* --body-file compare\.md/.test(r))).toBe(true);
+});
+
 test("credentials come from secrets, never written in the workflow", () => {
   for (const text of [read("examples/github-actions/auth0-claims.yml"), read("examples/github-actions/auth0-claims-deploy.yml")]) {
     for (const [, name, value] of text.matchAll(/^\s+(AUTH0_\w+): (.+)$/gm)) expect(value).toBe(`\${{ secrets.${name.replace(/^AUTH0_VERIFY_DOMAIN$/, "AUTH0_DOMAIN")} }}`);

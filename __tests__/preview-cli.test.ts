@@ -172,3 +172,26 @@ test("a reader that stops early (| head) still gets exit 1 for denied logins, an
   expect(status).toBe(1);
   expect(readdirSync(ownTmp).filter((f) => f.startsWith("claims-preview-"))).toEqual([]);
 });
+
+test("an unwritable TMPDIR with --json: one line naming TMPDIR and the fix, exit 2, no stack trace", () => {
+  const notAFolder = file("tmp-is-a-file", "");
+  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", "--user", alice, "--json"], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, TMPDIR: join(notAFolder, "sub") },
+  });
+  expect(run.status).toBe(2);
+  expect(run.stdout).toBe("");
+  expect(run.stderr.trim()).toMatch(/^preview: TMPDIR: can't create a folder in ".*tmp-is-a-file\/sub" \(ENOTDIR\); .* set TMPDIR to a writable folder, e\.g\. TMPDIR=\/tmp$/);
+});
+
+test("terminal escape sequences in an export reach the human report escaped, never raw", () => {
+  const hostile = { user_id: "auth0|\u001b[2J\u001b]0;owned\u0007x", email: "e\u009b31m@example.com", app_metadata: { roles: ["\u001b[31mred"] } };
+  const logging = file("log.js", `exports.onExecutePostLogin = async (event, api) => { console.log(event.user.user_id); api.idToken.setCustomClaim("https://x.example/r", event.user.app_metadata.roles); };\n`);
+  const run = preview("--user", file("hostile.json", JSON.stringify(hostile)), "--code", logging);
+  expect(run.status).toBe(0);
+  // eslint-disable-next-line no-control-regex
+  expect(run.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+  expect(run.stdout).toContain("auth0|\\x1b[2J\\x1b]0;owned\\x07x (e\\x9b31m@example.com): login succeeds");
+  expect(run.stdout).toMatch(/log +auth0\|\\x1b\[2J/);
+});

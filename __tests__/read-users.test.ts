@@ -56,3 +56,17 @@ test("an invalid NDJSON line is named by its number; a document error names the 
   expect((err as Error).message).toMatch(/^.*bad\.json(:3)?: invalid JSON/);
   expect((err as Error).message).not.toMatch(/bad\.json:1:/);
 });
+
+test("raw batches for the workers: whole lines only, the byte order mark removed, nothing lost, gzip or not", async () => {
+  const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ user_id: `u${i}`, name: "é".repeat(i % 200) }));
+  const content = "\ufeff" + lines.join("\r\n") + "\r\n" + '{"user_id":"last"}';
+  for (const path of [file("raw.ndjson", content), file("raw.ndjson.gz", gzipSync(content))]) {
+    const { batches, read } = (await UserFile.open(path)).rawBatches(8 * 1024);
+    const texts: string[] = [];
+    for await (const bytes of batches) texts.push(Buffer.from(bytes).toString("utf8"));
+    expect(texts.length).toBeGreaterThan(2);
+    for (const text of texts.slice(0, -1)) expect(text.endsWith("\n")).toBe(true);
+    expect(texts.join("")).toBe(content.slice(1));
+    expect(read()).toBe(1);
+  }
+});

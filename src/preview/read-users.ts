@@ -1,7 +1,7 @@
 // Reads users in the Management API's shape from a file: one JSON object, a JSON array, or NDJSON
 // (what Auth0's user export job writes), any of them gzipped. NDJSON is streamed line by line, so
 // memory stays flat on a large export; a JSON array is read whole.
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, createReadStream, fstatSync, openSync, ReadStream, readSync, statSync } from "node:fs";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { UsageError } from "../errors";
@@ -18,8 +18,8 @@ export interface NumberedUser {
 
 export type UserFileFormat = "ndjson" | "json";
 
-/** Opens `file`, gunzipping it when it starts with gzip's magic bytes. */
-function open(file: string): Readable {
+/** Opens `file`, gunzipping it when it starts with gzip's magic bytes; `file` sees how many bytes of the file were read. */
+function open(file: string, progress?: { file: ReadStream }): Readable {
   let fd: number;
   try {
     fd = openSync(file, "r");
@@ -31,7 +31,8 @@ function open(file: string): Readable {
   const read = isFile ? readSync(fd, magic, 0, 2, 0) : 0;
   closeSync(fd);
   if (!isFile) throw new InputError(`${file}: not a regular file; the preview reads its input twice (checked, then run), so save it to a file first`);
-  const raw = createReadStream(file);
+  const raw = createReadStream(file, { highWaterMark: 1 << 18 });
+  if (progress) progress.file = raw;
   if (read === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
     const gunzip = createGunzip();
     raw.on("error", (err) => gunzip.destroy(err));
@@ -81,12 +82,22 @@ async function* lineBatches(file: string): AsyncGenerator<string[]> {
   if (pending.length > 0) yield [finish(pending.join(""))];
 }
 
+/** Why `value` can't be a user, or undefined when it is an object. */
+export function userProblem(value: unknown): string | undefined {
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) return undefined;
+  const got = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+  return `expected a user object ({"user_id": ..., "app_metadata": {...}}), got ${got}`;
+}
+
 function asUser(value: unknown, where: string): ExportedUser {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    const got = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
-    throw new InputError(`${where}: expected a user object ({"user_id": ..., "app_metadata": {...}}), got ${got}`);
-  }
+  const problem = userProblem(value);
+  if (problem !== undefined) throw new InputError(`${where}: ${problem}`);
   return value as ExportedUser;
+}
+
+/** JSON.parse's message without the position, which names a column of one line only. */
+export function jsonProblem(err: unknown): string {
+  return `invalid JSON (${(err as Error).message.replace(/ in JSON at position.*$/, "")})`;
 }
 
 /** Line (1-based) of the character at `position` in `text`. */
@@ -151,6 +162,68 @@ export class UserFile {
     return new UserFile(file, "json", users as ExportedUser[]);
   }
 
+  /** The parsed users of a JSON document (array or one object), or undefined for NDJSON. */
+  get documentUsers(): readonly ExportedUser[] | undefined {
+    return this.document;
+  }
+
+  /**
+   * NDJSON as raw bytes, in batches of whole lines of about `size` bytes (a line never straddles two
+   * batches; a leading byte order mark is removed). Parsing is left to the caller, e.g. worker threads.
+   * `read()` of the returned progress is the fraction of the file read so far.
+   */
+  rawBatches(size: number): { batches: AsyncGenerator<Uint8Array>; read: () => number } {
+    const progress = {} as { file: ReadStream };
+    const total = statSync(this.file).size;
+    const file = this.file;
+    async function* batches(): AsyncGenerator<Uint8Array> {
+      const stream = open(file, progress);
+      const parts: Buffer[] = [];
+      let held = 0;
+      let first = true;
+      const take = (end: number): Uint8Array => {
+        // One fresh ArrayBuffer per batch, so it can be transferred to a worker without a copy.
+        const out = new Uint8Array(end);
+        let at = 0;
+        for (const part of parts) {
+          const n = Math.min(part.length, end - at);
+          out.set(n === part.length ? part : part.subarray(0, n), at);
+          at += n;
+          if (at === end) {
+            const rest = part.subarray(n);
+            parts.length = 0;
+            if (rest.length > 0) parts.push(rest);
+            held = rest.length;
+            return out;
+          }
+        }
+        parts.length = 0;
+        held = 0;
+        return out;
+      };
+      try {
+        for await (let chunk of stream as AsyncIterable<Buffer>) {
+          if (first) {
+            if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+            first = false;
+          }
+          parts.push(chunk);
+          held += chunk.length;
+          if (held < size) continue;
+          const newline = chunk.lastIndexOf(10);
+          if (newline === -1) continue; // a line longer than a batch: wait for its end
+          yield take(held - (chunk.length - newline - 1));
+        }
+      } catch (err) {
+        throw new InputError(`${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
+      } finally {
+        stream.destroy();
+      }
+      if (held > 0) yield take(held);
+    }
+    return { batches: batches(), read: () => (total === 0 ? 1 : Math.min(1, (progress.file?.bytesRead ?? 0) / total)) };
+  }
+
   /** The users, a batch at a time, each checked; a bad one throws InputError naming its line. */
   async *users(): AsyncGenerator<NumberedUser[]> {
     if (this.document) {
@@ -167,7 +240,7 @@ export class UserFile {
         try {
           value = JSON.parse(line);
         } catch (err) {
-          throw new InputError(`${this.file}:${n}: invalid JSON (${(err as Error).message.replace(/ in JSON at position.*$/, "")})`);
+          throw new InputError(`${this.file}:${n}: ${jsonProblem(err)}`);
         }
         users.push({ line: n, user: asUser(value, `${this.file}:${n}`) });
       }

@@ -1,4 +1,7 @@
-// What the preview says: one user's tokens in detail, or a summary over many users.
+// What the preview says: one user's tokens in detail, or a summary over many users. Everything
+// taken from the input (user ids, claim names and values, logs, reasons) has its control
+// characters escaped: an export must not be able to move the cursor or rewrite the terminal.
+import { escapeControl } from "../errors";
 import type { LoginOutcome } from "../runtime/post-login-runtime";
 
 /** One JSON line per user, keys in the documented order; the claims' JSON is reused, not rebuilt. */
@@ -18,15 +21,15 @@ function claimLines(label: string, claims: Record<string, unknown>): string[] {
   return entries.map(([name, value], i) => {
     let shown = JSON.stringify(value);
     if (shown.length > 120) shown = `${shown.slice(0, 100)}... (${Buffer.byteLength(shown)} bytes)`;
-    return `  ${(i === 0 ? label : "").padEnd(13)} ${name.padEnd(width)}  ${shown}`;
+    return `  ${(i === 0 ? label : "").padEnd(13)} ${escapeControl(name).padEnd(width)}  ${escapeControl(shown)}`;
   });
 }
 
 /** The human view of one login. */
 export function describeOutcome(outcome: LoginOutcome, email?: string, audience?: string): string {
-  const who = `${outcome.user_id || "(no user_id)"}${email ? ` (${email})` : ""}`;
+  const who = escapeControl(`${outcome.user_id || "(no user_id)"}${email ? ` (${email})` : ""}`);
   if (outcome.denied !== null) {
-    return [`${who}: LOGIN DENIED`, `  reason        ${outcome.denied}`, ...outcome.logs.map((l, i) => `  ${i === 0 ? "logs" : "".padEnd(4)}          ${l}`)].join("\n");
+    return [`${who}: LOGIN DENIED`, `  reason        ${escapeControl(outcome.denied)}`, ...outcome.logs.map((l, i) => `  ${i === 0 ? "logs" : "".padEnd(4)}          ${escapeControl(l)}`)].join("\n");
   }
   const lines = [
     `${who}: login succeeds`,
@@ -37,8 +40,8 @@ export function describeOutcome(outcome: LoginOutcome, email?: string, audience?
       : []),
     `  /userinfo     ${Object.keys(outcome.userinfo).length === 0 ? "(no custom claims)" : "the ID token's custom claims, as above"}`,
   ];
-  for (const d of outcome.dropped) lines.push(`  DROPPED       ${d.claim} from the ${d.token === "id" ? "ID" : "access"} token: ${d.reason}`);
-  outcome.logs.forEach((l, i) => lines.push(`  ${i === 0 ? "log" : "   "}           ${l}`));
+  for (const d of outcome.dropped) lines.push(`  DROPPED       ${escapeControl(d.claim)} from the ${d.token === "id" ? "ID" : "access"} token: ${escapeControl(d.reason)}`);
+  outcome.logs.forEach((l, i) => lines.push(`  ${i === 0 ? "log" : "   "}           ${escapeControl(l)}`));
   return lines.join("\n");
 }
 
@@ -73,8 +76,27 @@ export class PreviewSummary {
       const what =
         outcome.denied ??
         [...outcome.dropped.map((d) => `dropped ${d.claim} (${d.reason})`), ...outcome.logs].join("; ");
-      this.problems.push(`  ${outcome.user_id || "(no user_id)"}: ${outcome.denied !== null ? "DENIED: " : ""}${what.slice(0, 300)}`);
+      this.problems.push(`  ${escapeControl(outcome.user_id) || "(no user_id)"}: ${outcome.denied !== null ? "DENIED: " : ""}${escapeControl(what.slice(0, 300))}`);
     }
+  }
+
+  /** Adds the counts of later users (`part` may be a structured clone from a worker: data only). */
+  merge(part: PreviewSummary): void {
+    this.users += part.users;
+    this.denied += part.denied;
+    this.idClaims += part.idClaims;
+    this.accessClaims += part.accessClaims;
+    this.usersWithDropped += part.usersWithDropped;
+    this.usersWithLogs += part.usersWithLogs;
+    this.usersWithoutClaims += part.usersWithoutClaims;
+    if (part.largest.bytes > this.largest.bytes) this.largest = part.largest;
+    for (const problem of part.problems) if (this.problems.length < this.maxProblems) this.problems.push(problem);
+  }
+
+  /** The counts as JSON (--summary-json). */
+  toJson(): string {
+    const { users, denied, idClaims, accessClaims, usersWithoutClaims, usersWithDropped, usersWithLogs, largest } = this;
+    return JSON.stringify({ users, denied, idClaims, accessClaims, usersWithoutClaims, usersWithDropped, usersWithLogs, largest }, null, 2) + "\n";
   }
 
   toString(): string {
@@ -85,7 +107,7 @@ export class PreviewSummary {
       `users with no claim        ${this.usersWithoutClaims}`,
       `users with dropped claims  ${this.usersWithDropped}`,
       `users with skipped values  ${this.usersWithLogs} (the action logged why)`,
-      `largest payload            ${this.largest.bytes === 0 ? "-" : `${this.largest.bytes} bytes (${this.largest.user_id}, ${this.largest.token} token; limit 102400)`}`,
+      `largest payload            ${this.largest.bytes === 0 ? "-" : `${this.largest.bytes} bytes (${escapeControl(this.largest.user_id)}, ${this.largest.token} token; limit 102400)`}`,
     ];
     if (this.problems.length > 0) lines.push("", `first users with problems:`, ...this.problems);
     return lines.join("\n");

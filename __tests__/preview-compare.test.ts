@@ -1,0 +1,184 @@
+// `npm run preview -- --compare BASE` end to end, as a spawned process: crafted pairs of actions,
+// BASE from a code file and from a real synthesized stack, bad BASE, and worker threads.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { projectRoot } from "../src/project-root";
+import { compileClaims } from "./helpers/claims-action";
+
+const root = projectRoot();
+const dir = mkdtempSync(join(tmpdir(), "claims-compare-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const SAMPLES = join(root, "samples", "users.ndjson");
+const NS = "https://dev.example.com/claims";
+const file = (name: string, content: string | Buffer) => {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+};
+function preview(...args: string[]) {
+  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", ...args], { cwd: root, encoding: "utf8", timeout: 120_000, maxBuffer: 64 * 2 ** 20 });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+const jsonLines = (stdout: string) => (stdout === "" ? [] : stdout.trim().split("\n").map((line) => JSON.parse(line)));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const byId = (lines: any[]): Record<string, any> => Object.fromEntries(lines.map((l) => [l.user_id, l]));
+
+/** Compiled variants of the project's action, as code files. */
+const code = (name: string, keys: string[], tokens: ("id" | "access")[]) => file(name, compileClaims(keys, tokens).code);
+let devStack: string;
+let prodStack: string;
+const rolesOnly = () => code("roles-both.js", ["roles"], ["id", "access"]);
+
+beforeAll(() => {
+  // The real app's stacks, as the pipeline synthesizes the base branch.
+  const out = join(dir, "synth");
+  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/synth.ts", "--out", out], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  if (run.status !== 0) throw new Error(`synth failed: ${run.stderr}`);
+  devStack = join(out, "stacks", "dev", "cdk.tf.json");
+  prodStack = join(out, "stacks", "prod", "cdk.tf.json");
+});
+
+describe("crafted pairs", () => {
+  test("a claim key added: users with that field gain it on each token and /userinfo; the others are not listed", () => {
+    const run = preview("--users", SAMPLES, "--compare", rolesOnly(), "--json");
+    expect(run.status).toBe(0);
+    const lines = jsonLines(run.stdout);
+    expect(lines.map((l) => l.user_id)).toEqual(["auth0|alice", "auth0|carol"]);
+    const gained = { [`${NS}/permissions`]: { before: null, after: ["read:reports", "write:reports"] } };
+    expect(lines[0]).toEqual({ user_id: "auth0|alice", denied: { before: null, after: null }, idToken: gained, accessToken: gained, userinfo: gained });
+    expect(Object.keys(lines[0])).toEqual(["user_id", "denied", "idToken", "accessToken", "userinfo"]);
+  });
+
+  test("a claim key removed, base from a synthesized stack: the human report counts the users who lose it", () => {
+    const run = preview("--users", SAMPLES, "--compare", devStack, "--code", rolesOnly());
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/before: .*cdk\.tf\.json \(auth0_action\.app_metadata_claims, app-metadata-claims\), namespace https:\/\/dev\.example\.com\/claims/);
+    expect(run.stdout).toMatch(new RegExp(`^ID token +${NS}/permissions +0 +2 +0$`, "m"));
+    expect(run.stdout).toMatch(new RegExp(`^access token +${NS}/permissions +0 +2 +0$`, "m"));
+    expect(run.stdout).toMatch(new RegExp(`^/userinfo +${NS}/permissions +0 +2 +0$`, "m"));
+    expect(run.stdout).toMatch(/^ {4}auth0\|alice: \["read:reports","write:reports"\] -> \(none\)$/m);
+    expect(run.stdout).toMatch(/^verdict: 2 of 5 user\(s\) get different tokens;/m);
+  });
+
+  test("tokens switched: claims leave the ID token (and /userinfo) for the access token", () => {
+    const run = preview("--users", SAMPLES, "--compare", code("id.js", ["roles", "permissions"], ["id"]), "--code", code("access.js", ["roles", "permissions"], ["access"]), "--json");
+    expect(run.status).toBe(0);
+    const alice = byId(jsonLines(run.stdout))["auth0|alice"];
+    expect(alice.idToken[`${NS}/roles`]).toEqual({ before: ["admin", "editor"], after: null });
+    expect(alice.userinfo[`${NS}/roles`]).toEqual({ before: ["admin", "editor"], after: null });
+    expect(alice.accessToken[`${NS}/roles`]).toEqual({ before: null, after: ["admin", "editor"] });
+  });
+
+  test("namespace changed (--base-namespace over the stack's default): each claim is lost under the old name, gained under the new", () => {
+    const run = preview("--users", SAMPLES, "--compare", devStack, "--base-namespace", "https://old.example.com/claims", "--json");
+    expect(run.status).toBe(0);
+    const lines = jsonLines(run.stdout);
+    expect(lines.map((l) => l.user_id)).toEqual(["auth0|alice", "auth0|carol", "google-oauth2|dave", "auth0|erin"]);
+    expect(lines[3].idToken).toEqual({ "https://old.example.com/claims/roles": { before: ["viewer"], after: null }, [`${NS}/roles`]: { before: null, after: ["viewer"] } });
+  });
+
+  describe("a version that denies some users", () => {
+    const denying = () => file("deny.js", `exports.onExecutePostLogin = async (event, api) => {\n  if (!event.user.email_verified) api.access.deny("verify your email first");\n};\n`);
+
+    test("--json: the newly denied user, with the claims she no longer gets", () => {
+      const run = preview("--users", SAMPLES, "--compare", devStack, "--code", denying(), "--json");
+      expect(run.status).toBe(0);
+      const carol = byId(jsonLines(run.stdout))["auth0|carol"];
+      expect(carol.denied).toEqual({ before: null, after: "api.access.deny: verify your email first" });
+      expect(carol.idToken).toEqual({ [`${NS}/permissions`]: { before: "read:reports", after: null } });
+    });
+
+    test("human report counts it and --fail-on-change exits 1", () => {
+      const run = preview("--users", SAMPLES, "--compare", devStack, "--code", denying(), "--fail-on-change");
+      expect(run.status).toBe(1);
+      expect(run.stdout).toMatch(/^logins newly denied +1$/m);
+      expect(run.stdout).toMatch(/^ {4}auth0\|carol: \(allowed\) -> api\.access\.deny: verify your email first$/m);
+    });
+  });
+
+  test("identical versions: no output, exit 0 even with --fail-on-change; --summary-json has the counts", () => {
+    const summary = join(dir, "summary.json");
+    const run = preview("--users", SAMPLES, "--compare", devStack, "--json", "--fail-on-change", "--summary-json", summary);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe("");
+    expect(JSON.parse(readFileSync(summary, "utf8"))).toEqual({ users: 5, changedUsers: 0, newlyDenied: 0, newlyAllowed: 0, deniedDifferently: 0, idToken: {}, accessToken: {}, userinfo: {} });
+  });
+
+  test("--markdown: a table per token and claim, and the verdict", () => {
+    const run = preview("--users", SAMPLES, "--compare", rolesOnly(), "--markdown");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("| token | claim | users gaining it | losing it | with a new value |");
+    expect(run.stdout).toContain(`| ID token | \`${NS}/permissions\` | 2 | 0 | 0 |`);
+    expect(run.stdout).toContain("**2 of 5 user(s) get different tokens;");
+  });
+});
+
+describe("bad BASE: exit 2, nothing on stdout", () => {
+  test.each([
+    ["a missing file", () => ["--compare", join(dir, "nope.js")], /^preview: --compare: ".*nope\.js": can't read it \(ENOENT\)/],
+    ["not JavaScript", () => ["--compare", file("notes.txt", "this is not ( code")], /^preview: --compare: .*notes\.txt"?: action failed to load: SyntaxError/],
+    ["a stack without the action", () => ["--compare", file("empty.tf.json", JSON.stringify({ resource: { auth0_client: { app: { name: "x" } } } }))], /holds no post-login auth0_action/],
+    [
+      "a stack with two post-login actions",
+      () => {
+        const stack = JSON.parse(readFileSync(devStack, "utf8"));
+        stack.resource.auth0_action.second = stack.resource.auth0_action.app_metadata_claims;
+        return ["--compare", file("two.tf.json", JSON.stringify(stack))];
+      },
+      /holds 2 post-login actions \(auth0_action\.app_metadata_claims, auth0_action\.second\); compare runs one action/,
+    ],
+    ["a stack whose namespace variable has no default", () => ["--compare", prodStack], /secret CLAIM_NAMESPACE comes from var\.claim_namespace, which has no default in the stack; pass --base-namespace URL/],
+  ])("%s", (_what, args, message) => {
+    const run = preview("--users", SAMPLES, ...args());
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    expect(run.stderr).toMatch(message);
+  });
+});
+
+describe("worker threads", () => {
+  // About 1 MB, so several batches, of the sample users' kinds; one in 7 unverified.
+  // Without dave, whose 25 KB of permissions would make this export 150 MB.
+  const sample = readFileSync(SAMPLES, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((u) => u.user_id !== "google-oauth2|dave");
+  const users = Array.from({ length: 6000 }, (_, i) => ({ ...sample[i % sample.length], user_id: `auth0|${i}`, email_verified: i % 7 !== 0 }));
+  const exportFile = () => file("many.ndjson.gz", gzipSync(users.map((u) => JSON.stringify(u)).join("\n") + "\n"));
+  const denying = () => file("deny-unverified.js", `exports.onExecutePostLogin = async (event, api) => {\n  if (!event.user.email_verified) api.access.deny("unverified");\n  api.idToken.setCustomClaim("${NS}/n", event.user.user_id);\n};\n`);
+
+  test("preview --json: the same bytes, in input order, with 1 and 3 workers; no progress when stderr is not a terminal", () => {
+    const path = exportFile();
+    const one = preview("--users", path, "--json", "--workers", "1");
+    const three = preview("--users", path, "--json", "--workers", "3");
+    expect(one.status).toBe(0);
+    expect(three.stdout).toBe(one.stdout);
+    expect(jsonLines(one.stdout).map((l) => l.user_id)).toEqual(users.map((u) => u.user_id));
+    expect(three.stderr).toBe("");
+  });
+
+  test("compare --json and its summary: the same with 1 and 3 workers", () => {
+    const path = exportFile();
+    const [one, three] = ["1", "3"].map((n) => {
+      const summary = join(dir, `summary-${n}.json`);
+      const run = preview("--users", path, "--compare", devStack, "--code", denying(), "--json", "--workers", n, "--summary-json", summary);
+      return { ...run, summary: readFileSync(summary, "utf8") };
+    });
+    expect(one.status).toBe(0);
+    expect(three.stdout).toBe(one.stdout);
+    expect(three.summary).toBe(one.summary);
+    expect(JSON.parse(one.summary)).toMatchObject({ users: 6000, changedUsers: 6000, newlyDenied: users.filter((u) => !u.email_verified).length });
+    expect(three.stderr).toBe("");
+  });
+
+  test("a bad line in a late batch is named by its line number, and stdout stays empty", () => {
+    const lines = users.map((u) => JSON.stringify(u));
+    lines[5000] = '{"user_id": "broken",';
+    const run = preview("--users", file("bad-late.ndjson", lines.join("\n") + "\n"), "--json", "--workers", "2");
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/bad-late\.ndjson:5001: invalid JSON/);
+  });
+});

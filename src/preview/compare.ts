@@ -1,0 +1,206 @@
+// What changes for whom: one user's login under two versions of the action, compared claim by
+// claim on each token and /userinfo, and the counts over many users (human, Markdown, JSON).
+import { escapeControl } from "../errors";
+import type { LoginOutcome } from "../runtime/post-login-runtime";
+
+export type Side = "idToken" | "accessToken" | "userinfo";
+export const SIDES: readonly Side[] = ["idToken", "accessToken", "userinfo"];
+const SIDE_LABEL: Record<Side, string> = { idToken: "ID token", accessToken: "access token", userinfo: "/userinfo" };
+
+export type ChangeKind = "gained" | "lost" | "changed";
+
+export interface ClaimCounts {
+  gained: number;
+  lost: number;
+  changed: number;
+}
+
+export interface Example {
+  readonly user_id: string;
+  readonly before: string;
+  readonly after: string;
+}
+
+/** Past this many distinct claim names per token, the rest are counted together (an action may name claims after user data). */
+const MAX_CLAIMS = 200;
+const OTHER_CLAIMS = "(other claims)";
+/** Examples kept per kind of change, and kinds shown. */
+const EXAMPLES = 3;
+const MAX_KINDS = 40;
+
+/** The counts of a comparison: plain data, so a worker's share can be sent to the main thread and merged. */
+export interface CompareCounts {
+  users: number;
+  changedUsers: number;
+  newlyDenied: number;
+  newlyAllowed: number;
+  deniedDifferently: number;
+  claims: Record<Side, Map<string, ClaimCounts>>;
+  /** Key: a kind of change ("newly denied", "ID token <claim> changed", ...), in the order first seen. */
+  examples: Map<string, Example[]>;
+}
+
+export function emptyCounts(): CompareCounts {
+  return { users: 0, changedUsers: 0, newlyDenied: 0, newlyAllowed: 0, deniedDifferently: 0, claims: { idToken: new Map(), accessToken: new Map(), userinfo: new Map() }, examples: new Map() };
+}
+
+/** A claim value as shown in the human report: JSON, cut when long, control characters escaped. */
+function shown(json: string | undefined): string {
+  if (json === undefined) return "(none)";
+  const text = json.length > 120 ? `${json.slice(0, 100)}... (${Buffer.byteLength(json)} bytes)` : json;
+  return escapeControl(text);
+}
+
+function example(counts: CompareCounts, kind: string, user_id: string, before: string, after: string): void {
+  let list = counts.examples.get(kind);
+  if (list === undefined) {
+    if (counts.examples.size >= MAX_KINDS) return;
+    counts.examples.set(kind, (list = []));
+  }
+  if (list.length < EXAMPLES) list.push({ user_id, before, after });
+}
+
+function count(counts: CompareCounts, side: Side, claim: string, kind: ChangeKind): string {
+  const map = counts.claims[side];
+  let entry = map.get(claim);
+  if (entry === undefined) {
+    if (map.size >= MAX_CLAIMS) claim = OTHER_CLAIMS;
+    entry = map.get(claim) ?? { gained: 0, lost: 0, changed: 0 };
+    map.set(claim, entry);
+  }
+  entry[kind]++;
+  return claim;
+}
+
+/** Each claim whose value differs, as `"claim":{"before":…,"after":…}` pieces (a missing claim is null). */
+function diffClaims(before: Record<string, unknown>, after: Record<string, unknown>, onChange: (claim: string, kind: ChangeKind, b?: string, a?: string) => void): string {
+  const pieces: string[] = [];
+  const visit = (claim: string) => {
+    const b = Object.hasOwn(before, claim) ? JSON.stringify(before[claim]) : undefined;
+    const a = Object.hasOwn(after, claim) ? JSON.stringify(after[claim]) : undefined;
+    if (a === b) return;
+    onChange(claim, b === undefined ? "gained" : a === undefined ? "lost" : "changed", b, a);
+    pieces.push(`${JSON.stringify(claim)}:{"before":${b ?? "null"},"after":${a ?? "null"}}`);
+  };
+  for (const claim of Object.keys(before)) visit(claim);
+  for (const claim of Object.keys(after)) if (!Object.hasOwn(before, claim)) visit(claim);
+  return `{${pieces.join(",")}}`;
+}
+
+/**
+ * Compares one user's login before and after; adds to `counts`. Returns the user's JSON line, or
+ * undefined when nothing the user receives changes (same denial, same claims on every token).
+ * A denied login issues no token, so its claims count as absent.
+ */
+export function compareOutcomes(before: LoginOutcome, after: LoginOutcome, counts: CompareCounts): string | undefined {
+  counts.users++;
+  if (before.denied === after.denied && before.json.id === after.json.id && before.json.access === after.json.access) return undefined;
+  counts.changedUsers++;
+  const user_id = after.user_id;
+  if (before.denied === null && after.denied !== null) {
+    counts.newlyDenied++;
+    example(counts, "newly denied", user_id, "(allowed)", escapeControl(after.denied));
+  } else if (before.denied !== null && after.denied === null) {
+    counts.newlyAllowed++;
+    example(counts, "newly allowed", user_id, escapeControl(before.denied), "(allowed)");
+  } else if (before.denied !== after.denied) {
+    counts.deniedDifferently++;
+    example(counts, "denied for another reason", user_id, escapeControl(before.denied ?? ""), escapeControl(after.denied ?? ""));
+  }
+  const sides: Record<Side, string> = { idToken: "{}", accessToken: "{}", userinfo: "{}" };
+  for (const side of ["idToken", "accessToken"] as const) {
+    if (before.json[side === "idToken" ? "id" : "access"] === after.json[side === "idToken" ? "id" : "access"]) continue;
+    sides[side] = diffClaims(before[side], after[side], (claim, kind, b, a) => {
+      const counted = count(counts, side, claim, kind);
+      if (side === "idToken") count(counts, "userinfo", claim, kind);
+      example(counts, `${SIDE_LABEL[side]} ${escapeControl(counted)} ${kind}`, user_id, shown(b), shown(a));
+    });
+  }
+  // /userinfo returns the ID token's custom claims: the same changes.
+  sides.userinfo = sides.idToken;
+  return (
+    `{"user_id":${JSON.stringify(user_id)},"denied":{"before":${JSON.stringify(before.denied)},"after":${JSON.stringify(after.denied)}},` +
+    `"idToken":${sides.idToken},"accessToken":${sides.accessToken},"userinfo":${sides.userinfo}}`
+  );
+}
+
+/** Adds `part` (the counts of later users) to `into`; examples stay in input order. */
+export function mergeCounts(into: CompareCounts, part: CompareCounts): void {
+  into.users += part.users;
+  into.changedUsers += part.changedUsers;
+  into.newlyDenied += part.newlyDenied;
+  into.newlyAllowed += part.newlyAllowed;
+  into.deniedDifferently += part.deniedDifferently;
+  for (const side of SIDES) {
+    for (const [claim, c] of part.claims[side]) {
+      const map = into.claims[side];
+      const key = map.has(claim) || map.size < MAX_CLAIMS ? claim : OTHER_CLAIMS;
+      const entry = map.get(key) ?? { gained: 0, lost: 0, changed: 0 };
+      entry.gained += c.gained;
+      entry.lost += c.lost;
+      entry.changed += c.changed;
+      map.set(key, entry);
+    }
+  }
+  for (const [kind, list] of part.examples) for (const e of list) example(into, kind, e.user_id, e.before, e.after);
+}
+
+/** The counts as JSON (--summary-json). */
+export function countsJson(counts: CompareCounts): string {
+  const claims = (side: Side) => Object.fromEntries([...counts.claims[side]].map(([claim, c]) => [claim, { ...c }]));
+  const { users, changedUsers, newlyDenied, newlyAllowed, deniedDifferently } = counts;
+  return JSON.stringify({ users, changedUsers, newlyDenied, newlyAllowed, deniedDifferently, idToken: claims("idToken"), accessToken: claims("accessToken"), userinfo: claims("userinfo") }, null, 2) + "\n";
+}
+
+export function verdict(counts: CompareCounts): string {
+  if (counts.changedUsers === 0) return `no change: all ${counts.users} user(s) get the same tokens and /userinfo`;
+  const parts = [];
+  if (counts.newlyDenied > 0) parts.push(`${counts.newlyDenied} newly denied`);
+  if (counts.newlyAllowed > 0) parts.push(`${counts.newlyAllowed} newly allowed`);
+  const claims = new Set([...counts.claims.idToken.keys(), ...counts.claims.accessToken.keys()]).size;
+  return `${counts.changedUsers} of ${counts.users} user(s) get different tokens${parts.length ? ` (${parts.join(", ")})` : ""}; ${claims} claim name(s) affected`;
+}
+
+/** The human report: per token and claim, users who gain, lose or get a different value; denials; examples; verdict. */
+export function compareReport(counts: CompareCounts, header: string): string {
+  const lines = [header, ""];
+  const rows: string[][] = [];
+  for (const side of SIDES) {
+    for (const [claim, c] of counts.claims[side]) rows.push([SIDE_LABEL[side], escapeControl(claim), String(c.gained), String(c.lost), String(c.changed)]);
+  }
+  if (rows.length > 0) {
+    const head = ["token", "claim", "gain", "lose", "change"];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const fmt = (r: string[]) => r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ").trimEnd();
+    lines.push("users whose claims change:", fmt(head), ...rows.map(fmt), "");
+  }
+  lines.push(`logins newly denied        ${counts.newlyDenied}`, `logins newly allowed       ${counts.newlyAllowed}`, `denied for another reason  ${counts.deniedDifferently}`);
+  if (counts.examples.size > 0) {
+    lines.push("", "first users of each kind (before -> after):");
+    for (const [kind, list] of counts.examples) {
+      lines.push(`  ${kind}:`);
+      for (const e of list) lines.push(`    ${escapeControl(e.user_id) || "(no user_id)"}: ${e.before} -> ${e.after}`);
+    }
+  }
+  lines.push("", `verdict: ${verdict(counts)}`);
+  return lines.join("\n");
+}
+
+/** Text safe inside a Markdown table cell's code span. */
+function code(text: string): string {
+  return "`" + escapeControl(text).replace(/`/g, "'").replace(/\|/g, "\\|") + "`";
+}
+
+/** A short Markdown table for a pull-request comment. */
+export function compareMarkdown(counts: CompareCounts, title: string): string {
+  const lines = [`### ${title}`, "", `**${verdict(counts)}**`, ""];
+  const rows: string[] = [];
+  for (const side of SIDES) {
+    for (const [claim, c] of counts.claims[side]) rows.push(`| ${SIDE_LABEL[side]} | ${code(claim)} | ${c.gained} | ${c.lost} | ${c.changed} |`);
+  }
+  if (rows.length > 0) lines.push("| token | claim | users gaining it | losing it | with a new value |", "| --- | --- | ---: | ---: | ---: |", ...rows, "");
+  if (counts.newlyDenied + counts.newlyAllowed + counts.deniedDifferently > 0) {
+    lines.push(`Logins newly denied: ${counts.newlyDenied}; newly allowed: ${counts.newlyAllowed}; denied for another reason: ${counts.deniedDifferently}.`, "");
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,279 @@
+// Preview and compare on every core: worker threads each load the action(s) once, then take batches
+// of users (raw NDJSON bytes, or parsed users of a JSON document), append the batch's JSON lines to
+// their own spool file and send back where they are, with the batch's counts. The main thread only
+// reads the file and records results in input order, with a fixed number of batches in flight, so
+// memory stays flat and the output is the same for any worker count.
+import { openSync, writeSync } from "node:fs";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
+import { ActionLoadError, ExportedUser, LoginOutcome, PostLoginRuntime } from "../runtime/post-login-runtime";
+import { CompareCounts, compareOutcomes, emptyCounts } from "./compare";
+import { EnvironmentActionOptions, loadEnvironmentAction } from "./environment-action";
+import { jsonProblem, userProblem } from "./read-users";
+import { describeOutcome, outcomeJson, PreviewSummary } from "./report";
+
+const KIND = "claims-preview-worker";
+
+/** What every worker is started with: serializable, so each builds the same runtimes itself. */
+export interface WorkerSetup {
+  /** The action under review, loaded with loadEnvironmentAction exactly as the main thread does. */
+  readonly head: EnvironmentActionOptions;
+  /** The other version, for --compare. */
+  readonly base?: PostLoginRuntimeOptions;
+  /** One JSON line per user (preview) or per changed user (compare), else counts and details only. */
+  readonly json: boolean;
+  /** How many users of each batch to describe in full, for the human report. */
+  readonly details: number;
+  readonly audience?: string;
+}
+
+export interface BatchResult {
+  /** Lines in the batch (NDJSON), so the main thread can number the lines of later batches. */
+  readonly lines: number;
+  readonly users: number;
+  /** Where the batch's JSON lines are in the worker's spool file (set by the pool: which worker). */
+  readonly spooled?: { readonly worker: number; readonly offset: number; readonly length: number };
+  readonly preview?: PreviewSummary;
+  readonly compare?: CompareCounts;
+  readonly details: string[];
+  /** The first bad line of the batch: its number within the batch and what is wrong. */
+  readonly error?: { readonly line: number; readonly problem: string };
+  /** The spool file could not be written. */
+  readonly spoolError?: string;
+}
+
+type Task = { readonly id: number; readonly bytes?: Uint8Array; readonly users?: readonly ExportedUser[] };
+
+interface Runtime {
+  login(user: ExportedUser): Promise<LoginOutcome>;
+}
+
+/** An action that failed to load: Auth0 would fail every login, with this reason. */
+class UnloadableAction implements Runtime {
+  constructor(private readonly reason: string) {}
+  login(user: ExportedUser): Promise<LoginOutcome> {
+    const id = user.user_id;
+    const user_id = typeof id === "string" ? id : id === undefined || id === null ? "" : (JSON.stringify(id) ?? "");
+    const empty = { id: 0, access: 0 };
+    return Promise.resolve({ user_id, denied: this.reason, idToken: {}, accessToken: {}, userinfo: {}, dropped: [], logs: [], bytes: empty, json: { id: "{}", access: "{}" }, counts: empty });
+  }
+}
+
+/** The head action as loadEnvironmentAction gives it; one that can't load denies every login. */
+export function loadHead(options: EnvironmentActionOptions): Runtime {
+  try {
+    return loadEnvironmentAction(options).runtime;
+  } catch (err) {
+    if (err instanceof ActionLoadError) return new UnloadableAction(err.message);
+    throw err;
+  }
+}
+
+/** The runtime options of a base action read by readBaseAction, with the head's runtime settings. */
+export function baseRuntimeOptions(base: { code: string; secrets: Readonly<Record<string, string>>; dependencies: readonly string[]; source: string }, runtime: Partial<PostLoginRuntimeOptions>): PostLoginRuntimeOptions {
+  return { ...runtime, code: base.code, secrets: { ...base.secrets }, dependencies: [...base.dependencies], filename: base.source };
+}
+
+/** The users of a batch of NDJSON bytes, or the first bad line. */
+function parseLines(bytes: Uint8Array): { users: ExportedUser[]; lines: number; error?: BatchResult["error"] } {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  const users: ExportedUser[] = [];
+  let n = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    n++;
+    let line = text.slice(start, end);
+    start = end + 1;
+    if (line.endsWith("\r")) line = line.slice(0, -1);
+    if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      return { users, lines: n, error: { line: n, problem: jsonProblem(err) } };
+    }
+    const problem = userProblem(value);
+    if (problem !== undefined) return { users, lines: n, error: { line: n, problem } };
+    users.push(value as ExportedUser);
+  }
+  return { users, lines: n };
+}
+
+/** A worker's spool file: batches appended in the order the worker ran them. */
+class WorkerSpool {
+  private readonly fd: number;
+  private offset = 0;
+
+  constructor(path: string) {
+    this.fd = openSync(path, "w");
+  }
+
+  /** Reused for every batch: encoding into it is about twice as fast as Buffer.from, which allocates. */
+  private buffer = Buffer.allocUnsafe(0);
+
+  append(text: string): Pick<BatchResult, "spooled" | "spoolError"> {
+    if (text === "") return {};
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    if (this.buffer.length < text.length * 3) this.buffer = Buffer.allocUnsafe(text.length * 3);
+    const length = this.buffer.write(text, "utf8");
+    try {
+      for (let at = 0; at < length; ) at += writeSync(this.fd, this.buffer, at, length - at, this.offset + at);
+    } catch (err) {
+      return { spoolError: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
+    }
+    const spooled = { worker: -1, offset: this.offset, length };
+    this.offset += length;
+    return { spooled };
+  }
+}
+
+const owns = (bytes: Uint8Array) => bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+
+/** Runs one batch: each user through head (and base), in order. */
+async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undefined, task: Task, spool: WorkerSpool | undefined): Promise<BatchResult> {
+  const parsed: { users: readonly ExportedUser[]; lines: number; error?: BatchResult["error"] } = task.bytes ? parseLines(task.bytes) : { users: task.users ?? [], lines: 0 };
+  const details: string[] = [];
+  let out = "";
+  if (base) {
+    const counts = emptyCounts();
+    for (const user of parsed.users) {
+      const before = await base.login(user);
+      const after = await head.login(user);
+      const line = compareOutcomes(before, after, counts);
+      if (line !== undefined && setup.json) out += line + "\n";
+    }
+    return { lines: parsed.lines, users: parsed.users.length, ...spool?.append(out), compare: counts, details, error: parsed.error };
+  }
+  const summary = new PreviewSummary();
+  for (const user of parsed.users) {
+    const outcome = await head.login(user);
+    summary.add(outcome);
+    if (setup.json) out += outcomeJson(outcome) + "\n";
+    else if (details.length < setup.details) details.push(describeOutcome(outcome, typeof user.email === "string" ? user.email : undefined, setup.audience));
+  }
+  return { lines: parsed.lines, users: parsed.users.length, ...spool?.append(out), preview: summary, details, error: parsed.error };
+}
+
+/** True in a thread started by WorkerPool: the CLI's bundle then serves batches instead of running main. */
+export function isPreviewWorker(): boolean {
+  return !isMainThread && (workerData as { kind?: unknown } | null)?.kind === KIND;
+}
+
+/** The worker's side: load the runtimes, say ready, then answer each batch. */
+export function serveBatches(): void {
+  const { setup, spool: spoolPath } = workerData as { setup: WorkerSetup; spool?: string };
+  const spool = spoolPath === undefined ? undefined : new WorkerSpool(spoolPath);
+  const port = parentPort!;
+  const head = loadHead(setup.head);
+  const base = setup.base ? PostLoginRuntime.load(setup.base) : undefined;
+  let queue = Promise.resolve();
+  port.on("message", (task: Task) => {
+    queue = queue.then(async () => {
+      port.postMessage({ id: task.id, result: await runBatch(setup, head, base, task, spool) });
+    });
+  });
+  port.postMessage({ ready: true });
+}
+
+interface Pending {
+  readonly resolve: (result: BatchResult) => void;
+  readonly reject: (err: Error) => void;
+}
+
+/**
+ * Worker threads running this same script (the CLI's bundle), each given `setup`. `run` sends a batch
+ * to the least busy worker; results come back as promises, which the caller awaits in input order.
+ */
+export class WorkerPool {
+  private readonly pending = new Map<number, Pending>();
+  private readonly load: number[];
+  private readonly owner = new Map<number, number>();
+  private nextId = 0;
+  private failure?: Error;
+  private closed = false;
+
+  private constructor(private readonly workers: Worker[]) {
+    this.load = workers.map(() => 0);
+    workers.forEach((worker, index) => {
+      worker.on("message", (message: { id: number; result: BatchResult }) => {
+        const pending = this.pending.get(message.id);
+        if (!pending) return;
+        this.pending.delete(message.id);
+        this.owner.delete(message.id);
+        this.load[index]--;
+        const { spooled } = message.result;
+        pending.resolve(spooled ? { ...message.result, spooled: { ...spooled, worker: index } } : message.result);
+      });
+      worker.on("error", (err) => this.fail(err));
+      worker.on("exit", (code) => {
+        if (code !== 0) this.fail(new Error(`a preview worker stopped (exit ${code})`));
+      });
+    });
+  }
+
+  /**
+   * Starts `size` workers on `script` (default: this bundle) and waits until each has loaded its
+   * runtimes. With `spools` (one path per worker), each appends its JSON lines to its own file.
+   */
+  static async start(size: number, setup: WorkerSetup, spools?: readonly string[], script: string = __filename): Promise<WorkerPool> {
+    if (script.endsWith(".ts")) throw new Error(`worker threads need the bundled CLI (node scripts/run-ts.mjs src/cli/preview.ts), not ${script}`);
+    const workers = Array.from({ length: size }, (_, i) => new Worker(script, { workerData: { kind: KIND, setup, spool: spools?.[i] }, stdout: false, stderr: false }));
+    const ready = workers.map(
+      (worker) =>
+        new Promise<void>((resolve, reject) => {
+          const onMessage = (m: { ready?: boolean }) => {
+            if (m.ready) {
+              worker.off("message", onMessage);
+              worker.off("error", reject);
+              resolve();
+            }
+          };
+          worker.on("message", onMessage);
+          worker.once("error", reject);
+        }),
+    );
+    try {
+      await Promise.all(ready);
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw err;
+    }
+    return new WorkerPool(workers);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Sends one batch (raw NDJSON bytes, transferred, or users) to the least busy worker. */
+  run(batch: { bytes: Uint8Array } | { users: readonly ExportedUser[] }): Promise<BatchResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    let index = 0;
+    for (let i = 1; i < this.load.length; i++) if (this.load[i] < this.load[index]) index = i;
+    this.load[index]++;
+    this.owner.set(id, index);
+    const result = new Promise<BatchResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    // A batch whose result is never awaited (the run stopped at an earlier bad line) must not crash the process.
+    result.catch(() => undefined);
+    const transfer = "bytes" in batch && owns(batch.bytes) ? [batch.bytes.buffer as ArrayBuffer] : [];
+    this.workers[index].postMessage({ id, ...batch }, transfer);
+    return result;
+  }
+
+  private fail(err: Error): void {
+    if (this.closed) return;
+    this.failure ??= err;
+    for (const pending of this.pending.values()) pending.reject(this.failure);
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error("the worker pool is closed");
+    this.closed = true;
+    this.pending.clear();
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
