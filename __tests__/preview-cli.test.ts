@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { projectRoot } from "../src/project-root";
+import { cli } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const dir = mkdtempSync(join(tmpdir(), "claims-preview-"));
@@ -19,7 +20,7 @@ function file(name: string, content: string | Buffer): string {
 }
 
 function preview(...args: string[]) {
-  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  const run = spawnSync(process.execPath, [...cli("src/cli/preview.ts"), ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 const jsonLines = (stdout: string) => stdout.trim().split("\n").map((line) => JSON.parse(line));
@@ -161,7 +162,7 @@ test("a reader that stops early (| head) still gets exit 1 for denied logins, an
   const ownTmp = mkdtempSync(join(dir, "tmp-"));
   const denying = file("deny-all.js", `exports.onExecutePostLogin = async (event, api) => { api.access.deny("no"); };\n`);
   const many = file("many.ndjson", Array.from({ length: 20000 }, (_, i) => JSON.stringify({ user_id: `u${i}` })).join("\n") + "\n");
-  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", "--users", many, "--code", denying, "--json"], {
+  const child = spawn(process.execPath, [...cli("src/cli/preview.ts"), "--users", many, "--code", denying, "--json"], {
     cwd: root,
     env: { ...process.env, TMPDIR: ownTmp },
   });
@@ -175,7 +176,7 @@ test("a reader that stops early (| head) still gets exit 1 for denied logins, an
 
 test("an unwritable TMPDIR with --json: one line naming TMPDIR and the fix, exit 2, no stack trace", () => {
   const notAFolder = file("tmp-is-a-file", "");
-  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", "--user", alice, "--json"], {
+  const run = spawnSync(process.execPath, [...cli("src/cli/preview.ts"), "--user", alice, "--json"], {
     cwd: root,
     encoding: "utf8",
     env: { ...process.env, TMPDIR: join(notAFolder, "sub") },

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { projectRoot } from "../src/project-root";
 import { compileClaims } from "./helpers/claims-action";
+import { cli } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const dir = mkdtempSync(join(tmpdir(), "claims-compare-"));
@@ -20,7 +21,7 @@ const file = (name: string, content: string | Buffer) => {
   return path;
 };
 function preview(...args: string[]) {
-  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", ...args], { cwd: root, encoding: "utf8", timeout: 120_000, maxBuffer: 64 * 2 ** 20 });
+  const run = spawnSync(process.execPath, [...cli("src/cli/preview.ts"), ...args], { cwd: root, encoding: "utf8", timeout: 120_000, maxBuffer: 64 * 2 ** 20 });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 const jsonLines = (stdout: string) => (stdout === "" ? [] : stdout.trim().split("\n").map((line) => JSON.parse(line)));
@@ -36,7 +37,7 @@ const rolesOnly = () => code("roles-both.js", ["roles"], ["id", "access"]);
 beforeAll(() => {
   // The real app's stacks, as the pipeline synthesizes the base branch.
   const out = join(dir, "synth");
-  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/synth.ts", "--out", out], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  const run = spawnSync(process.execPath, [...cli("src/cli/synth.ts"), "--out", out], { cwd: root, encoding: "utf8", timeout: 120_000 });
   if (run.status !== 0) throw new Error(`synth failed: ${run.stderr}`);
   devStack = join(out, "stacks", "dev", "cdk.tf.json");
   prodStack = join(out, "stacks", "prod", "cdk.tf.json");
