@@ -17,8 +17,12 @@ type Step = { name?: string; run?: string; uses?: string; env?: Record<string, s
 type Job = { if?: string; steps?: Step[]; uses?: string; needs?: string; environment?: string; env?: Record<string, string> };
 type Workflow = { on: Record<string, unknown>; jobs: Record<string, Job> };
 
-const main = parse(read("examples/github-actions/auth0-claims.yml")) as Workflow;
-const deploy = parse(read("examples/github-actions/auth0-claims-deploy.yml")) as Workflow;
+let main: Workflow;
+let deploy: Workflow;
+beforeAll(() => {
+  main = parse(read("examples/github-actions/auth0-claims.yml")) as Workflow;
+  deploy = parse(read("examples/github-actions/auth0-claims-deploy.yml")) as Workflow;
+});
 const runs = (w: Workflow) => Object.values(w.jobs).flatMap((job) => (job.steps ?? []).map((s) => s.run).filter((r): r is string => !!r));
 
 test("both workflows parse as YAML, on pull requests, pushes to main, a daily schedule and on demand", () => {
@@ -110,15 +114,18 @@ test("every job that runs terraform requires the committed lock file and inits w
 });
 
 describe("the drift job", () => {
-  const drift = main.jobs.drift;
-  const planStep = drift.steps!.find((s) => s.name === "Plan, failing on drift")!;
-  const work = mkdtempSync(join(tmpdir(), "claims-drift-"));
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  let drift: Job;
+  let planStep: Step;
+  let work: string;
+  afterAll(() => work && rmSync(work, { recursive: true, force: true }));
   const tf = (args: string[]) => spawnSync("terraform", args, { cwd: work, env: { ...process.env, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1" }, encoding: "utf8", timeout: 60_000 });
   const runPlanStep = () => spawnSync("bash", ["-e", "-c", planStep.run!.replace(/\$\{\{ matrix\.environment \}\}/g, "dev")], { cwd: work, env: { ...process.env, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1" }, encoding: "utf8", timeout: 60_000 });
   let withChanges: ReturnType<typeof runPlanStep>;
   let inSync: ReturnType<typeof runPlanStep>;
   beforeAll(() => {
+    drift = main.jobs.drift;
+    planStep = drift.steps!.find((s) => s.name === "Plan, failing on drift")!;
+    work = mkdtempSync(join(tmpdir(), "claims-drift-"));
     // A stack Terraform can plan offline (terraform_data needs no provider download), where the tenant would be.
     const stackDir = join(work, "cdktf.out", "stacks", "dev");
     mkdirSync(stackDir, { recursive: true });
