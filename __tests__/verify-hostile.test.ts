@@ -13,7 +13,10 @@ import { reportOf, VerifyRun, VerifyRunner } from "./helpers/verify-runner";
 const NS = "https://dev.example.com/claims";
 const CLIENT = "rogue-client";
 const API = "https://api.example.com";
+/** --timeout of the cases that hang: each waits this long. */
 const TIMEOUT_S = 2;
+/** --timeout of every other case: generous, so a busy machine never turns a refusal into a time-out. */
+const SLACK_S = 60;
 const user = (name: string, roles: string[]): RogueUser => ({
   sub: `auth0|${name}`,
   email: `${name}@example.com`,
@@ -40,11 +43,11 @@ afterAll(async () => {
 });
 
 const LOGIN = { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: "pw" };
-const common = (domain: string) => ["--env", "dev", "--domain", domain, "--client-id", CLIENT, "--client-secret", "s", "--json", "--timeout", String(TIMEOUT_S)];
+const common = (domain: string, timeout = SLACK_S) => ["--env", "dev", "--domain", domain, "--client-id", CLIENT, "--client-secret", "s", "--json", "--timeout", String(timeout)];
 
 /** The password grant with --audience and --users: everything verify can check. */
-function passwordGrant(how: Misbehaviour, extra: string[] = ["--users", usersFile]): Promise<VerifyRun> {
-  return runner.run([...common(idp.url(how)), "--grant", "password", "--audience", API, ...extra], LOGIN);
+function passwordGrant(how: Misbehaviour, extra: string[] = ["--users", usersFile], timeout = SLACK_S): Promise<VerifyRun> {
+  return runner.run([...common(idp.url(how), timeout), "--grant", "password", "--audience", API, ...extra], LOGIN);
 }
 
 /** The code flow, the "browser" following the authorize redirect straight to verify's callback. */
@@ -162,7 +165,7 @@ const HANGS: [Misbehaviour, RegExp, string[]?][] = [
 describe.each(HANGS)("%s", (how, message, extra) => {
   let run: VerifyRun;
   beforeAll(async () => {
-    run = await passwordGrant(how, extra);
+    run = await passwordGrant(how, extra, TIMEOUT_S);
   });
   test("fails with exit 3 naming the endpoint and the time-out", () => {
     expect(reportOf(run).error).toMatch(message);
