@@ -1,7 +1,7 @@
 // The CLIs as the tests spawn them: jest's globalSetup bundles every entry once (esbuild, as
 // scripts/run-ts.mjs does per run) and the tests run `node <bundle>`; without globalSetup, run-ts.mjs.
 import { buildSync } from "esbuild";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 
 /** Every TypeScript entry a test spawns. */
@@ -27,6 +27,11 @@ const VARIABLE = "CLAIMS_TEST_BUNDLES";
 export function buildBundles(root: string): string {
   const parent = join(root, "node_modules", ".cache", "test-bundles");
   mkdirSync(parent, { recursive: true });
+  // globalTeardown removes each run's folder; a run that was killed leaves its own, gone after a day.
+  for (const name of readdirSync(parent)) {
+    const old = join(parent, name);
+    if (Date.now() - statSync(old).mtimeMs > 86_400_000) rmSync(old, { recursive: true, force: true });
+  }
   const outdir = mkdtempSync(join(parent, "run-"));
   buildSync({
     absWorkingDir: root,
