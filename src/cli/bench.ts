@@ -8,11 +8,11 @@ import { createGzip } from "node:zlib";
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { environments } from "../environments";
-import { compileClaimsAction, DEFAULT_CLAIM_KEYS, NAMESPACE_SECRET } from "../claims-action";
+import { compileClaimsAction, DEFAULT_CLAIM_KEYS, NAMESPACE_SECRET } from "../compile/claims-action";
 import { projectRoot } from "../project-root";
 import { PostLoginRuntime } from "../runtime/post-login-runtime";
 import { UsageError } from "../errors";
-import { readCommandLine, runCommand } from "./command-line";
+import { readCommandLine, runCommand } from "../command-line";
 
 const root = projectRoot();
 const COMMAND = {

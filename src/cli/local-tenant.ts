@@ -2,12 +2,12 @@
 // at Auth0's paths that runs the environment's compiled action on every login and refresh.
 import { resolve } from "node:path";
 import { startLocalTenant, type LocalTenant } from "../local-tenant/tenant";
-import { loadEnvironmentAction } from "../preview/environment-action";
-import { InputError, UserFile } from "../preview/read-users";
+import { loadEnvironmentAction } from "../environment/load-action";
+import { InputError, UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/post-login-runtime";
 import { ActionLoadError } from "../runtime/post-login-runtime";
 import { quote } from "../errors";
-import { readCommandLine, runCommand } from "./command-line";
+import { readCommandLine, runCommand } from "../command-line";
 
 const COMMAND = {
   name: "local-tenant",

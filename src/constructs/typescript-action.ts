@@ -4,7 +4,7 @@
 import { Annotations, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Action } from "../../.gen/providers/auth0/action";
-import { ActionDependency, ActionSource, compileActionSource, defaultActionName } from "../action-source";
+import { ActionDependency, ActionSource, compileActionSource, defaultActionName } from "../compile/action-source";
 import {
   ACTION_RUNTIME,
   ACTION_RUNTIMES,
@@ -14,7 +14,7 @@ import {
   MAX_SECRET_NAME_CHARS,
   POST_LOGIN,
 } from "../auth0/facts";
-import type { CompiledAction } from "../compile-action";
+import type { CompiledAction } from "../compile/compile-action";
 import { atPath, ConstructPropError } from "./construct-error";
 
 /** A secret the action reads as `event.secrets.<name>`. */

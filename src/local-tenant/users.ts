@@ -1,6 +1,6 @@
 // The local tenant's users: who can log in, their Management API record (app_metadata can change
 // while the tenant runs), and the claims each one's latest post-login run computed.
-import type { EnvironmentAction } from "../preview/environment-action";
+import type { EnvironmentAction } from "../environment/load-action";
 import type { ExportedUser, LoginOutcome } from "../runtime/post-login-runtime";
 
 /**

@@ -8,8 +8,8 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
 import { ActionLoadError, ExportedUser, LoginOutcome, PostLoginRuntime } from "../runtime/post-login-runtime";
 import { CompareCounts, compareOutcomes, emptyCounts } from "./compare";
-import { EnvironmentActionOptions, loadEnvironmentAction } from "./environment-action";
-import { jsonProblem, userProblem } from "./read-users";
+import { EnvironmentActionOptions, loadEnvironmentAction } from "../environment/load-action";
+import { jsonProblem, userProblem } from "../users/user-file";
 import { describeOutcome, outcomeJson, PreviewSummary } from "./report";
 
 const KIND = "claims-preview-worker";

@@ -1,7 +1,7 @@
 // The claims a user should get: computed by the preview runtime from the user's app_metadata, read
 // from a users file or from the Management API, with the environment's compiled action.
-import { loadEnvironmentAction } from "../preview/environment-action";
-import { InputError, UserFile } from "../preview/read-users";
+import { loadEnvironmentAction } from "../environment/load-action";
+import { InputError, UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/post-login-runtime";
 import { AuthError, quote, UsageError } from "../errors";
 import { errorText } from "./errors";

@@ -1,5 +1,5 @@
 // verify's settings, from flags first, then AUTH0_VERIFY_* variables; never the Terraform credentials.
-import { readCommandLine } from "../cli/command-line";
+import { readCommandLine } from "../command-line";
 import { escapeControl, quote, UsageError } from "../errors";
 
 

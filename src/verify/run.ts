@@ -1,7 +1,7 @@
 // verify's run, callable in-process: logs in, checks the tokens, /userinfo and who they are for,
 // compares the custom claims, and renders the report (human or JSON). src/cli/verify.ts wraps it.
-import { resolveEnvironment } from "../preview/environment-action";
-import { InputError } from "../preview/read-users";
+import { resolveEnvironment } from "../environment/load-action";
+import { InputError } from "../users/user-file";
 import { escapeControl, ToolError, UsageError } from "../errors";
 import { accessTokenClaims, Check, Expected, readExpectFile, TokenChecker, userinfo, verifyIdToken } from "./checks";
 import { Comparison, compare } from "./compare";

@@ -1,11 +1,11 @@
 // The claims contract of one environment: what its users' tokens will carry, in markdown for a
 // pull request and in JSON for a pipeline to diff. Written beside the stack by every synthesis
 // (cdktf synth/diff/deploy and npm run synth; see src/synthesis.ts).
-import { NAMESPACE_SECRET } from "./claims-action";
-import type { ClaimsStack } from "./claims-stack";
-import { ACTION_RUNTIME } from "./compile-action";
-import type { LockStatus } from "./provider-lock";
-import { PostLoginRuntime, type ExportedUser, type LoginOutcome } from "./runtime/post-login-runtime";
+import { NAMESPACE_SECRET } from "../compile/claims-action";
+import type { ClaimsStack } from "../constructs/claims-stack";
+import { ACTION_RUNTIME } from "../compile/compile-action";
+import type { LockStatus } from "../provider-lock";
+import { PostLoginRuntime, type ExportedUser, type LoginOutcome } from "../runtime/post-login-runtime";
 
 /** Stands in for a namespace only known at plan time; shown as <variable> in the contract. */
 const PLACEHOLDER = "https://claim-namespace.placeholder";

@@ -2,11 +2,11 @@
 // backend, the AppMetadataClaims construct and the environment's post-login flow.
 import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { Auth0Provider } from "../.gen/providers/auth0/provider";
+import { Auth0Provider } from "../../.gen/providers/auth0/provider";
 import { AppMetadataClaims } from "./app-metadata-claims";
-import { environmentFlow } from "./constructs/environment-flow";
-import type { PostLoginFlow } from "./constructs/post-login-flow";
-import type { Backend, EnvironmentConfig } from "./environments";
+import { environmentFlow } from "./environment-flow";
+import type { PostLoginFlow } from "./post-login-flow";
+import type { Backend, EnvironmentConfig } from "../environments";
 
 export class ClaimsStack extends TerraformStack {
   public readonly environment: EnvironmentConfig;

@@ -1,13 +1,13 @@
 // The post-login flow of one environment, as deployed: each managed action compiled as the stack
 // deploys it, with the secrets the stack gives it, loaded in order into the local flow runtime.
 import { readFileSync } from "node:fs";
-import { compileActionSource, defaultActionName } from "../action-source";
-import { compileClaimsAction, DEFAULT_ACTION_NAME, NAMESPACE_SECRET } from "../claims-action";
+import { compileActionSource, defaultActionName } from "../compile/action-source";
+import { compileClaimsAction, DEFAULT_ACTION_NAME, NAMESPACE_SECRET } from "../compile/claims-action";
 import { EnvironmentConfig, environments, exampleEnvironments, flowOf, isManaged } from "../environments";
-import { namespaceProblem } from "../namespace-rule";
+import { namespaceProblem } from "../auth0/namespace-rule";
 import { FlowRuntime, FlowStep } from "../runtime/flow-runtime";
 import { PostLoginRuntime, PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
-import { InputError } from "./read-users";
+import { InputError } from "../users/user-file";
 
 export interface EnvironmentAction {
   readonly environment: EnvironmentConfig;
