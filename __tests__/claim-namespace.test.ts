@@ -2,7 +2,8 @@
 // checked on one table of cases against the real terraform binary and the compiled action.
 import { TerraformOutput, TerraformStack, Testing } from "cdktf";
 import { NAMESPACE_SECRET } from "../src/compile/claims-action";
-import { ClaimNamespace, namespaceProblem } from "../src/constructs/claim-namespace";
+import { namespaceProblem } from "../src/auth0/namespace-rule";
+import { ClaimNamespace } from "../src/constructs/claim-namespace";
 import { PostLoginRuntime } from "../src/runtime/post-login-runtime";
 import { compileClaims } from "./helpers/claims-action";
 import { terraform } from "./helpers/terraform";

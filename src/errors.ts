@@ -27,6 +27,9 @@ export class AuthError extends ToolError {
   }
 }
 
+/** An action's code that can't be loaded (too large, fails to load, no handler): bad input, exit 2. */
+export class ActionLoadError extends UsageError {}
+
 /**
  * `text` with control characters (C0, DEL, C1, and the line/paragraph separators) written as escapes,
  * so a message that quotes input can't move the cursor, recolour or rewrite the terminal.

@@ -9,14 +9,15 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import "./stdout-closed";
 import { readCommandLine, runCommand } from "../command-line";
-import { escapeControl, quote, UsageError } from "../errors";
+import { ActionLoadError, escapeControl, quote, UsageError } from "../errors";
 import { BaseAction, readBaseAction } from "../preview/base-action";
 import { compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "../preview/compare";
-import { EnvironmentActionOptions, loadEnvironmentAction, resolveEnvironment } from "../environment/load-action";
-import { InputError, UserFile } from "../users/user-file";
+import { EnvironmentActionOptions, loadEnvironmentAction } from "../environment/load-action";
+import { resolveEnvironment } from "../environment/resolve";
+import { UserFile } from "../users/user-file";
 import { PreviewSummary } from "../preview/report";
 import { baseRuntimeOptions, BatchResult, isPreviewWorker, serveBatches, WorkerPool, WorkerSetup } from "../preview/workers";
-import { ActionLoadError, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, PostLoginRuntime } from "../runtime/post-login-runtime";
+import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, PostLoginRuntime } from "../runtime/post-login-runtime";
 
 /** Up to this many users, the human output shows each one before the summary. */
 const DETAIL_LIMIT = 10;
@@ -77,21 +78,21 @@ async function main(): Promise<number> {
   const values = readCommandLine(COMMAND);
   if (!values) return 0;
   if ((values.user === undefined) === (values.users === undefined)) {
-    throw new InputError(`give exactly one of --user FILE (one user) or --users FILE (an export)\n${USAGE}`);
+    throw new UsageError(`give exactly one of --user FILE (one user) or --users FILE (an export)\n${USAGE}`);
   }
   const timeoutMs = values["timeout-ms"] === undefined ? DEFAULT_TIMEOUT_MS : Number(values["timeout-ms"]);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-    throw new InputError(`--timeout-ms: "${values["timeout-ms"]}" is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
+    throw new UsageError(`--timeout-ms: "${values["timeout-ms"]}" is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
   }
   const comparing = values.compare !== undefined;
   for (const flag of ["markdown", "fail-on-change", "base-namespace"] as const) {
-    if (!comparing && values[flag] !== undefined && values[flag] !== false) throw new InputError(`--${flag} goes with --compare BASE; add --compare or drop --${flag}`);
+    if (!comparing && values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} goes with --compare BASE; add --compare or drop --${flag}`);
   }
-  if (values.json && values.markdown) throw new InputError("--json and --markdown: choose one output");
+  if (values.json && values.markdown) throw new UsageError("--json and --markdown: choose one output");
   let workers: number | undefined;
   if (values.workers !== undefined) {
     workers = Number(values.workers);
-    if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new InputError(`--workers: ${quote(values.workers)} is not a whole number from 1 to ${MAX_WORKERS}`);
+    if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new UsageError(`--workers: ${quote(values.workers)} is not a whole number from 1 to ${MAX_WORKERS}`);
   }
 
   const file = (values.user ?? values.users) as string;
@@ -143,12 +144,12 @@ async function main(): Promise<number> {
     const inFlight: Promise<BatchResult>[] = [];
     let lines = 0;
     const take = async (result: BatchResult) => {
-      if (result.error) throw new InputError(`${file}:${lines + result.error.line}: ${result.error.problem}`);
+      if (result.error) throw new UsageError(`${file}:${lines + result.error.line}: ${result.error.problem}`);
       lines += result.lines;
       if (result.compare) mergeCounts(counts, result.compare);
       if (result.preview) summary.merge(result.preview);
       for (const d of result.details) if (details.length < DETAIL_LIMIT) details.push(d);
-      if (values.user !== undefined && summary.users + counts.users > 1) throw new InputError(`--user: ${file} holds more than one user; use --users`);
+      if (values.user !== undefined && summary.users + counts.users > 1) throw new UsageError(`--user: ${file} holds more than one user; use --users`);
       spool?.add(result);
     };
     const send = async (batch: Parameters<WorkerPool["run"]>[0]) => {

@@ -6,8 +6,6 @@ import { namespaceProblem } from "../auth0/namespace-rule";
 
 export const DEFAULT_NAMESPACE_VARIABLE = "claim_namespace";
 
-export { namespaceProblem } from "../auth0/namespace-rule";
-
 export interface ClaimNamespaceProps {
   /** Name of the Terraform variable (so also of `TF_VAR_<name>`). @default "claim_namespace" */
   readonly variableName?: string;

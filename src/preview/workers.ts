@@ -6,7 +6,8 @@
 import { openSync, writeSync } from "node:fs";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
-import { ActionLoadError, ExportedUser, LoginOutcome, PostLoginRuntime } from "../runtime/post-login-runtime";
+import { ActionLoadError } from "../errors";
+import { ExportedUser, LoginOutcome, PostLoginRuntime } from "../runtime/post-login-runtime";
 import { CompareCounts, compareOutcomes, emptyCounts } from "./compare";
 import { EnvironmentActionOptions, loadEnvironmentAction } from "../environment/load-action";
 import { jsonProblem, userProblem } from "../users/user-file";

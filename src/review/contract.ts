@@ -3,7 +3,7 @@
 // (cdktf synth/diff/deploy and npm run synth; see src/synthesis.ts).
 import { NAMESPACE_SECRET } from "../compile/claims-action";
 import type { ClaimsStack } from "../constructs/claims-stack";
-import { ACTION_RUNTIME } from "../compile/compile-action";
+import { ACTION_RUNTIME } from "../auth0/facts";
 import type { LockStatus } from "../provider-lock";
 import { PostLoginRuntime, type ExportedUser, type LoginOutcome } from "../runtime/post-login-runtime";
 

@@ -1,7 +1,7 @@
 // A short, human summary of one synthesized stack: written beside it as claims-summary.txt by every
 // synthesis, and printed by `npm start` and `npm run synth`.
 import type { ClaimsStack } from "../constructs/claims-stack";
-import { ACTION_RUNTIME } from "../compile/compile-action";
+import { ACTION_RUNTIME } from "../auth0/facts";
 import { claimsOf, type ProviderPin } from "./contract";
 
 /** Describes a synthesized stack in a few lines; `file` is where its Terraform code was written, relative to the output folder. */

@@ -5,6 +5,7 @@ import { builtinModules, createRequire } from "node:module";
 import { format } from "node:util";
 import vm from "node:vm";
 import { FLOW_TIMEOUT_MS, MAX_ACTION_CODE_BYTES, MAX_CUSTOM_CLAIMS_BYTES, TokenKind } from "../auth0/facts";
+import { ActionLoadError } from "../errors";
 import { ClaimContext, claimJson, claimNameProblem } from "./claim-rules";
 
 /** A login takes at most Auth0's flow limit by default. */
@@ -62,9 +63,6 @@ export interface LoginOutcome {
   /** How many custom claims each token carries. Not part of the JSON output. */
   readonly counts: { readonly id: number; readonly access: number };
 }
-
-/** The action can't be deployed or loaded at all, so every login would fail. */
-export class ActionLoadError extends Error {}
 
 /** How a login came about, as Auth0 tells the action. */
 export interface LoginContext {

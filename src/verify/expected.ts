@@ -1,7 +1,7 @@
 // The claims a user should get: computed by the preview runtime from the user's app_metadata, read
 // from a users file or from the Management API, with the environment's compiled action.
 import { loadEnvironmentAction } from "../environment/load-action";
-import { InputError, UserFile } from "../users/user-file";
+import { UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/post-login-runtime";
 import { AuthError, quote, UsageError } from "../errors";
 import { errorText } from "./errors";
@@ -38,18 +38,14 @@ async function fromFile(file: string, subject: string, login: string | undefined
   let user: ExportedUser | undefined;
   let loginUser: ExportedUser | undefined;
   const lowerLogin = login?.toLowerCase();
-  try {
-    const users = await UserFile.open(file);
-    for await (const batch of users.users()) {
-      for (const { user: u } of batch) {
-        if (u.user_id === subject) user ??= u;
-        if (lowerLogin !== undefined && typeof u.email === "string" && u.email.toLowerCase() === lowerLogin) loginUser ??= u;
-      }
-      if (user && (lowerLogin === undefined || loginUser)) break;
+  // A bad users file throws UsageError naming the file and line: exit 2, as a bad flag does.
+  const users = await UserFile.open(file);
+  for await (const batch of users.users()) {
+    for (const { user: u } of batch) {
+      if (u.user_id === subject) user ??= u;
+      if (lowerLogin !== undefined && typeof u.email === "string" && u.email.toLowerCase() === lowerLogin) loginUser ??= u;
     }
-  } catch (err) {
-    if (err instanceof InputError) throw new UsageError(`--users: ${err.message}`);
-    throw err;
+    if (user && (lowerLogin === undefined || loginUser)) break;
   }
   if (!user) throw new UsageError(`--users: ${file} has no user with user_id ${quote(subject)}, who just logged in; add them, or use --expect`);
   return { user, source: file, loginUser };

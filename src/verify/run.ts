@@ -1,8 +1,7 @@
 // verify's run, callable in-process: logs in, checks the tokens, /userinfo and who they are for,
 // compares the custom claims, and renders the report (human or JSON). src/cli/verify.ts wraps it.
-import { resolveEnvironment } from "../environment/load-action";
-import { InputError } from "../users/user-file";
-import { escapeControl, ToolError, UsageError } from "../errors";
+import { resolveEnvironment } from "../environment/resolve";
+import { escapeControl, ToolError } from "../errors";
 import { accessTokenClaims, Check, Expected, readExpectFile, TokenChecker, userinfo, verifyIdToken } from "./checks";
 import { Comparison, compare } from "./compare";
 import { errorText } from "./errors";
@@ -64,12 +63,7 @@ export async function runVerify(argv: string[], env: NodeJS.ProcessEnv, out: Out
 }
 
 async function check(options: VerifyOptions, report: Report, out: Output): Promise<void> {
-  let namespace: string;
-  try {
-    ({ namespace } = resolveEnvironment(options.env, options.namespace));
-  } catch (err) {
-    throw err instanceof InputError ? new UsageError(err.message) : err;
-  }
+  const { namespace } = resolveEnvironment(options.env, options.namespace);
   const fromFile: Expected | undefined = options.expectFile ? readExpectFile(options.expectFile) : undefined;
   report.environment = options.env;
   // One deadline for everything from here: discovery, the login, JWKS, /userinfo, the Management API.
