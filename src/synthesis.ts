@@ -11,7 +11,7 @@ import { ToolError } from "./errors";
 import { UserFile } from "./users/user-file";
 import { projectRoot } from "./project-root";
 import { LOCK_FILE, placeLock, readProjectLock } from "./provider-lock";
-import type { ExportedUser } from "./runtime/post-login-runtime";
+import type { ExportedUser } from "./runtime/types";
 import { summarizeStack } from "./review/summary";
 
 /** The users previewed in every contract, relative to the project's root. */

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { startLocalTenant, type LocalTenant } from "../local-tenant/tenant";
 import { loadEnvironmentAction } from "../environment/load-action";
 import { UserFile } from "../users/user-file";
-import type { ExportedUser } from "../runtime/post-login-runtime";
+import type { ExportedUser } from "../runtime/types";
 import { quote, UsageError } from "../errors";
 import { readCommandLine, runCommand } from "../command-line";
 

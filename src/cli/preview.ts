@@ -17,7 +17,8 @@ import { resolveEnvironment } from "../environment/resolve";
 import { UserFile } from "../users/user-file";
 import { PreviewSummary } from "../preview/report";
 import { baseRuntimeOptions, BatchResult, isPreviewWorker, serveBatches, WorkerPool, WorkerSetup } from "../preview/workers";
-import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, PostLoginRuntime } from "../runtime/post-login-runtime";
+import { PostLoginRuntime } from "../runtime/post-login-runtime";
+import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../runtime/timeout";
 
 /** Up to this many users, the human output shows each one before the summary. */
 const DETAIL_LIMIT = 10;

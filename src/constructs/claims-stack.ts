@@ -13,6 +13,8 @@ export class ClaimsStack extends TerraformStack {
   public readonly claims: AppMetadataClaims;
   /** The post-login flow: the claims action and the environment's other actions, bound in order. */
   public readonly flow: PostLoginFlow;
+  /** Actions taken out of the flow but still deployed (step 1 of removing them), in an unbound flow; undefined when none. */
+  public readonly retired?: PostLoginFlow;
 
   constructor(scope: Construct, environment: EnvironmentConfig) {
     if (!/^[a-z][a-z0-9-]{0,62}$/.test(environment.name)) {
@@ -32,7 +34,7 @@ export class ClaimsStack extends TerraformStack {
       secrets: environment.secrets?.map((name) => ({ name })),
       adopt: environment.adopt,
     });
-    this.flow = environmentFlow(this, "post_login", environment, this.claims);
+    ({ flow: this.flow, retired: this.retired } = environmentFlow(this, "post_login", environment, this.claims));
   }
 }
 

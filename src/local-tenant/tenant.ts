@@ -7,7 +7,7 @@ import { exportJWK, generateKeyPair, type JWK } from "jose";
 import Provider from "oidc-provider";
 import { DEFAULT_CLAIM_KEYS } from "../compile/claims-action";
 import type { EnvironmentAction } from "../environment/load-action";
-import type { ExportedUser } from "../runtime/post-login-runtime";
+import type { ExportedUser } from "../runtime/types";
 import { tenantCertificates } from "./certificates";
 import { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, MANAGEMENT_CLIENT_ID, MANAGEMENT_CLIENT_SECRET } from "./clients";
 import { providerConfiguration } from "./configuration";

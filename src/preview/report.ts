@@ -2,7 +2,7 @@
 // taken from the input (user ids, claim names and values, logs, reasons) has its control
 // characters escaped: an export must not be able to move the cursor or rewrite the terminal.
 import { escapeControl } from "../errors";
-import type { LoginOutcome } from "../runtime/post-login-runtime";
+import type { LoginOutcome } from "../runtime/types";
 
 /** One JSON line per user, keys in the documented order; the claims' JSON is reused, not rebuilt. */
 export function outcomeJson(outcome: LoginOutcome): string {

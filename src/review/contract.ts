@@ -5,7 +5,8 @@ import { NAMESPACE_SECRET } from "../compile/claims-action";
 import type { ClaimsStack } from "../constructs/claims-stack";
 import { ACTION_RUNTIME } from "../auth0/facts";
 import type { LockStatus } from "../provider-lock";
-import { PostLoginRuntime, type ExportedUser, type LoginOutcome } from "../runtime/post-login-runtime";
+import { PostLoginRuntime } from "../runtime/post-login-runtime";
+import { type ExportedUser, type LoginOutcome } from "../runtime/types";
 
 /** Stands in for a namespace only known at plan time; shown as <variable> in the contract. */
 const PLACEHOLDER = "https://claim-namespace.placeholder";

@@ -5,7 +5,7 @@ import { closeSync, createReadStream, fstatSync, openSync, ReadStream, readSync,
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { UsageError } from "../errors";
-import type { ExportedUser } from "../runtime/post-login-runtime";
+import type { ExportedUser } from "../runtime/types";
 
 export interface NumberedUser {
   /** 1-based line of the user (NDJSON) or of the start of the document. */

@@ -2,7 +2,7 @@
 // from a users file or from the Management API, with the environment's compiled action.
 import { loadEnvironmentAction } from "../environment/load-action";
 import { UserFile } from "../users/user-file";
-import type { ExportedUser } from "../runtime/post-login-runtime";
+import type { ExportedUser } from "../runtime/types";
 import { AuthError, quote, UsageError } from "../errors";
 import { errorText } from "./errors";
 import type { Expected } from "./checks";
