@@ -1,7 +1,6 @@
 // What the contract and the summary read of a stack's post-login flow, in one place: every action in
 // the order it runs (managed ones with their code's source, hash and size; hand-bound ones by name),
 // how the flow is bound, and the retired actions still deployed.
-import { ACTION_RUNTIME } from "../auth0/facts";
 import type { ClaimsStack } from "../constructs/claims-stack";
 import type { FlowEntry, FlowMode, PostLoginFlow } from "../constructs/post-login-flow";
 
@@ -54,7 +53,7 @@ function actionView(stack: ClaimsStack, entry: FlowEntry): FlowActionView {
     name: entry.displayName,
     managed: true,
     claims: action === stack.claims.typeScriptAction,
-    runtime: action.runtime ?? ACTION_RUNTIME,
+    runtime: action.runtime,
     trigger: `${action.trigger.id} ${action.trigger.version}`,
     source: action.compiled.source,
     sha256: action.compiled.sha256,
