@@ -1,6 +1,7 @@
 // What the preview says: one user's tokens in detail, or a summary over many users. Everything
 // taken from the input (user ids, claim names and values, logs, reasons) has its control
 // characters escaped: an export must not be able to move the cursor or rewrite the terminal.
+import { MAX_CUSTOM_CLAIMS_BYTES } from "../auth0/facts";
 import { escapeControl } from "../errors";
 import type { LoginOutcome } from "../runtime/types";
 
@@ -68,7 +69,7 @@ export class PreviewSummary {
     this.accessClaims += access;
     if (outcome.denied === null && ids + access === 0) this.usersWithoutClaims++;
     if (outcome.dropped.length > 0) this.usersWithDropped++;
-    if (outcome.logs.length > 0) this.usersWithLogs++;
+    if (outcome.denied === null && outcome.logs.length > 0) this.usersWithLogs++;
     for (const [token, bytes] of [["ID", outcome.bytes.id], ["access", outcome.bytes.access]] as const) {
       if (bytes > this.largest.bytes) this.largest = { bytes, user_id: outcome.user_id, token };
     }
@@ -106,8 +107,9 @@ export class PreviewSummary {
       `claims set                 ${this.idClaims} on ID tokens, ${this.accessClaims} on access tokens`,
       `users with no claim        ${this.usersWithoutClaims}`,
       `users with dropped claims  ${this.usersWithDropped}`,
-      `users with skipped values  ${this.usersWithLogs} (the action logged why)`,
-      `largest payload            ${this.largest.bytes === 0 ? "-" : `${this.largest.bytes} bytes (${escapeControl(this.largest.user_id)}, ${this.largest.token} token; limit 102400)`}`,
+      // Counted on logins that succeed only: a deny action's log line belongs to a login counted above.
+      `users with skipped values  ${this.usersWithLogs} (logins that succeed with an action's log line, e.g. the claims action's "skipped <key> (why)")`,
+      `largest payload            ${this.largest.bytes === 0 ? "-" : `${this.largest.bytes} bytes (${escapeControl(this.largest.user_id)}, ${this.largest.token} token; limit ${MAX_CUSTOM_CLAIMS_BYTES})`}`,
     ];
     if (this.problems.length > 0) lines.push("", `first users with problems:`, ...this.problems);
     return lines.join("\n");
