@@ -12,7 +12,7 @@ import { readCommandLine, runCommand } from "../command-line";
 import { ActionLoadError, escapeControl, quote, UsageError } from "../errors";
 import { BaseAction, readBaseAction } from "../preview/base-action";
 import { compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "../preview/compare";
-import { EnvironmentActionOptions, loadEnvironmentAction } from "../environment/load-action";
+import { EnvironmentAction, EnvironmentActionOptions, loadEnvironmentAction } from "../environment/load-action";
 import { resolveEnvironment } from "../environment/resolve";
 import { UserFile } from "../users/user-file";
 import { PreviewSummary } from "../preview/report";
@@ -175,14 +175,14 @@ async function main(): Promise<number> {
   const total = comparing ? counts.users : summary.users;
   const env = action?.environment.name ?? values.env ?? "(default)";
   if (comparing && !values.json) {
-    const after = `environment ${env}, namespace ${headNamespace}, action ${action?.source ?? values.code ?? "(fails to load)"}`;
+    const after = `environment ${env}, namespace ${headNamespace}, ${action ? flowText(action) : `action ${values.code ?? "(fails to load)"}`}`;
     const baseText = `${base?.source}, namespace ${base?.namespace}`;
     const text = values.markdown
       ? compareMarkdown(counts, `Claims: what changes for whom (${escapeControl(env)}, ${total} user(s) of ${escapeControl(file)})`)
       : compareReport(counts, [`compare: ${total} user(s) from ${file}`, `  before: ${baseText}`, `  after:  ${after}`].map(escapeControl).join("\n"));
     process.stdout.write(text + "\n");
   } else if (!comparing && !values.json) {
-    const lines = [escapeControl(`preview: environment ${env}, namespace ${headNamespace}, action ${action?.source}, ${summary.users} user(s) from ${file}`), ""];
+    const lines = [escapeControl(`preview: environment ${env}, namespace ${headNamespace}, ${flowText(action)}, ${summary.users} user(s) from ${file}`), ""];
     if (summary.users <= DETAIL_LIMIT) lines.push(...details.map((d) => d + "\n"));
     if (values.users !== undefined) lines.push(summary.toString());
     process.stdout.write(lines.join("\n") + "\n");
@@ -193,6 +193,13 @@ async function main(): Promise<number> {
     console.error(`stats: ${total} users in ${seconds.toFixed(3)} s (${Math.round(total / seconds)} users/s) on ${size} worker(s), peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB`);
   }
   return process.exitCode as number;
+}
+
+/** The actions that run, in order: "action <source>" for one, "flow a <source> -> b <source>" for several. */
+function flowText(action: EnvironmentAction | undefined): string {
+  if (!action) return "action (fails to load)";
+  if (action.actions.length === 1) return `action ${action.source}`;
+  return `flow ${action.actions.map((a) => `${a.name} ${a.source}`).join(" -> ")}`;
 }
 
 function writeSummary(path: string, json: string): void {

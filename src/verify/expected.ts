@@ -5,9 +5,17 @@ import { UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/types";
 import { AuthError, quote, UsageError } from "../errors";
 import { errorText } from "./errors";
-import type { Expected } from "./checks";
 import { Budget, jsonOf, toolErrorIn } from "./http";
 import type { VerifyOptions } from "./options";
+
+/** The claims each token and /userinfo should carry, and where that expectation came from. */
+export interface Expected {
+  readonly idToken: Record<string, unknown>;
+  readonly accessToken: Record<string, unknown>;
+  readonly userinfo: Record<string, unknown>;
+  /** Where the expectation came from, for the report. */
+  readonly source: string;
+}
 
 /** The user record the expectation was computed from, and who the login name is in the same source. */
 export interface Records {
