@@ -31,8 +31,9 @@ export interface AppMetadataClaimsProps {
 }
 
 /**
- * How the action sits in its flow, as src/contract.ts and src/summary.ts read it: `before`/`after`
- * are the flow's other actions, by display name (managed ones have no id until applied).
+ * How the action sits in its flow, seen from the claims construct alone (the contract and summary
+ * read the whole flow, src/review/flow-view.ts): `before`/`after` are the flow's other actions, by
+ * display name (managed ones have no id until applied).
  */
 export type Binding =
   | { readonly mode: "append" }

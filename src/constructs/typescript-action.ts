@@ -1,5 +1,5 @@
 // TypeScriptAction: any Auth0 Action written in TypeScript, as one auth0_action: compiled by
-// compile-action.ts (the one owner of esbuild's options), its secrets, npm dependencies and runtime,
+// src/compile/compile-action.ts (the one owner of esbuild's options), its secrets, npm dependencies and runtime,
 // and the adoption of an action made by hand. Binding it to a trigger is PostLoginFlow's job.
 import { Annotations, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
