@@ -69,22 +69,9 @@ export const ADOPTION_NOTES = [
 
 export async function buildContract(stack: ClaimsStack, samples: readonly ExportedUser[], samplesFile: string, provider: ProviderPin): Promise<Contract> {
   const claims = claimsOf(stack);
-  const variable = claims.variable;
-  const namespace = claims.namespace;
+  const { variable, namespace } = claims;
   const prefix = namespace === undefined ? `<${variable}>` : namespace.replace(/\/+$/, "");
-  const shown = (name: string) => (namespace === undefined && name.startsWith(PLACEHOLDER + "/") ? `<${variable}>${name.slice(PLACEHOLDER.length)}` : name);
-  const rename = (token: Record<string, unknown>) => Object.fromEntries(Object.entries(token).map(([name, value]) => [shown(name), value]));
-
-  const run = await sampleLogins(stack, samples, namespace ?? PLACEHOLDER);
-  const users = run.outcomes.map((o) => ({
-    user_id: o.user_id,
-    denied: o.denied,
-    idToken: rename(o.idToken),
-    accessToken: rename(o.accessToken),
-    userinfo: rename(o.userinfo),
-    dropped: o.dropped.map((d) => ({ ...d, claim: shown(d.claim) })),
-    logs: o.logs,
-  }));
+  const { run, users } = await sampleUsers(stack, samples, namespace, variable);
   const flow = flowView(stack);
   return {
     environment: claims.environment,
@@ -106,18 +93,13 @@ export async function buildContract(stack: ClaimsStack, samples: readonly Export
     action: {
       name: claims.actionName,
       runtime: stack.claims.typeScriptAction.runtime,
-      trigger: "post-login v3",
+      trigger: `${stack.claims.typeScriptAction.trigger.id} ${stack.claims.typeScriptAction.trigger.version}`,
       source: claims.compiled.source,
       sha256: claims.compiled.sha256,
       bytes: claims.compiled.bytes,
     },
     adopts: claims.adopted ?? null,
-    provider: {
-      source: "auth0/auth0",
-      constraint: provider.constraint,
-      locked: provider.lock.state === "locked" ? provider.lock.version : null,
-      lockFile: provider.lock.state === "locked" ? provider.lock.file : null,
-    },
+    provider: providerOf(provider),
     notes: [
       ...(provider.lock.state === "missing" ? [`WARNING: ${provider.lock.warning}`] : []),
       ...(claims.adopted ? ADOPTION_NOTES : []),
@@ -125,6 +107,28 @@ export async function buildContract(stack: ClaimsStack, samples: readonly Export
     ],
     samples: { file: samplesFile, ran: run.ran, notRun: run.notRun, users },
   };
+}
+
+/** The samples logged in through the flow, claim names under a plan-time namespace shown as <variable>. */
+async function sampleUsers(stack: ClaimsStack, samples: readonly ExportedUser[], namespace: string | undefined, variable: string) {
+  const shown = (name: string) => (namespace === undefined && name.startsWith(PLACEHOLDER + "/") ? `<${variable}>${name.slice(PLACEHOLDER.length)}` : name);
+  const rename = (token: Record<string, unknown>) => Object.fromEntries(Object.entries(token).map(([name, value]) => [shown(name), value]));
+  const run = await sampleLogins(stack, samples, namespace ?? PLACEHOLDER);
+  const users = run.outcomes.map((o) => ({
+    user_id: o.user_id,
+    denied: o.denied,
+    idToken: rename(o.idToken),
+    accessToken: rename(o.accessToken),
+    userinfo: rename(o.userinfo),
+    dropped: o.dropped.map((d) => ({ ...d, claim: shown(d.claim) })),
+    logs: o.logs,
+  }));
+  return { run, users };
+}
+
+function providerOf(provider: ProviderPin): Contract["provider"] {
+  const locked = provider.lock.state === "locked" ? provider.lock : undefined;
+  return { source: "auth0/auth0", constraint: provider.constraint, locked: locked?.version ?? null, lockFile: locked?.file ?? null };
 }
 
 export function contractJson(contract: Contract): string {
