@@ -3,7 +3,7 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import * as client from "openid-client";
 import { AuthError, escapeControl, quote } from "../errors";
-import { errorText } from "./errors";
+import { errorText } from "./error-text";
 import { Budget, jsonOf, toolErrorIn } from "./http";
 import type { VerifyOptions } from "./options";
 import type { Tokens } from "./login";

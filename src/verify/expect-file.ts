@@ -1,7 +1,7 @@
 // --expect FILE: the expected claims given as a file (a line of `npm run preview -- --json` fits).
 import { readFileSync, statSync } from "node:fs";
 import { UsageError } from "../errors";
-import { errorText } from "./errors";
+import { errorText } from "./error-text";
 import type { Expected } from "./expected";
 
 /** The most an --expect file may hold: Auth0 caps each token's custom claims at 100 KB. */

@@ -4,7 +4,7 @@ import { loadEnvironmentAction } from "../environment/load-action";
 import { UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/types";
 import { AuthError, quote, UsageError } from "../errors";
-import { errorText } from "./errors";
+import { errorText } from "./error-text";
 import { Budget, jsonOf, toolErrorIn } from "./http";
 import type { VerifyOptions } from "./options";
 

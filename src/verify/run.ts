@@ -7,7 +7,7 @@ import { readExpectFile } from "./expect-file";
 import { human } from "./render";
 import { EXIT, Report, ReportedComparison } from "./report";
 import { compare } from "./compare";
-import { errorText } from "./errors";
+import { errorText } from "./error-text";
 import { Expected, expectedFor, Records } from "./expected";
 import { Budget } from "./http";
 import { checkIdentity } from "./identity";
