@@ -15,7 +15,7 @@ import { Spool } from "../preview/spool";
 import { EnvironmentAction, EnvironmentActionOptions, loadEnvironmentAction } from "../environment/load-action";
 import { resolveEnvironment } from "../environment/resolve";
 import { UserFile } from "../users/user-file";
-import { PreviewSummary } from "../preview/report";
+import { flowText, PreviewSummary } from "../preview/report";
 import { baseRuntimeOptions, BatchResult, isPreviewWorker, serveBatches, WorkerPool, WorkerSetup } from "../preview/workers";
 import { PostLoginRuntime } from "../runtime/post-login-runtime";
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../runtime/timeout";
@@ -232,13 +232,6 @@ function report(values: Values, loaded: Loaded, run: Run): string {
   if (summary.users <= DETAIL_LIMIT) lines.push(...details.map((d) => d + "\n"));
   if (values.users !== undefined) lines.push(summary.toString());
   return lines.join("\n");
-}
-
-/** The actions that run, in order: "action <source>" for one, "flow a <source> -> b <source>" for several. */
-function flowText(action: EnvironmentAction | undefined): string {
-  if (!action) return "action (fails to load)";
-  if (action.actions.length === 1) return `action ${action.source}`;
-  return `flow ${action.actions.map((a) => `${a.name} ${a.source}`).join(" -> ")}`;
 }
 
 function writeSummary(path: string, json: string): void {

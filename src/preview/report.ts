@@ -2,6 +2,7 @@
 // taken from the input (user ids, claim names and values, logs, reasons) has its control
 // characters escaped: an export must not be able to move the cursor or rewrite the terminal.
 import { MAX_CUSTOM_CLAIMS_BYTES } from "../auth0/facts";
+import type { EnvironmentAction } from "../environment/load-action";
 import { escapeControl } from "../errors";
 import type { LoginOutcome } from "../runtime/types";
 
@@ -114,4 +115,11 @@ export class PreviewSummary {
     if (this.problems.length > 0) lines.push("", `first users with problems:`, ...this.problems);
     return lines.join("\n");
   }
+}
+
+/** The actions that run, in order: "action <source>" for one, "flow a <source> -> b <source>" for several. */
+export function flowText(action: EnvironmentAction | undefined): string {
+  if (!action) return "action (fails to load)";
+  if (action.actions.length === 1) return `action ${action.source}`;
+  return `flow ${action.actions.map((a) => `${a.name} ${a.source}`).join(" -> ")}`;
 }
