@@ -1,6 +1,6 @@
 // Runs a TypeScript entry (main.ts, src/cli/*.ts) with node: esbuild bundles the project's own
 // TypeScript (npm packages stay external) into node_modules/.cache, then node loads it.
-// Faster than ts-node or tsx for `cdktf synth`; see README "Measured". Usage: node scripts/run-ts.mjs FILE [ARGS...]
+// Faster than ts-node or tsx for `cdktf synth`; see docs/measured.md. Usage: node scripts/run-ts.mjs FILE [ARGS...]
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
