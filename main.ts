@@ -2,7 +2,7 @@
 // review artifacts beside each stack (lock file, claims contract, summary), so cdktf synth, diff and
 // deploy leave the same tree as npm run synth.
 import { App } from "cdktf";
-import { runCommand } from "./src/cli/command-line";
+import { runCommand } from "./src/command-line";
 import { declareStacks, writeReview } from "./src/synthesis";
 
 const app = new App();

@@ -1,5 +1,5 @@
 // The post-login action's behaviour, run on the compiled string that goes into auth0_action.code.
-import { NAMESPACE_SECRET } from "../src/claims-action";
+import { NAMESPACE_SECRET } from "../src/compile/claims-action";
 import { PostLoginRuntime } from "../src/runtime/post-login-runtime";
 import { compileClaims, loadClaims, NAMESPACE } from "./helpers/claims-action";
 

@@ -4,7 +4,7 @@ import { Action } from "../.gen/providers/auth0/action";
 import { Auth0Provider } from "../.gen/providers/auth0/provider";
 import { TriggerAction } from "../.gen/providers/auth0/trigger-action";
 import { TriggerActions } from "../.gen/providers/auth0/trigger-actions";
-import { AppMetadataClaims, AppMetadataClaimsProps } from "../src/app-metadata-claims";
+import { AppMetadataClaims, AppMetadataClaimsProps } from "../src/constructs/app-metadata-claims";
 import { FlowAction, FlowMode, PostLoginFlow } from "../src/constructs/post-login-flow";
 
 /** The claims construct alone in a post-login flow (append by default), or between `before` and `after`. */

@@ -1,8 +1,9 @@
 // The namespace rule, stated three times (HCL validation, synth-time check, the action's own guard),
 // checked on one table of cases against the real terraform binary and the compiled action.
 import { TerraformOutput, TerraformStack, Testing } from "cdktf";
-import { NAMESPACE_SECRET } from "../src/claims-action";
-import { ClaimNamespace, namespaceProblem } from "../src/claim-namespace";
+import { NAMESPACE_SECRET } from "../src/compile/claims-action";
+import { namespaceProblem } from "../src/auth0/namespace-rule";
+import { ClaimNamespace } from "../src/constructs/claim-namespace";
 import { PostLoginRuntime } from "../src/runtime/post-login-runtime";
 import { compileClaims } from "./helpers/claims-action";
 import { terraform } from "./helpers/terraform";

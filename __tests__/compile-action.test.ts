@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MAX_ACTION_CODE_BYTES } from "../src/auth0/facts";
-import { compileAction, escapeTerraformTemplate } from "../src/compile-action";
+import { compileAction, escapeTerraformTemplate } from "../src/compile/compile-action";
 import { projectRoot } from "../src/project-root";
 import { compileClaims } from "./helpers/claims-action";
 

@@ -1,10 +1,10 @@
 // The claims contract: what a reviewer reads in a pull request and a pipeline diffs.
 import { Testing } from "cdktf";
-import { ClaimsStack } from "../src/claims-stack";
-import { buildContract, contractJson, contractMarkdown } from "../src/contract";
+import { ClaimsStack } from "../src/constructs/claims-stack";
+import { buildContract, contractJson, contractMarkdown } from "../src/review/contract";
 import type { EnvironmentConfig } from "../src/environments";
-import type { ProviderPin } from "../src/contract";
-import { summarizeStack } from "../src/summary";
+import type { ProviderPin } from "../src/review/contract";
+import { summarizeStack } from "../src/review/summary";
 
 const LOCKED: ProviderPin = { constraint: "~> 1.51", lock: { state: "locked", file: ".terraform.lock.hcl", version: "1.51.0", hashes: 5 } };
 const UNLOCKED: ProviderPin = { constraint: "~> 1.51", lock: { state: "missing", file: ".terraform.lock.hcl", warning: "no provider lock file (.terraform.lock.hcl): run npm run lock" } };

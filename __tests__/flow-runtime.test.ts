@@ -1,10 +1,10 @@
 // The whole post-login flow run locally as Auth0 runs it, on real compiled actions: order, a deny
 // stopping the flow, claims of every action merged, one time limit; and the deny-blocked-users action.
 import { buildSync } from "esbuild";
-import { compileActionSource } from "../src/action-source";
+import { compileActionSource } from "../src/compile/action-source";
 import { FLOW_TIMEOUT_MS } from "../src/auth0/facts";
-import { NAMESPACE_SECRET } from "../src/claims-action";
-import { loadEnvironmentAction } from "../src/preview/environment-action";
+import { NAMESPACE_SECRET } from "../src/compile/claims-action";
+import { loadEnvironmentAction } from "../src/environment/load-action";
 import { FlowRuntime } from "../src/runtime/flow-runtime";
 import { PostLoginRuntime } from "../src/runtime/post-login-runtime";
 import { compileClaims, NAMESPACE } from "./helpers/claims-action";

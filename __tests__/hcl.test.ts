@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TerraformOutput, TerraformStack, Testing } from "cdktf";
-import { ClaimNamespace } from "../src/claim-namespace";
-import { compileAction } from "../src/compile-action";
+import { ClaimNamespace } from "../src/constructs/claim-namespace";
+import { compileAction } from "../src/compile/compile-action";
 import { projectRoot } from "../src/project-root";
 import { terraformDir, type TerraformDir } from "./helpers/terraform";
 

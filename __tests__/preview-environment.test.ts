@@ -1,9 +1,9 @@
 // The preview runs the very bytes the stack deploys, with the secret the stack gives the action.
 import { Testing } from "cdktf";
-import { ClaimsStack } from "../src/claims-stack";
-import { escapeTerraformTemplate } from "../src/compile-action";
+import { ClaimsStack } from "../src/constructs/claims-stack";
+import { escapeTerraformTemplate } from "../src/compile/compile-action";
 import { environments, exampleEnvironments } from "../src/environments";
-import { loadEnvironmentAction } from "../src/preview/environment-action";
+import { loadEnvironmentAction } from "../src/environment/load-action";
 
 test.each(environments.map((e) => e.name))("environment %s: preview code = auth0_action.code in the synthesized stack", (name) => {
   const environment = environments.find((e) => e.name === name)!;

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { InputError, UserFile } from "../src/preview/read-users";
+import { UsageError as InputError } from "../src/errors";
+import { UserFile } from "../src/users/user-file";
 
 const dir = mkdtempSync(join(tmpdir(), "claims-read-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,7 @@
 // The local post-login runtime on small hand-written actions whose Auth0 outcome is known.
-import { ActionLoadError, ExportedUser, PostLoginRuntime, PostLoginRuntimeOptions } from "../src/runtime/post-login-runtime";
+import { ActionLoadError } from "../src/errors";
+import { PostLoginRuntime, PostLoginRuntimeOptions } from "../src/runtime/post-login-runtime";
+import { ExportedUser } from "../src/runtime/types";
 
 const NS = "https://example.com";
 const alice = { user_id: "auth0|alice", email: "alice@example.com", app_metadata: { roles: ["admin"] }, user_metadata: { theme: "dark" } };

@@ -6,7 +6,7 @@ import { homedir, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Testing } from "cdktf";
 import { Auth0Provider } from "../.gen/providers/auth0/provider";
-import { ClaimsStack } from "../src/claims-stack";
+import { ClaimsStack } from "../src/constructs/claims-stack";
 import { EnvironmentConfig, environments } from "../src/environments";
 import { projectRoot } from "../src/project-root";
 import { cli } from "./helpers/cli-bundles";

@@ -2,7 +2,7 @@
 // for byte, even when the action's source is full of ${ and %{.
 import { TerraformStack, Testing } from "cdktf";
 import { Auth0Provider } from "../.gen/providers/auth0/provider";
-import { AppMetadataClaims } from "../src/app-metadata-claims";
+import { AppMetadataClaims } from "../src/constructs/app-metadata-claims";
 import { terraform } from "./helpers/terraform";
 
 function synthesizedCode(entry?: string): { compiled: string; synthesized: string } {

@@ -27,7 +27,7 @@ interface PostLoginApi {
   readonly access?: { deny(reason: string): unknown };
 }
 
-/** Replaced at compile time by src/compile-action.ts with the stack's claim settings. */
+/** Replaced at compile time by src/compile/compile-action.ts with the stack's claim settings. */
 interface AppMetadataClaimsConfig {
   /** app_metadata fields to copy, in order. */
   readonly keys: readonly string[];

@@ -11,7 +11,7 @@ const CLAIM_MAX_DEPTH = 32;
 const CLAIM_MAX_NODES = Math.floor(claimsConfig.maxClaimsBytes / 2);
 /** Auth0 keeps 256 characters of console output per action. */
 const CLAIM_LOG_LIMIT = 256;
-// Same rule as src/namespace-rule.ts: a trailing dot names the same host, "\" reads as "/".
+// Same rule as src/auth0/namespace-rule.ts: a trailing dot names the same host, "\" reads as "/".
 const RESERVED_NAMESPACE = /^https?:\/\/([^/?#\\]*[.@])?(auth0\.com|webtask\.io|webtask\.run)\.?(:\d*)?([/?#\\]|$)/i;
 const HTTP_URL = /^https?:\/\/[^/?#\s]+/i;
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}]/u;

@@ -1,6 +1,6 @@
 // The tenant environments, one cdktf stack each: `cdktf diff dev`, `cdktf deploy prod`.
 // Credentials never go here: the auth0 provider reads AUTH0_* from the environment at apply time.
-import type { AppMetadataClaimsProps } from "./app-metadata-claims";
+import type { AppMetadataClaimsProps } from "./constructs/app-metadata-claims";
 import type { HandBoundAction } from "./constructs/post-login-flow";
 import type { TypeScriptActionProps } from "./constructs/typescript-action";
 

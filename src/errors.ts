@@ -1,6 +1,6 @@
 // The one error family of this project's tools: each error carries the exit code its CLI ends with,
 // and a message that names the field, the value and the fix. Library code throws these; the CLIs
-// print `<command>: <message>` and exit with `exitCode` (see src/cli/command-line.ts).
+// print `<command>: <message>` and exit with `exitCode` (see src/command-line.ts).
 
 /** Base of every foreseeable failure: a one-line message and the exit code to end with. */
 export class ToolError extends Error {
@@ -26,6 +26,9 @@ export class AuthError extends ToolError {
     super(message, 3);
   }
 }
+
+/** An action's code that can't be loaded (too large, fails to load, no handler): bad input, exit 2. */
+export class ActionLoadError extends UsageError {}
 
 /**
  * `text` with control characters (C0, DEL, C1, and the line/paragraph separators) written as escapes,

@@ -4,15 +4,15 @@
 import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { App } from "cdktf";
-import { ClaimsStack } from "./claims-stack";
-import { buildContract, contractJson, contractMarkdown, type ProviderPin } from "./contract";
+import { ClaimsStack } from "./constructs/claims-stack";
+import { buildContract, contractJson, contractMarkdown, type ProviderPin } from "./review/contract";
 import { environments } from "./environments";
 import { ToolError } from "./errors";
-import { UserFile } from "./preview/read-users";
+import { UserFile } from "./users/user-file";
 import { projectRoot } from "./project-root";
 import { LOCK_FILE, placeLock, readProjectLock } from "./provider-lock";
-import type { ExportedUser } from "./runtime/post-login-runtime";
-import { summarizeStack } from "./summary";
+import type { ExportedUser } from "./runtime/types";
+import { summarizeStack } from "./review/summary";
 
 /** The users previewed in every contract, relative to the project's root. */
 export const SAMPLES = "samples/users.ndjson";

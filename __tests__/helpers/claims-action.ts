@@ -1,7 +1,7 @@
 // Compiles the project's action the way AppMetadataClaims does, and loads it into the local runtime.
 import type { TokenKind } from "../../src/auth0/facts";
-import { compileClaimsAction, NAMESPACE_SECRET } from "../../src/claims-action";
-import type { CompiledAction } from "../../src/compile-action";
+import { compileClaimsAction, NAMESPACE_SECRET } from "../../src/compile/claims-action";
+import type { CompiledAction } from "../../src/compile/compile-action";
 import { PostLoginRuntime, PostLoginRuntimeOptions } from "../../src/runtime/post-login-runtime";
 
 export const NAMESPACE = "https://example.com/claims";

@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { AuthClient } from "@auth0/auth0-auth-js";
 import { startLocalTenant } from "../../src/local-tenant/tenant";
-import { loadEnvironmentAction } from "../../src/preview/environment-action";
-import type { ExportedUser } from "../../src/runtime/post-login-runtime";
+import { loadEnvironmentAction } from "../../src/environment/load-action";
+import type { ExportedUser } from "../../src/runtime/types";
 import { fetchTrusting, TenantBrowser } from "./tenant-browser";
 
 export interface DriverInfo {

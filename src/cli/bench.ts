@@ -7,12 +7,13 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { MAX_ACTION_CODE_BYTES } from "../auth0/facts";
 import { environments } from "../environments";
-import { compileClaimsAction, DEFAULT_CLAIM_KEYS, NAMESPACE_SECRET } from "../claims-action";
+import { compileClaimsAction, DEFAULT_CLAIM_KEYS, NAMESPACE_SECRET } from "../compile/claims-action";
 import { projectRoot } from "../project-root";
 import { PostLoginRuntime } from "../runtime/post-login-runtime";
 import { UsageError } from "../errors";
-import { readCommandLine, runCommand } from "./command-line";
+import { readCommandLine, runCommand } from "../command-line";
 
 const root = projectRoot();
 const COMMAND = {
@@ -87,7 +88,7 @@ function synthRows(): Row[] {
 function actionRows(): Row[] {
   return environments.map((environment) => {
     const { compiled } = compileClaimsAction(environment);
-    return { what: `compiled action size (${environment.name})`, value: `${compiled.bytes} bytes`, note: `limit 100000; sha256 ${compiled.sha256.slice(0, 12)}` };
+    return { what: `compiled action size (${environment.name})`, value: `${compiled.bytes} bytes`, note: `limit ${MAX_ACTION_CODE_BYTES}; sha256 ${compiled.sha256.slice(0, 12)}` };
   });
 }
 

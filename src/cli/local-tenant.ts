@@ -2,12 +2,11 @@
 // at Auth0's paths that runs the environment's compiled action on every login and refresh.
 import { resolve } from "node:path";
 import { startLocalTenant, type LocalTenant } from "../local-tenant/tenant";
-import { loadEnvironmentAction } from "../preview/environment-action";
-import { InputError, UserFile } from "../preview/read-users";
-import type { ExportedUser } from "../runtime/post-login-runtime";
-import { ActionLoadError } from "../runtime/post-login-runtime";
-import { quote } from "../errors";
-import { readCommandLine, runCommand } from "./command-line";
+import { loadEnvironmentAction } from "../environment/load-action";
+import { UserFile } from "../users/user-file";
+import type { ExportedUser } from "../runtime/types";
+import { quote, UsageError } from "../errors";
+import { readCommandLine, runCommand } from "../command-line";
 
 const COMMAND = {
   name: "local-tenant",
@@ -47,15 +46,15 @@ async function main(): Promise<number | undefined> {
   const values = readCommandLine(COMMAND);
   if (!values) return 0;
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`--port: "${values.port}" is not a port; e.g. --port 4000 (0 picks a free one)`);
-  if (values.host !== "127.0.0.1" && values.host !== "localhost") throw new InputError(`--host: ${quote(values.host)} is not 127.0.0.1 or localhost; the certificate covers those two`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: "${values.port}" is not a port; e.g. --port 4000 (0 picks a free one)`);
+  if (values.host !== "127.0.0.1" && values.host !== "localhost") throw new UsageError(`--host: ${quote(values.host)} is not 127.0.0.1 or localhost; the certificate covers those two`);
   const callbacks = urlList("--callbacks", values.callbacks);
   const logoutUrls = urlList("--logout-urls", values["logout-urls"]);
   const file = await UserFile.open(values.users as string);
   const users: ExportedUser[] = [];
   for await (const batch of file.users()) for (const { user } of batch) users.push(user);
   const missingId = users.findIndex((u) => typeof u.user_id !== "string" || u.user_id === "");
-  if (missingId !== -1) throw new InputError(`--users: user ${missingId + 1} of ${values.users} has no user_id; every user needs one to log in`);
+  if (missingId !== -1) throw new UsageError(`--users: user ${missingId + 1} of ${values.users} has no user_id; every user needs one to log in`);
   const action = loadEnvironmentAction({ env: values.env, namespace: values.namespace, codeFile: values.code });
   const tenant = await startLocalTenant({
     action,
@@ -103,19 +102,18 @@ function printTenant(tenant: LocalTenant, env: string, action: string, users: Ex
   console.log(lines.join("\n"));
 }
 
-/** A comma-separated list of absolute http(s) URLs; InputError names the one that is not. */
+/** A comma-separated list of absolute http(s) URLs; UsageError names the one that is not. */
 function urlList(flag: string, text: string): string[] {
   const urls = text.split(",").map((u) => u.trim()).filter((u) => u !== "");
   for (const url of urls) {
-    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new InputError(`${flag}: ${quote(url)} is not an http(s) URL; e.g. ${flag} https://localhost:3000/callback`);
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`${flag}: ${quote(url)} is not an http(s) URL; e.g. ${flag} https://localhost:3000/callback`);
   }
   return urls;
 }
 
 runCommand(COMMAND.name, () =>
   main().catch((err: unknown) => {
-    if (err instanceof ActionLoadError) throw new InputError(err.message);
-    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new InputError("--port: that port is in use; pick another with --port N (0 picks a free one)");
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError("--port: that port is in use; pick another with --port N (0 picks a free one)");
     throw err;
   }),
 );

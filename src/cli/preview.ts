@@ -3,20 +3,22 @@
 // with --compare BASE, runs another version too and shows which users' tokens change, and how.
 // Exit: 0 every login succeeds (compare: always, unless --fail-on-change), 1 some login would be
 // denied (compare --fail-on-change: some user's tokens change), 2 bad input (and nothing written).
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { FileHandle, open } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
-import { join } from "node:path";
+import { statSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import "./stdout-closed";
-import { readCommandLine, runCommand } from "./command-line";
-import { escapeControl, quote, UsageError } from "../errors";
+import { readCommandLine, runCommand } from "../command-line";
+import { ActionLoadError, escapeControl, quote, UsageError } from "../errors";
 import { BaseAction, readBaseAction } from "../preview/base-action";
-import { compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "../preview/compare";
-import { EnvironmentActionOptions, loadEnvironmentAction, resolveEnvironment } from "../preview/environment-action";
-import { InputError, UserFile } from "../preview/read-users";
-import { PreviewSummary } from "../preview/report";
+import { CompareCounts, compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "../preview/compare";
+import { Progress } from "../preview/progress";
+import { Spool } from "../preview/spool";
+import { EnvironmentAction, EnvironmentActionOptions, loadEnvironmentAction } from "../environment/load-action";
+import { resolveEnvironment } from "../environment/resolve";
+import { UserFile } from "../users/user-file";
+import { flowText, PreviewSummary } from "../preview/report";
 import { baseRuntimeOptions, BatchResult, isPreviewWorker, serveBatches, WorkerPool, WorkerSetup } from "../preview/workers";
-import { ActionLoadError, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, PostLoginRuntime } from "../runtime/post-login-runtime";
+import { PostLoginRuntime } from "../runtime/post-login-runtime";
+import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../runtime/timeout";
 
 /** Up to this many users, the human output shows each one before the summary. */
 const DETAIL_LIMIT = 10;
@@ -73,66 +75,106 @@ const COMMAND = {
   },
 } as const;
 
+type Values = NonNullable<ReturnType<typeof readCommandLine<typeof COMMAND.options>>>;
+
 async function main(): Promise<number> {
   const values = readCommandLine(COMMAND);
   if (!values) return 0;
+  const { timeoutMs, workers } = checkFlags(values);
+  const comparing = values.compare !== undefined;
+  const file = (values.user ?? values.users) as string;
+  const users = await UserFile.open(file);
+  const loaded = loadActions(values, timeoutMs);
+  if (loaded === undefined) return 1;
+
+  const started = process.hrtime.bigint();
+  const size = workers ?? (statSync(file).size < SMALL_INPUT_BYTES ? 1 : availableParallelism());
+  const run = await runBatches(values, users, loaded.setup, size);
+  if (!values.json) process.stdout.write(report(values, loaded, run) + "\n");
+  if (values.stats) {
+    const total = comparing ? run.counts.users : run.summary.users;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const rss = process.resourceUsage().maxRSS * 1024;
+    console.error(`stats: ${total} users in ${seconds.toFixed(3)} s (${Math.round(total / seconds)} users/s) on ${size} worker(s), peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB`);
+  }
+  return process.exitCode as number;
+}
+
+/** The flags that go together, and the numbers in range; throws UsageError naming the flag. */
+function checkFlags(values: Values): { timeoutMs: number; workers?: number } {
   if ((values.user === undefined) === (values.users === undefined)) {
-    throw new InputError(`give exactly one of --user FILE (one user) or --users FILE (an export)\n${USAGE}`);
+    throw new UsageError(`give exactly one of --user FILE (one user) or --users FILE (an export)\n${USAGE}`);
   }
   const timeoutMs = values["timeout-ms"] === undefined ? DEFAULT_TIMEOUT_MS : Number(values["timeout-ms"]);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-    throw new InputError(`--timeout-ms: "${values["timeout-ms"]}" is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
+    throw new UsageError(`--timeout-ms: "${values["timeout-ms"]}" is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
   }
-  const comparing = values.compare !== undefined;
   for (const flag of ["markdown", "fail-on-change", "base-namespace"] as const) {
-    if (!comparing && values[flag] !== undefined && values[flag] !== false) throw new InputError(`--${flag} goes with --compare BASE; add --compare or drop --${flag}`);
+    if (values.compare === undefined && values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} goes with --compare BASE; add --compare or drop --${flag}`);
   }
-  if (values.json && values.markdown) throw new InputError("--json and --markdown: choose one output");
-  let workers: number | undefined;
-  if (values.workers !== undefined) {
-    workers = Number(values.workers);
-    if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new InputError(`--workers: ${quote(values.workers)} is not a whole number from 1 to ${MAX_WORKERS}`);
-  }
+  if (values.json && values.markdown) throw new UsageError("--json and --markdown: choose one output");
+  if (values.workers === undefined) return { timeoutMs };
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new UsageError(`--workers: ${quote(values.workers)} is not a whole number from 1 to ${MAX_WORKERS}`);
+  return { timeoutMs, workers };
+}
 
-  const file = (values.user ?? values.users) as string;
-  const users = await UserFile.open(file);
+/** The action(s) to run, loaded once here to fail early; the workers load their own copies from `setup`. */
+interface Loaded {
+  /** The environment's flow; undefined when it fails to load in a comparison (every login newly denied). */
+  readonly action?: EnvironmentAction;
+  readonly headNamespace: string;
+  readonly base?: BaseAction;
+  readonly setup: WorkerSetup;
+}
+
+/** Loads the head (and with --compare the base); undefined when the head can't load and nothing is compared (exit 1). */
+function loadActions(values: Values, timeoutMs: number): Loaded | undefined {
+  const comparing = values.compare !== undefined;
   const runtime = { timeoutMs, audience: values.audience };
   const head: EnvironmentActionOptions = { env: values.env, namespace: values.namespace, codeFile: values.code, runtime };
-  let action;
+  let action: EnvironmentAction | undefined;
   try {
     action = loadEnvironmentAction(head);
   } catch (err) {
     if (!(err instanceof ActionLoadError)) throw err;
     if (!comparing) {
       console.error(`preview: every login would be denied: ${escapeControl(err.message)}`);
-      return 1;
+      return undefined;
     }
     // Compared, an action that can't load is a result: every login newly denied. The workers say so.
-    action = undefined;
   }
   const headNamespace = action?.namespace ?? resolveEnvironment(values.env, values.namespace).namespace;
-  let base: BaseAction | undefined;
-  let setup: WorkerSetup = { head, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
-  if (comparing) {
-    base = readBaseAction(values.compare as string, values["base-namespace"], headNamespace);
-    const options = baseRuntimeOptions(base, runtime);
-    try {
-      PostLoginRuntime.load(options);
-    } catch (err) {
-      if (!(err instanceof ActionLoadError)) throw err;
-      throw new UsageError(`--compare: ${quote(base.source)}: ${err.message}; give a compiled action (JavaScript) or a cdk.tf.json from npm run synth`);
-    }
-    setup = { ...setup, base: options };
+  const setup: WorkerSetup = { head, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
+  if (!comparing) return { action, headNamespace, setup };
+  const base = readBaseAction(values.compare as string, values["base-namespace"], headNamespace);
+  const options = baseRuntimeOptions(base, runtime);
+  try {
+    PostLoginRuntime.load(options);
+  } catch (err) {
+    if (!(err instanceof ActionLoadError)) throw err;
+    throw new UsageError(`--compare: ${quote(base.source)}: ${err.message}; give a compiled action (JavaScript) or a cdk.tf.json from npm run synth`);
   }
+  return { action, headNamespace, base, setup: { ...setup, base: options } };
+}
 
-  // Output goes to a temporary file and reaches stdout only once every user has been read, so bad
-  // input found on line 90,000 leaves stdout empty.
-  const started = process.hrtime.bigint();
+interface Run {
+  readonly summary: PreviewSummary;
+  readonly counts: CompareCounts;
+  readonly details: string[];
+}
+
+/**
+ * Sends the users to the workers in batches, a fixed number in flight, and records the results in
+ * input order. Output goes to a spool and reaches stdout only once every user has been read, so bad
+ * input found on line 90,000 leaves stdout empty. Sets the exit code.
+ */
+async function runBatches(values: Values, users: UserFile, setup: WorkerSetup, size: number): Promise<Run> {
+  const comparing = values.compare !== undefined;
+  const file = users.file;
   const spool = values.json ? Spool.create() : undefined;
-  const size = workers ?? (statSync(file).size < SMALL_INPUT_BYTES ? 1 : availableParallelism());
-  const summary = new PreviewSummary();
-  const counts = emptyCounts();
-  const details: string[] = [];
+  const run: Run = { summary: new PreviewSummary(), counts: emptyCounts(), details: [] };
+  const { summary, counts, details } = run;
   let pool: WorkerPool | undefined;
   let progress: Progress | undefined;
   try {
@@ -143,12 +185,12 @@ async function main(): Promise<number> {
     const inFlight: Promise<BatchResult>[] = [];
     let lines = 0;
     const take = async (result: BatchResult) => {
-      if (result.error) throw new InputError(`${file}:${lines + result.error.line}: ${result.error.problem}`);
+      if (result.error) throw new UsageError(`${file}:${lines + result.error.line}: ${result.error.problem}`);
       lines += result.lines;
       if (result.compare) mergeCounts(counts, result.compare);
       if (result.preview) summary.merge(result.preview);
       for (const d of result.details) if (details.length < DETAIL_LIMIT) details.push(d);
-      if (values.user !== undefined && summary.users + counts.users > 1) throw new InputError(`--user: ${file} holds more than one user; use --users`);
+      if (values.user !== undefined && summary.users + counts.users > 1) throw new UsageError(`--user: ${file} holds more than one user; use --users`);
       spool?.add(result);
     };
     const send = async (batch: Parameters<WorkerPool["run"]>[0]) => {
@@ -169,28 +211,27 @@ async function main(): Promise<number> {
     spool?.remove();
     await pool?.close();
   }
+  return run;
+}
 
-  const total = comparing ? counts.users : summary.users;
+/** The human report (not --json): the comparison, or each of a few users and the summary. */
+function report(values: Values, loaded: Loaded, run: Run): string {
+  const { action, headNamespace, base } = loaded;
+  const file = (values.user ?? values.users) as string;
   const env = action?.environment.name ?? values.env ?? "(default)";
-  if (comparing && !values.json) {
-    const after = `environment ${env}, namespace ${headNamespace}, action ${action?.source ?? values.code ?? "(fails to load)"}`;
+  if (values.compare !== undefined) {
+    const total = run.counts.users;
+    const after = `environment ${env}, namespace ${headNamespace}, ${action ? flowText(action) : `action ${values.code ?? "(fails to load)"}`}`;
     const baseText = `${base?.source}, namespace ${base?.namespace}`;
-    const text = values.markdown
-      ? compareMarkdown(counts, `Claims: what changes for whom (${escapeControl(env)}, ${total} user(s) of ${escapeControl(file)})`)
-      : compareReport(counts, [`compare: ${total} user(s) from ${file}`, `  before: ${baseText}`, `  after:  ${after}`].map(escapeControl).join("\n"));
-    process.stdout.write(text + "\n");
-  } else if (!comparing && !values.json) {
-    const lines = [escapeControl(`preview: environment ${env}, namespace ${headNamespace}, action ${action?.source}, ${summary.users} user(s) from ${file}`), ""];
-    if (summary.users <= DETAIL_LIMIT) lines.push(...details.map((d) => d + "\n"));
-    if (values.users !== undefined) lines.push(summary.toString());
-    process.stdout.write(lines.join("\n") + "\n");
+    return values.markdown
+      ? compareMarkdown(run.counts, `Claims: what changes for whom (${escapeControl(env)}, ${total} user(s) of ${escapeControl(file)})`)
+      : compareReport(run.counts, [`compare: ${total} user(s) from ${file}`, `  before: ${baseText}`, `  after:  ${after}`].map(escapeControl).join("\n"));
   }
-  if (values.stats) {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const rss = process.resourceUsage().maxRSS * 1024;
-    console.error(`stats: ${total} users in ${seconds.toFixed(3)} s (${Math.round(total / seconds)} users/s) on ${size} worker(s), peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB`);
-  }
-  return process.exitCode as number;
+  const { summary, details } = run;
+  const lines = [escapeControl(`preview: environment ${env}, namespace ${headNamespace}, ${flowText(action)}, ${summary.users} user(s) from ${file}`), ""];
+  if (summary.users <= DETAIL_LIMIT) lines.push(...details.map((d) => d + "\n"));
+  if (values.users !== undefined) lines.push(summary.toString());
+  return lines.join("\n");
 }
 
 function writeSummary(path: string, json: string): void {
@@ -198,104 +239,6 @@ function writeSummary(path: string, json: string): void {
     writeFileSync(path, json);
   } catch (err) {
     throw new UsageError(`--summary-json: ${quote(path)}: can't write it (${(err as NodeJS.ErrnoException).code}); check the folder exists and is writable`);
-  }
-}
-
-/** Users done, users/s and the time left, on one line of stderr, redrawn; only when stderr is a terminal. */
-class Progress {
-  private readonly started = Date.now();
-  private readonly timer: NodeJS.Timeout;
-
-  private constructor(
-    private readonly label: string,
-    private readonly fraction: () => number,
-    private readonly done: () => number,
-  ) {
-    this.timer = setInterval(() => this.draw(), 250);
-    this.timer.unref();
-  }
-
-  static start(label: string, fraction: () => number, done: () => number): Progress | undefined {
-    return process.stderr.isTTY ? new Progress(label, fraction, done) : undefined;
-  }
-
-  private draw(): void {
-    const seconds = (Date.now() - this.started) / 1000;
-    const users = this.done();
-    const f = this.fraction();
-    const eta = users > 0 && f > 0 && f < 1 ? `, about ${Math.ceil((seconds * (1 - f)) / f)} s left` : "";
-    process.stderr.write(`\r\x1b[K${this.label}: ${users.toLocaleString("en-US")} users, ${Math.round(users / Math.max(seconds, 0.001)).toLocaleString("en-US")} users/s${eta}`);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    process.stderr.write("\r\x1b[K");
-  }
-}
-
-/**
- * JSON lines held in temporary files (one per worker, which writes its batches there) until the run
- * is known to be good; the main thread records where each batch is, in input order, then copies.
- */
-class Spool {
-  /** [worker, offset, length] of each batch's lines, in input order; adjacent ranges merged. */
-  private readonly ranges: [number, number, number][] = [];
-
-  private constructor(private readonly dir: string) {
-    // Also when the process ends early (a closed pipe exits from inside the copy), or is interrupted.
-    process.once("exit", () => this.remove());
-    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) process.once(signal, () => process.exit(code));
-  }
-
-  /** A spool in TMPDIR; a TMPDIR that can't be written is bad input (exit 2), said in one line. */
-  static create(): Spool {
-    try {
-      return new Spool(mkdtempSync(join(tmpdir(), "claims-preview-")));
-    } catch (err) {
-      throw new UsageError(
-        `TMPDIR: can't create a folder in ${quote(tmpdir())} (${(err as NodeJS.ErrnoException).code}); --json output waits there until the whole input is read: set TMPDIR to a writable folder, e.g. TMPDIR=/tmp`,
-      );
-    }
-  }
-
-  /** The file worker `index` writes to. */
-  file(index: number): string {
-    return join(this.dir, `worker-${index}.ndjson`);
-  }
-
-  add(result: BatchResult): void {
-    if (result.spoolError !== undefined) {
-      throw new UsageError(`TMPDIR: writing in ${quote(this.dir)} failed (${result.spoolError}); set TMPDIR to a folder with room, e.g. TMPDIR=/tmp`);
-    }
-    const range = result.spooled;
-    if (!range) return;
-    const last = this.ranges[this.ranges.length - 1];
-    if (last && last[0] === range.worker && last[1] + last[2] === range.offset) last[2] += range.length;
-    else this.ranges.push([range.worker, range.offset, range.length]);
-  }
-
-  async copyTo(target: NodeJS.WritableStream): Promise<void> {
-    const files = new Map<number, FileHandle>();
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    try {
-      for (const [worker, offset, length] of this.ranges) {
-        let file = files.get(worker);
-        if (!file) files.set(worker, (file = await open(this.file(worker), "r")));
-        for (let at = 0; at < length; ) {
-          const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, length - at), offset + at);
-          if (bytesRead === 0) throw new Error(`spool file ${this.file(worker)} is shorter than written`);
-          // The buffer is reused: wait until the target is done with it.
-          await new Promise<void>((resolve, reject) => target.write(buffer.subarray(0, bytesRead), (err) => (err ? reject(err) : resolve())));
-          at += bytesRead;
-        }
-      }
-    } finally {
-      for (const file of files.values()) await file.close();
-    }
-  }
-
-  remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

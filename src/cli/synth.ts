@@ -3,7 +3,7 @@
 // prints the summaries.
 import { isAbsolute, join, relative } from "node:path";
 import "./stdout-closed";
-import { readCommandLine, runCommand } from "./command-line";
+import { readCommandLine, runCommand } from "../command-line";
 import { App } from "cdktf";
 import { projectRoot } from "../project-root";
 import { declareStacks, removeRetiredStacks, writeReview } from "../synthesis";

@@ -10,7 +10,7 @@ import { projectRoot } from "../project-root";
 import { LOCK_FILE } from "../provider-lock";
 import { declareStacks } from "../synthesis";
 import "./stdout-closed";
-import { readCommandLine, runCommand } from "./command-line";
+import { readCommandLine, runCommand } from "../command-line";
 import { hasTerraform, registryUnreachable, terraform } from "./terraform";
 
 const COMMAND = {

@@ -1,8 +1,8 @@
 // An environment's post-login flow (src/environments.ts) as constructs: the other managed actions
 // as TypeScriptActions, and one PostLoginFlow binding them with the claims action in order.
 import { Construct } from "constructs";
-import { defaultActionName } from "../action-source";
-import type { AppMetadataClaims } from "../app-metadata-claims";
+import { defaultActionName } from "../compile/action-source";
+import type { AppMetadataClaims } from "./app-metadata-claims";
 import { EnvironmentConfig, flowOf, isManaged, ManagedActionConfig } from "../environments";
 import { FlowAction, PostLoginFlow } from "./post-login-flow";
 import { TypeScriptAction } from "./typescript-action";
@@ -11,11 +11,12 @@ import { TypeScriptAction } from "./typescript-action";
  * Declares the environment's other managed actions and binds the whole flow under `id`; retired
  * actions stay deployed in an unbound flow `<id>_retired`, so removing them later raises no 409.
  */
-export function environmentFlow(scope: Construct, id: string, environment: EnvironmentConfig, claims: AppMetadataClaims): PostLoginFlow {
+export function environmentFlow(scope: Construct, id: string, environment: EnvironmentConfig, claims: AppMetadataClaims): { flow: PostLoginFlow; retired?: PostLoginFlow } {
   const actions = flowOf(environment).map((entry): FlowAction => (entry === "claims" ? claims : isManaged(entry) ? managedAction(scope, entry) : entry));
-  const retired = environment.retired ?? [];
-  if (retired.length > 0) new PostLoginFlow(scope, `${id}_retired`, { mode: "unbound", actions: retired.map((entry) => managedAction(scope, entry)) });
-  return new PostLoginFlow(scope, id, { mode: environment.binding?.mode, actions });
+  const retiredConfigs = environment.retired ?? [];
+  const retired =
+    retiredConfigs.length > 0 ? new PostLoginFlow(scope, `${id}_retired`, { mode: "unbound", actions: retiredConfigs.map((entry) => managedAction(scope, entry)) }) : undefined;
+  return { flow: new PostLoginFlow(scope, id, { mode: environment.binding?.mode, actions }), retired };
 }
 
 function managedAction(scope: Construct, entry: ManagedActionConfig): TypeScriptAction {

@@ -1,10 +1,10 @@
 // TypeScriptAction: any Auth0 Action written in TypeScript, as one auth0_action: compiled by
-// compile-action.ts (the one owner of esbuild's options), its secrets, npm dependencies and runtime,
+// src/compile/compile-action.ts (the one owner of esbuild's options), its secrets, npm dependencies and runtime,
 // and the adoption of an action made by hand. Binding it to a trigger is PostLoginFlow's job.
 import { Annotations, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Action } from "../../.gen/providers/auth0/action";
-import { ActionDependency, ActionSource, compileActionSource, defaultActionName } from "../action-source";
+import { ActionDependency, ActionSource, compileActionSource, defaultActionName } from "../compile/action-source";
 import {
   ACTION_RUNTIME,
   ACTION_RUNTIMES,
@@ -14,7 +14,7 @@ import {
   MAX_SECRET_NAME_CHARS,
   POST_LOGIN,
 } from "../auth0/facts";
-import type { CompiledAction } from "../compile-action";
+import type { CompiledAction } from "../compile/compile-action";
 import { atPath, ConstructPropError } from "./construct-error";
 
 /** A secret the action reads as `event.secrets.<name>`. */

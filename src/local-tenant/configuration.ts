@@ -42,21 +42,34 @@ export function providerConfiguration(users: TenantUsers, jwk: JWK, customClaims
       devInteractions: { enabled: false },
       // Logout is Auth0's /v2/logout (logout.ts); without end_session_endpoint in discovery, Auth0's SDKs use it.
       rpInitiatedLogout: { enabled: false },
-      // Auth0's `audience` parameter gives a JWT access token for that API, carrying the access-token claims.
-      resourceIndicators: {
-        enabled: true,
-        // Typed as always returning a resource; returning none means "no audience": an opaque access token.
-        defaultResource: ((ctx: KoaContextWithOIDC) => ctx.oidc.params?.audience as string | undefined) as unknown as () => string,
-        useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx: KoaContextWithOIDC, resource: string) => ({
-          scope: OIDC_SCOPES.join(" "),
-          audience: resource,
-          accessTokenFormat: "jwt",
-          jwt: { sign: { alg: "RS256" } },
-        }),
-      },
+      resourceIndicators: AUDIENCE_PARAMETER,
     },
     interactions: { url: (_ctx, interaction) => `/u/login/${interaction.uid}` },
+    ...accountHooks(users),
+    renderError: (ctx, out) => {
+      ctx.type = "html";
+      ctx.body = `<!doctype html><title>error</title><h1>${escapeHtml(String(out.error))}</h1><p>${escapeHtml(String(out.error_description ?? ""))}</p>\n`;
+    },
+  };
+}
+
+/** Auth0's `audience` parameter gives a JWT access token for that API, carrying the access-token claims. */
+const AUDIENCE_PARAMETER: NonNullable<Configuration["features"]>["resourceIndicators"] = {
+  enabled: true,
+  // Typed as always returning a resource; returning none means "no audience": an opaque access token.
+  defaultResource: ((ctx: KoaContextWithOIDC) => ctx.oidc.params?.audience as string | undefined) as unknown as () => string,
+  useGrantedResource: () => true,
+  getResourceServerInfo: (_ctx: KoaContextWithOIDC, resource: string) => ({
+    scope: OIDC_SCOPES.join(" "),
+    audience: resource,
+    accessTokenFormat: "jwt",
+    jwt: { sign: { alg: "RS256" } },
+  }),
+};
+
+/** Who logs in and what their tokens carry: the users' records and their latest action outcome. */
+function accountHooks(users: TenantUsers): Pick<Configuration, "loadExistingGrant" | "extraTokenClaims" | "findAccount"> {
+  return {
     loadExistingGrant: (ctx) => loadGrantAfterSsoLogin(ctx, users),
     extraTokenClaims: (_ctx, token) => {
       const accountId = (token as { accountId?: string }).accountId;
@@ -70,10 +83,6 @@ export function providerConfiguration(users: TenantUsers, jwk: JWK, customClaims
         accountId: sub,
         claims: () => ({ sub, ...users.profile(user), ...users.idTokenClaims(sub) }),
       };
-    },
-    renderError: (ctx, out) => {
-      ctx.type = "html";
-      ctx.body = `<!doctype html><title>error</title><h1>${escapeHtml(String(out.error))}</h1><p>${escapeHtml(String(out.error_description ?? ""))}</p>\n`;
     },
   };
 }

@@ -1,7 +1,7 @@
 // The local tenant's users: who can log in, their Management API record (app_metadata can change
 // while the tenant runs), and the claims each one's latest post-login run computed.
-import type { EnvironmentAction } from "../preview/environment-action";
-import type { ExportedUser, LoginOutcome } from "../runtime/post-login-runtime";
+import type { EnvironmentAction } from "../environment/load-action";
+import type { ExportedUser, LoginOutcome } from "../runtime/types";
 
 /**
  * How the login that runs the action came about, as Auth0 names it in `event.transaction.protocol`:

@@ -1,9 +1,9 @@
 // The other version of the action for `preview --compare BASE`: a compiled action file, or a
 // synthesized stack (cdk.tf.json) from which the post-login action's code and secrets are taken.
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
-import { NAMESPACE_SECRET } from "../claims-action";
+import { NAMESPACE_SECRET } from "../compile/claims-action";
 import { quote, UsageError } from "../errors";
-import { namespaceProblem } from "../namespace-rule";
+import { namespaceProblem } from "../auth0/namespace-rule";
 
 /** A stack or an action file larger than this is not one of ours. */
 const MAX_BASE_BYTES = 64 * 2 ** 20;

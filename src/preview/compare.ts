@@ -1,7 +1,7 @@
 // What changes for whom: one user's login under two versions of the action, compared claim by
 // claim on each token and /userinfo, and the counts over many users (human, Markdown, JSON).
 import { escapeControl } from "../errors";
-import type { LoginOutcome } from "../runtime/post-login-runtime";
+import type { LoginOutcome } from "../runtime/types";
 
 export type Side = "idToken" | "accessToken" | "userinfo";
 export const SIDES: readonly Side[] = ["idToken", "accessToken", "userinfo"];

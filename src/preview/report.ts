@@ -1,8 +1,10 @@
 // What the preview says: one user's tokens in detail, or a summary over many users. Everything
 // taken from the input (user ids, claim names and values, logs, reasons) has its control
 // characters escaped: an export must not be able to move the cursor or rewrite the terminal.
+import { MAX_CUSTOM_CLAIMS_BYTES } from "../auth0/facts";
+import type { EnvironmentAction } from "../environment/load-action";
 import { escapeControl } from "../errors";
-import type { LoginOutcome } from "../runtime/post-login-runtime";
+import type { LoginOutcome } from "../runtime/types";
 
 /** One JSON line per user, keys in the documented order; the claims' JSON is reused, not rebuilt. */
 export function outcomeJson(outcome: LoginOutcome): string {
@@ -68,7 +70,7 @@ export class PreviewSummary {
     this.accessClaims += access;
     if (outcome.denied === null && ids + access === 0) this.usersWithoutClaims++;
     if (outcome.dropped.length > 0) this.usersWithDropped++;
-    if (outcome.logs.length > 0) this.usersWithLogs++;
+    if (outcome.denied === null && outcome.logs.length > 0) this.usersWithLogs++;
     for (const [token, bytes] of [["ID", outcome.bytes.id], ["access", outcome.bytes.access]] as const) {
       if (bytes > this.largest.bytes) this.largest = { bytes, user_id: outcome.user_id, token };
     }
@@ -106,10 +108,18 @@ export class PreviewSummary {
       `claims set                 ${this.idClaims} on ID tokens, ${this.accessClaims} on access tokens`,
       `users with no claim        ${this.usersWithoutClaims}`,
       `users with dropped claims  ${this.usersWithDropped}`,
-      `users with skipped values  ${this.usersWithLogs} (the action logged why)`,
-      `largest payload            ${this.largest.bytes === 0 ? "-" : `${this.largest.bytes} bytes (${escapeControl(this.largest.user_id)}, ${this.largest.token} token; limit 102400)`}`,
+      // Counted on logins that succeed only: a deny action's log line belongs to a login counted above.
+      `users with skipped values  ${this.usersWithLogs} (logins that succeed with an action's log line, e.g. the claims action's "skipped <key> (why)")`,
+      `largest payload            ${this.largest.bytes === 0 ? "-" : `${this.largest.bytes} bytes (${escapeControl(this.largest.user_id)}, ${this.largest.token} token; limit ${MAX_CUSTOM_CLAIMS_BYTES})`}`,
     ];
     if (this.problems.length > 0) lines.push("", `first users with problems:`, ...this.problems);
     return lines.join("\n");
   }
+}
+
+/** The actions that run, in order: "action <source>" for one, "flow a <source> -> b <source>" for several. */
+export function flowText(action: EnvironmentAction | undefined): string {
+  if (!action) return "action (fails to load)";
+  if (action.actions.length === 1) return `action ${action.source}`;
+  return `flow ${action.actions.map((a) => `${a.name} ${a.source}`).join(" -> ")}`;
 }

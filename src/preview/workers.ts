@@ -6,10 +6,12 @@
 import { openSync, writeSync } from "node:fs";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
-import { ActionLoadError, ExportedUser, LoginOutcome, PostLoginRuntime } from "../runtime/post-login-runtime";
+import { ActionLoadError } from "../errors";
+import { PostLoginRuntime } from "../runtime/post-login-runtime";
+import { ExportedUser, LoginOutcome } from "../runtime/types";
 import { CompareCounts, compareOutcomes, emptyCounts } from "./compare";
-import { EnvironmentActionOptions, loadEnvironmentAction } from "./environment-action";
-import { jsonProblem, userProblem } from "./read-users";
+import { EnvironmentActionOptions, loadEnvironmentAction } from "../environment/load-action";
+import { jsonProblem, userProblem } from "../users/user-file";
 import { describeOutcome, outcomeJson, PreviewSummary } from "./report";
 
 const KIND = "claims-preview-worker";

@@ -2,7 +2,9 @@
 // same login, claims from every action merged into the same tokens, a deny (or a throw) stopping the
 // flow, and one time limit for the whole flow.
 import { FLOW_TIMEOUT_MS } from "../auth0/facts";
-import { ExportedUser, LoginContext, LoginOutcome, LoginRunner, MAX_TIMEOUT_MS, newLoginState, PostLoginRuntime } from "./post-login-runtime";
+import { PostLoginRuntime } from "./post-login-runtime";
+import { ExportedUser, LoginContext, LoginOutcome, LoginRunner, newLoginState } from "./types";
+import { checkTimeoutMs } from "./timeout";
 
 /** One action of the flow, loaded. */
 export interface FlowStep {
@@ -19,11 +21,8 @@ export class FlowRuntime implements LoginRunner {
   /** `timeoutMs` bounds the whole flow, as Auth0's 20 s does. */
   constructor(steps: readonly FlowStep[], timeoutMs: number = FLOW_TIMEOUT_MS) {
     if (steps.length === 0) throw new RangeError("steps: [] holds no action; a flow runs at least one");
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-      throw new RangeError(`timeoutMs: ${timeoutMs} is not a whole number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`);
-    }
     this.steps = steps;
-    this.timeoutMs = timeoutMs;
+    this.timeoutMs = checkTimeoutMs(timeoutMs);
   }
 
   /** Runs every action in order for `user`. Never throws; logins run one at a time. */

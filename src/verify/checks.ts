@@ -1,10 +1,9 @@
 // What verify checks once it holds tokens: the ID token (signature via JWKS, issuer, audience,
 // nonce, expiry, time claims), the access token likewise when --audience asks for a JWT, /userinfo.
-import { readFileSync, statSync } from "node:fs";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import * as client from "openid-client";
-import { AuthError, escapeControl, quote, UsageError } from "../errors";
-import { errorText } from "./errors";
+import { AuthError, escapeControl, quote } from "../errors";
+import { errorText } from "./error-text";
 import { Budget, jsonOf, toolErrorIn } from "./http";
 import type { VerifyOptions } from "./options";
 import type { Tokens } from "./login";
@@ -16,14 +15,6 @@ export interface Check {
   readonly name: string;
   readonly ok: boolean;
   readonly detail: string;
-}
-
-export interface Expected {
-  readonly idToken: Record<string, unknown>;
-  readonly accessToken: Record<string, unknown>;
-  readonly userinfo: Record<string, unknown>;
-  /** Where the expectation came from, for the report. */
-  readonly source: string;
 }
 
 /** Checks JWTs against the tenant's JWKS, read once per run through the budget. */
@@ -133,33 +124,6 @@ export async function accessTokenClaims(checker: TokenChecker, audience: string,
     throw new AuthError(`access token rejected: it is for ${quote(payload.sub)}, but the ID token is for ${quote(subject)}`);
   }
   return { claims: payload as Record<string, unknown>, check: { name: "access token", ok: true, detail: `signature (JWKS), issuer, audience ${audience}, expiry, subject` } };
-}
-
-/** The most an --expect file may hold: Auth0 caps each token's custom claims at 100 KB. */
-const EXPECT_FILE_LIMIT = 1024 * 1024;
-
-/** --expect FILE: {"idToken": {...}, "accessToken": {...}, "userinfo": {...}}, any of them; a preview --json line fits. */
-export function readExpectFile(file: string): Expected {
-  let value: unknown;
-  try {
-    const size = statSync(file).size;
-    if (size > EXPECT_FILE_LIMIT) throw new Error(`${size} bytes, over the limit of ${EXPECT_FILE_LIMIT} (expected claims are at most a few 100 KB)`);
-    value = JSON.parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new UsageError(`--expect: ${file}: ${errorText(err)}; give a JSON object with idToken, accessToken and/or userinfo`);
-  }
-  const object = value as Record<string, unknown>;
-  const part = (key: string): Record<string, unknown> | undefined => {
-    const v = object?.[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new UsageError(`--expect: ${file}: "${key}" must be an object of claims`);
-    return v as Record<string, unknown>;
-  };
-  const idToken = part("idToken");
-  const accessToken = part("accessToken");
-  const info = part("userinfo");
-  if (!idToken && !accessToken && !info) throw new UsageError(`--expect: ${file} has none of idToken, accessToken, userinfo`);
-  return { idToken: idToken ?? {}, accessToken: accessToken ?? {}, userinfo: info ?? idToken ?? {}, source: file };
 }
 
 function kidOf(token: string): string {

@@ -1,13 +1,21 @@
 // The claims a user should get: computed by the preview runtime from the user's app_metadata, read
 // from a users file or from the Management API, with the environment's compiled action.
-import { loadEnvironmentAction } from "../preview/environment-action";
-import { InputError, UserFile } from "../preview/read-users";
-import type { ExportedUser } from "../runtime/post-login-runtime";
+import { loadEnvironmentAction } from "../environment/load-action";
+import { UserFile } from "../users/user-file";
+import type { ExportedUser } from "../runtime/types";
 import { AuthError, quote, UsageError } from "../errors";
-import { errorText } from "./errors";
-import type { Expected } from "./checks";
+import { errorText } from "./error-text";
 import { Budget, jsonOf, toolErrorIn } from "./http";
 import type { VerifyOptions } from "./options";
+
+/** The claims each token and /userinfo should carry, and where that expectation came from. */
+export interface Expected {
+  readonly idToken: Record<string, unknown>;
+  readonly accessToken: Record<string, unknown>;
+  readonly userinfo: Record<string, unknown>;
+  /** Where the expectation came from, for the report. */
+  readonly source: string;
+}
 
 /** The user record the expectation was computed from, and who the login name is in the same source. */
 export interface Records {
@@ -38,18 +46,14 @@ async function fromFile(file: string, subject: string, login: string | undefined
   let user: ExportedUser | undefined;
   let loginUser: ExportedUser | undefined;
   const lowerLogin = login?.toLowerCase();
-  try {
-    const users = await UserFile.open(file);
-    for await (const batch of users.users()) {
-      for (const { user: u } of batch) {
-        if (u.user_id === subject) user ??= u;
-        if (lowerLogin !== undefined && typeof u.email === "string" && u.email.toLowerCase() === lowerLogin) loginUser ??= u;
-      }
-      if (user && (lowerLogin === undefined || loginUser)) break;
+  // A bad users file throws UsageError naming the file and line: exit 2, as a bad flag does.
+  const users = await UserFile.open(file);
+  for await (const batch of users.users()) {
+    for (const { user: u } of batch) {
+      if (u.user_id === subject) user ??= u;
+      if (lowerLogin !== undefined && typeof u.email === "string" && u.email.toLowerCase() === lowerLogin) loginUser ??= u;
     }
-  } catch (err) {
-    if (err instanceof InputError) throw new UsageError(`--users: ${err.message}`);
-    throw err;
+    if (user && (lowerLogin === undefined || loginUser)) break;
   }
   if (!user) throw new UsageError(`--users: ${file} has no user with user_id ${quote(subject)}, who just logged in; add them, or use --expect`);
   return { user, source: file, loginUser };

@@ -1,7 +1,7 @@
 // Every request verify makes goes through one Budget: one deadline for the whole run (--timeout) and
 // a cap on each response body, with failures that name the endpoint, the limit and the fix.
 import { AuthError, quote, ToolError } from "../errors";
-import { errorText } from "./errors";
+import { errorText } from "./error-text";
 
 /** The most any one response may send: 10 times the 100 KB Auth0 allows for a token's claims. */
 export const BODY_LIMIT = 1024 * 1024;

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import * as client from "openid-client";
 import { AuthError, escapeControl } from "../errors";
-import { errorText } from "./errors";
+import { errorText } from "./error-text";
 import { Budget, toolErrorIn } from "./http";
 import type { VerifyOptions } from "./options";
 

@@ -1,5 +1,5 @@
 // verify's settings, from flags first, then AUTH0_VERIFY_* variables; never the Terraform credentials.
-import { readCommandLine } from "../cli/command-line";
+import { readCommandLine } from "../command-line";
 import { escapeControl, quote, UsageError } from "../errors";
 
 
@@ -81,17 +81,43 @@ export interface VerifyOptions {
   readonly showTokens: boolean;
 }
 
+type Values = NonNullable<ReturnType<typeof readCommandLine<typeof COMMAND.options>>>;
+/** A flag's value, else the variable's (an empty variable counts as unset). */
+type FromFlagOrEnv = (flag: string | undefined, variable: string) => string | undefined;
+
 /** verify's settings; undefined when --help was asked for (the usage is printed). */
 export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptions | undefined {
   const values = readCommandLine(COMMAND, argv);
   if (!values) return undefined;
-  const pick = (flag: string | undefined, variable: string): string | undefined => flag ?? (env[variable] || undefined);
+  const pick: FromFlagOrEnv = (flag, variable) => flag ?? (env[variable] || undefined);
+  if (!values.env) throw new UsageError(`--env: missing; name the environment whose claims to expect (see src/environments.ts)\n${USAGE}`);
+  const client = readClient(values, env, pick);
+  const tenant = readTenant(client.domain);
+  const grant = readGrant(values, pick);
+  return {
+    env: values.env,
+    ...tenant,
+    clientId: client.clientId,
+    clientSecret: client.clientSecret,
+    ...grant,
+    open: values.open ?? false,
+    timeoutMs: readTimeout(values.timeout),
+    audience: pick(values.audience, "AUTH0_VERIFY_AUDIENCE"),
+    namespace: values.namespace,
+    ...readTestUser(grant.grant, env),
+    realm: pick(values.realm, "AUTH0_VERIFY_REALM"),
+    ...readExpectationSource(values, pick),
+    json: values.json ?? false,
+    showTokens: values["show-tokens"] ?? false,
+  };
+}
+
+/** The tenant's domain and the login application: flags or AUTH0_VERIFY_*, never Terraform's own application. */
+function readClient(values: Values, env: NodeJS.ProcessEnv, pick: FromFlagOrEnv): { domain: string; clientId: string; clientSecret: string } {
   const need = (value: string | undefined, flag: string, variable: string, what: string): string => {
     if (!value) throw new UsageError(`${flag}: missing; give ${flag} or set ${variable} (${what})`);
     return value;
   };
-  if (!values.env) throw new UsageError(`--env: missing; name the environment whose claims to expect (see src/environments.ts)\n${USAGE}`);
-
   const domain = need(pick(values.domain, "AUTH0_VERIFY_DOMAIN"), "--domain", "AUTH0_VERIFY_DOMAIN", "your tenant's domain, e.g. your-tenant.eu.auth0.com");
   const clientId = need(pick(values["client-id"], "AUTH0_VERIFY_CLIENT_ID"), "--client-id", "AUTH0_VERIFY_CLIENT_ID", "of the application users log in to");
   const clientSecret = need(pick(values["client-secret"], "AUTH0_VERIFY_CLIENT_SECRET"), "--client-secret", "AUTH0_VERIFY_CLIENT_SECRET", "of that application");
@@ -100,7 +126,11 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
       `--client-id: ${clientId} is AUTH0_CLIENT_ID, Terraform's machine-to-machine application; verify logs in as a user, so give the client id of an application users log in to`,
     );
   }
+  return { domain, clientId, clientSecret };
+}
 
+/** The tenant's base URL from --domain: https unless it is a local tenant on a loopback address. */
+function readTenant(domain: string): { issuerUrl: URL; schemeHint?: string } {
   let issuerUrl: URL;
   try {
     issuerUrl = new URL(/^https?:\/\//.test(domain) ? domain : `https://${domain}`);
@@ -116,10 +146,13 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
     loopback && !/^https?:\/\//.test(domain)
       ? `--domain ${quote(domain)} has no scheme, so verify used https; a local tenant speaks plain http: give --domain http://${escapeControl(domain)}`
       : undefined;
+  return { issuerUrl, schemeHint };
+}
 
+/** --grant and, for the code flow, the loopback callback verify listens on. */
+function readGrant(values: Values, pick: FromFlagOrEnv): { grant: "code" | "password"; redirectUri: URL } {
   const grant = values.grant ?? "code";
   if (grant !== "code" && grant !== "password") throw new UsageError(`--grant: "${grant}" is not a grant; use code (a browser login) or password (for pipelines)`);
-
   const redirect = pick(values["redirect-uri"], "AUTH0_VERIFY_REDIRECT_URI") ?? "http://127.0.0.1:3000/callback";
   let redirectUri: URL;
   try {
@@ -130,19 +163,31 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
   if (grant === "code" && (redirectUri.protocol !== "http:" || !["127.0.0.1", "localhost", "[::1]"].includes(redirectUri.hostname) || !redirectUri.port)) {
     throw new UsageError(`--redirect-uri: ${redirect} must be http on 127.0.0.1 or localhost with a port, where verify listens for the callback`);
   }
+  return { grant, redirectUri };
+}
 
-  const timeout = values.timeout === undefined ? 300 : Number(values.timeout);
+/** --timeout in seconds (default 300), as milliseconds a Node timer can keep. */
+function readTimeout(text: string | undefined): number {
+  const timeout = text === undefined ? 300 : Number(text);
   // Node fires a timer longer than 2^31 - 1 ms at once.
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout * 1000 > 2 ** 31 - 1) {
-    throw new UsageError(`--timeout: "${values.timeout}" is not a number of seconds from 1 to 2147483; e.g. --timeout 120`);
+    throw new UsageError(`--timeout: "${text}" is not a number of seconds from 1 to 2147483; e.g. --timeout 120`);
   }
+  return timeout * 1000;
+}
 
+/** The test user of the password grant, from the environment only (never flags: shell history). */
+function readTestUser(grant: "code" | "password", env: NodeJS.ProcessEnv): { username?: string; password?: string } {
   const username = env.AUTH0_VERIFY_USERNAME || undefined;
   const password = env.AUTH0_VERIFY_PASSWORD || undefined;
   if (grant === "password" && (!username || !password)) {
     throw new UsageError("--grant password: set AUTH0_VERIFY_USERNAME and AUTH0_VERIFY_PASSWORD (a test user's credentials; never flags, they would land in shell history)");
   }
+  return { username, password };
+}
 
+/** Exactly one source of expected claims: --expect, --users, or Management API credentials. */
+function readExpectationSource(values: Values, pick: FromFlagOrEnv): Pick<VerifyOptions, "expectFile" | "usersFile" | "management"> {
   const mgmtId = pick(values["mgmt-client-id"], "AUTH0_VERIFY_MGMT_CLIENT_ID");
   const mgmtSecret = pick(values["mgmt-client-secret"], "AUTH0_VERIFY_MGMT_CLIENT_SECRET");
   if ((mgmtId === undefined) !== (mgmtSecret === undefined)) {
@@ -156,26 +201,9 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
     );
   }
   if (sources > 1) throw new UsageError("give one source of expected claims: --expect, --users or Management API credentials");
-
   return {
-    env: values.env,
-    issuerUrl,
-    clientId,
-    clientSecret,
-    grant,
-    redirectUri,
-    open: values.open ?? false,
-    timeoutMs: timeout * 1000,
-    schemeHint,
-    audience: pick(values.audience, "AUTH0_VERIFY_AUDIENCE"),
-    namespace: values.namespace,
-    username,
-    password,
-    realm: pick(values.realm, "AUTH0_VERIFY_REALM"),
     expectFile: values.expect,
     usersFile: values.users,
     management: mgmtId && mgmtSecret ? { clientId: mgmtId, clientSecret: mgmtSecret, audience: values["mgmt-audience"] } : undefined,
-    json: values.json ?? false,
-    showTokens: values["show-tokens"] ?? false,
   };
 }

@@ -1,42 +1,18 @@
 // verify's run, callable in-process: logs in, checks the tokens, /userinfo and who they are for,
-// compares the custom claims, and renders the report (human or JSON). src/cli/verify.ts wraps it.
-import { resolveEnvironment } from "../preview/environment-action";
-import { InputError } from "../preview/read-users";
-import { escapeControl, ToolError, UsageError } from "../errors";
-import { accessTokenClaims, Check, Expected, readExpectFile, TokenChecker, userinfo, verifyIdToken } from "./checks";
-import { Comparison, compare } from "./compare";
-import { errorText } from "./errors";
-import { expectedFor, Records } from "./expected";
+// compares the custom claims and judges them; render.ts writes the report for a person. src/cli/verify.ts wraps it.
+import { resolveEnvironment } from "../environment/resolve";
+import { escapeControl, ToolError } from "../errors";
+import { accessTokenClaims, TokenChecker, userinfo, verifyIdToken } from "./checks";
+import { readExpectFile } from "./expect-file";
+import { human } from "./render";
+import { EXIT, Report, ReportedComparison } from "./report";
+import { compare } from "./compare";
+import { errorText } from "./error-text";
+import { Expected, expectedFor, Records } from "./expected";
 import { Budget } from "./http";
 import { checkIdentity } from "./identity";
 import { codeFlow, discover, passwordFlow, Tokens } from "./login";
 import { readOptions, VerifyOptions } from "./options";
-
-/** Exit codes; see docs/verify.md. */
-export const EXIT = { match: 0, mismatch: 1, usage: 2, failed: 3, partial: 4 } as const;
-
-export type Verdict = "MATCH" | "PARTIAL" | "MISMATCH" | "FAILED";
-
-/** A comparison as reported: `checked: false` (with `skipped`, the reason) when it was not made. */
-export type ReportedComparison = Comparison & { readonly checked: boolean };
-
-export interface Report {
-  ok: boolean;
-  verdict: Verdict;
-  exit: number;
-  environment?: string;
-  issuer?: string;
-  subject?: string;
-  flow?: string;
-  checks: Check[];
-  /** What was not checked and why: never counted as passed. */
-  notChecked: { name: string; why: string }[];
-  expectedFrom?: string;
-  claims?: { idToken: ReportedComparison; userinfo: ReportedComparison; accessToken: ReportedComparison };
-  hint: string | null;
-  tokens?: Record<string, string>;
-  error: string | null;
-}
 
 export interface Output {
   readonly stdout: (text: string) => void;
@@ -64,17 +40,36 @@ export async function runVerify(argv: string[], env: NodeJS.ProcessEnv, out: Out
 }
 
 async function check(options: VerifyOptions, report: Report, out: Output): Promise<void> {
-  let namespace: string;
-  try {
-    ({ namespace } = resolveEnvironment(options.env, options.namespace));
-  } catch (err) {
-    throw err instanceof InputError ? new UsageError(err.message) : err;
-  }
+  const { namespace } = resolveEnvironment(options.env, options.namespace);
   const fromFile: Expected | undefined = options.expectFile ? readExpectFile(options.expectFile) : undefined;
   report.environment = options.env;
   // One deadline for everything from here: discovery, the login, JWKS, /userinfo, the Management API.
   const budget = new Budget(options.timeoutMs, options.schemeHint);
+  const found = await logInAndCheckTokens(options, report, out, budget);
 
+  let expected: Expected;
+  let records: Records | undefined;
+  if (fromFile) expected = fromFile;
+  else ({ records, ...expected } = await expectedFor(found.subject, options, namespace, budget));
+  report.expectedFrom = expected.source;
+
+  const identity = checkIdentity(found.subject, options.grant === "password" ? options.username : undefined, [found.idToken, found.userinfo], records);
+  if (identity.check) report.checks.push(identity.check);
+  if (identity.notChecked) report.notChecked.push({ name: "subject", why: identity.notChecked });
+  report.claims = compareClaims(expected, found, namespace, report);
+  judge(report, namespace);
+}
+
+/** What the login gave, checked: the ID token's claims, /userinfo's, and the access token's when it is a JWT. */
+interface Found {
+  readonly subject: string;
+  readonly idToken: Record<string, unknown>;
+  readonly userinfo: Record<string, unknown>;
+  readonly accessToken?: Record<string, unknown>;
+}
+
+/** Discovery, the login, the ID token, /userinfo and (with --audience) the access token; each check made goes into the report. */
+async function logInAndCheckTokens(options: VerifyOptions, report: Report, out: Output, budget: Budget): Promise<Found> {
   const config = await discover(options, budget);
   const issuer = config.serverMetadata().issuer;
   report.issuer = issuer;
@@ -100,37 +95,30 @@ async function check(options: VerifyOptions, report: Report, out: Output): Promi
 
   const access = options.audience ? await accessTokenClaims(checker, options.audience, tokens, subject) : undefined;
   if (access) report.checks.push(access.check);
+  return { subject, idToken: payload as Record<string, unknown>, userinfo: info, accessToken: access?.claims };
+}
 
-  let expected: Expected;
-  let records: Records | undefined;
-  if (fromFile) expected = fromFile;
-  else ({ records, ...expected } = await expectedFor(subject, options, namespace, budget));
-  report.expectedFrom = expected.source;
+/** Each token's custom claims against the expectation; an access token that can't be read is NOT CHECKED, said why. */
+function compareClaims(expected: Expected, found: Found, namespace: string, report: Report): NonNullable<Report["claims"]> {
+  const idToken = { ...compare(expected.idToken, found.idToken, namespace), checked: true };
+  const userinfoClaims = { ...compare(expected.userinfo, found.userinfo, namespace), checked: true };
+  if (found.accessToken) return { idToken, userinfo: userinfoClaims, accessToken: { ...compare(expected.accessToken, found.accessToken, namespace), checked: true } };
+  const expectedNames = Object.keys(expected.accessToken);
+  const why =
+    "no --audience, so the tenant issued an opaque access token that can't be read" +
+    (expectedNames.length > 0 ? `; ${expectedNames.length} expected claim(s) on it NOT CHECKED: give --audience API to check them` : "; no claims are expected on it");
+  const accessToken: ReportedComparison = { ...compare({}, {}, namespace), expected: expected.accessToken, skipped: why, checked: false };
+  if (expectedNames.length > 0) report.notChecked.push({ name: "accessToken", why });
+  return { idToken, userinfo: userinfoClaims, accessToken };
+}
 
-  const identity = checkIdentity(subject, options.grant === "password" ? options.username : undefined, [payload as Record<string, unknown>, info], records);
-  if (identity.check) report.checks.push(identity.check);
-  if (identity.notChecked) report.notChecked.push({ name: "subject", why: identity.notChecked });
-
-  const idToken = { ...compare(expected.idToken, payload as Record<string, unknown>, namespace), checked: true };
-  const userinfoClaims = { ...compare(expected.userinfo, info, namespace), checked: true };
-  let accessToken: ReportedComparison;
-  if (access) {
-    accessToken = { ...compare(expected.accessToken, access.claims, namespace), checked: true };
-  } else {
-    const expectedNames = Object.keys(expected.accessToken);
-    const why =
-      "no --audience, so the tenant issued an opaque access token that can't be read" +
-      (expectedNames.length > 0 ? `; ${expectedNames.length} expected claim(s) on it NOT CHECKED: give --audience API to check them` : "; no claims are expected on it");
-    accessToken = { ...compare({}, {}, namespace), expected: expected.accessToken, skipped: why, checked: false };
-    if (expectedNames.length > 0) report.notChecked.push({ name: "accessToken", why });
-  }
-  report.claims = { idToken, userinfo: userinfoClaims, accessToken };
-
-  const matched = idToken.ok && userinfoClaims.ok && accessToken.ok;
-  if (!matched) {
+/** The verdict: MISMATCH if any compared claim differs, PARTIAL if something was not checked, else MATCH. */
+function judge(report: Report, namespace: string): void {
+  const claims = report.claims!;
+  if (!(claims.idToken.ok && claims.userinfo.ok && claims.accessToken.ok)) {
     report.verdict = "MISMATCH";
     report.exit = EXIT.mismatch;
-    report.hint = mismatchHint(report.claims, namespace);
+    report.hint = mismatchHint(claims, namespace);
   } else if (report.notChecked.length > 0) {
     report.verdict = "PARTIAL";
     report.exit = EXIT.partial;
@@ -160,48 +148,3 @@ function redact(tokens: Tokens, show: boolean): Record<string, string> {
   return shown;
 }
 
-/** The verdict line: what matched, and plainly what was not checked. */
-function verdictLine(report: Report): string {
-  if (report.error) return `FAILED (exit ${report.exit}): ${escapeControl(report.error)}`;
-  if (report.verdict === "MISMATCH") return `MISMATCH (exit ${report.exit}): ${report.hint}`;
-  if (report.verdict === "PARTIAL") {
-    const checked = report.claims
-      ? (["ID token", "/userinfo", "access token"] as const).filter((_, i) => [report.claims!.idToken, report.claims!.userinfo, report.claims!.accessToken][i].checked)
-      : [];
-    return `PARTIAL MATCH (exit ${report.exit}): ${checked.join(", ")} match; NOT CHECKED: ${report.notChecked.map((n) => `${n.name}: ${n.why}`).join("; ")}`;
-  }
-  return `MATCH (exit ${report.exit})`;
-}
-
-function human(report: Report): string {
-  const lines: string[] = [];
-  lines.push(`verify ${report.environment ?? ""} against ${report.issuer ?? "?"}${report.flow ? ` (${report.flow})` : ""}`);
-  for (const check of report.checks) lines.push(`  ok  ${check.name.padEnd(13)} ${check.detail}`);
-  for (const missed of report.notChecked) lines.push(`  --  ${missed.name.padEnd(13)} NOT CHECKED: ${missed.why}`);
-  if (report.claims) {
-    lines.push("", `expected: ${report.expectedFrom}`);
-    for (const [label, c] of [["ID token", report.claims.idToken], ["/userinfo", report.claims.userinfo], ["access token", report.claims.accessToken]] as const) {
-      if (!c.checked) {
-        lines.push(`  ${label.padEnd(13)} NOT CHECKED: ${c.skipped}`);
-        continue;
-      }
-      const names = [...new Set([...Object.keys(c.expected), ...c.unexpected])];
-      const width = Math.max(0, ...names.map((n) => n.length));
-      if (names.length === 0) lines.push(`  ${label.padEnd(13)} no custom claims expected, none found`);
-      names.forEach((name, i) => {
-        const verdict = c.missing.includes(name)
-          ? "MISSING"
-          : c.different.includes(name)
-            ? `DIFFERENT: found ${JSON.stringify(c.found[name])}, expected ${JSON.stringify(c.expected[name])}`
-            : c.unexpected.includes(name)
-              ? `UNEXPECTED: ${JSON.stringify(c.found[name])}`
-              : `ok ${JSON.stringify(c.found[name])}`;
-        lines.push(`  ${(i === 0 ? label : "").padEnd(13)} ${escapeControl(name.padEnd(width))}  ${escapeControl(verdict.length > 160 ? verdict.slice(0, 157) + "..." : verdict)}`);
-      });
-      if (c.other.length > 0) lines.push(`  ${"".padEnd(13)} (also found, not judged: ${escapeControl(c.other.join(", "))})`);
-    }
-  }
-  if (report.tokens) lines.push("", ...Object.entries(report.tokens).map(([name, value]) => `  ${name} ${value}`));
-  lines.push("", verdictLine(report));
-  return lines.join("\n");
-}

@@ -1,4 +1,4 @@
-// Auth0's rule for a claim namespace, in TypeScript; claim-namespace.ts states the same rule in HCL
+// Auth0's rule for a claim namespace, in TypeScript; src/constructs/claim-namespace.ts states the same rule in HCL
 // and actions/post-login-claims.ts checks it again at run time. The local runtime applies it to
 // claim names too. __tests__/fixtures/namespace-cases.json is the one table all three are tested on.
 

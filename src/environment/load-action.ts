@@ -1,13 +1,13 @@
 // The post-login flow of one environment, as deployed: each managed action compiled as the stack
 // deploys it, with the secrets the stack gives it, loaded in order into the local flow runtime.
 import { readFileSync } from "node:fs";
-import { compileActionSource, defaultActionName } from "../action-source";
-import { compileClaimsAction, DEFAULT_ACTION_NAME, NAMESPACE_SECRET } from "../claims-action";
-import { EnvironmentConfig, environments, exampleEnvironments, flowOf, isManaged } from "../environments";
-import { namespaceProblem } from "../namespace-rule";
+import { UsageError } from "../errors";
+import { compileActionSource, defaultActionName } from "../compile/action-source";
+import { compileClaimsAction, DEFAULT_ACTION_NAME, NAMESPACE_SECRET } from "../compile/claims-action";
+import { EnvironmentConfig, flowOf, isManaged } from "../environments";
+import { resolveEnvironment } from "./resolve";
 import { FlowRuntime, FlowStep } from "../runtime/flow-runtime";
 import { PostLoginRuntime, PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
-import { InputError } from "./read-users";
 
 export interface EnvironmentAction {
   readonly environment: EnvironmentConfig;
@@ -32,21 +32,6 @@ export interface EnvironmentActionOptions {
   readonly runtime?: Partial<PostLoginRuntimeOptions>;
 }
 
-/** The environment named `env` (default: the first) and the namespace to run it with; InputError names what's wrong. */
-export function resolveEnvironment(env: string | undefined, namespaceOverride: string | undefined): { environment: EnvironmentConfig; namespace: string } {
-  // The examples resolve too, so they can be previewed and verified locally; main.ts deploys only `environments`.
-  const known = [...environments, ...exampleEnvironments];
-  const environment = env === undefined ? environments[0] : known.find((e) => e.name === env);
-  if (!environment) throw new InputError(`--env: "${env}" is not an environment; use one of ${known.map((e) => e.name).join(", ")} (src/environments.ts)`);
-  const namespace = namespaceOverride ?? environment.namespace;
-  if (namespace === undefined) {
-    throw new InputError(`--namespace: environment "${environment.name}" has no default namespace; pass --namespace https://example.com/claims`);
-  }
-  const problem = namespaceProblem(namespace);
-  if (problem) throw new InputError(`--namespace: "${namespace}" can't be a claim namespace (${problem}); use an http(s) URL you control`);
-  return { environment, namespace };
-}
-
 /** Loads the environment's managed post-login flow; `codeFile` replaces the claims action's code. */
 export function loadEnvironmentAction(options: EnvironmentActionOptions = {}): EnvironmentAction {
   const { environment, namespace } = resolveEnvironment(options.env, options.namespace);
@@ -60,7 +45,7 @@ export function loadEnvironmentAction(options: EnvironmentActionOptions = {}): E
     try {
       code = readFileSync(options.codeFile, "utf8");
     } catch (err) {
-      throw new InputError(`--code: ${options.codeFile}: can't read it (${(err as NodeJS.ErrnoException).code}); check the path`);
+      throw new UsageError(`--code: ${options.codeFile}: can't read it (${(err as NodeJS.ErrnoException).code}); check the path`);
     }
     source = options.codeFile;
   }

@@ -5,10 +5,7 @@ import { closeSync, createReadStream, fstatSync, openSync, ReadStream, readSync,
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { UsageError } from "../errors";
-import type { ExportedUser } from "../runtime/post-login-runtime";
-
-/** Bad input: the CLI prints the message and exits 2. */
-export class InputError extends UsageError {}
+import type { ExportedUser } from "../runtime/types";
 
 export interface NumberedUser {
   /** 1-based line of the user (NDJSON) or of the start of the document. */
@@ -24,13 +21,13 @@ function open(file: string, progress?: { file: ReadStream }): Readable {
   try {
     fd = openSync(file, "r");
   } catch (err) {
-    throw new InputError(`${file}: can't read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path`);
+    throw new UsageError(`${file}: can't read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path`);
   }
   const isFile = fstatSync(fd).isFile();
   const magic = Buffer.alloc(2);
   const read = isFile ? readSync(fd, magic, 0, 2, 0) : 0;
   closeSync(fd);
-  if (!isFile) throw new InputError(`${file}: not a regular file; the preview reads its input twice (checked, then run), so save it to a file first`);
+  if (!isFile) throw new UsageError(`${file}: not a regular file; the preview reads its input twice (checked, then run), so save it to a file first`);
   const raw = createReadStream(file, { highWaterMark: 1 << 18 });
   if (progress) progress.file = raw;
   if (read === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
@@ -75,7 +72,7 @@ async function* lineBatches(file: string): AsyncGenerator<string[]> {
       if (batch.length > 0) yield batch;
     }
   } catch (err) {
-    throw new InputError(`${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
+    throw new UsageError(`${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
   } finally {
     stream.destroy();
   }
@@ -91,7 +88,7 @@ export function userProblem(value: unknown): string | undefined {
 
 function asUser(value: unknown, where: string): ExportedUser {
   const problem = userProblem(value);
-  if (problem !== undefined) throw new InputError(`${where}: ${problem}`);
+  if (problem !== undefined) throw new UsageError(`${where}: ${problem}`);
   return value as ExportedUser;
 }
 
@@ -115,13 +112,13 @@ function parseDocument(text: string, file: string): unknown {
     // Node 20 gives a position for some syntax errors only; without one, name no line rather than a wrong one.
     const position = /position (\d+)/.exec(message);
     const where = position ? `${file}:${lineAt(text, Number(position[1]))}` : file;
-    throw new InputError(`${where}: invalid JSON (${message.replace(/ in JSON at position.*$/, "")})`);
+    throw new UsageError(`${where}: invalid JSON (${message.replace(/ in JSON at position.*$/, "")})`);
   }
 }
 
 /**
  * A user file: its format is found from its first line, then `users()` streams the users, checking
- * each one; a bad one throws InputError naming its line.
+ * each one; a bad one throws UsageError naming its line.
  */
 export class UserFile {
   private constructor(
@@ -140,10 +137,10 @@ export class UserFile {
         }
       }
     }
-    if (firstLine === undefined) throw new InputError(`${file}: holds no users; give a JSON user object, a JSON array of users or NDJSON`);
+    if (firstLine === undefined) throw new UsageError(`${file}: holds no users; give a JSON user object, a JSON array of users or NDJSON`);
     const start = firstLine.trimStart()[0];
     if (start !== "{" && start !== "[") {
-      throw new InputError(`${file}:1: not JSON: expected a user object, an array of users or NDJSON (one user per line)`);
+      throw new UsageError(`${file}:1: not JSON: expected a user object, an array of users or NDJSON (one user per line)`);
     }
     if (start === "{") {
       try {
@@ -158,7 +155,7 @@ export class UserFile {
     const value = parseDocument(text, file);
     const users = Array.isArray(value) ? value : [value];
     users.forEach((user, i) => asUser(user, Array.isArray(value) ? `${file}: element ${i + 1} of the array` : file));
-    if (users.length === 0) throw new InputError(`${file}: the array holds no users`);
+    if (users.length === 0) throw new UsageError(`${file}: the array holds no users`);
     return new UserFile(file, "json", users as ExportedUser[]);
   }
 
@@ -215,7 +212,7 @@ export class UserFile {
           yield take(held - (chunk.length - newline - 1));
         }
       } catch (err) {
-        throw new InputError(`${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
+        throw new UsageError(`${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
       } finally {
         stream.destroy();
       }
@@ -224,7 +221,7 @@ export class UserFile {
     return { batches: batches(), read: () => (total === 0 ? 1 : Math.min(1, (progress.file?.bytesRead ?? 0) / total)) };
   }
 
-  /** The users, a batch at a time, each checked; a bad one throws InputError naming its line. */
+  /** The users, a batch at a time, each checked; a bad one throws UsageError naming its line. */
   async *users(): AsyncGenerator<NumberedUser[]> {
     if (this.document) {
       yield this.document.map((user) => ({ line: 1, user }));
@@ -240,7 +237,7 @@ export class UserFile {
         try {
           value = JSON.parse(line);
         } catch (err) {
-          throw new InputError(`${this.file}:${n}: ${jsonProblem(err)}`);
+          throw new UsageError(`${this.file}:${n}: ${jsonProblem(err)}`);
         }
         users.push({ line: n, user: asUser(value, `${this.file}:${n}`) });
       }

@@ -1,11 +1,12 @@
 // The claims contract of one environment: what its users' tokens will carry, in markdown for a
 // pull request and in JSON for a pipeline to diff. Written beside the stack by every synthesis
 // (cdktf synth/diff/deploy and npm run synth; see src/synthesis.ts).
-import { NAMESPACE_SECRET } from "./claims-action";
-import type { ClaimsStack } from "./claims-stack";
-import { ACTION_RUNTIME } from "./compile-action";
-import type { LockStatus } from "./provider-lock";
-import { PostLoginRuntime, type ExportedUser, type LoginOutcome } from "./runtime/post-login-runtime";
+import { NAMESPACE_SECRET } from "../compile/claims-action";
+import type { ClaimsStack } from "../constructs/claims-stack";
+import type { LockStatus } from "../provider-lock";
+import type { ExportedUser, LoginOutcome } from "../runtime/types";
+import { flowLine, flowView, type FlowActionView } from "./flow-view";
+import { sampleLogins } from "./sample-logins";
 
 /** Stands in for a namespace only known at plan time; shown as <variable> in the contract. */
 const PLACEHOLDER = "https://claim-namespace.placeholder";
@@ -14,13 +15,26 @@ export interface Contract {
   readonly environment: string;
   readonly namespace: { readonly value: string | null; readonly variable: string; readonly source: string };
   readonly claims: readonly { readonly claim: string; readonly from: string; readonly idToken: boolean; readonly userinfo: boolean; readonly accessToken: boolean }[];
-  readonly binding: { readonly mode: string; readonly resource: string; readonly flow: readonly string[] };
+  /** How the flow is bound; `flow` names its actions in the order they run. `resource` is null when unbound. */
+  readonly binding: { readonly mode: string; readonly resource: string | null; readonly flow: readonly string[] };
+  /** Every action of the post-login flow, in order: managed ones with their code, hand-bound ones by name. */
+  readonly flow: readonly FlowActionView[];
+  /** Managed actions out of the flow but still deployed (step 1 of removing them). */
+  readonly retired: readonly FlowActionView[];
+  /** The claims action. */
   readonly action: { readonly name: string; readonly runtime: string; readonly trigger: string; readonly source: string; readonly sha256: string; readonly bytes: number };
   readonly adopts: string | null;
   readonly provider: { readonly source: string; readonly constraint: string; readonly locked: string | null; readonly lockFile: string | null };
   /** What to know before applying: a missing lock file, what adoption does. Empty when nothing. */
   readonly notes: readonly string[];
-  readonly samples: { readonly file: string; readonly users: readonly Omit<LoginOutcome, "bytes" | "json" | "counts">[] };
+  readonly samples: {
+    readonly file: string;
+    /** The actions each sample login ran, in order (none when the flow is unbound). */
+    readonly ran: readonly string[];
+    /** Actions of the flow bound by hand: not in this repository, so not run in the samples. */
+    readonly notRun: readonly string[];
+    readonly users: readonly Omit<LoginOutcome, "bytes" | "json" | "counts">[];
+  };
 }
 
 /** The provider the stacks require, and what the committed lock file says of it. */
@@ -29,10 +43,7 @@ export interface ProviderPin {
   readonly lock: LockStatus;
 }
 
-/**
- * What the contract and the summary read of the construct, in one place, so a change of the
- * construct's surface is a change here only.
- */
+/** What the contract and the summary read of the claims construct, in one place. */
 export function claimsOf(stack: ClaimsStack) {
   const claims = stack.claims;
   return {
@@ -41,42 +52,27 @@ export function claimsOf(stack: ClaimsStack) {
     namespace: claims.namespace.default,
     claimKeys: claims.claimKeys,
     tokens: claims.tokens,
-    binding: claims.binding,
     actionName: claims.actionName,
     compiled: claims.compiled,
     adopted: claims.adopted,
   };
 }
 
+/** Said in the contract of an unbound flow: applying it removes every binding of these actions. */
+const UNBOUND_NOTE = "the flow is unbound: after this apply no action of it runs at login, so no token carries these claims; the actions stay deployed (step 1 of retiring them, docs/lifecycle.md)";
+
 /** What the first apply after adopting a hand-made action does; said in the contract and docs/gitops.md. */
 export const ADOPTION_NOTES = [
   "the first apply after adoption updates the adopted action and deploys a new version of it: Terraform can't import action secrets, so it sends them once",
-  `secrets the hand-made action holds besides ${NAMESPACE_SECRET} must be declared in the construct, or Auth0 refuses the update ("Unmanaged Action Secret")`,
+  `secrets the hand-made action holds besides ${NAMESPACE_SECRET} must be declared in the construct, or Auth0 refuses the update ("Unmanaged Action Secret"): list their names in the environment's "secrets" (AppMetadataClaims' "secrets" prop) and set each value at apply time with TF_VAR_<variable> (docs/lifecycle.md)`,
 ] as const;
 
 export async function buildContract(stack: ClaimsStack, samples: readonly ExportedUser[], samplesFile: string, provider: ProviderPin): Promise<Contract> {
   const claims = claimsOf(stack);
-  const variable = claims.variable;
-  const namespace = claims.namespace;
+  const { variable, namespace } = claims;
   const prefix = namespace === undefined ? `<${variable}>` : namespace.replace(/\/+$/, "");
-  const shown = (name: string) => (namespace === undefined && name.startsWith(PLACEHOLDER + "/") ? `<${variable}>${name.slice(PLACEHOLDER.length)}` : name);
-  const rename = (token: Record<string, unknown>) => Object.fromEntries(Object.entries(token).map(([name, value]) => [shown(name), value]));
-
-  const runtime = PostLoginRuntime.load({ code: claims.compiled.code, secrets: { [NAMESPACE_SECRET]: namespace ?? PLACEHOLDER } });
-  const users = [];
-  for (const user of samples) {
-    const o = await runtime.login(user);
-    users.push({
-      user_id: o.user_id,
-      denied: o.denied,
-      idToken: rename(o.idToken),
-      accessToken: rename(o.accessToken),
-      userinfo: rename(o.userinfo),
-      dropped: o.dropped.map((d) => ({ ...d, claim: shown(d.claim) })),
-      logs: o.logs,
-    });
-  }
-  const binding = claims.binding;
+  const { run, users } = await sampleUsers(stack, samples, namespace, variable);
+  const flow = flowView(stack);
   return {
     environment: claims.environment,
     namespace: {
@@ -91,32 +87,48 @@ export async function buildContract(stack: ClaimsStack, samples: readonly Export
       userinfo: claims.tokens.includes("id"),
       accessToken: claims.tokens.includes("access"),
     })),
-    binding:
-      binding.mode === "append"
-        ? { mode: "append", resource: "auth0_trigger_action", flow: ["(actions bound by hand, unchanged)", claims.actionName] }
-        : {
-            mode: "exclusive",
-            resource: "auth0_trigger_actions",
-            flow: [...(binding.before ?? []).map((a) => a.displayName), claims.actionName, ...(binding.after ?? []).map((a) => a.displayName)],
-          },
+    binding: { mode: flow.mode, resource: flow.resource, flow: flowLine(flow) },
+    flow: flow.actions,
+    retired: flow.retired,
     action: {
       name: claims.actionName,
-      runtime: ACTION_RUNTIME,
-      trigger: "post-login v3",
+      runtime: stack.claims.typeScriptAction.runtime,
+      trigger: `${stack.claims.typeScriptAction.trigger.id} ${stack.claims.typeScriptAction.trigger.version}`,
       source: claims.compiled.source,
       sha256: claims.compiled.sha256,
       bytes: claims.compiled.bytes,
     },
     adopts: claims.adopted ?? null,
-    provider: {
-      source: "auth0/auth0",
-      constraint: provider.constraint,
-      locked: provider.lock.state === "locked" ? provider.lock.version : null,
-      lockFile: provider.lock.state === "locked" ? provider.lock.file : null,
-    },
-    notes: [...(provider.lock.state === "missing" ? [`WARNING: ${provider.lock.warning}`] : []), ...(claims.adopted ? ADOPTION_NOTES : [])],
-    samples: { file: samplesFile, users },
+    provider: providerOf(provider),
+    notes: [
+      ...(provider.lock.state === "missing" ? [`WARNING: ${provider.lock.warning}`] : []),
+      ...(claims.adopted ? ADOPTION_NOTES : []),
+      ...(flow.mode === "unbound" ? [UNBOUND_NOTE] : []),
+    ],
+    samples: { file: samplesFile, ran: run.ran, notRun: run.notRun, users },
   };
+}
+
+/** The samples logged in through the flow, claim names under a plan-time namespace shown as <variable>. */
+async function sampleUsers(stack: ClaimsStack, samples: readonly ExportedUser[], namespace: string | undefined, variable: string) {
+  const shown = (name: string) => (namespace === undefined && name.startsWith(PLACEHOLDER + "/") ? `<${variable}>${name.slice(PLACEHOLDER.length)}` : name);
+  const rename = (token: Record<string, unknown>) => Object.fromEntries(Object.entries(token).map(([name, value]) => [shown(name), value]));
+  const run = await sampleLogins(stack, samples, namespace ?? PLACEHOLDER);
+  const users = run.outcomes.map((o) => ({
+    user_id: o.user_id,
+    denied: o.denied,
+    idToken: rename(o.idToken),
+    accessToken: rename(o.accessToken),
+    userinfo: rename(o.userinfo),
+    dropped: o.dropped.map((d) => ({ ...d, claim: shown(d.claim) })),
+    logs: o.logs,
+  }));
+  return { run, users };
+}
+
+function providerOf(provider: ProviderPin): Contract["provider"] {
+  const locked = provider.lock.state === "locked" ? provider.lock : undefined;
+  return { source: "auth0/auth0", constraint: provider.constraint, locked: locked?.version ?? null, lockFile: locked?.file ?? null };
 }
 
 export function contractJson(contract: Contract): string {
@@ -138,11 +150,12 @@ export function contractMarkdown(c: Contract): string {
     "| --- | --- |",
     `| namespace | ${c.namespace.value === null ? `from variable ${code(c.namespace.variable)} (no default)` : `${code(c.namespace.value)} (${cell(c.namespace.source)})`} |`,
     `| action | ${code(c.action.name)}, ${c.action.runtime}, ${c.action.trigger}, ${c.action.bytes} bytes, sha256 ${code(c.action.sha256)} (from ${code(c.action.source)}) |`,
-    `| binding | ${c.binding.mode}: ${code(c.binding.resource)}; post-login flow: ${cell(c.binding.flow.join(" -> "))} |`,
+    `| binding | ${bindingCell(c, code)} |`,
     ...(c.adopts ? [`| adopts | the existing action ${code(c.adopts)} and its binding (Terraform import blocks) |`] : []),
     `| provider | ${code(c.provider.source)} ${code(c.provider.constraint)}, ${c.provider.locked === null ? "NOT LOCKED" : `locked at ${c.provider.locked} by ${code(c.provider.lockFile ?? "")}`} |`,
     "",
     ...(c.notes.length > 0 ? ["## Before you apply", "", ...c.notes.map((note) => `- ${cell(note)}`), ""] : []),
+    ...flowSection(c, code, cell),
     "## Claims",
     "",
     "| claim | from | ID token | /userinfo | access token |",
@@ -150,6 +163,8 @@ export function contractMarkdown(c: Contract): string {
     ...c.claims.map((claim) => `| ${code(claim.claim)} | ${code(claim.from)} | ${yes(claim.idToken)} | ${yes(claim.userinfo)} | ${yes(claim.accessToken, " (JWT access tokens, i.e. with an API audience)")} |`),
     "",
     `## Sample users (${code(c.samples.file)})`,
+    "",
+    samplesLine(c),
     "",
     "| user | login | ID token and /userinfo | access token | dropped | action log |",
     "| --- | --- | --- | --- | --- | --- |",
@@ -160,4 +175,32 @@ export function contractMarkdown(c: Contract): string {
     "",
   ];
   return lines.join("\n");
+}
+
+function bindingCell(c: Contract, code: (text: string) => string): string {
+  if (c.binding.resource === null) return `${c.binding.mode}: no binding resource; post-login flow: none of these actions runs at login`;
+  return `${c.binding.mode}: ${code(c.binding.resource)}; post-login flow: ${c.binding.flow.join(" -> ").replace(/\|/g, "\\|")}`;
+}
+
+/** Every action of the flow in order, and the retired ones, with what each runs. */
+function flowSection(c: Contract, code: (text: string) => string, cell: (text: string) => string): string[] {
+  const row = (a: FlowActionView, i: number | string) =>
+    a.managed
+      ? `| ${i} | ${code(a.name)}${a.claims ? " (claims)" : ""} | managed: ${a.runtime}, ${a.trigger}, ${a.bytes} bytes, sha256 ${code(a.sha256)} (from ${code(a.source)}) |`
+      : `| ${i} | ${cell(a.name)} | bound by hand (id ${code(a.id)}): not in this repository |`;
+  return [
+    `## Post-login flow (${c.binding.mode})`,
+    "",
+    "| # | action | code |",
+    "| --- | --- | --- |",
+    ...c.flow.map((a, i) => row(a, i + 1)),
+    ...c.retired.map((a) => row(a, "retired")),
+    "",
+  ];
+}
+
+function samplesLine(c: Contract): string {
+  const ran = c.samples.ran.length === 0 ? "No action runs at login (the flow is unbound)." : `Each login runs ${c.samples.ran.join(" -> ")}, as deployed.`;
+  const notRun = c.samples.notRun.length === 0 ? "" : ` Bound by hand, not run here: ${c.samples.notRun.join(", ")}.`;
+  return (ran + notRun).replace(/\|/g, "\\|");
 }

@@ -2,17 +2,19 @@
 // backend, the AppMetadataClaims construct and the environment's post-login flow.
 import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { Auth0Provider } from "../.gen/providers/auth0/provider";
+import { Auth0Provider } from "../../.gen/providers/auth0/provider";
 import { AppMetadataClaims } from "./app-metadata-claims";
-import { environmentFlow } from "./constructs/environment-flow";
-import type { PostLoginFlow } from "./constructs/post-login-flow";
-import type { Backend, EnvironmentConfig } from "./environments";
+import { environmentFlow } from "./environment-flow";
+import type { PostLoginFlow } from "./post-login-flow";
+import type { Backend, EnvironmentConfig } from "../environments";
 
 export class ClaimsStack extends TerraformStack {
   public readonly environment: EnvironmentConfig;
   public readonly claims: AppMetadataClaims;
   /** The post-login flow: the claims action and the environment's other actions, bound in order. */
   public readonly flow: PostLoginFlow;
+  /** Actions taken out of the flow but still deployed (step 1 of removing them), in an unbound flow; undefined when none. */
+  public readonly retired?: PostLoginFlow;
 
   constructor(scope: Construct, environment: EnvironmentConfig) {
     if (!/^[a-z][a-z0-9-]{0,62}$/.test(environment.name)) {
@@ -32,7 +34,7 @@ export class ClaimsStack extends TerraformStack {
       secrets: environment.secrets?.map((name) => ({ name })),
       adopt: environment.adopt,
     });
-    this.flow = environmentFlow(this, "post_login", environment, this.claims);
+    ({ flow: this.flow, retired: this.retired } = environmentFlow(this, "post_login", environment, this.claims));
   }
 }
 

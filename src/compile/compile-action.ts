@@ -4,11 +4,8 @@
 import { createHash } from "node:crypto";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { buildSync, version as esbuildVersion } from "esbuild";
-import { ACTION_RUNTIME, MAX_ACTION_CODE_BYTES, POST_LOGIN } from "./auth0/facts";
-import { projectRoot } from "./project-root";
-
-// Kept for src/contract.ts and src/summary.ts until they import it from ./auth0/facts.
-export { ACTION_RUNTIME } from "./auth0/facts";
+import { ACTION_RUNTIME, MAX_ACTION_CODE_BYTES, POST_LOGIN } from "../auth0/facts";
+import { projectRoot } from "../project-root";
 
 export interface CompileActionOptions {
   /** The action's entry file, relative to `root` (or absolute inside it). */

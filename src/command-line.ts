@@ -2,7 +2,7 @@
 // with no side effect; an unknown flag or a bad value exits 2 with the usage; a foreseeable failure
 // is one line `<command>: <message>` (control characters escaped), never a stack trace.
 import { parseArgs } from "node:util";
-import { escapeControl, ToolError, UsageError } from "../errors";
+import { escapeControl, ToolError, UsageError } from "./errors";
 
 type OptionSpec = { type: "string" | "boolean"; short?: string; default?: string | boolean; multiple?: false };
 type Values<O extends Record<string, OptionSpec>> = {

@@ -2,11 +2,9 @@
 // value stops `cdktf diff/deploy` before anything reaches the tenant.
 import { Token, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
-import { namespaceProblem } from "./namespace-rule";
+import { namespaceProblem } from "../auth0/namespace-rule";
 
 export const DEFAULT_NAMESPACE_VARIABLE = "claim_namespace";
-
-export { namespaceProblem } from "./namespace-rule";
 
 export interface ClaimNamespaceProps {
   /** Name of the Terraform variable (so also of `TF_VAR_<name>`). @default "claim_namespace" */

@@ -1,7 +1,7 @@
-/// <reference path="../actions/auth0-actions.d.ts" />
+/// <reference path="../../actions/auth0-actions.d.ts" />
 // The claims action's settings (keys, tokens) checked, and the action compiled with them. Kept free
 // of cdktf, so the preview can build the exact deployed code without loading the CDK.
-import { MAX_CUSTOM_CLAIMS_BYTES, TOKEN_KINDS, TokenKind } from "./auth0/facts";
+import { MAX_CUSTOM_CLAIMS_BYTES, TOKEN_KINDS, TokenKind } from "../auth0/facts";
 import { ActionSource, compileActionSource } from "./action-source";
 import type { CompiledAction } from "./compile-action";
 

@@ -1,7 +1,7 @@
 // What an action is built from (entry, constants, npm dependencies, trigger) and how that becomes
 // its code. Free of cdktf, so the preview compiles each action of a flow to the bytes the stack deploys.
 import { basename, extname } from "node:path";
-import { ActionTrigger, POST_LOGIN } from "./auth0/facts";
+import { ActionTrigger, POST_LOGIN } from "../auth0/facts";
 import { CompiledAction, compileAction } from "./compile-action";
 
 /** An npm package Auth0 installs for the action. */

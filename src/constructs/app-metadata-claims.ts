@@ -2,14 +2,14 @@
 // specific to claims: the namespace variable (given to the action as a secret), the claim keys and
 // the tokens. Compiling, secrets and adoption are TypeScriptAction's; binding is PostLoginFlow's.
 import { Construct } from "constructs";
-import type { Action } from "../.gen/providers/auth0/action";
-import type { TokenKind } from "./auth0/facts";
+import type { Action } from "../../.gen/providers/auth0/action";
+import type { TokenKind } from "../auth0/facts";
 import { ClaimNamespace } from "./claim-namespace";
-import { compileClaimsAction, DEFAULT_ACTION_NAME, DEFAULT_ENTRY, NAMESPACE_SECRET } from "./claims-action";
-import type { CompiledAction } from "./compile-action";
-import { atPath, ConstructPropError } from "./constructs/construct-error";
-import { HandBoundAction, ManagedFlowAction, PostLoginFlow } from "./constructs/post-login-flow";
-import { ActionSecret, Adoption, TypeScriptAction } from "./constructs/typescript-action";
+import { compileClaimsAction, DEFAULT_ACTION_NAME, DEFAULT_ENTRY, NAMESPACE_SECRET } from "../compile/claims-action";
+import type { CompiledAction } from "../compile/compile-action";
+import { atPath, ConstructPropError } from "./construct-error";
+import { HandBoundAction, ManagedFlowAction, PostLoginFlow } from "./post-login-flow";
+import { ActionSecret, Adoption, TypeScriptAction } from "./typescript-action";
 
 export interface AppMetadataClaimsProps {
   /** app_metadata fields to copy; claim name = namespace + "/" + key. @default ["roles", "permissions"] */
@@ -31,8 +31,9 @@ export interface AppMetadataClaimsProps {
 }
 
 /**
- * How the action sits in its flow, as src/contract.ts and src/summary.ts read it: `before`/`after`
- * are the flow's other actions, by display name (managed ones have no id until applied).
+ * How the action sits in its flow, seen from the claims construct alone (the contract and summary
+ * read the whole flow, src/review/flow-view.ts): `before`/`after` are the flow's other actions, by
+ * display name (managed ones have no id until applied).
  */
 export type Binding =
   | { readonly mode: "append" }

@@ -1,0 +1,36 @@
+// The preview's report of a whole flow: the header names every action in order, and the summary's
+// count of skipped values leaves out the log line of a login another action denied.
+import { loadEnvironmentAction, type EnvironmentAction } from "../src/environment/load-action";
+import { flowText, PreviewSummary } from "../src/preview/report";
+
+let flow: EnvironmentAction;
+let single: EnvironmentAction;
+const summary = new PreviewSummary();
+
+beforeAll(async () => {
+  flow = loadEnvironmentAction({ env: "flow-example" });
+  single = loadEnvironmentAction({ env: "dev" });
+  for (const user of [
+    { user_id: "auth0|blocked", app_metadata: { blocked: true, roles: ["editor"] } },
+    { user_id: "auth0|skipped", app_metadata: { roles: null, permissions: "read" } },
+    { user_id: "auth0|plain", app_metadata: { roles: ["viewer"] } },
+  ]) {
+    summary.add(await flow.runtime.login(user));
+  }
+});
+
+test("the header names every action of the flow in the order they run, with the code each runs", () => {
+  expect(flowText(flow)).toBe(`flow deny-blocked-users ${flow.actions[0].source} -> app-metadata-claims ${flow.actions[1].source}`);
+  expect(flow.actions[0].source).toMatch(/^actions\/deny-blocked-users\.ts \(sha256 [0-9a-f]{12}\)$/);
+});
+
+test("with one action the header names that action alone", () => {
+  expect(flowText(single)).toBe(`action ${single.source}`);
+});
+
+test("a denied login's log line is not counted as a skipped value; the claims action's skip is", () => {
+  expect(summary.denied).toBe(1);
+  expect(summary.usersWithLogs).toBe(1);
+  expect(summary.toString()).toMatch(/^users with skipped values  1 \(logins that succeed with an action's log line/m);
+  expect(summary.toString()).toMatch(/^largest payload .*; limit 102400\)$/m);
+});

@@ -1,0 +1,33 @@
+// The preview's progress line on stderr: users done, users/s and the time left, redrawn in place.
+
+export /** Users done, users/s and the time left, on one line of stderr, redrawn; only when stderr is a terminal. */
+class Progress {
+  private readonly started = Date.now();
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(
+    private readonly label: string,
+    private readonly fraction: () => number,
+    private readonly done: () => number,
+  ) {
+    this.timer = setInterval(() => this.draw(), 250);
+    this.timer.unref();
+  }
+
+  static start(label: string, fraction: () => number, done: () => number): Progress | undefined {
+    return process.stderr.isTTY ? new Progress(label, fraction, done) : undefined;
+  }
+
+  private draw(): void {
+    const seconds = (Date.now() - this.started) / 1000;
+    const users = this.done();
+    const f = this.fraction();
+    const eta = users > 0 && f > 0 && f < 1 ? `, about ${Math.ceil((seconds * (1 - f)) / f)} s left` : "";
+    process.stderr.write(`\r\x1b[K${this.label}: ${users.toLocaleString("en-US")} users, ${Math.round(users / Math.max(seconds, 0.001)).toLocaleString("en-US")} users/s${eta}`);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    process.stderr.write("\r\x1b[K");
+  }
+}

@@ -1,0 +1,46 @@
+// The contract's sample users, logged in through the stack's whole post-login flow as deployed: each
+// managed action's compiled code (the bytes of auth0_action.code) in order, in the local FlowRuntime.
+import { NAMESPACE_SECRET } from "../compile/claims-action";
+import type { ClaimsStack } from "../constructs/claims-stack";
+import { FlowRuntime } from "../runtime/flow-runtime";
+import { PostLoginRuntime } from "../runtime/post-login-runtime";
+import type { ExportedUser, LoginOutcome } from "../runtime/types";
+import { managedEntries } from "./flow-view";
+
+/** What the samples say besides each user's outcome: which actions ran, and which could not. */
+export interface SampleRun {
+  /** The actions that ran, in order; empty when the flow is unbound (no action runs at login). */
+  readonly ran: readonly string[];
+  /** Actions of the flow bound by hand: not in this repository, so not run here. */
+  readonly notRun: readonly string[];
+  readonly outcomes: readonly LoginOutcome[];
+}
+
+/**
+ * Logs each sample user in through the flow. The claims action gets `namespace` as its secret; the
+ * other actions' secrets are Terraform variables set only at apply time, so they run without them.
+ */
+export async function sampleLogins(stack: ClaimsStack, samples: readonly ExportedUser[], namespace: string): Promise<SampleRun> {
+  const notRun = stack.flow.entries.filter((e) => e.kind === "hand").map((e) => e.displayName);
+  const managed = managedEntries(stack.flow);
+  if (stack.flow.mode === "unbound" || managed.length === 0) {
+    // Nothing is bound to post-login: a login runs none of these actions, so no token carries their claims.
+    const none = PostLoginRuntime.load({ code: "exports.onExecutePostLogin = async () => {};" });
+    return { ran: [], notRun, outcomes: await Promise.all(samples.map((user) => none.login(user))) };
+  }
+  const claims = stack.claims.typeScriptAction;
+  const runtime = new FlowRuntime(
+    managed.map(({ action, displayName }) => ({
+      name: displayName,
+      runtime: PostLoginRuntime.load({
+        code: action.compiled.code,
+        secrets: action === claims ? { [NAMESPACE_SECRET]: namespace } : {},
+        dependencies: (action.source.dependencies ?? []).map((d) => d.name),
+        filename: action.compiled.source,
+      }),
+    })),
+  );
+  const outcomes: LoginOutcome[] = [];
+  for (const user of samples) outcomes.push(await runtime.login(user));
+  return { ran: managed.map((e) => e.displayName), notRun, outcomes };
+}

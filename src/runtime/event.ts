@@ -1,0 +1,62 @@
+// The post-login v3 event an action receives: the user as exported (app_metadata and user_metadata
+// always objects), the secrets, how the login came about, and the rest built lazily per login.
+import type { ExportedUser, LoginContext } from "./types";
+
+export interface EventSettings {
+  readonly secrets: Readonly<Record<string, string>>;
+  readonly client: { readonly client_id: string; readonly name: string };
+  readonly audience?: string;
+}
+
+export class EventFactory {
+  constructor(private readonly settings: EventSettings) {}
+
+  /** A fresh event for one login of `user`. */
+  event(user: ExportedUser, context: LoginContext): unknown {
+    const event = Object.create(this.eventParts) as Record<string, unknown>;
+    if (context.protocol !== undefined) event.transaction = { ...transaction(), protocol: context.protocol };
+    event.user = { ...user, app_metadata: user.app_metadata === undefined ? {} : user.app_metadata, user_metadata: user.user_metadata === undefined ? {} : user.user_metadata };
+    event.secrets = this.settings.secrets;
+    return event;
+  }
+
+  /**
+   * The rest of the event, built on first read for each login (most actions read only `user`): each
+   * login gets its own objects, so what one action run changes never leaks into the next.
+   */
+  private readonly eventParts = lazyParts({
+    client: () => ({ client_id: this.settings.client.client_id, name: this.settings.client.name, metadata: {} }),
+    connection: () => ({ id: "con_preview", name: "Username-Password-Authentication", strategy: "auth0", metadata: {} }),
+    tenant: () => ({ id: "preview" }),
+    request: () => ({ ip: "127.0.0.1", hostname: "localhost", method: "GET", language: "en", user_agent: "preview", query: {}, body: {}, geoip: {} }),
+    transaction,
+    authentication: () => ({ methods: [{ name: "pwd", timestamp: "1970-01-01T00:00:00.000Z" }] }),
+    authorization: () => ({ roles: [] }),
+    resource_server: () => (this.settings.audience ? { identifier: this.settings.audience } : undefined),
+    stats: () => ({ logins_count: 1 }),
+  });
+}
+
+/** event.transaction of an interactive login; a context's protocol replaces its protocol. */
+function transaction(): Record<string, unknown> {
+  return { id: "preview", protocol: "oidc-basic-profile", requested_scopes: ["openid", "profile", "email"], prompt: ["login"], locale: "en", ui_locales: [] };
+}
+
+/** A prototype whose getters build each part once per object that inherits it. */
+function lazyParts(parts: Record<string, () => unknown>): object {
+  const proto = {};
+  for (const [name, make] of Object.entries(parts)) {
+    Object.defineProperty(proto, name, {
+      enumerable: true,
+      get(this: object) {
+        const value = make();
+        Object.defineProperty(this, name, { value, enumerable: true, writable: true, configurable: true });
+        return value;
+      },
+      set(this: object, value: unknown) {
+        Object.defineProperty(this, name, { value, enumerable: true, writable: true, configurable: true });
+      },
+    });
+  }
+  return proto;
+}

@@ -1,0 +1,111 @@
+// What Auth0 issues once every action of a login has run: the claims its rules keep (or drop, and
+// why), their size against the 100 KB limit, or the reason the login fails.
+import { MAX_CUSTOM_CLAIMS_BYTES, TokenKind } from "../auth0/facts";
+import { ClaimContext, claimJson, claimNameProblem } from "./claim-rules";
+import type { DroppedClaim, ExportedUser, LoginOutcome, LoginState } from "./types";
+
+/** Turns a login's record into its outcome; caches Auth0's verdict on each claim name (names repeat). */
+export class ClaimIssuer {
+  private readonly names: Record<TokenKind, Map<string, { problem?: string; json: string }>> = { id: new Map(), access: new Map() };
+
+  constructor(private readonly claimContext: ClaimContext) {}
+
+  /** What Auth0 issues once every action has run: the claims its rules keep, or the reason the login fails. */
+  outcome(user: ExportedUser, state: LoginState): LoginOutcome {
+    const user_id = userId(user);
+    const denied = (reason: string, dropped: DroppedClaim[] = []): LoginOutcome => failedOutcome(user, reason, dropped, state.logs);
+    if (state.denied !== null) return denied(state.denied);
+    const dropped: DroppedClaim[] = [];
+    const id = this.issue("id", state.id, dropped);
+    const access = this.issue("access", state.access, dropped);
+    for (const [label, token] of [["ID", id], ["access", access]] as const) {
+      if (token.bytes > MAX_CUSTOM_CLAIMS_BYTES) {
+        return denied(`the ${label} token's custom claims are ${token.bytes} bytes, over Auth0's ${MAX_CUSTOM_CLAIMS_BYTES}-byte limit; Auth0 fails the login`, dropped);
+      }
+    }
+    return new Outcome(user_id, null, id.json, access.json, dropped, state.logs, { id: id.bytes, access: access.bytes }, { id: id.count, access: access.count });
+  }
+
+  /** The claims Auth0 would put in the token, as JSON, and their size as Auth0 counts it (0 if none). */
+  private issue(token: TokenKind, set: Map<string, unknown>, dropped: DroppedClaim[]): { json: string; bytes: number; count: number } {
+    let json = "";
+    let count = 0;
+    for (const [claim, value] of set) {
+      const name = this.name(token, claim);
+      const serialized = name.problem === undefined ? claimJson(value) : { problem: name.problem };
+      if (serialized.json === undefined) {
+        dropped.push({ token, claim, reason: serialized.problem as string });
+        continue;
+      }
+      json += (json === "" ? "" : ",") + name.json + ":" + serialized.json;
+      count++;
+    }
+    return { json: `{${json}}`, bytes: json === "" ? 0 : Buffer.byteLength(json) + 2, count };
+  }
+
+  /** Auth0's verdict on a claim name for a token, and the name as JSON; cached, names repeat. */
+  private name(token: TokenKind, claim: string): { problem?: string; json: string } {
+    const cache = this.names[token];
+    let known = cache.get(claim);
+    if (known === undefined) {
+      known = { problem: claimNameProblem(claim, token, this.claimContext), json: JSON.stringify(claim) };
+      cache.set(claim, known);
+    }
+    return known;
+  }
+}
+
+/** The outcome of a login that fails: no token is issued. */
+export function failedOutcome(user: ExportedUser, reason: string, dropped: DroppedClaim[] = [], logs: string[] = []): LoginOutcome {
+  return new Outcome(userId(user), reason, "{}", "{}", dropped, logs, { id: 0, access: 0 }, { id: 0, access: 0 });
+}
+
+/**
+ * A login's outcome. The claims as objects are parsed from their JSON on first read, and kept: the
+ * preview's --json output needs only the JSON. Getters on the prototype, not closures per outcome,
+ * which cost more in garbage collection than the parsing they save.
+ */
+class Outcome implements LoginOutcome {
+  private parsed?: { idToken?: Record<string, unknown>; accessToken?: Record<string, unknown>; userinfo?: Record<string, unknown> };
+
+  constructor(
+    readonly user_id: string,
+    readonly denied: string | null,
+    idJson: string,
+    accessJson: string,
+    readonly dropped: DroppedClaim[],
+    readonly logs: string[],
+    readonly bytes: { readonly id: number; readonly access: number },
+    readonly counts: { readonly id: number; readonly access: number },
+  ) {
+    this.json = { id: idJson, access: accessJson };
+  }
+
+  readonly json: { readonly id: string; readonly access: string };
+
+  // Parsed back from the JSON, the claims are plain data detached from the action's objects, and
+  // even a "__proto__" claim is an ordinary key.
+  get idToken(): Record<string, unknown> {
+    return ((this.parsed ??= {}).idToken ??= JSON.parse(this.json.id) as Record<string, unknown>);
+  }
+
+  get accessToken(): Record<string, unknown> {
+    return ((this.parsed ??= {}).accessToken ??= JSON.parse(this.json.access) as Record<string, unknown>);
+  }
+
+  get userinfo(): Record<string, unknown> {
+    return ((this.parsed ??= {}).userinfo ??= JSON.parse(this.json.id) as Record<string, unknown>);
+  }
+}
+
+/** The user's id as text, whatever the export holds there. */
+function userId(user: ExportedUser): string {
+  const id: unknown = user?.user_id;
+  if (typeof id === "string") return id;
+  if (id === undefined || id === null) return "";
+  try {
+    return JSON.stringify(id) ?? "";
+  } catch {
+    return "(unprintable user_id)";
+  }
+}

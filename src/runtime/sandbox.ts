@@ -1,0 +1,87 @@
+// Loads an action's compiled code into an isolated vm context as a CommonJS module: its console goes
+// to the login's logs, require() reaches only Node's built-ins and the declared npm dependencies.
+import { builtinModules, createRequire } from "node:module";
+import vm from "node:vm";
+import { ActionLoadError } from "../errors";
+import { describe } from "./describe";
+import type { Handler } from "./types";
+
+const hostRequire = createRequire(__filename);
+const BUILTINS = new Set(builtinModules);
+/**
+ * Globals handed to the action as wrapper parameters: the context's own objects, so behaviour is the
+ * same, but read as local variables instead of through node's vm global interceptor, which made
+ * every `JSON` or `Object` lookup a call into C++ (3x slower handlers).
+ */
+const FAST_GLOBALS = ["JSON", "Object", "Array", "Number", "String", "Boolean", "Math", "Promise", "Error", "TypeError", "Symbol", "Date", "RegExp", "Map", "Set", "Buffer", "console"];
+
+export interface LoadedAction {
+  /** The action's exports.onExecutePostLogin. */
+  readonly handler: Handler;
+  /** The context's own Promise: racing the handler's promise with it costs no extra tick. */
+  readonly contextPromise: PromiseConstructor;
+}
+
+/** Loads `code`; `log` receives each console call. Throws ActionLoadError when it fails to load or has no handler. */
+export function loadAction(code: string, options: { filename: string; dependencies: readonly string[]; log: (...args: unknown[]) => void }): LoadedAction {
+  const capture = options.log;
+  const declared = new Set(options.dependencies);
+  const sandboxRequire = (id: string): unknown => {
+    const bare = id.startsWith("node:") ? id.slice(5) : id;
+    if (BUILTINS.has(bare)) return hostRequire(id);
+    const pkg = id.startsWith("@") ? id.split("/").slice(0, 2).join("/") : id.split("/")[0];
+    if (!declared.has(pkg)) throw new Error(`Cannot find module '${id}': it is not declared in the action's dependencies`);
+    return hostRequire(id);
+  };
+  const context = vm.createContext(sandboxGlobals(capture));
+  const filename = options.filename;
+  const module = { exports: {} as Record<string, unknown> };
+  try {
+    compileWrapper(code, filename, context)(module.exports, sandboxRequire, module, filename, ".");
+  } catch (err) {
+    throw new ActionLoadError(`action failed to load: ${describe(err)}`);
+  }
+  const handler = module.exports.onExecutePostLogin;
+  if (typeof handler !== "function") {
+    throw new ActionLoadError("action does not export onExecutePostLogin: post-login actions need exports.onExecutePostLogin = async (event, api) => {...}");
+  }
+  return { handler: handler as Handler, contextPromise: vm.runInContext("Promise", context) as PromiseConstructor };
+}
+
+/** What the action sees as its globals: Node's, but console captured and no network. */
+function sandboxGlobals(capture: (...args: unknown[]) => void): Record<string, unknown> {
+  return {
+    console: { log: capture, info: capture, warn: capture, error: capture, debug: capture },
+    Buffer,
+    URL,
+    URLSearchParams,
+    TextEncoder,
+    TextDecoder,
+    setTimeout,
+    clearTimeout,
+    setInterval,
+    clearInterval,
+    setImmediate,
+    clearImmediate,
+    queueMicrotask,
+    structuredClone,
+    fetch: () => Promise.reject(new Error("fetch is not available in the local preview")),
+    process: { env: {} },
+  };
+}
+
+/** Compiles the code as a CommonJS module inside `context`, with the FAST_GLOBALS as parameters. */
+function compileWrapper(code: string, filename: string, context: vm.Context): (...args: unknown[]) => void {
+  const wrap = (globals: readonly string[]) =>
+    new vm.Script(`(function (exports, require, module, __filename, __dirname${globals.map((g) => `, ${g}`).join("")}) {${code}\n})`, { filename });
+  try {
+    const values = vm.runInContext(`[${FAST_GLOBALS.join(", ")}]`, context) as unknown[];
+    const fn = wrap(FAST_GLOBALS).runInContext(context) as (...args: unknown[]) => void;
+    return (...args: unknown[]) => fn(...args, ...values);
+  } catch (err) {
+    // Code that declares one of those names itself (`const Buffer = ...`) can't take it as a
+    // parameter: run it as written. A real syntax error is thrown again from there.
+    if (describe(err).startsWith("SyntaxError")) return wrap([]).runInContext(context) as (...args: unknown[]) => void;
+    throw err;
+  }
+}

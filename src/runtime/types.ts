@@ -1,0 +1,68 @@
+// The shapes a login goes through, shared by the one-action runtime, the flow runtime and their users
+// (preview, local tenant, contract): the user in, the login's record, the outcome out.
+import type { TokenKind } from "../auth0/facts";
+
+/** A user in the Management API's shape (one line of a user export). */
+export interface ExportedUser {
+  readonly user_id?: string;
+  readonly email?: string;
+  readonly app_metadata?: unknown;
+  readonly user_metadata?: unknown;
+  readonly [field: string]: unknown;
+}
+
+export interface DroppedClaim {
+  readonly token: TokenKind;
+  readonly claim: string;
+  readonly reason: string;
+}
+
+/** What one login produces. Key order is the preview's JSON output order. */
+export interface LoginOutcome {
+  readonly user_id: string;
+  /** Why the login fails, or null when it succeeds. */
+  readonly denied: string | null;
+  readonly idToken: Record<string, unknown>;
+  readonly accessToken: Record<string, unknown>;
+  /** Custom claims in the /userinfo response: those of the ID token. */
+  readonly userinfo: Record<string, unknown>;
+  readonly dropped: DroppedClaim[];
+  readonly logs: string[];
+  /** Size in bytes of each token's custom claims as JSON (0 when none). Not part of the JSON output. */
+  readonly bytes: { readonly id: number; readonly access: number };
+  /** Each token's custom claims as JSON text, as serialized once. Not part of the JSON output. */
+  readonly json: { readonly id: string; readonly access: string };
+  /** How many custom claims each token carries. Not part of the JSON output. */
+  readonly counts: { readonly id: number; readonly access: number };
+}
+
+/** How a login came about, as Auth0 tells the action. */
+export interface LoginContext {
+  /**
+   * `event.transaction.protocol`: `oidc-basic-profile` (authorization code), `oauth2-resource-owner`
+   * (password grant), `oauth2-refresh-token` (a refresh-token exchange, where post-login runs again).
+   * @default "oidc-basic-profile"
+   */
+  readonly protocol?: string;
+}
+
+/** Anything that runs logins: one action (PostLoginRuntime) or a whole flow (FlowRuntime). */
+export interface LoginRunner {
+  /** Runs one login for `user`. Never throws: failures become `denied`. */
+  login(user: ExportedUser, context?: LoginContext): Promise<LoginOutcome>;
+}
+
+export type Handler = (event: unknown, api: unknown) => unknown;
+
+/** What the api records during one login; shared by every action of a flow, as Auth0 merges their claims. */
+export interface LoginState {
+  readonly id: Map<string, unknown>;
+  readonly access: Map<string, unknown>;
+  readonly logs: string[];
+  denied: string | null;
+}
+
+/** A login's empty record, before the first action runs. */
+export function newLoginState(): LoginState {
+  return { id: new Map(), access: new Map(), logs: [], denied: null };
+}

@@ -1,0 +1,30 @@
+// What verify reports: the verdict and its exit code, each check made, what was NOT checked and why,
+// and the claims compared. run.ts fills it in; render.ts writes it for a person.
+import type { Check } from "./checks";
+import type { Comparison } from "./compare";
+
+/** Exit codes; see docs/verify.md. */
+export const EXIT = { match: 0, mismatch: 1, usage: 2, failed: 3, partial: 4 } as const;
+
+export type Verdict = "MATCH" | "PARTIAL" | "MISMATCH" | "FAILED";
+
+/** A comparison as reported: `checked: false` (with `skipped`, the reason) when it was not made. */
+export type ReportedComparison = Comparison & { readonly checked: boolean };
+
+export interface Report {
+  ok: boolean;
+  verdict: Verdict;
+  exit: number;
+  environment?: string;
+  issuer?: string;
+  subject?: string;
+  flow?: string;
+  checks: Check[];
+  /** What was not checked and why: never counted as passed. */
+  notChecked: { name: string; why: string }[];
+  expectedFrom?: string;
+  claims?: { idToken: ReportedComparison; userinfo: ReportedComparison; accessToken: ReportedComparison };
+  hint: string | null;
+  tokens?: Record<string, string>;
+  error: string | null;
+}
