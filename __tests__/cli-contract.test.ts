@@ -36,7 +36,8 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on("exit", (status) => resolve({ status, stdout, stderr })));
+  // "close", not "exit": only then has all of the output been read.
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
 }
 const runCli = (name: Cli, args: string[], node: string[] = [], env: Record<string, string> = {}) =>
   run(process.execPath, [...node, ...cli(`src/cli/${name}.ts`), ...args], env);

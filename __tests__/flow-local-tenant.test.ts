@@ -56,7 +56,7 @@ test("verify logs in an allowed user and finds the claims the flow's second acti
   );
   let stdout = "";
   run.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  const status = await new Promise<number | null>((resolve) => run.on("exit", resolve));
+  const status = await new Promise<number | null>((resolve) => run.on("close", resolve));
   expect({ status, last: stdout.trim().split("\n").pop() }).toMatchObject({ status: 0 });
   expect(stdout).toContain("https://example.com/claims/roles");
 });

@@ -52,7 +52,8 @@ export function verify(args: string[], env: Record<string, string> = {}, onUrl?:
   };
   child.stdout.on("data", (c: Buffer) => ((stdout += c.toString()), look()));
   child.stderr.on("data", (c: Buffer) => ((stderr += c.toString()), look()));
-  return new Promise((resolve) => child.on("exit", (status) => resolve({ status, stdout, stderr })));
+  // "close", not "exit": only then has all of the output been read.
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
 }
 
 /** A port free right now, for verify's callback listener. */
