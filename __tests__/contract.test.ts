@@ -4,6 +4,7 @@ import { ClaimsStack } from "../src/constructs/claims-stack";
 import { buildContract, contractJson, contractMarkdown } from "../src/review/contract";
 import type { EnvironmentConfig } from "../src/environments";
 import type { ProviderPin } from "../src/review/contract";
+import { summarizeStack } from "../src/review/summary";
 
 const LOCKED: ProviderPin = { constraint: "~> 1.51", lock: { state: "locked", file: ".terraform.lock.hcl", version: "1.51.0", hashes: 5 } };
 const UNLOCKED: ProviderPin = { constraint: "~> 1.51", lock: { state: "missing", file: ".terraform.lock.hcl", warning: "no provider lock file (.terraform.lock.hcl): run npm run lock" } };
@@ -106,4 +107,11 @@ test("the same stack gives the same bytes; a change of tokens changes the contra
   expect(contractMarkdown(b.contract)).toBe(contractMarkdown(a.contract));
   const c = await contractFor({ ...env, tokens: ["id", "access"] });
   expect(contractJson(c.contract)).not.toBe(contractJson(a.contract));
+});
+
+test("the summary names the action with the first 12 hex digits of its sha256, the prefix reviewers compare", () => {
+  const stack = new ClaimsStack(Testing.app(), { name: "dev", namespace: "https://acme.example/claims" });
+  const line = summarizeStack(stack, "stacks/dev/cdk.tf.json", LOCKED).split("\n").find((l) => l.startsWith("  action "));
+  expect(line).toBe(`  action     app-metadata-claims, node22, ${stack.claims.compiled.bytes} bytes, sha256 ${stack.claims.compiled.sha256.slice(0, 12)}`);
+  expect(line).toMatch(/ sha256 [0-9a-f]{12}$/);
 });

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { environments } from "../src/environments";
 import { projectRoot } from "../src/project-root";
 import { REVIEW_FILES } from "../src/synthesis";
+import { cli } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const work = mkdtempSync(join(tmpdir(), "claims-engine-"));
@@ -17,7 +18,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function synth(engine: "cdktf" | "cdktn"): string {
   const out = join(work, engine);
   const preload = engine === "cdktn" ? ["-r", "./__tests__/helpers/engine-cdktn.cjs"] : [];
-  const run = spawnSync(process.execPath, [...preload, "scripts/run-ts.mjs", "src/cli/synth.ts", "--out", out], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  const run = spawnSync(process.execPath, [...preload, ...cli("src/cli/synth.ts"), "--out", out], { cwd: root, encoding: "utf8", timeout: 60_000 });
   if (run.status !== 0) throw new Error(`synth with ${engine} failed (${run.status}): ${run.stderr}`);
   return out;
 }

@@ -8,23 +8,29 @@ import { TerraformOutput, TerraformStack, Testing } from "cdktf";
 import { ClaimNamespace } from "../src/constructs/claim-namespace";
 import { compileAction } from "../src/compile/compile-action";
 import { projectRoot } from "../src/project-root";
-import { terraform } from "./helpers/terraform";
+import { terraformDir, type TerraformDir } from "./helpers/terraform";
 
 const root = projectRoot();
 
-function hclStack() {
+// One provider-less configuration rendered as HCL, one terraform init, then each test's command.
+let hcl: string;
+let compiled: ReturnType<typeof compileAction>;
+let tf: TerraformDir;
+beforeAll(() => {
   const stack = new TerraformStack(Testing.app(), "hcl");
   const namespace = new ClaimNamespace(stack, "ns");
-  const compiled = compileAction({ entry: "__tests__/fixtures/template-literals.action.ts" });
+  compiled = compileAction({ entry: "__tests__/fixtures/template-literals.action.ts" });
   new TerraformOutput(stack, "code", { value: compiled.terraformCode });
   new TerraformOutput(stack, "namespace", { value: namespace.value });
-  return { hcl: Testing.synthHcl(stack) as string, compiled };
-}
+  hcl = Testing.synthHcl(stack) as string;
+  tf = terraformDir({ hcl });
+});
+afterAll(() => tf?.remove());
 
 test("code rendered as an HCL heredoc reaches Terraform unchanged but for one final newline", () => {
-  const { hcl, compiled } = hclStack();
   expect(hcl).toContain("<<EOF");
-  const out = terraform({ hcl }, ["apply", "-auto-approve", "-input=false", "-var", "claim_namespace=https://example.com"], ["output", "-json", "code"]);
+  expect(tf.run(["apply", "-auto-approve", "-input=false", "-var", "claim_namespace=https://example.com"]).status).toBe(0);
+  const out = tf.run(["output", "-json", "code"]);
   expect(out.status).toBe(0);
   // cdktf's HCL renderer writes `<<EOF\n${lines.join("\n")}\nEOF` (cdktf/lib/hcl/render.js, renderString),
   // so a heredoc always holds one more newline than the string; every ${ and %{ survives. The HCL is
@@ -33,8 +39,7 @@ test("code rendered as an HCL heredoc reaches Terraform unchanged but for one fi
 });
 
 test("the namespace validation works in HCL and names the value", () => {
-  const { hcl } = hclStack();
-  const out = terraform({ hcl }, ["plan", "-input=false", "-no-color", "-var", "claim_namespace=https://x.auth0.com"]);
+  const out = tf.run(["plan", "-input=false", "-no-color", "-var", "claim_namespace=https://x.auth0.com"]);
   expect(out.status).not.toBe(0);
   expect(out.stderr.replace(/[│\s]+/g, " ")).toContain("Invalid claim_namespace <https://x.auth0.com>: use an http(s) URL you control");
 });

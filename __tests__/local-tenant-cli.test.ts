@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { projectRoot } from "../src/project-root";
 import { runVerify, startTenantProcess, type TenantProcess } from "./helpers/local-tenant-process";
 import { fetchTrusting } from "./helpers/tenant-browser";
+import { cli } from "./helpers/cli-bundles";
 
 const dir = mkdtempSync(join(tmpdir(), "local-tenant-cli-"));
 const certDir = join(dir, "certs");
@@ -73,7 +74,7 @@ test("a second start with the same --cert-dir reuses the CA, so a trusted CA sta
 });
 
 test("--help lists --https and --cert-dir and exits 0", () => {
-  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/local-tenant.ts", "--help"], { cwd: projectRoot(), encoding: "utf8" });
+  const run = spawnSync(process.execPath, [...cli("src/cli/local-tenant.ts"), "--help"], { cwd: projectRoot(), encoding: "utf8" });
   expect(run.status).toBe(0);
   expect(run.stdout).toMatch(/^ {2}--https /m);
   expect(run.stdout).toMatch(/^ {2}--cert-dir DIR /m);

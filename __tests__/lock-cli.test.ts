@@ -5,13 +5,14 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../src/project-root";
+import { cli } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const work = mkdtempSync(join(tmpdir(), "claims-lock-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function lock(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/lock.ts", ...args], { cwd: root, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
+  return spawnSync(process.execPath, [...cli("src/cli/lock.ts"), ...args], { cwd: root, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
 }
 
 test("--help prints the usage, the platforms and the exit codes, and exits 0", () => {

@@ -1,13 +1,14 @@
-// The example GitHub Actions workflows parse, run the commands docs/gitops.md's pipeline recipe names,
+// The example GitHub Actions workflows parse, run npm scripts and flags that exist (package.json, each CLI's --help),
 // hold every terraform init to the committed lock, and fail the daily drift job on a plan with
 // changes (its step run by bash against real Terraform); npm run validate says why it can't run
 // without the Terraform registry.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { projectRoot } from "../src/project-root";
+import { cli, type Entry } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const read = (path: string) => readFileSync(join(root, path), "utf8");
@@ -16,16 +17,13 @@ type Step = { name?: string; run?: string; uses?: string; env?: Record<string, s
 type Job = { if?: string; steps?: Step[]; uses?: string; needs?: string; environment?: string; env?: Record<string, string> };
 type Workflow = { on: Record<string, unknown>; jobs: Record<string, Job> };
 
-const main = parse(read("examples/github-actions/auth0-claims.yml")) as Workflow;
-const deploy = parse(read("examples/github-actions/auth0-claims-deploy.yml")) as Workflow;
+let main: Workflow;
+let deploy: Workflow;
+beforeAll(() => {
+  main = parse(read("examples/github-actions/auth0-claims.yml")) as Workflow;
+  deploy = parse(read("examples/github-actions/auth0-claims-deploy.yml")) as Workflow;
+});
 const runs = (w: Workflow) => Object.values(w.jobs).flatMap((job) => (job.steps ?? []).map((s) => s.run).filter((r): r is string => !!r));
-
-/** The commands in docs/gitops.md's pipeline recipe: lines of its ```sh blocks that start with npm or npx. */
-function recipeCommands(): string[] {
-  const doc = read("docs/gitops.md");
-  const section = doc.slice(doc.indexOf("## A pipeline recipe"), doc.indexOf("\n## ", doc.indexOf("## A pipeline recipe") + 5));
-  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split("\n")).map((l) => l.trim()).filter((l) => /^(npm|npx) /.test(l));
-}
 
 test("both workflows parse as YAML, on pull requests, pushes to main, a daily schedule and on demand", () => {
   expect(Object.keys(main.on)).toEqual(["pull_request", "push", "schedule", "workflow_dispatch"]);
@@ -33,20 +31,55 @@ test("both workflows parse as YAML, on pull requests, pushes to main, a daily sc
   expect(main.jobs["deploy-prod"].needs).toBe("deploy-dev");
 });
 
-test("docs/gitops.md's pipeline recipe names exactly the commands the workflows run", () => {
-  const commands = recipeCommands();
-  expect(commands).toEqual([
-    "npm ci",
-    "npm test",
-    "npm run synth",
-    "npm run validate",
-    "npx cdktf diff <env>",
-    "npx cdktf deploy <env> --auto-approve",
-    "npm run verify -- --env <env> --grant password",
-    "npx cdktf synth",
-  ]);
-  const inWorkflows = [...runs(main), ...runs(deploy)].map((r) => r.replace(/\$\{\{ (matrix\.environment|inputs\.environment) \}\}/g, "<env>"));
-  for (const command of commands) expect(inWorkflows.some((r) => r.startsWith(command))).toBe(true);
+/** The workflows' commands that run an npm script: [script, the arguments after --]. */
+const npmRuns = () =>
+  [...runs(main), ...runs(deploy)]
+    .flatMap((r) => r.split("\n"))
+    .map((line) => /^npm run (\S+)(?: -- (.*))?$/.exec(line.trim()))
+    .filter((m): m is RegExpExecArray => !!m)
+    .map((m) => [m[1], m[2] ?? ""] as const);
+
+describe("the workflows' commands exist", () => {
+  const scripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts;
+  /** --help of each script the workflows pass flags to, from its CLI's bundle. */
+  const helps = new Map<string, string>();
+  beforeAll(() => {
+    for (const [script, args] of npmRuns()) {
+      const entry = /^node scripts\/run-ts\.mjs (src\/cli\/[\w-]+\.ts)$/.exec(scripts[script] ?? "")?.[1];
+      if (!args || !entry || helps.has(script)) continue;
+      const help = spawnSync(process.execPath, [...cli(entry as Entry), "--help"], { cwd: root, encoding: "utf8", timeout: 60_000 });
+      if (help.status !== 0) throw new Error(`npm run ${script} -- --help failed (${help.status}): ${help.stderr}`);
+      helps.set(script, help.stdout);
+    }
+  });
+
+  test("they run npm ci, npm test, npm run synth, validate and verify, and npx cdktf synth, diff and deploy", () => {
+    const all = [...runs(main), ...runs(deploy)];
+    for (const command of ["npm ci", "npm test", "npm run synth", "npm run validate", "npm run verify -- ", "npx cdktf synth", "npx cdktf diff ", "npx cdktf deploy "]) {
+      expect(all.filter((r) => r.startsWith(command))).not.toEqual([]);
+    }
+  });
+
+  test("every npm run and npm test names a script of package.json that runs one of the CLIs", () => {
+    const named = [...npmRuns().map(([script]) => script), ...(runs(main).some((r) => r === "npm test") ? ["test"] : [])];
+    expect(named.filter((script) => !(script in scripts))).toEqual([]);
+    for (const [script] of npmRuns()) expect(scripts[script]).toMatch(/^node scripts\/run-ts\.mjs src\/cli\/[\w-]+\.ts$/);
+  });
+
+  test("every flag a workflow passes to an npm script is one its CLI's --help lists", () => {
+    const passed = npmRuns().filter(([, args]) => args);
+    expect(passed.length).toBeGreaterThan(0);
+    for (const [script, args] of passed) {
+      const listed = new Set([...helps.get(script)!.matchAll(/^ {2}(?:-\w, )?(--[a-z][a-z0-9-]*)/gm)].map((m) => m[1]));
+      const flags = [...args.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((m) => m[0]);
+      expect(flags.filter((flag) => !listed.has(flag))).toEqual([]);
+    }
+  });
+
+  test("npx cdktf is the project's own cdktf CLI (a devDependency), not a download", () => {
+    expect(JSON.parse(read("package.json")).devDependencies).toHaveProperty("cdktf-cli");
+    expect(existsSync(join(root, "node_modules", ".bin", "cdktf"))).toBe(true);
+  });
 });
 
 test("pull requests get the claims contract as a comment; merges deploy then verify", () => {
@@ -81,15 +114,18 @@ test("every job that runs terraform requires the committed lock file and inits w
 });
 
 describe("the drift job", () => {
-  const drift = main.jobs.drift;
-  const planStep = drift.steps!.find((s) => s.name === "Plan, failing on drift")!;
-  const work = mkdtempSync(join(tmpdir(), "claims-drift-"));
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  let drift: Job;
+  let planStep: Step;
+  let work: string;
+  afterAll(() => work && rmSync(work, { recursive: true, force: true }));
   const tf = (args: string[]) => spawnSync("terraform", args, { cwd: work, env: { ...process.env, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1" }, encoding: "utf8", timeout: 60_000 });
   const runPlanStep = () => spawnSync("bash", ["-e", "-c", planStep.run!.replace(/\$\{\{ matrix\.environment \}\}/g, "dev")], { cwd: work, env: { ...process.env, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1" }, encoding: "utf8", timeout: 60_000 });
   let withChanges: ReturnType<typeof runPlanStep>;
   let inSync: ReturnType<typeof runPlanStep>;
   beforeAll(() => {
+    drift = main.jobs.drift;
+    planStep = drift.steps!.find((s) => s.name === "Plan, failing on drift")!;
+    work = mkdtempSync(join(tmpdir(), "claims-drift-"));
     // A stack Terraform can plan offline (terraform_data needs no provider download), where the tenant would be.
     const stackDir = join(work, "cdktf.out", "stacks", "dev");
     mkdirSync(stackDir, { recursive: true });
@@ -123,7 +159,7 @@ describe("the drift job", () => {
 
 describe("npm run validate", () => {
   const runValidate = (env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/validate.ts"], { cwd: root, env, encoding: "utf8", timeout: 600_000 });
+    spawnSync(process.execPath, [...cli("src/cli/validate.ts")], { cwd: root, env, encoding: "utf8", timeout: 600_000 });
 
   test("validates every stack against the real provider, or says it can't reach the registry (exit 3)", () => {
     const run = runValidate(process.env);

@@ -1,10 +1,12 @@
-// `npm run preview` end to end, as a spawned process: inputs, outputs, exit codes.
+// `npm run preview` end to end, as a spawned process: inputs, outputs, exit codes. Runs that several
+// tests share, or a table's, start side by side in beforeAll.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { projectRoot } from "../src/project-root";
+import { cli } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const dir = mkdtempSync(join(tmpdir(), "claims-preview-"));
@@ -18,9 +20,22 @@ function file(name: string, content: string | Buffer): string {
   return path;
 }
 
-function preview(...args: string[]) {
-  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+function preview(...args: string[]): Promise<Run> {
+  const child = spawn(process.execPath, [...cli("src/cli/preview.ts"), ...args], { cwd: root, timeout: 60_000 });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+}
+/** Runs every case of a table side by side; the runs by case name. */
+async function previewEach<T extends readonly [string, ...unknown[]]>(table: readonly T[], args: (row: T) => string[]): Promise<Map<string, Run>> {
+  return new Map(await Promise.all(table.map(async (row) => [row[0], await preview(...args(row))] as const)));
 }
 const jsonLines = (stdout: string) => stdout.trim().split("\n").map((line) => JSON.parse(line));
 
@@ -28,16 +43,16 @@ const alice = file("alice.json", JSON.stringify(sampleUsers[0], null, 2));
 const NS = "https://dev.example.com/claims";
 
 describe("one user", () => {
-  test("human output shows the claims per token and exits 0", () => {
-    const run = preview("--user", alice);
+  test("human output shows the claims per token and exits 0", async () => {
+    const run = await preview("--user", alice);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^auth0\|alice \(alice@example\.com\): login succeeds$/m);
     expect(run.stdout).toMatch(/ID token +https:\/\/dev\.example\.com\/claims\/roles +\["admin","editor"\]/);
     expect(run.stdout).toContain("/userinfo     the ID token's custom claims, as above");
   });
 
-  test("--json prints exactly the documented keys, in order", () => {
-    const run = preview("--user", alice, "--json");
+  test("--json prints exactly the documented keys, in order", async () => {
+    const run = await preview("--user", alice, "--json");
     expect(run.status).toBe(0);
     const [line, ...rest] = run.stdout.trim().split("\n");
     expect(rest).toEqual([]);
@@ -54,16 +69,27 @@ describe("one user", () => {
     });
   });
 
-  test("--env and --namespace choose the stack's code and the secret it runs with", () => {
-    const out = jsonLines(preview("--user", alice, "--json", "--env", "prod", "--namespace", "https://acme.example/").stdout)[0];
+  test("--env and --namespace choose the stack's code and the secret it runs with", async () => {
+    const out = jsonLines((await preview("--user", alice, "--json", "--env", "prod", "--namespace", "https://acme.example/")).stdout)[0];
     expect(out.idToken).toEqual({ "https://acme.example/roles": ["admin", "editor"], "https://acme.example/permissions": ["read:reports", "write:reports"] });
     expect(out.accessToken).toEqual({}); // prod puts the claims on the ID token only
   });
 });
 
 describe("many users: NDJSON, JSON array, gzip give the same result", () => {
-  const ndjson = preview("--users", join(root, "samples", "users.ndjson"), "--json");
-  const expected = jsonLines(ndjson.stdout);
+  const FORMATS = [
+    ["a pretty JSON array", () => file("users.json", JSON.stringify(sampleUsers, null, 2))],
+    ["gzipped NDJSON", () => file("users.ndjson.gz", gzipSync(samples))],
+    ["a gzipped JSON array", () => file("users.json.gz", gzipSync(JSON.stringify(sampleUsers)))],
+    ["NDJSON with blank lines and CRLF", () => file("crlf.ndjson", "\r\n" + samples.trim().split("\n").join("\r\n\r\n") + "\r\n")],
+  ] as const;
+  let ndjson: Run;
+  let expected: ReturnType<typeof jsonLines>;
+  let formats: Map<string, Run>;
+  beforeAll(async () => {
+    [ndjson, formats] = await Promise.all([preview("--users", join(root, "samples", "users.ndjson"), "--json"), previewEach(FORMATS, ([, make]) => ["--users", make(), "--json"])]);
+    expected = jsonLines(ndjson.stdout);
+  });
 
   test("NDJSON: one line per user, in order, with the sample's problems", () => {
     expect(ndjson.status).toBe(0);
@@ -75,19 +101,14 @@ describe("many users: NDJSON, JSON array, gzip give the same result", () => {
     expect(byId["google-oauth2|dave"].logs[0]).toMatch(/skipped permissions \(larger than the 102400-byte claims limit\)/);
   });
 
-  test.each([
-    ["a pretty JSON array", () => file("users.json", JSON.stringify(sampleUsers, null, 2))],
-    ["gzipped NDJSON", () => file("users.ndjson.gz", gzipSync(samples))],
-    ["a gzipped JSON array", () => file("users.json.gz", gzipSync(JSON.stringify(sampleUsers)))],
-    ["NDJSON with blank lines and CRLF", () => file("crlf.ndjson", "\r\n" + samples.trim().split("\n").join("\r\n\r\n") + "\r\n")],
-  ])("%s", (_what, make) => {
-    const run = preview("--users", make(), "--json");
+  test.each(FORMATS)("%s", (what) => {
+    const run = formats.get(what)!;
     expect(run.status).toBe(0);
     expect(jsonLines(run.stdout)).toEqual(expected);
   });
 
-  test("human output: each of a handful of users, then the summary", () => {
-    const run = preview("--users", join(root, "samples", "users.ndjson"));
+  test("human output: each of a handful of users, then the summary", async () => {
+    const run = await preview("--users", join(root, "samples", "users.ndjson"));
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^users processed +5$/m);
     expect(run.stdout).toMatch(/^logins denied +0$/m);
@@ -104,21 +125,21 @@ describe("exit 1 when a login would be denied", () => {
     `exports.onExecutePostLogin = async (event, api) => {\n  if (!event.user.email_verified) api.access.deny("verify your email first");\n};\n`,
   );
 
-  test("--code runs another compiled action (e.g. the dashboard's) over the same users", () => {
-    const run = preview("--users", join(root, "samples", "users.ndjson"), "--code", denying);
+  test("--code runs another compiled action (e.g. the dashboard's) over the same users", async () => {
+    const run = await preview("--users", join(root, "samples", "users.ndjson"), "--code", denying);
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/^logins denied +1$/m);
     expect(run.stdout).toContain("auth0|carol: DENIED: api.access.deny: verify your email first");
   });
 
-  test("--json carries the reason", () => {
-    const run = preview("--users", join(root, "samples", "users.ndjson"), "--code", denying, "--json");
+  test("--json carries the reason", async () => {
+    const run = await preview("--users", join(root, "samples", "users.ndjson"), "--code", denying, "--json");
     expect(run.status).toBe(1);
     expect(jsonLines(run.stdout).filter((o) => o.denied !== null)).toEqual([expect.objectContaining({ user_id: "auth0|carol", denied: "api.access.deny: verify your email first" })]);
   });
 
-  test("an action that can't load denies every login", () => {
-    const run = preview("--user", alice, "--code", file("broken.js", "exports.onExecutePostLogin = async (event, api) => {"));
+  test("an action that can't load denies every login", async () => {
+    const run = await preview("--user", alice, "--code", file("broken.js", "exports.onExecutePostLogin = async (event, api) => {"));
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/^preview: every login would be denied: action failed to load: SyntaxError/);
   });
@@ -126,7 +147,7 @@ describe("exit 1 when a login would be denied", () => {
 
 describe("exit 2 on bad input, with nothing written to stdout", () => {
   const goodLines = samples.trim().split("\n");
-  test.each([
+  const BAD = [
     ["a missing file", () => ["--users", join(dir, "nope.ndjson")], /nope\.ndjson: can't read it \(ENOENT\); check the path/],
     [
       "invalid JSON on line 4 of an NDJSON export",
@@ -146,8 +167,14 @@ describe("exit 2 on bad input, with nothing written to stdout", () => {
     ["--user with several users", () => ["--user", join(root, "samples", "users.ndjson")], /--user: .* holds more than one user; use --users/],
     ["an unknown option", () => ["--user", alice, "--verbose"], /Unknown option '--verbose'/],
     ["a time limit Node can't keep", () => ["--user", alice, "--timeout-ms", "3000000000"], /--timeout-ms: "3000000000" is not a whole number of milliseconds from 1 to 2147483647/],
-  ])("%s", (_what, args, message) => {
-    const run = preview(...args());
+  ] as const;
+  let runs: Map<string, Run>;
+  beforeAll(async () => {
+    runs = await previewEach(BAD, ([, args]) => args());
+  });
+
+  test.each(BAD)("%s", (what, _args, message) => {
+    const run = runs.get(what)!;
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
     // One line says what is wrong; only the usage may follow it.
@@ -161,7 +188,7 @@ test("a reader that stops early (| head) still gets exit 1 for denied logins, an
   const ownTmp = mkdtempSync(join(dir, "tmp-"));
   const denying = file("deny-all.js", `exports.onExecutePostLogin = async (event, api) => { api.access.deny("no"); };\n`);
   const many = file("many.ndjson", Array.from({ length: 20000 }, (_, i) => JSON.stringify({ user_id: `u${i}` })).join("\n") + "\n");
-  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", "--users", many, "--code", denying, "--json"], {
+  const child = spawn(process.execPath, [...cli("src/cli/preview.ts"), "--users", many, "--code", denying, "--json"], {
     cwd: root,
     env: { ...process.env, TMPDIR: ownTmp },
   });
@@ -175,7 +202,7 @@ test("a reader that stops early (| head) still gets exit 1 for denied logins, an
 
 test("an unwritable TMPDIR with --json: one line naming TMPDIR and the fix, exit 2, no stack trace", () => {
   const notAFolder = file("tmp-is-a-file", "");
-  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", "--user", alice, "--json"], {
+  const run = spawnSync(process.execPath, [...cli("src/cli/preview.ts"), "--user", alice, "--json"], {
     cwd: root,
     encoding: "utf8",
     env: { ...process.env, TMPDIR: join(notAFolder, "sub") },
@@ -185,10 +212,10 @@ test("an unwritable TMPDIR with --json: one line naming TMPDIR and the fix, exit
   expect(run.stderr.trim()).toMatch(/^preview: TMPDIR: can't create a folder in ".*tmp-is-a-file\/sub" \(ENOTDIR\); .* set TMPDIR to a writable folder, e\.g\. TMPDIR=\/tmp$/);
 });
 
-test("terminal escape sequences in an export reach the human report escaped, never raw", () => {
+test("terminal escape sequences in an export reach the human report escaped, never raw", async () => {
   const hostile = { user_id: "auth0|\u001b[2J\u001b]0;owned\u0007x", email: "e\u009b31m@example.com", app_metadata: { roles: ["\u001b[31mred"] } };
   const logging = file("log.js", `exports.onExecutePostLogin = async (event, api) => { console.log(event.user.user_id); api.idToken.setCustomClaim("https://x.example/r", event.user.app_metadata.roles); };\n`);
-  const run = preview("--user", file("hostile.json", JSON.stringify(hostile)), "--code", logging);
+  const run = await preview("--user", file("hostile.json", JSON.stringify(hostile)), "--code", logging);
   expect(run.status).toBe(0);
   // eslint-disable-next-line no-control-regex
   expect(run.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);

@@ -1,12 +1,13 @@
 // `npm run preview -- --compare BASE` end to end, as a spawned process: crafted pairs of actions,
 // BASE from a code file and from a real synthesized stack, bad BASE, and worker threads.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { projectRoot } from "../src/project-root";
 import { compileClaims } from "./helpers/claims-action";
+import { cli } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const dir = mkdtempSync(join(tmpdir(), "claims-compare-"));
@@ -19,9 +20,18 @@ const file = (name: string, content: string | Buffer) => {
   writeFileSync(path, content);
   return path;
 };
-function preview(...args: string[]) {
-  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", ...args], { cwd: root, encoding: "utf8", timeout: 120_000, maxBuffer: 64 * 2 ** 20 });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+function preview(...args: string[]): Promise<Run> {
+  const child = spawn(process.execPath, [...cli("src/cli/preview.ts"), ...args], { cwd: root, timeout: 120_000 });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
 }
 const jsonLines = (stdout: string) => (stdout === "" ? [] : stdout.trim().split("\n").map((line) => JSON.parse(line)));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -36,15 +46,15 @@ const rolesOnly = () => code("roles-both.js", ["roles"], ["id", "access"]);
 beforeAll(() => {
   // The real app's stacks, as the pipeline synthesizes the base branch.
   const out = join(dir, "synth");
-  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/synth.ts", "--out", out], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  const run = spawnSync(process.execPath, [...cli("src/cli/synth.ts"), "--out", out], { cwd: root, encoding: "utf8", timeout: 120_000 });
   if (run.status !== 0) throw new Error(`synth failed: ${run.stderr}`);
   devStack = join(out, "stacks", "dev", "cdk.tf.json");
   prodStack = join(out, "stacks", "prod", "cdk.tf.json");
 });
 
 describe("crafted pairs", () => {
-  test("a claim key added: users with that field gain it on each token and /userinfo; the others are not listed", () => {
-    const run = preview("--users", SAMPLES, "--compare", rolesOnly(), "--json");
+  test("a claim key added: users with that field gain it on each token and /userinfo; the others are not listed", async () => {
+    const run = await preview("--users", SAMPLES, "--compare", rolesOnly(), "--json");
     expect(run.status).toBe(0);
     const lines = jsonLines(run.stdout);
     expect(lines.map((l) => l.user_id)).toEqual(["auth0|alice", "auth0|carol"]);
@@ -53,8 +63,8 @@ describe("crafted pairs", () => {
     expect(Object.keys(lines[0])).toEqual(["user_id", "denied", "idToken", "accessToken", "userinfo"]);
   });
 
-  test("a claim key removed, base from a synthesized stack: the human report counts the users who lose it", () => {
-    const run = preview("--users", SAMPLES, "--compare", devStack, "--code", rolesOnly());
+  test("a claim key removed, base from a synthesized stack: the human report counts the users who lose it", async () => {
+    const run = await preview("--users", SAMPLES, "--compare", devStack, "--code", rolesOnly());
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/before: .*cdk\.tf\.json \(auth0_action\.app_metadata_claims, app-metadata-claims\), namespace https:\/\/dev\.example\.com\/claims/);
     expect(run.stdout).toMatch(new RegExp(`^ID token +${NS}/permissions +0 +2 +0$`, "m"));
@@ -64,8 +74,8 @@ describe("crafted pairs", () => {
     expect(run.stdout).toMatch(/^verdict: 2 of 5 user\(s\) get different tokens;/m);
   });
 
-  test("tokens switched: claims leave the ID token (and /userinfo) for the access token", () => {
-    const run = preview("--users", SAMPLES, "--compare", code("id.js", ["roles", "permissions"], ["id"]), "--code", code("access.js", ["roles", "permissions"], ["access"]), "--json");
+  test("tokens switched: claims leave the ID token (and /userinfo) for the access token", async () => {
+    const run = await preview("--users", SAMPLES, "--compare", code("id.js", ["roles", "permissions"], ["id"]), "--code", code("access.js", ["roles", "permissions"], ["access"]), "--json");
     expect(run.status).toBe(0);
     const alice = byId(jsonLines(run.stdout))["auth0|alice"];
     expect(alice.idToken[`${NS}/roles`]).toEqual({ before: ["admin", "editor"], after: null });
@@ -73,8 +83,8 @@ describe("crafted pairs", () => {
     expect(alice.accessToken[`${NS}/roles`]).toEqual({ before: null, after: ["admin", "editor"] });
   });
 
-  test("namespace changed (--base-namespace over the stack's default): each claim is lost under the old name, gained under the new", () => {
-    const run = preview("--users", SAMPLES, "--compare", devStack, "--base-namespace", "https://old.example.com/claims", "--json");
+  test("namespace changed (--base-namespace over the stack's default): each claim is lost under the old name, gained under the new", async () => {
+    const run = await preview("--users", SAMPLES, "--compare", devStack, "--base-namespace", "https://old.example.com/claims", "--json");
     expect(run.status).toBe(0);
     const lines = jsonLines(run.stdout);
     expect(lines.map((l) => l.user_id)).toEqual(["auth0|alice", "auth0|carol", "google-oauth2|dave", "auth0|erin"]);
@@ -84,32 +94,32 @@ describe("crafted pairs", () => {
   describe("a version that denies some users", () => {
     const denying = () => file("deny.js", `exports.onExecutePostLogin = async (event, api) => {\n  if (!event.user.email_verified) api.access.deny("verify your email first");\n};\n`);
 
-    test("--json: the newly denied user, with the claims she no longer gets", () => {
-      const run = preview("--users", SAMPLES, "--compare", devStack, "--code", denying(), "--json");
+    test("--json: the newly denied user, with the claims she no longer gets", async () => {
+      const run = await preview("--users", SAMPLES, "--compare", devStack, "--code", denying(), "--json");
       expect(run.status).toBe(0);
       const carol = byId(jsonLines(run.stdout))["auth0|carol"];
       expect(carol.denied).toEqual({ before: null, after: "api.access.deny: verify your email first" });
       expect(carol.idToken).toEqual({ [`${NS}/permissions`]: { before: "read:reports", after: null } });
     });
 
-    test("human report counts it and --fail-on-change exits 1", () => {
-      const run = preview("--users", SAMPLES, "--compare", devStack, "--code", denying(), "--fail-on-change");
+    test("human report counts it and --fail-on-change exits 1", async () => {
+      const run = await preview("--users", SAMPLES, "--compare", devStack, "--code", denying(), "--fail-on-change");
       expect(run.status).toBe(1);
       expect(run.stdout).toMatch(/^logins newly denied +1$/m);
       expect(run.stdout).toMatch(/^ {4}auth0\|carol: \(allowed\) -> api\.access\.deny: verify your email first$/m);
     });
   });
 
-  test("identical versions: no output, exit 0 even with --fail-on-change; --summary-json has the counts", () => {
+  test("identical versions: no output, exit 0 even with --fail-on-change; --summary-json has the counts", async () => {
     const summary = join(dir, "summary.json");
-    const run = preview("--users", SAMPLES, "--compare", devStack, "--json", "--fail-on-change", "--summary-json", summary);
+    const run = await preview("--users", SAMPLES, "--compare", devStack, "--json", "--fail-on-change", "--summary-json", summary);
     expect(run.status).toBe(0);
     expect(run.stdout).toBe("");
     expect(JSON.parse(readFileSync(summary, "utf8"))).toEqual({ users: 5, changedUsers: 0, newlyDenied: 0, newlyAllowed: 0, deniedDifferently: 0, idToken: {}, accessToken: {}, userinfo: {} });
   });
 
-  test("--markdown: a table per token and claim, and the verdict", () => {
-    const run = preview("--users", SAMPLES, "--compare", rolesOnly(), "--markdown");
+  test("--markdown: a table per token and claim, and the verdict", async () => {
+    const run = await preview("--users", SAMPLES, "--compare", rolesOnly(), "--markdown");
     expect(run.status).toBe(0);
     expect(run.stdout).toContain("| token | claim | users gaining it | losing it | with a new value |");
     expect(run.stdout).toContain(`| ID token | \`${NS}/permissions\` | 2 | 0 | 0 |`);
@@ -118,7 +128,7 @@ describe("crafted pairs", () => {
 });
 
 describe("bad BASE: exit 2, nothing on stdout", () => {
-  test.each([
+  const BAD = [
     ["a missing file", () => ["--compare", join(dir, "nope.js")], /^preview: --compare: ".*nope\.js": can't read it \(ENOENT\)/],
     ["not JavaScript", () => ["--compare", file("notes.txt", "this is not ( code")], /^preview: --compare: .*notes\.txt"?: action failed to load: SyntaxError/],
     ["a stack without the action", () => ["--compare", file("empty.tf.json", JSON.stringify({ resource: { auth0_client: { app: { name: "x" } } } }))], /holds no post-login auth0_action/],
@@ -132,8 +142,14 @@ describe("bad BASE: exit 2, nothing on stdout", () => {
       /holds 2 post-login actions \(auth0_action\.app_metadata_claims, auth0_action\.second\); compare runs one action/,
     ],
     ["a stack whose namespace variable has no default", () => ["--compare", prodStack], /secret CLAIM_NAMESPACE comes from var\.claim_namespace, which has no default in the stack; pass --base-namespace URL/],
-  ])("%s", (_what, args, message) => {
-    const run = preview("--users", SAMPLES, ...args());
+  ] as const;
+  let runs: Map<string, Run>;
+  beforeAll(async () => {
+    runs = new Map(await Promise.all(BAD.map(async ([what, args]) => [what, await preview("--users", SAMPLES, ...args())] as const)));
+  });
+
+  test.each(BAD)("%s", (what, _args, message) => {
+    const run = runs.get(what)!;
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr.trim().split("\n")).toHaveLength(1);
@@ -144,28 +160,34 @@ describe("bad BASE: exit 2, nothing on stdout", () => {
 describe("worker threads", () => {
   // About 1 MB, so several batches, of the sample users' kinds; one in 7 unverified.
   // Without dave, whose 25 KB of permissions would make this export 150 MB.
-  const sample = readFileSync(SAMPLES, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((u) => u.user_id !== "google-oauth2|dave");
-  const users = Array.from({ length: 6000 }, (_, i) => ({ ...sample[i % sample.length], user_id: `auth0|${i}`, email_verified: i % 7 !== 0 }));
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let users: any[];
+  beforeAll(() => {
+    const sample = readFileSync(SAMPLES, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((u) => u.user_id !== "google-oauth2|dave");
+    users = Array.from({ length: 6000 }, (_, i) => ({ ...sample[i % sample.length], user_id: `auth0|${i}`, email_verified: i % 7 !== 0 }));
+  });
   const exportFile = () => file("many.ndjson.gz", gzipSync(users.map((u) => JSON.stringify(u)).join("\n") + "\n"));
   const denying = () => file("deny-unverified.js", `exports.onExecutePostLogin = async (event, api) => {\n  if (!event.user.email_verified) api.access.deny("unverified");\n  api.idToken.setCustomClaim("${NS}/n", event.user.user_id);\n};\n`);
 
-  test("preview --json: the same bytes, in input order, with 1 and 3 workers; no progress when stderr is not a terminal", () => {
+  test("preview --json: the same bytes, in input order, with 1 and 3 workers; no progress when stderr is not a terminal", async () => {
     const path = exportFile();
-    const one = preview("--users", path, "--json", "--workers", "1");
-    const three = preview("--users", path, "--json", "--workers", "3");
+    const [one, three] = await Promise.all([preview("--users", path, "--json", "--workers", "1"), preview("--users", path, "--json", "--workers", "3")]);
     expect(one.status).toBe(0);
     expect(three.stdout).toBe(one.stdout);
     expect(jsonLines(one.stdout).map((l) => l.user_id)).toEqual(users.map((u) => u.user_id));
     expect(three.stderr).toBe("");
   });
 
-  test("compare --json and its summary: the same with 1 and 3 workers", () => {
+  test("compare --json and its summary: the same with 1 and 3 workers", async () => {
     const path = exportFile();
-    const [one, three] = ["1", "3"].map((n) => {
-      const summary = join(dir, `summary-${n}.json`);
-      const run = preview("--users", path, "--compare", devStack, "--code", denying(), "--json", "--workers", n, "--summary-json", summary);
-      return { ...run, summary: readFileSync(summary, "utf8") };
-    });
+    const denyingCode = denying();
+    const [one, three] = await Promise.all(
+      ["1", "3"].map(async (n) => {
+        const summary = join(dir, `summary-${n}.json`);
+        const run = await preview("--users", path, "--compare", devStack, "--code", denyingCode, "--json", "--workers", n, "--summary-json", summary);
+        return { ...run, summary: readFileSync(summary, "utf8") };
+      }),
+    );
     expect(one.status).toBe(0);
     expect(three.stdout).toBe(one.stdout);
     expect(three.summary).toBe(one.summary);
@@ -173,10 +195,10 @@ describe("worker threads", () => {
     expect(three.stderr).toBe("");
   });
 
-  test("a bad line in a late batch is named by its line number, and stdout stays empty", () => {
+  test("a bad line in a late batch is named by its line number, and stdout stays empty", async () => {
     const lines = users.map((u) => JSON.stringify(u));
     lines[5000] = '{"user_id": "broken",';
-    const run = preview("--users", file("bad-late.ndjson", lines.join("\n") + "\n"), "--json", "--workers", "2");
+    const run = await preview("--users", file("bad-late.ndjson", lines.join("\n") + "\n"), "--json", "--workers", "2");
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toMatch(/bad-late\.ndjson:5001: invalid JSON/);

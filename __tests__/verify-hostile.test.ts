@@ -1,11 +1,11 @@
 // verify against a hostile OpenID server that misbehaves one way at a time: every case must end in a
 // failure that names why (never exit 0), every hang within --timeout, every flood at the body cap.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tenantCertificates } from "../src/local-tenant/certificates";
 import { Misbehaviour, RogueIdp, RogueUser, startRogueIdp } from "./helpers/rogue-idp";
 import { freePort } from "./helpers/verify-process";
 import { reportOf, VerifyRun, VerifyRunner } from "./helpers/verify-runner";
@@ -13,7 +13,10 @@ import { reportOf, VerifyRun, VerifyRunner } from "./helpers/verify-runner";
 const NS = "https://dev.example.com/claims";
 const CLIENT = "rogue-client";
 const API = "https://api.example.com";
+/** --timeout of the cases that hang: each waits this long. */
 const TIMEOUT_S = 2;
+/** --timeout of every other case: generous, so a busy machine never turns a refusal into a time-out. */
+const SLACK_S = 60;
 const user = (name: string, roles: string[]): RogueUser => ({
   sub: `auth0|${name}`,
   email: `${name}@example.com`,
@@ -40,11 +43,11 @@ afterAll(async () => {
 });
 
 const LOGIN = { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: "pw" };
-const common = (domain: string) => ["--env", "dev", "--domain", domain, "--client-id", CLIENT, "--client-secret", "s", "--json", "--timeout", String(TIMEOUT_S)];
+const common = (domain: string, timeout = SLACK_S) => ["--env", "dev", "--domain", domain, "--client-id", CLIENT, "--client-secret", "s", "--json", "--timeout", String(timeout)];
 
 /** The password grant with --audience and --users: everything verify can check. */
-function passwordGrant(how: Misbehaviour, extra: string[] = ["--users", usersFile]): Promise<VerifyRun> {
-  return runner.run([...common(idp.url(how)), "--grant", "password", "--audience", API, ...extra], LOGIN);
+function passwordGrant(how: Misbehaviour, extra: string[] = ["--users", usersFile], timeout = SLACK_S): Promise<VerifyRun> {
+  return runner.run([...common(idp.url(how), timeout), "--grant", "password", "--audience", API, ...extra], LOGIN);
 }
 
 /** The code flow, the "browser" following the authorize redirect straight to verify's callback. */
@@ -68,7 +71,32 @@ test("the well-behaved control: the same server unbroken gives MATCH (exit 0)", 
 test("the code flow against the control gives MATCH with the nonce checked (exit 0)", async () => {
   const run = await codeFlow("none");
   expect(reportOf(run)).toMatchObject({ verdict: "MATCH", error: null });
+  expect(reportOf(run).checks).toContainEqual({ name: "nonce", ok: true, detail: "matches the one sent" });
   expect(run.exit).toBe(0);
+});
+
+// openid-client checks a login's ID token before verify sees it; these cases hand a token straight
+// to verify's own checks (the report's "ID token" and "nonce" lines), so each check stands on its own.
+describe("verify's own checks of an ID token", () => {
+  /** An ID token for alice from the server's token endpoint, fetched without openid-client. */
+  async function idTokenFrom(how: Misbehaviour): Promise<string> {
+    const body = new URLSearchParams({ grant_type: "password", username: "alice@example.com", password: "pw", client_id: CLIENT, client_secret: "s", scope: "openid" });
+    const response = await fetch(`${idp.url(how)}oauth/token`, { method: "POST", body });
+    return ((await response.json()) as { id_token: string }).id_token;
+  }
+  const check = async (how: Misbehaviour, nonce?: string) => runner.checkIdToken({ domain: idp.url(how), clientId: CLIENT, token: await idTokenFrom(how), nonce });
+
+  test("the control: a token for this client passes the ID token check", async () => {
+    expect(await check("none")).toEqual({ checks: ["ID token"] });
+  });
+
+  test("a token for another client is refused, naming both audiences", async () => {
+    expect(await check("wrong-aud-id")).toEqual({ error: 'ID token rejected: its audience is "someone-elses-client", not "rogue-client"' });
+  });
+
+  test("a token without the nonce sent is refused as replayed or foreign", async () => {
+    expect(await check("none", "the-nonce-sent")).toEqual({ error: "ID token rejected: its nonce is not the one sent (a replayed or foreign token)" });
+  });
 });
 
 test("without --audience, the access token's expected claims are NOT CHECKED: verdict PARTIAL, exit 4", async () => {
@@ -137,7 +165,7 @@ const HANGS: [Misbehaviour, RegExp, string[]?][] = [
 describe.each(HANGS)("%s", (how, message, extra) => {
   let run: VerifyRun;
   beforeAll(async () => {
-    run = await passwordGrant(how, extra);
+    run = await passwordGrant(how, extra, TIMEOUT_S);
   });
   test("fails with exit 3 naming the endpoint and the time-out", () => {
     expect(reportOf(run).error).toMatch(message);
@@ -180,11 +208,9 @@ describe("messages that lead to the fix", () => {
     let server: HttpsServer;
     let url: string;
     beforeAll(async () => {
-      const key = join(dir, "key.pem");
-      const cert = join(dir, "cert.pem");
-      const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]);
-      if (made.status !== 0) throw new Error(`openssl: ${made.stderr}`);
-      server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => res.end("{}"));
+      // The local tenant's own certificates: a leaf for 127.0.0.1 signed by a CA made here, trusted by no one.
+      const { key, cert } = await tenantCertificates(join(dir, "private-ca"));
+      server = createHttpsServer({ key, cert }, (_req, res) => res.end("{}"));
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     });
@@ -194,7 +220,7 @@ describe("messages that lead to the fix", () => {
       const run = await runner.run([...common(url), "--grant", "password", "--users", usersFile], LOGIN);
       expect(run.exit).toBe(3);
       expect(reportOf(run).error).toMatch(
-        /^GET https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration: the server's TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); .*NODE_EXTRA_CA_CERTS=\/path\/ca\.pem/,
+        /^GET https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration: the server's TLS certificate is not trusted \(SELF_SIGNED_CERT_IN_CHAIN\); .*NODE_EXTRA_CA_CERTS=\/path\/ca\.pem/,
       );
     });
   });

@@ -1,7 +1,10 @@
 // Run once before every test file (jest globalSetup): the tests need the real terraform and a
 // headless Chromium on this machine; without them, say in one line what to install (docs/testing.md).
+// Then bundles every CLI the tests spawn, once for the whole run (cli-bundles.ts).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { projectRoot } from "../../src/project-root";
+import { buildBundles } from "./cli-bundles";
 
 export const TERRAFORM_MINIMUM = [1, 10] as const;
 export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
@@ -33,4 +36,5 @@ export default function globalSetup(): void {
     process.stderr.write(`\nprerequisite missing: ${why}\n`);
     process.exit(1);
   }
+  buildBundles(projectRoot());
 }

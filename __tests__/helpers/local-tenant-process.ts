@@ -1,6 +1,7 @@
 // `npm run local-tenant` as a real process for tests, and `npm run verify` against it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { projectRoot } from "../../src/project-root";
+import { cli } from "./cli-bundles";
 
 export interface TenantProcess {
   readonly url: string;
@@ -11,7 +12,7 @@ export interface TenantProcess {
 
 /** Starts the local tenant CLI with `args` (plus --port 0); resolves once it has printed its banner. */
 export function startTenantProcess(...args: string[]): Promise<TenantProcess> {
-  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/local-tenant.ts", "--port", "0", ...args], { cwd: projectRoot() });
+  const child = spawn(process.execPath, [...cli("src/cli/local-tenant.ts"), "--port", "0", ...args], { cwd: projectRoot() });
   return new Promise((resolve, reject) => {
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -32,10 +33,11 @@ export interface Run {
 
 /** Runs `npm run verify` with `args` and extra environment variables. */
 export function runVerify(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/verify.ts", ...args], { cwd: projectRoot(), env: { ...process.env, AUTH0_CLIENT_ID: "", ...env } });
+  const child = spawn(process.execPath, [...cli("src/cli/verify.ts"), ...args], { cwd: projectRoot(), env: { ...process.env, AUTH0_CLIENT_ID: "", ...env } });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on("exit", (status) => resolve({ status, stdout, stderr })));
+  // "close", not "exit": only then has all of the output been read.
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
 }

@@ -3,6 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { projectRoot } from "../../src/project-root";
 import type { DriverInfo } from "./tenant-driver";
+import { cli } from "./cli-bundles";
 
 export interface DriverResponse {
   readonly status: number;
@@ -33,7 +34,7 @@ export class TenantDriver {
   }
 
   static async start(certDir: string): Promise<TenantDriver> {
-    const child = spawn(process.execPath, ["scripts/run-ts.mjs", "__tests__/helpers/tenant-driver.ts", certDir], { cwd: projectRoot() });
+    const child = spawn(process.execPath, [...cli("__tests__/helpers/tenant-driver.ts"), certDir], { cwd: projectRoot() });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

@@ -17,24 +17,51 @@ function terraformEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/**
- * Writes `config` as main.tf.json (or, given `{ hcl }`, its text as main.tf), runs `terraform init`,
- * then each of `commands` in order; returns the last run.
- */
-export function terraform(config: unknown, ...commands: string[][]): TerraformRun {
+export interface TerraformDir {
+  /** Runs terraform with `args` in the folder. */
+  run(args: string[]): TerraformRun;
+  remove(): void;
+}
+
+/** Writes `config` as main.tf.json (or, given `{ hcl }`, its text as main.tf) into a fresh temporary folder. */
+function folderWith(config: unknown): TerraformDir {
   const dir = mkdtempSync(join(tmpdir(), "claims-tf-"));
+  const hcl = (config as { hcl?: unknown })?.hcl;
+  if (typeof hcl === "string") writeFileSync(join(dir, "main.tf"), hcl);
+  else writeFileSync(join(dir, "main.tf.json"), JSON.stringify(config));
+  return {
+    run(args) {
+      const done = spawnSync("terraform", [...args], { cwd: dir, env: terraformEnv(), encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+      return { status: done.status, stdout: done.stdout, stderr: done.stderr };
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+const INIT = ["init", "-input=false", "-backend=false"];
+
+/** A folder holding `config`, initialized once (throws if init fails), for many commands. */
+export function terraformDir(config: unknown): TerraformDir {
+  const tf = folderWith(config);
+  const init = tf.run(INIT);
+  if (init.status !== 0) {
+    tf.remove();
+    throw new Error(`terraform init failed (${init.status}): ${init.stderr}`);
+  }
+  return tf;
+}
+
+/** `terraform init`, then each of `commands` in order, in a folder of its own; returns the last run (or the first that failed). */
+export function terraform(config: unknown, ...commands: string[][]): TerraformRun {
+  const tf = folderWith(config);
   try {
-    const hcl = (config as { hcl?: unknown })?.hcl;
-    if (typeof hcl === "string") writeFileSync(join(dir, "main.tf"), hcl);
-    else writeFileSync(join(dir, "main.tf.json"), JSON.stringify(config));
     let last: TerraformRun = { status: 0, stdout: "", stderr: "" };
-    for (const args of [["init", "-input=false", "-backend=false"], ...commands]) {
-      const run = spawnSync("terraform", [...args], { cwd: dir, env: terraformEnv(), encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
-      last = { status: run.status, stdout: run.stdout, stderr: run.stderr };
-      if (run.status !== 0) return last;
+    for (const args of [INIT, ...commands]) {
+      last = tf.run(args);
+      if (last.status !== 0) return last;
     }
     return last;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    tf.remove();
   }
 }

@@ -3,13 +3,14 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { projectRoot } from "../../src/project-root";
+import { cli } from "./cli-bundles";
 
 const root = projectRoot();
 const tenants: ChildProcess[] = [];
 
 /** Starts `npm run local-tenant` on a free port; resolves with its URL once it listens. */
 export function startTenant(...args: string[]): Promise<string> {
-  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/local-tenant.ts", "--port", "0", ...args], { cwd: root });
+  const child = spawn(process.execPath, [...cli("src/cli/local-tenant.ts"), "--port", "0", ...args], { cwd: root });
   tenants.push(child);
   return new Promise((resolve, reject) => {
     let out = "";
@@ -35,7 +36,7 @@ export interface Run {
 
 /** Runs `npm run verify`; `onUrl` gets the authorize URL when verify prints it (code flow). */
 export function verify(args: string[], env: Record<string, string> = {}, onUrl?: (url: string) => void): Promise<Run> {
-  const child = spawn(process.execPath, ["scripts/run-ts.mjs", "src/cli/verify.ts", ...args], {
+  const child = spawn(process.execPath, [...cli("src/cli/verify.ts"), ...args], {
     cwd: root,
     env: { ...process.env, AUTH0_CLIENT_ID: "", ...env },
   });
@@ -51,7 +52,8 @@ export function verify(args: string[], env: Record<string, string> = {}, onUrl?:
   };
   child.stdout.on("data", (c: Buffer) => ((stdout += c.toString()), look()));
   child.stderr.on("data", (c: Buffer) => ((stderr += c.toString()), look()));
-  return new Promise((resolve) => child.on("exit", (status) => resolve({ status, stdout, stderr })));
+  // "close", not "exit": only then has all of the output been read.
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
 }
 
 /** A port free right now, for verify's callback listener. */

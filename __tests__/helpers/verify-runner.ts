@@ -3,6 +3,7 @@
 import { ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { projectRoot } from "../../src/project-root";
+import { cli } from "./cli-bundles";
 
 export interface VerifyRun {
   readonly exit: number;
@@ -19,7 +20,7 @@ export class VerifyRunner {
   private next = 0;
 
   constructor() {
-    this.child = spawn(process.execPath, ["scripts/run-ts.mjs", "__tests__/helpers/verify-worker.ts"], { cwd: projectRoot() });
+    this.child = spawn(process.execPath, [...cli("__tests__/helpers/verify-worker.ts")], { cwd: projectRoot() });
     createInterface({ input: this.child.stdout }).on("line", (line) => {
       const { id, partial, ...run } = JSON.parse(line) as VerifyRun & { id: number; partial?: string };
       if (partial !== undefined) return this.watching.get(id)?.(partial);
@@ -40,6 +41,18 @@ export class VerifyRunner {
       this.waiting.set(id, resolve);
       if (onOutput) this.watching.set(id, onOutput);
       this.child.stdin.write(JSON.stringify({ id, argv, env: { PATH: process.env.PATH ?? "", ...env } }) + "\n");
+    });
+  }
+
+  /**
+   * Checks one ID token with verify's own checks (audience = clientId, nonce when given), against the
+   * discovery and JWKS at `domain`: the names of the checks passed, or the error.
+   */
+  checkIdToken(idToken: { domain: string; clientId: string; token: string; nonce?: string }): Promise<{ checks?: string[]; error?: string }> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, (run) => resolve(run.exit === -1 ? { error: `worker: ${run.stderr}` } : JSON.parse(run.stdout)));
+      this.child.stdin.write(JSON.stringify({ id, idToken }) + "\n");
     });
   }
 

@@ -1,0 +1,57 @@
+// The CLIs as the tests spawn them: jest's globalSetup bundles every entry once (esbuild, as
+// scripts/run-ts.mjs does per run) and the tests run `node <bundle>`; without globalSetup, run-ts.mjs.
+import { buildSync } from "esbuild";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+
+/** Every TypeScript entry a test spawns. */
+export const ENTRIES = [
+  "src/cli/synth.ts",
+  "src/cli/preview.ts",
+  "src/cli/verify.ts",
+  "src/cli/local-tenant.ts",
+  "src/cli/validate.ts",
+  "src/cli/bench.ts",
+  "src/cli/lock.ts",
+  "__tests__/helpers/verify-worker.ts",
+  "__tests__/helpers/tenant-driver.ts",
+] as const;
+export type Entry = (typeof ENTRIES)[number];
+
+const VARIABLE = "CLAIMS_TEST_BUNDLES";
+
+/**
+ * Bundles ENTRIES into a fresh folder under node_modules/.cache (the bundles require npm packages
+ * from the project's node_modules, so they must live inside it) with run-ts.mjs's options.
+ */
+export function buildBundles(root: string): string {
+  const parent = join(root, "node_modules", ".cache", "test-bundles");
+  mkdirSync(parent, { recursive: true });
+  // globalTeardown removes each run's folder; a run that was killed leaves its own, gone after a day.
+  for (const name of readdirSync(parent)) {
+    const old = join(parent, name);
+    if (Date.now() - statSync(old).mtimeMs > 86_400_000) rmSync(old, { recursive: true, force: true });
+  }
+  const outdir = mkdtempSync(join(parent, "run-"));
+  buildSync({
+    absWorkingDir: root,
+    entryPoints: Object.fromEntries(ENTRIES.map((entry) => [basename(entry, ".ts"), entry])),
+    outdir,
+    outExtension: { ".js": ".cjs" },
+    bundle: true,
+    packages: "external",
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    sourcemap: "inline",
+    logLevel: "warning",
+  });
+  process.env[VARIABLE] = outdir;
+  return outdir;
+}
+
+/** node's arguments that run `entry`: its prebuilt bundle, or scripts/run-ts.mjs when none was built. */
+export function cli(entry: Entry): string[] {
+  const dir = process.env[VARIABLE];
+  return dir ? [join(dir, basename(entry, ".ts") + ".cjs")] : ["scripts/run-ts.mjs", entry];
+}
