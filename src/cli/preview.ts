@@ -12,7 +12,7 @@ import { readCommandLine, runCommand } from "./command-line";
 import { escapeControl, quote, UsageError } from "../errors";
 import { BaseAction, readBaseAction } from "../preview/base-action";
 import { compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "../preview/compare";
-import { EnvironmentActionOptions, loadEnvironmentAction, resolveEnvironment } from "../preview/environment-action";
+import { compileEnvironmentFlow, EnvironmentActionOptions, loadCompiledFlow } from "../preview/environment-action";
 import { InputError, UserFile } from "../preview/read-users";
 import { PreviewSummary } from "../preview/report";
 import { baseRuntimeOptions, BatchResult, isPreviewWorker, serveBatches, WorkerPool, WorkerSetup } from "../preview/workers";
@@ -98,9 +98,12 @@ async function main(): Promise<number> {
   const users = await UserFile.open(file);
   const runtime = { timeoutMs, audience: values.audience };
   const head: EnvironmentActionOptions = { env: values.env, namespace: values.namespace, codeFile: values.code, runtime };
-  let action;
+  // Compiled once here; the workers load these bytes without compiling again.
+  const compiled = compileEnvironmentFlow(head);
+  let action: typeof compiled | undefined;
   try {
-    action = loadEnvironmentAction(head);
+    loadCompiledFlow(compiled.flow);
+    action = compiled;
   } catch (err) {
     if (!(err instanceof ActionLoadError)) throw err;
     if (!comparing) {
@@ -110,9 +113,9 @@ async function main(): Promise<number> {
     // Compared, an action that can't load is a result: every login newly denied. The workers say so.
     action = undefined;
   }
-  const headNamespace = action?.namespace ?? resolveEnvironment(values.env, values.namespace).namespace;
+  const headNamespace = compiled.namespace;
   let base: BaseAction | undefined;
-  let setup: WorkerSetup = { head, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
+  let setup: WorkerSetup = { head: compiled.flow, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
   if (comparing) {
     base = readBaseAction(values.compare as string, values["base-namespace"], headNamespace);
     const options = baseRuntimeOptions(base, runtime);
