@@ -51,13 +51,18 @@ function shown(json: string | undefined): string {
   return escapeControl(text);
 }
 
-function example(counts: CompareCounts, kind: string, user_id: string, before: string, after: string): void {
+/** The examples of `kind` when there is room for one more, else undefined (then nothing needs to be shown). */
+function exampleRoom(counts: CompareCounts, kind: string): Example[] | undefined {
   let list = counts.examples.get(kind);
   if (list === undefined) {
-    if (counts.examples.size >= MAX_KINDS) return;
+    if (counts.examples.size >= MAX_KINDS) return undefined;
     counts.examples.set(kind, (list = []));
   }
-  if (list.length < EXAMPLES) list.push({ user_id, before, after });
+  return list.length < EXAMPLES ? list : undefined;
+}
+
+function example(counts: CompareCounts, kind: string, user_id: string, before: string, after: string): void {
+  exampleRoom(counts, kind)?.push({ user_id, before, after });
 }
 
 function count(counts: CompareCounts, side: Side, claim: string, kind: ChangeKind): string {
@@ -113,7 +118,8 @@ export function compareOutcomes(before: LoginOutcome, after: LoginOutcome, count
     sides[side] = diffClaims(before[side], after[side], (claim, kind, b, a) => {
       const counted = count(counts, side, claim, kind);
       if (side === "idToken") count(counts, "userinfo", claim, kind);
-      example(counts, `${SIDE_LABEL[side]} ${escapeControl(counted)} ${kind}`, user_id, shown(b), shown(a));
+      // Most users repeat a kind already shown: its values are escaped only when kept.
+      exampleRoom(counts, `${SIDE_LABEL[side]} ${escapeControl(counted)} ${kind}`)?.push({ user_id, before: shown(b), after: shown(a) });
     });
   }
   // /userinfo returns the ID token's custom claims: the same changes.
