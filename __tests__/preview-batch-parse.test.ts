@@ -2,12 +2,13 @@
 // at once, which was slow); this checks it reads exactly what decoding the batch whole reads.
 import fc from "fast-check";
 import { jsonProblem, userProblem } from "../src/preview/read-users";
+import type { ExportedUser } from "../src/runtime/post-login-runtime";
 import { parseLines } from "../src/preview/workers";
 
 /** The batch decoded whole, then split: how the worker read batches before. */
 function wholeBatch(bytes: Uint8Array): ReturnType<typeof parseLines> {
   const text = Buffer.from(bytes).toString("utf8");
-  const users: object[] = [];
+  const users: ExportedUser[] = [];
   let n = 0;
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf("\n", start);
@@ -25,7 +26,7 @@ function wholeBatch(bytes: Uint8Array): ReturnType<typeof parseLines> {
     }
     const problem = userProblem(value);
     if (problem !== undefined) return { users, lines: n, error: { line: n, problem } };
-    users.push(value as object);
+    users.push(value as ExportedUser);
   }
   return { users, lines: n };
 }
