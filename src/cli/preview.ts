@@ -12,7 +12,7 @@ import { readCommandLine, runCommand } from "./command-line";
 import { escapeControl, quote, UsageError } from "../errors";
 import { BaseAction, readBaseAction } from "../preview/base-action";
 import { compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "../preview/compare";
-import { compileEnvironmentFlow, EnvironmentActionOptions, loadCompiledFlow } from "../preview/environment-action";
+import { compileEnvironmentFlow, EnvironmentAction, EnvironmentActionOptions, loadCompiledEnvironment } from "../preview/environment-action";
 import { InputError, UserFile } from "../preview/read-users";
 import { PreviewSummary } from "../preview/report";
 import { baseRuntimeOptions, BatchResult, isPreviewWorker, serveBatches, WorkerPool, WorkerSetup } from "../preview/workers";
@@ -100,10 +100,9 @@ async function main(): Promise<number> {
   const head: EnvironmentActionOptions = { env: values.env, namespace: values.namespace, codeFile: values.code, runtime };
   // Compiled once here; the workers load these bytes without compiling again.
   const compiled = compileEnvironmentFlow(head);
-  let action: typeof compiled | undefined;
+  let action: EnvironmentAction | undefined;
   try {
-    loadCompiledFlow(compiled.flow);
-    action = compiled;
+    action = loadCompiledEnvironment(compiled);
   } catch (err) {
     if (!(err instanceof ActionLoadError)) throw err;
     if (!comparing) {

@@ -97,9 +97,14 @@ export function loadCompiledFlow(flow: CompiledFlow): FlowRuntime {
   );
 }
 
-/** Loads the environment's managed post-login flow; `codeFile` replaces the claims action's code. */
-export function loadEnvironmentAction(options: EnvironmentActionOptions = {}): EnvironmentAction {
-  const { environment, namespace, code, source, flow } = compileEnvironmentFlow(options);
+/** Loads what compileEnvironmentFlow compiled; throws ActionLoadError when an action can't load. */
+export function loadCompiledEnvironment(compiled: ReturnType<typeof compileEnvironmentFlow>): EnvironmentAction {
+  const { environment, namespace, code, source, flow } = compiled;
   const runtime = loadCompiledFlow(flow);
   return { environment, namespace, code, source, runtime, actions: flow.steps.map(({ name, source, code }) => ({ name, source, code })) };
+}
+
+/** Loads the environment's managed post-login flow; `codeFile` replaces the claims action's code. */
+export function loadEnvironmentAction(options: EnvironmentActionOptions = {}): EnvironmentAction {
+  return loadCompiledEnvironment(compileEnvironmentFlow(options));
 }
