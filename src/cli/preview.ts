@@ -12,8 +12,7 @@ import { BaseAction, readBaseAction } from "../preview/base-action";
 import { CompareCounts, compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "../preview/compare";
 import { Progress } from "../preview/progress";
 import { Spool } from "../preview/spool";
-import { EnvironmentAction, EnvironmentActionOptions, loadEnvironmentAction } from "../environment/load-action";
-import { resolveEnvironment } from "../environment/resolve";
+import { compileEnvironmentFlow, EnvironmentAction, EnvironmentActionOptions, loadCompiledEnvironment } from "../environment/load-action";
 import { UserFile } from "../users/user-file";
 import { flowText, PreviewSummary } from "../preview/report";
 import { baseRuntimeOptions, BatchResult, isPreviewWorker, serveBatches, WorkerPool, WorkerSetup } from "../preview/workers";
@@ -133,9 +132,11 @@ function loadActions(values: Values, timeoutMs: number): Loaded | undefined {
   const comparing = values.compare !== undefined;
   const runtime = { timeoutMs, audience: values.audience };
   const head: EnvironmentActionOptions = { env: values.env, namespace: values.namespace, codeFile: values.code, runtime };
+  // Compiled once here; the workers load these bytes without compiling again.
+  const compiled = compileEnvironmentFlow(head);
   let action: EnvironmentAction | undefined;
   try {
-    action = loadEnvironmentAction(head);
+    action = loadCompiledEnvironment(compiled);
   } catch (err) {
     if (!(err instanceof ActionLoadError)) throw err;
     if (!comparing) {
@@ -144,8 +145,8 @@ function loadActions(values: Values, timeoutMs: number): Loaded | undefined {
     }
     // Compared, an action that can't load is a result: every login newly denied. The workers say so.
   }
-  const headNamespace = action?.namespace ?? resolveEnvironment(values.env, values.namespace).namespace;
-  const setup: WorkerSetup = { head, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
+  const headNamespace = compiled.namespace;
+  const setup: WorkerSetup = { head: compiled.flow, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
   if (!comparing) return { action, headNamespace, setup };
   const base = readBaseAction(values.compare as string, values["base-namespace"], headNamespace);
   const options = baseRuntimeOptions(base, runtime);

@@ -51,13 +51,18 @@ function shown(json: string | undefined): string {
   return escapeControl(text);
 }
 
-function example(counts: CompareCounts, kind: string, user_id: string, before: string, after: string): void {
+/** The examples of `kind` when there is room for one more, else undefined (then nothing needs to be shown). */
+function exampleRoom(counts: CompareCounts, kind: string): Example[] | undefined {
   let list = counts.examples.get(kind);
   if (list === undefined) {
-    if (counts.examples.size >= MAX_KINDS) return;
+    if (counts.examples.size >= MAX_KINDS) return undefined;
     counts.examples.set(kind, (list = []));
   }
-  if (list.length < EXAMPLES) list.push({ user_id, before, after });
+  return list.length < EXAMPLES ? list : undefined;
+}
+
+function example(counts: CompareCounts, kind: string, user_id: string, before: string, after: string): void {
+  exampleRoom(counts, kind)?.push({ user_id, before, after });
 }
 
 function count(counts: CompareCounts, side: Side, claim: string, kind: ChangeKind): string {
@@ -72,8 +77,10 @@ function count(counts: CompareCounts, side: Side, claim: string, kind: ChangeKin
   return claim;
 }
 
+type OnChange = (claim: string, kind: ChangeKind, b?: string, a?: string) => void;
+
 /** Each claim whose value differs, as `"claim":{"before":…,"after":…}` pieces (a missing claim is null). */
-function diffClaims(before: Record<string, unknown>, after: Record<string, unknown>, onChange: (claim: string, kind: ChangeKind, b?: string, a?: string) => void): string {
+function diffClaims(before: Record<string, unknown>, after: Record<string, unknown>, onChange: OnChange): string {
   const pieces: string[] = [];
   const visit = (claim: string) => {
     const b = Object.hasOwn(before, claim) ? JSON.stringify(before[claim]) : undefined;
@@ -85,6 +92,75 @@ function diffClaims(before: Record<string, unknown>, after: Record<string, unkno
   for (const claim of Object.keys(before)) visit(claim);
   for (const claim of Object.keys(after)) if (!Object.hasOwn(before, claim)) visit(claim);
   return `{${pieces.join(",")}}`;
+}
+
+/**
+ * A key that starts with a digit, anywhere: JSON.parse would put an array-index key ("0", "12") ahead
+ * of the others, so the text's order may not be the parsed object's. (Inside a string, a quote is
+ * always escaped, so this matches only keys.)
+ */
+const DIGIT_KEY = /[{,]"\d/;
+
+/** Index just past the JSON string that starts at `i`. */
+function pastString(json: string, i: number): number {
+  for (i++; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 92) i++;
+    else if (c === 34) return i + 1;
+  }
+  return json.length;
+}
+
+/** The members of a compact JSON object's text, in order: name's JSON -> value's JSON. */
+function members(json: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const end = json.length - 1;
+  for (let i = 1; i < end; i++) {
+    const from = i;
+    i = pastString(json, i);
+    const name = json.slice(from, i);
+    const value = ++i;
+    for (let depth = 0; i < end; i++) {
+      const c = json.charCodeAt(i);
+      if (c === 34) i = pastString(json, i) - 1;
+      else if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) depth--;
+      else if (c === 44 && depth === 0) break;
+    }
+    out.set(name, json.slice(value, i));
+  }
+  return out;
+}
+
+/**
+ * diffClaims on the tokens' JSON as the runtime wrote it (JSON.stringify's, whose text parsing and
+ * serializing again gives back unchanged, but for where an array-index key goes): the same pieces,
+ * without parsing the claims and serializing each again.
+ */
+function diffTokens(before: string, after: string, parsed: () => [Record<string, unknown>, Record<string, unknown>], onChange: OnChange): string {
+  if (DIGIT_KEY.test(before) || DIGIT_KEY.test(after)) return diffClaims(...parsed(), onChange);
+  const b = members(before);
+  const a = members(after);
+  const pieces: string[] = [];
+  for (const [name, bv] of b) {
+    const av = a.get(name);
+    if (av === bv) continue;
+    onChange(JSON.parse(name) as string, av === undefined ? "lost" : "changed", bv, av);
+    pieces.push(`${name}:{"before":${bv},"after":${av ?? "null"}}`);
+  }
+  for (const [name, av] of a) {
+    if (b.has(name)) continue;
+    onChange(JSON.parse(name) as string, "gained", undefined, av);
+    pieces.push(`${name}:{"before":null,"after":${av}}`);
+  }
+  return `{${pieces.join(",")}}`;
+}
+
+/** One token's changed claims as JSON; `fast: false` parses the claims instead (the property test compares both). */
+export function claimsDiff(before: LoginOutcome, after: LoginOutcome, side: "idToken" | "accessToken", onChange: OnChange, fast = true): string {
+  const key = side === "idToken" ? "id" : "access";
+  if (!fast) return diffClaims(before[side], after[side], onChange);
+  return diffTokens(before.json[key], after.json[key], () => [before[side], after[side]], onChange);
 }
 
 /**
@@ -110,10 +186,11 @@ export function compareOutcomes(before: LoginOutcome, after: LoginOutcome, count
   const sides: Record<Side, string> = { idToken: "{}", accessToken: "{}", userinfo: "{}" };
   for (const side of ["idToken", "accessToken"] as const) {
     if (before.json[side === "idToken" ? "id" : "access"] === after.json[side === "idToken" ? "id" : "access"]) continue;
-    sides[side] = diffClaims(before[side], after[side], (claim, kind, b, a) => {
+    sides[side] = claimsDiff(before, after, side, (claim, kind, b, a) => {
       const counted = count(counts, side, claim, kind);
       if (side === "idToken") count(counts, "userinfo", claim, kind);
-      example(counts, `${SIDE_LABEL[side]} ${escapeControl(counted)} ${kind}`, user_id, shown(b), shown(a));
+      // Most users repeat a kind already shown: its values are escaped only when kept.
+      exampleRoom(counts, `${SIDE_LABEL[side]} ${escapeControl(counted)} ${kind}`)?.push({ user_id, before: shown(b), after: shown(a) });
     });
   }
   // /userinfo returns the ID token's custom claims: the same changes.

@@ -1,0 +1,40 @@
+// Compare diffs two outcomes' claims on the JSON text the runtime wrote, without parsing it; this
+// checks it finds the same changes, in the same order, with the same bytes, as parsing the claims.
+import fc from "fast-check";
+import { claimsDiff } from "../src/preview/compare";
+import { PostLoginRuntime } from "../src/runtime/post-login-runtime";
+import type { LoginOutcome } from "../src/runtime/types";
+
+// Sets each app_metadata.id / app_metadata.access member as a claim on that token, in order.
+const runtime = PostLoginRuntime.load({
+  code: `exports.onExecutePostLogin = async (event, api) => {
+    const m = event.user.app_metadata;
+    for (const [k, v] of m.id) api.idToken.setCustomClaim(k, v);
+    for (const [k, v] of m.access) api.accessToken.setCustomClaim(k, v);
+  };`,
+});
+
+/** Claim names: namespaced, digits (array indices go first once parsed), quotes, escapes, __proto__. */
+const name = fc.oneof(fc.string({ unit: "binary", maxLength: 6 }), fc.constantFrom("0", "1", "10", "01", "-1", "4294967295", "__proto__", 'a"b', "a\\b", "https://x.example/roles"));
+const claims = fc.array(fc.tuple(name, fc.jsonValue({ maxDepth: 3 })), { maxLength: 6 });
+/** The same user for both versions most of the time, so claims also stay equal. */
+const pair = fc.tuple(claims, claims, claims, fc.boolean()).map(([a, b, access, same]) => [{ id: a, access }, { id: same ? a : b, access: same ? b : access }]);
+
+function diff(before: LoginOutcome, after: LoginOutcome, side: "idToken" | "accessToken", fast: boolean) {
+  const changes: unknown[] = [];
+  const json = claimsDiff(before, after, side, (...change) => changes.push(change), fast);
+  return { json, changes };
+}
+
+test("diffing the claims' JSON text gives the same changes and bytes as diffing the parsed claims", async () => {
+  await fc.assert(
+    fc.asyncProperty(pair, async ([b, a]) => {
+      const before = await runtime.login({ user_id: "u", app_metadata: b });
+      const after = await runtime.login({ user_id: "u", app_metadata: a });
+      for (const side of ["idToken", "accessToken"] as const) {
+        expect(diff(before, after, side, true)).toEqual(diff(before, after, side, false));
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
