@@ -77,6 +77,9 @@ async function main(): Promise<number | undefined> {
   return undefined;
 }
 
+/** The API audience the printed verify command asks for. */
+const LOCAL_API_AUDIENCE = "https://api.example.com";
+
 function printTenant(tenant: LocalTenant, env: string, action: string, users: ExportedUser[], password: string, usersFile: string): void {
   const base = tenant.url.replace(/\/$/, "");
   const lines = [
@@ -98,7 +101,11 @@ function printTenant(tenant: LocalTenant, env: string, action: string, users: Ex
   }
   lines.push("", "verify it from another terminal:");
   const trust = tenant.ca ? `NODE_EXTRA_CA_CERTS=${tenant.ca.file} ` : "";
-  lines.push(`  ${trust}npm run verify -- --env ${env} --domain ${base} --client-id ${tenant.clientId} --client-secret ${tenant.clientSecret} --users ${usersFile}`);
+  // With an audience the tenant issues a JWT access token, so verify checks its claims too instead of
+  // reporting them NOT CHECKED (exit 4); the local tenant accepts any audience.
+  lines.push(
+    `  ${trust}npm run verify -- --env ${env} --domain ${base} --client-id ${tenant.clientId} --client-secret ${tenant.clientSecret} --users ${usersFile} --audience ${LOCAL_API_AUDIENCE}`,
+  );
   console.log(lines.join("\n"));
 }
 
