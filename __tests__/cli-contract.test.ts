@@ -1,22 +1,16 @@
 // Every CLI behaves the same way: --help prints the whole usage on stdout, exit 0, no side effect, and
 // lists exactly the flags its option spec accepts; an unknown flag exits 2 with the usage. Each CLI
 // runs as a real process (its prebuilt bundle), twice, all side by side; one run goes through npm run.
-import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../src/project-root";
-import { cli } from "./helpers/cli-bundles";
+import { cli, Run, runProcess } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const CLIS = ["synth", "preview", "verify", "local-tenant", "validate", "bench", "lock"] as const;
 type Cli = (typeof CLIS)[number];
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 interface Flag {
   readonly name: string;
   readonly type: "string" | "boolean";
@@ -31,13 +25,7 @@ const synthOut = join(dir, "synth-out");
 const observed = (name: Cli) => join(dir, `${name}.options.ndjson`);
 
 function run(command: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}`, ...env } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  // "close", not "exit": only then has all of the output been read.
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+  return runProcess(command, args, { cwd: root, env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}`, ...env } });
 }
 const runCli = (name: Cli, args: string[], node: string[] = [], env: Record<string, string> = {}) =>
   run(process.execPath, [...node, ...cli(`src/cli/${name}.ts`), ...args], env);

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../src/project-root";
-import { cli } from "./helpers/cli-bundles";
+import { cli, runCli } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const dir = mkdtempSync(join(tmpdir(), "claims-flow-"));
@@ -49,14 +49,11 @@ test("the local tenant refuses a blocked user's login with the first action's re
 });
 
 test("verify logs in an allowed user and finds the claims the flow's second action sets", async () => {
-  const run = spawn(
-    process.execPath,
-    [...cli("src/cli/verify.ts"), "--env", "flow-example", "--domain", url, "--client-id", "local-test-client", "--client-secret", "local-test-secret", "--users", users, "--grant", "password", "--audience", "https://api.example.com", "--json"],
+  const { status, stdout } = await runCli(
+    "src/cli/verify.ts",
+    ["--env", "flow-example", "--domain", url, "--client-id", "local-test-client", "--client-secret", "local-test-secret", "--users", users, "--grant", "password", "--audience", "https://api.example.com", "--json"],
     { cwd: root, env: { ...process.env, AUTH0_CLIENT_ID: "", AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: PASSWORD } },
   );
-  let stdout = "";
-  run.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  const status = await new Promise<number | null>((resolve) => run.on("close", resolve));
   expect({ status, last: stdout.trim().split("\n").pop() }).toMatchObject({ status: 0 });
   expect(stdout).toContain("https://example.com/claims/roles");
 });

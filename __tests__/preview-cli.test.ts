@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { projectRoot } from "../src/project-root";
-import { cli } from "./helpers/cli-bundles";
+import { cli, Run, runCli } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const dir = mkdtempSync(join(tmpdir(), "claims-preview-"));
@@ -20,18 +20,8 @@ function file(name: string, content: string | Buffer): string {
   return path;
 }
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 function preview(...args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [...cli("src/cli/preview.ts"), ...args], { cwd: root, timeout: 60_000 });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+  return runCli("src/cli/preview.ts", args, { cwd: root, timeout: 60_000 });
 }
 /** Runs every case of a table side by side; the runs by case name. */
 async function previewEach<T extends readonly [string, ...unknown[]]>(table: readonly T[], args: (row: T) => string[]): Promise<Map<string, Run>> {

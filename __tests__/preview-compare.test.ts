@@ -1,13 +1,13 @@
 // `npm run preview -- --compare BASE` end to end, as a spawned process: crafted pairs of actions,
 // BASE from a code file and from a real synthesized stack, bad BASE, and worker threads.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { projectRoot } from "../src/project-root";
 import { compileClaims } from "./helpers/claims-action";
-import { cli } from "./helpers/cli-bundles";
+import { cli, Run, runCli } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const dir = mkdtempSync(join(tmpdir(), "claims-compare-"));
@@ -20,18 +20,8 @@ const file = (name: string, content: string | Buffer) => {
   writeFileSync(path, content);
   return path;
 };
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 function preview(...args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [...cli("src/cli/preview.ts"), ...args], { cwd: root, timeout: 120_000 });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+  return runCli("src/cli/preview.ts", args, { cwd: root, timeout: 120_000 });
 }
 const jsonLines = (stdout: string) => (stdout === "" ? [] : stdout.trim().split("\n").map((line) => JSON.parse(line)));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "puppeteer-core";
 import { launchChromium } from "./helpers/browser";
-import { freePort, Run, startTenant, stopTenants, verify } from "./helpers/verify-process";
+import type { Run } from "./helpers/cli-bundles";
+import { freePort, startTenant, stopTenants, verify } from "./helpers/verify-process";
 
 const dir = mkdtempSync(join(tmpdir(), "claims-browser-"));
 let tenant: string;

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loginThroughBrowser } from "./helpers/browser";
-import { freePort, Run, startTenant, stopTenants, verify as verifyProcess } from "./helpers/verify-process";
+import type { Run } from "./helpers/cli-bundles";
+import { freePort, startTenant, stopTenants, verify as verifyProcess } from "./helpers/verify-process";
 import { VerifyRunner } from "./helpers/verify-runner";
 
 const dir = mkdtempSync(join(tmpdir(), "claims-verify-"));

@@ -1,5 +1,6 @@
 // The CLIs as the tests spawn them: jest's globalSetup bundles every entry once (esbuild, as
 // scripts/run-ts.mjs does per run) and the tests run `node <bundle>`; without globalSetup, run-ts.mjs.
+import { spawn, type SpawnOptions } from "node:child_process";
 import { buildSync } from "esbuild";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -54,4 +55,29 @@ export function buildBundles(root: string): string {
 export function cli(entry: Entry): string[] {
   const dir = process.env[VARIABLE];
   return dir ? [join(dir, basename(entry, ".ts") + ".cjs")] : ["scripts/run-ts.mjs", entry];
+}
+
+/** What a finished process printed, and how it ended. */
+export interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `command` to its end and collects its output. Resolves on "close", not "exit": only then has
+ * all of the output been read. `onOutput` sees stdout and stderr so far after each chunk.
+ */
+export function runProcess(command: string, args: string[], options: SpawnOptions = {}, onOutput?: (stdout: string, stderr: string) => void): Promise<Run> {
+  const child = spawn(command, args, options);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (c: Buffer) => ((stdout += c.toString()), onOutput?.(stdout, stderr)));
+  child.stderr?.on("data", (c: Buffer) => ((stderr += c.toString()), onOutput?.(stdout, stderr)));
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+}
+
+/** Runs a CLI entry (its bundle, see cli()) with `args` under node, to its end. */
+export function runCli(entry: Entry, args: string[], options: SpawnOptions = {}, onOutput?: (stdout: string, stderr: string) => void): Promise<Run> {
+  return runProcess(process.execPath, [...cli(entry), ...args], options, onOutput);
 }

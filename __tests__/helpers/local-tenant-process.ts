@@ -1,7 +1,7 @@
 // `npm run local-tenant` as a real process for tests, and `npm run verify` against it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { projectRoot } from "../../src/project-root";
-import { cli } from "./cli-bundles";
+import { cli, Run, runCli } from "./cli-bundles";
 
 export interface TenantProcess {
   readonly url: string;
@@ -25,19 +25,7 @@ export function startTenantProcess(...args: string[]): Promise<TenantProcess> {
   });
 }
 
-export interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `npm run verify` with `args` and extra environment variables. */
 export function runVerify(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [...cli("src/cli/verify.ts"), ...args], { cwd: projectRoot(), env: { ...process.env, AUTH0_CLIENT_ID: "", ...env } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  // "close", not "exit": only then has all of the output been read.
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+  return runCli("src/cli/verify.ts", args, { cwd: projectRoot(), env: { ...process.env, AUTH0_CLIENT_ID: "", ...env } });
 }

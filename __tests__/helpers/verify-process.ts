@@ -3,7 +3,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { projectRoot } from "../../src/project-root";
-import { cli } from "./cli-bundles";
+import { cli, Run, runCli } from "./cli-bundles";
 
 const root = projectRoot();
 const tenants: ChildProcess[] = [];
@@ -28,32 +28,17 @@ export function stopTenants(): void {
   for (const child of tenants.splice(0)) child.kill();
 }
 
-export interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `npm run verify`; `onUrl` gets the authorize URL when verify prints it (code flow). */
 export function verify(args: string[], env: Record<string, string> = {}, onUrl?: (url: string) => void): Promise<Run> {
-  const child = spawn(process.execPath, [...cli("src/cli/verify.ts"), ...args], {
-    cwd: root,
-    env: { ...process.env, AUTH0_CLIENT_ID: "", ...env },
-  });
-  let stdout = "";
-  let stderr = "";
   let seen = false;
-  const look = () => {
+  const look = (stdout: string, stderr: string) => {
     const url = /^(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m.exec(stdout + stderr)?.[1];
     if (url && !seen && onUrl) {
       seen = true;
       onUrl(url);
     }
   };
-  child.stdout.on("data", (c: Buffer) => ((stdout += c.toString()), look()));
-  child.stderr.on("data", (c: Buffer) => ((stderr += c.toString()), look()));
-  // "close", not "exit": only then has all of the output been read.
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+  return runCli("src/cli/verify.ts", args, { cwd: root, env: { ...process.env, AUTH0_CLIENT_ID: "", ...env } }, look);
 }
 
 /** A port free right now, for verify's callback listener. */
