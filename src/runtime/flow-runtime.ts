@@ -4,6 +4,7 @@
 import { FLOW_TIMEOUT_MS } from "../auth0/facts";
 import { PostLoginRuntime } from "./post-login-runtime";
 import { ExportedUser, LoginContext, LoginOutcome, LoginRunner, newLoginState } from "./types";
+import { OneAtATime } from "./one-at-a-time";
 import { checkTimeoutMs } from "./timeout";
 
 /** One action of the flow, loaded. */
@@ -16,7 +17,7 @@ export interface FlowStep {
 export class FlowRuntime implements LoginRunner {
   readonly steps: readonly FlowStep[];
   private readonly timeoutMs: number;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly logins = new OneAtATime();
 
   /** `timeoutMs` bounds the whole flow, as Auth0's 20 s does. */
   constructor(steps: readonly FlowStep[], timeoutMs: number = FLOW_TIMEOUT_MS) {
@@ -28,11 +29,7 @@ export class FlowRuntime implements LoginRunner {
   /** Runs every action in order for `user`. Never throws; logins run one at a time. */
   login(user: ExportedUser, context: LoginContext = {}): Promise<LoginOutcome> {
     const last = this.steps[this.steps.length - 1].runtime;
-    const result = this.queue.then(() =>
-      this.run(user, context).catch((err: unknown) => last.failed(user, `the local runtime could not run this login: ${String(err)}`)),
-    );
-    this.queue = result.catch(() => undefined);
-    return result;
+    return this.logins.run(() => this.run(user, context), (reason) => last.failed(user, reason));
   }
 
   private async run(user: ExportedUser, context: LoginContext): Promise<LoginOutcome> {

@@ -8,6 +8,7 @@ import { postLoginApi } from "./api";
 import { describe } from "./describe";
 import { EventFactory } from "./event";
 import { ClaimIssuer, failedOutcome } from "./outcome";
+import { OneAtATime } from "./one-at-a-time";
 import { loadAction } from "./sandbox";
 import { checkTimeoutMs, DEFAULT_TIMEOUT_MS, TimeoutError, withTimeout } from "./timeout";
 import { DroppedClaim, ExportedUser, Handler, LoginContext, LoginOutcome, LoginRunner, LoginState, newLoginState } from "./types";
@@ -41,7 +42,7 @@ export class PostLoginRuntime implements LoginRunner {
   /** The context's own Promise: racing the handler's promise with it costs no extra tick. */
   private readonly contextPromise: PromiseConstructor;
   private state: LoginState | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly logins = new OneAtATime();
 
   private constructor(options: PostLoginRuntimeOptions) {
     this.timeoutMs = checkTimeoutMs(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -72,11 +73,7 @@ export class PostLoginRuntime implements LoginRunner {
 
   /** Runs one login for `user`. Never throws: failures of the action become `denied`. Logins run one at a time. */
   login(user: ExportedUser, context: LoginContext = {}): Promise<LoginOutcome> {
-    const result = this.queue.then(() =>
-      this.run(user, context).catch((err: unknown) => this.failed(user, `the local runtime could not run this login: ${describe(err)}`)),
-    );
-    this.queue = result.catch(() => undefined);
-    return result;
+    return this.logins.run(() => this.run(user, context), (reason) => this.failed(user, reason));
   }
 
   private async run(user: ExportedUser, context: LoginContext): Promise<LoginOutcome> {
