@@ -1,7 +1,7 @@
 // `npm run local-tenant -- [--https] [--port N] [--env NAME] [--users FILE] ...`: a local OpenID Provider
 // at Auth0's paths that runs the environment's compiled action on every login and refresh.
 import { resolve } from "node:path";
-import { startLocalTenant, type LocalTenant } from "../local-tenant/tenant";
+import type { LocalTenant } from "../local-tenant/tenant";
 import { loadEnvironmentAction } from "../environment/load-action";
 import { UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/types";
@@ -56,6 +56,8 @@ async function main(): Promise<number | undefined> {
   const missingId = users.findIndex((u) => typeof u.user_id !== "string" || u.user_id === "");
   if (missingId !== -1) throw new UsageError(`--users: user ${missingId + 1} of ${values.users} has no user_id; every user needs one to log in`);
   const action = loadEnvironmentAction({ env: values.env, namespace: values.namespace, codeFile: values.code });
+  // Loaded here, not at the top: the OpenID server costs half a second that --help and bad flags need not pay.
+  const { startLocalTenant } = await import("../local-tenant/tenant");
   const tenant = await startLocalTenant({
     action,
     users,
