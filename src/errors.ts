@@ -51,3 +51,8 @@ export function quote(value: unknown, max = 200): string {
   const safe = escapeControl(text);
   return safe.length > max ? `${safe.slice(0, max - 3)}...` : safe;
 }
+
+/** `text` safe inside HTML: the five characters that could end an element or an attribute, as entities. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -5,7 +5,7 @@ import type { JWK } from "jose";
 import type { Configuration, KoaContextWithOIDC } from "oidc-provider";
 import { clientMetadata, type ClientSettings } from "./clients";
 import { OIDC_SCOPES } from "./context";
-import { escapeHtml } from "./login-page";
+import { escapeHtml } from "../errors";
 import { loadGrantAfterSsoLogin, offlineAccessRequested, OFFLINE_ACCESS_PARAM } from "./login-interaction";
 import { refreshRunsTheAction } from "./refresh";
 import type { TenantUsers } from "./users";

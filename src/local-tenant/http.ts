@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { Context, Next } from "koa";
 import { escapeControl, quote } from "../errors";
-import { escapeHtml } from "./login-page";
+import { escapeHtml } from "../errors";
 
 /** oidc-provider's own bound on token request bodies. */
 const TOKEN_BODY_LIMIT = 56 * 1024;

@@ -1,4 +1,5 @@
 // The local tenant's login form: plain HTML, so a test can fill it in over HTTP.
+import { escapeHtml } from "../errors";
 
 export function loginPage(uid: string, clientId: string, error: string | undefined): string {
   return `<!doctype html>
@@ -15,8 +16,4 @@ ${error ? `<p role="alert">${escapeHtml(error)}</p>` : ""}
 </body>
 </html>
 `;
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

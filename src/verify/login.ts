@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import * as client from "openid-client";
-import { AuthError, escapeControl } from "../errors";
+import { AuthError, escapeControl, escapeHtml } from "../errors";
 import { errorText } from "./error-text";
 import { Budget, toolErrorIn } from "./http";
 import type { VerifyOptions } from "./options";
@@ -145,10 +145,6 @@ export function callbackPage(url: URL): string {
   const description = url.searchParams.get("error_description");
   const text = escapeHtml(escapeControl(`${error}${description ? `: ${description}` : ""}`).slice(0, 500));
   return `<!doctype html><title>verify: login failed</title><p>The tenant refused the login: <strong>${text}</strong></p><p>verify reports it in your terminal.</p>`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function openBrowser(url: string): void {
