@@ -138,19 +138,7 @@ const REJECTED: [Misbehaviour, "password" | "code" | "mgmt", RegExp][] = [
   ["mgmt-other-user", "mgmt", /^the Management API answered for the subject "auth0\|alice" with the record of "auth0\|bob"/],
 ];
 
-describe.each(REJECTED)("%s", (how, flow, message) => {
-  let run: VerifyRun;
-  beforeAll(async () => {
-    run =
-      flow === "code"
-        ? await codeFlow(how)
-        : flow === "mgmt"
-          ? await passwordGrant(how, ["--mgmt-client-id", "m", "--mgmt-client-secret", "s"])
-          : await passwordGrant(how);
-  });
-  test("fails with exit 3", () => expect(run.exit).toBe(3));
-  test("names why", () => expect(reportOf(run).error).toMatch(message));
-});
+const MGMT = ["--mgmt-client-id", "m", "--mgmt-client-secret", "s"];
 
 // Each endpoint in turn never answers (or stops mid-body): verify must give up at --timeout.
 const HANGS: [Misbehaviour, RegExp, string[]?][] = [
@@ -159,13 +147,34 @@ const HANGS: [Misbehaviour, RegExp, string[]?][] = [
   ["hang-token", /^POST http:\/\/127\.0\.0\.1:\d+\/hang-token\/oauth\/token: no answer within --timeout 2 s/],
   ["stall-token-body", /^POST http:\/\/127\.0\.0\.1:\d+\/stall-token-body\/oauth\/token: no answer within --timeout 2 s/],
   ["hang-userinfo", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-userinfo\/userinfo: no answer within --timeout 2 s/],
-  ["hang-mgmt", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-mgmt\/api\/v2\/users\/auth0%7Calice\?.*: no answer within --timeout 2 s/, ["--mgmt-client-id", "m", "--mgmt-client-secret", "s"]],
+  ["hang-mgmt", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-mgmt\/api\/v2\/users\/auth0%7Calice\?.*: no answer within --timeout 2 s/, MGMT],
 ];
 
-describe.each(HANGS)("%s", (how, message, extra) => {
+const HUGE = ["huge-discovery", "huge-jwks", "huge-token", "huge-userinfo", "huge-mgmt"] as const;
+
+// Every case of the three tables starts at once, when the server is up: the hangs wait out their
+// --timeout side by side instead of one after another. Each describe's beforeAll awaits its own.
+const runs = new Map<Misbehaviour, Promise<VerifyRun>>();
+beforeAll(() => {
+  for (const [how, flow] of REJECTED) runs.set(how, flow === "code" ? codeFlow(how) : passwordGrant(how, flow === "mgmt" ? MGMT : undefined));
+  for (const [how, , extra] of HANGS) runs.set(how, passwordGrant(how, extra, TIMEOUT_S));
+  for (const how of HUGE) runs.set(how, passwordGrant(how, how === "huge-mgmt" ? MGMT : undefined));
+});
+const started = (how: Misbehaviour) => runs.get(how) as Promise<VerifyRun>;
+
+describe.each(REJECTED)("%s", (how, flow, message) => {
   let run: VerifyRun;
   beforeAll(async () => {
-    run = await passwordGrant(how, extra, TIMEOUT_S);
+    run = await started(how);
+  });
+  test("fails with exit 3", () => expect(run.exit).toBe(3));
+  test("names why", () => expect(reportOf(run).error).toMatch(message));
+});
+
+describe.each(HANGS)("%s", (how, message) => {
+  let run: VerifyRun;
+  beforeAll(async () => {
+    run = await started(how);
   });
   test("fails with exit 3 naming the endpoint and the time-out", () => {
     expect(reportOf(run).error).toMatch(message);
@@ -175,10 +184,10 @@ describe.each(HANGS)("%s", (how, message, extra) => {
 });
 
 // Each endpoint in turn sends an endless body: verify stops reading at 1 MiB.
-describe.each(["huge-discovery", "huge-jwks", "huge-token", "huge-userinfo", "huge-mgmt"] as const)("%s", (how) => {
+describe.each(HUGE)("%s", (how) => {
   let run: VerifyRun;
   beforeAll(async () => {
-    run = await passwordGrant(how, how === "huge-mgmt" ? ["--mgmt-client-id", "m", "--mgmt-client-secret", "s"] : undefined);
+    run = await started(how);
   });
   test("fails with exit 3 at the body limit, naming the endpoint", () => {
     expect(reportOf(run).error).toMatch(new RegExp(`^(GET|POST) http://127\\.0\\.0\\.1:\\d+/${how}/\\S+ sent more than 1048576 bytes, over the limit of 1048576 bytes \\(1 MiB\\) for any response`));
