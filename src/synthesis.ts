@@ -3,7 +3,7 @@
 // review artifacts beside each stack: the provider lock file, the claims contract and the summary.
 import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import type { App } from "cdktf";
+import { App } from "cdktf";
 import { ClaimsStack } from "./constructs/claims-stack";
 import { buildContract, contractJson, contractMarkdown, type ProviderPin } from "./review/contract";
 import { environments } from "./environments";
@@ -29,6 +29,14 @@ export function removeRetiredStacks(outdir: string, stacks: readonly ClaimsStack
 
 export function declareStacks(app: App): ClaimsStack[] {
   return environments.map((environment) => new ClaimsStack(app, environment));
+}
+
+/** Declares every environment's stack in a new App and writes them under `outdir` (stacks/<env>/cdk.tf.json). */
+export function synthesizeStacks(outdir: string): ClaimsStack[] {
+  const app = new App({ outdir });
+  const stacks = declareStacks(app);
+  app.synth();
+  return stacks;
 }
 
 export interface ReviewOptions {

@@ -4,11 +4,9 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { App } from "cdktf";
 import { AuthError, ToolError, UsageError } from "../errors";
 import { projectRoot } from "../project-root";
 import { LOCK_FILE, readProjectLock } from "../provider-lock";
-import { declareStacks } from "../synthesis";
 import "./stdout-closed";
 import { readCommandLine, runCommand } from "../command-line";
 import { hasTerraform, registryUnreachable, terraform } from "./terraform";
@@ -28,7 +26,7 @@ const COMMAND = {
   options: { out: { type: "string" } },
 } as const;
 
-function main(): number {
+async function main(): Promise<number> {
   const values = readCommandLine(COMMAND);
   if (!values) return 0;
   const target = values.out ? resolve(values.out) : join(projectRoot(), LOCK_FILE);
@@ -36,9 +34,8 @@ function main(): number {
 
   const work = mkdtempSync(join(tmpdir(), "claims-lock-"));
   try {
-    const app = new App({ outdir: join(work, "synth") });
-    const [stack] = declareStacks(app);
-    app.synth();
+    // Loaded only now, so --help and a bad flag answer without loading cdktf.
+    const [stack] = (await import("../synthesis")).synthesizeStacks(join(work, "synth"));
     // A folder with the stack's JSON only: locking needs required_providers, never a backend or state.
     const dir = join(work, "lock");
     mkdirSync(dir);

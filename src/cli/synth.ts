@@ -4,9 +4,7 @@
 import { isAbsolute, join, relative } from "node:path";
 import "./stdout-closed";
 import { readCommandLine, runCommand } from "../command-line";
-import { App } from "cdktf";
 import { projectRoot } from "../project-root";
-import { declareStacks, removeRetiredStacks, writeReview } from "../synthesis";
 
 const COMMAND = {
   name: "synth",
@@ -24,9 +22,9 @@ async function main(): Promise<number> {
   const values = readCommandLine(COMMAND);
   if (!values) return 0;
   const out = values.out ?? join(projectRoot(), "cdktf.out");
-  const app = new App({ outdir: out });
-  const stacks = declareStacks(app);
-  app.synth();
+  // Loaded only now, so --help and a bad flag answer without loading cdktf.
+  const { removeRetiredStacks, synthesizeStacks, writeReview } = await import("../synthesis");
+  const stacks = synthesizeStacks(out);
   // What the cdktf CLI does after its app ends: no folder of a removed environment lingers.
   removeRetiredStacks(out, stacks);
   const review = await writeReview(out, stacks);

@@ -5,10 +5,8 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App } from "cdktf";
 import { projectRoot } from "../project-root";
 import { LOCK_FILE } from "../provider-lock";
-import { declareStacks } from "../synthesis";
 import "./stdout-closed";
 import { readCommandLine, runCommand } from "../command-line";
 import { hasTerraform, registryUnreachable, terraform } from "./terraform";
@@ -24,7 +22,7 @@ const COMMAND = {
   options: {},
 } as const;
 
-function main(): number {
+async function main(): Promise<number> {
   if (!readCommandLine(COMMAND)) return 0;
   if (!hasTerraform()) {
     console.error("validate: terraform is not on PATH; install Terraform 1.10 or later (https://developer.hashicorp.com/terraform/install)");
@@ -32,9 +30,8 @@ function main(): number {
   }
   const out = mkdtempSync(join(tmpdir(), "claims-validate-"));
   try {
-    const app = new App({ outdir: join(out, "synth") });
-    const stacks = declareStacks(app);
-    app.synth();
+    // Loaded only now, so --help and a bad flag answer without loading cdktf.
+    const stacks = (await import("../synthesis")).synthesizeStacks(join(out, "synth"));
     const lock = join(projectRoot(), LOCK_FILE);
     let invalid = 0;
     for (const stack of stacks) {
