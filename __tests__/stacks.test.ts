@@ -1,6 +1,5 @@
 // The environments' stacks as users get them: `npm run synth` and `cdktf synth` as real processes,
 // byte-identical output (review artifacts included), no path of this machine and no credential in cdktf.out.
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -9,7 +8,7 @@ import { Auth0Provider } from "../.gen/providers/auth0/provider";
 import { ClaimsStack } from "../src/constructs/claims-stack";
 import { EnvironmentConfig, environments } from "../src/environments";
 import { projectRoot } from "../src/project-root";
-import { cli } from "./helpers/cli-bundles";
+import { runCli, runProcess } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const FAKE_CREDENTIALS = {
@@ -35,15 +34,24 @@ function files(dir: string): Map<string, Buffer> {
 }
 
 /** Runs `npm run synth -- --out DIR` as a real process; `out` may hold a previous synthesis. */
-function npmRunSynth(out = mkdtempSync(join(tmpdir(), "claims-synth-"))): { out: string; stdout: string } {
+async function npmRunSynth(out = mkdtempSync(join(tmpdir(), "claims-synth-"))): Promise<{ out: string; stdout: string }> {
   outDirs.push(out);
-  const run = spawnSync(process.execPath, [...cli("src/cli/synth.ts"), "--out", out], {
-    cwd: root,
-    env: { ...process.env, ...FAKE_CREDENTIALS },
-    encoding: "utf8",
-  });
+  const run = await runCli("src/cli/synth.ts", ["--out", out], { cwd: root, env: { ...process.env, ...FAKE_CREDENTIALS } });
   if (run.status !== 0 || run.stderr !== "") throw new Error(`npm run synth failed (${run.status}): ${run.stderr}`);
   return { out, stdout: run.stdout };
+}
+
+/** Runs the real `cdktf synth` (through cdktf.json's app) over an older synthesis; the files it wrote. */
+async function cdktfSynth(): Promise<Map<string, Buffer>> {
+  const out = staleOutput();
+  outDirs.push(out);
+  const run = await runProcess(join(root, "node_modules", ".bin", "cdktf"), ["synth", "--output", out], {
+    cwd: root,
+    env: { ...process.env, ...FAKE_CREDENTIALS, CHECKPOINT_DISABLE: "1", CI: "1" },
+    timeout: 120_000,
+  });
+  if (run.status !== 0) throw new Error(`cdktf synth failed (${run.status}): ${run.stderr}${run.stdout}`);
+  return files(out);
 }
 
 /** A cdktf.out left by an older synthesis: an outdated contract, and a stack whose environment is gone. */
@@ -58,15 +66,18 @@ function staleOutput(): string {
 
 const REVIEW = ["cdk.tf.json", "claims-contract.json", "claims-contract.md", "claims-summary.txt"];
 
-// Two real runs of npm run synth serve the whole file: one into a fresh folder, one over an older synthesis.
+// Three real processes serve the whole file, side by side: npm run synth into a fresh folder and
+// over an older synthesis, and cdktf synth over an older synthesis.
 let first: { out: string; stdout: string };
 let a: Map<string, Buffer>;
 let b: Map<string, Buffer>;
-beforeAll(() => {
-  first = npmRunSynth();
+let cdktfOut: Map<string, Buffer>;
+beforeAll(async () => {
+  let second: { out: string };
+  [first, second, cdktfOut] = await Promise.all([npmRunSynth(), npmRunSynth(staleOutput()), cdktfSynth()]);
   a = files(first.out);
-  b = files(npmRunSynth(staleOutput()).out);
-});
+  b = files(second.out);
+}, 120_000);
 
 describe("npm run synth", () => {
 
@@ -132,17 +143,8 @@ describe("cdktf synth, through cdktf.json's app, over an older synthesis", () =>
   let viaCli: Map<string, Buffer>;
   let viaNpm: Map<string, Buffer>;
   beforeAll(() => {
-    const out = staleOutput();
-    outDirs.push(out);
-    const run = spawnSync(join(root, "node_modules", ".bin", "cdktf"), ["synth", "--output", out], {
-      cwd: root,
-      env: { ...process.env, ...FAKE_CREDENTIALS, CHECKPOINT_DISABLE: "1", CI: "1" },
-      encoding: "utf8",
-      timeout: 120_000,
-    });
-    if (run.status !== 0) throw new Error(`cdktf synth failed (${run.status}): ${run.stderr}${run.stdout}`);
     const stacksOnly = (all: Map<string, Buffer>) => new Map([...all].filter(([name]) => name.startsWith("stacks/")));
-    viaCli = stacksOnly(files(out));
+    viaCli = stacksOnly(cdktfOut);
     viaNpm = stacksOnly(a);
   });
 
