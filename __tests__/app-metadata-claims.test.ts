@@ -1,4 +1,5 @@
 // The claims construct through cdktf's Testing matchers: resources, properties, its place in a flow, bad props.
+import "./helpers/setup";
 import { TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { Action } from "../.gen/providers/auth0/action";
 import { Auth0Provider } from "../.gen/providers/auth0/provider";

@@ -1,6 +1,7 @@
 // The general action construct and the flow construct through real cdktf synthesis: binding modes,
 // the unbind step that retires actions without a 409, adoption with the action's other secrets, and
 // the example environment with two managed actions.
+import "./helpers/setup";
 import { AnnotationMetadataEntryType, App, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { Action } from "../.gen/providers/auth0/action";
 import { Auth0Provider } from "../.gen/providers/auth0/provider";

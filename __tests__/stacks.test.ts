@@ -1,5 +1,6 @@
 // The environments' stacks as users get them: `npm run synth` and `cdktf synth` as real processes,
 // byte-identical output (review artifacts included), no path of this machine and no credential in cdktf.out.
+import "./helpers/setup";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, relative } from "node:path";
