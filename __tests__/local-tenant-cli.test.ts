@@ -1,30 +1,49 @@
 // `npm run local-tenant -- --https` as a user runs it: the CA and the NODE_EXTRA_CA_CERTS line it
-// prints, verify over https with that CA trusted, and verify's Management API path against it.
-import { readFileSync, rmSync, mkdtempSync } from "node:fs";
+// prints, verify over https without that CA trusted (the hint) and with it, and verify's Management
+// API path against it.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { projectRoot } from "../src/project-root";
 import { runVerify, startTenantProcess, type TenantProcess } from "./helpers/local-tenant-process";
 import { fetchTrusting } from "./helpers/tenant-browser";
-import { cli } from "./helpers/cli-bundles";
+import { cli, type Run } from "./helpers/cli-bundles";
 
 const dir = mkdtempSync(join(tmpdir(), "local-tenant-cli-"));
 const certDir = join(dir, "certs");
 const CLIENT = ["--client-id", "local-test-client", "--client-secret", "local-test-secret"];
 const PASSWORD = { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: "local-password" };
-let tenant: TenantProcess;
+const MGMT = ["--mgmt-client-id", "local-management-client", "--mgmt-client-secret", "local-management-secret"];
+const trusted = () => ({ ...PASSWORD, NODE_EXTRA_CA_CERTS: join(certDir, "ca.pem") });
+const report = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop() as string);
 
+// The tenant, then, side by side, the processes the tests read: three verify runs and a second
+// tenant started on the same --cert-dir.
+let tenant: TenantProcess;
+let caBefore: string;
+let untrusted: Run;
+let withCa: Run;
+let viaMgmt: Run;
+let again: TenantProcess;
 beforeAll(async () => {
   tenant = await startTenantProcess("--https", "--cert-dir", certDir, "--callbacks", "http://localhost:3000/auth/callback", "--logout-urls", "https://app.example/signed-out");
+  caBefore = readFileSync(join(certDir, "ca.pem"), "utf8");
+  const login = ["--env", "dev", "--domain", tenant.url, ...CLIENT, "--grant", "password"];
+  const api = ["--audience", "https://api.example.com", "--json"];
+  [untrusted, withCa, viaMgmt, again] = await Promise.all([
+    runVerify([...login, "--users", "samples/users.ndjson"], { ...PASSWORD, NODE_EXTRA_CA_CERTS: undefined }),
+    runVerify([...login, "--users", "samples/users.ndjson", ...api], trusted()),
+    runVerify([...login, ...MGMT, ...api], trusted()),
+    startTenantProcess("--https", "--cert-dir", certDir),
+  ]);
+  again.child.kill();
 });
 afterAll(() => {
   tenant?.child.kill();
+  again?.child.kill();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const trusted = () => ({ ...PASSWORD, NODE_EXTRA_CA_CERTS: join(certDir, "ca.pem") });
-const report = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop() as string);
 
 test("--https serves https at 127.0.0.1 and prints the CA file and the exact NODE_EXTRA_CA_CERTS line", () => {
   expect(tenant.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
@@ -33,17 +52,19 @@ test("--https serves https at 127.0.0.1 and prints the CA file and the exact NOD
   expect(readFileSync(join(certDir, "ca.pem"), "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----/);
 });
 
-test("verify over https with the CA trusted: MATCH (exit 0)", async () => {
-  const run = await runVerify(["--env", "dev", "--domain", tenant.url, ...CLIENT, "--users", "samples/users.ndjson", "--grant", "password", "--audience", "https://api.example.com", "--json"], trusted());
-  expect(run.status).toBe(0);
-  expect(report(run.stdout)).toMatchObject({ ok: true, subject: "auth0|alice" });
+test("verify over https without the CA trusted fails (exit 3) and names NODE_EXTRA_CA_CERTS", () => {
+  expect(untrusted.status).toBe(3);
+  expect(untrusted.stdout + untrusted.stderr).toContain("NODE_EXTRA_CA_CERTS");
 });
 
-test("verify's Management API path (--mgmt-client-id/--mgmt-client-secret) reads the user from the local tenant: MATCH", async () => {
-  const mgmt = ["--mgmt-client-id", "local-management-client", "--mgmt-client-secret", "local-management-secret"];
-  const run = await runVerify(["--env", "dev", "--domain", tenant.url, ...CLIENT, ...mgmt, "--grant", "password", "--audience", "https://api.example.com", "--json"], trusted());
-  expect(run.status).toBe(0);
-  expect(report(run.stdout)).toMatchObject({ ok: true, expectedFrom: expect.stringMatching(/from the Management API$/) });
+test("verify over https with the CA trusted: MATCH (exit 0)", () => {
+  expect(withCa.status).toBe(0);
+  expect(report(withCa.stdout)).toMatchObject({ ok: true, subject: "auth0|alice" });
+});
+
+test("verify's Management API path (--mgmt-client-id/--mgmt-client-secret) reads the user from the local tenant: MATCH", () => {
+  expect(viaMgmt.status).toBe(0);
+  expect(report(viaMgmt.stdout)).toMatchObject({ ok: true, expectedFrom: expect.stringMatching(/from the Management API$/) });
 });
 
 test("--callbacks adds an allowed callback URL; one not listed is refused", async () => {
@@ -65,12 +86,9 @@ test("--logout-urls adds an allowed logout URL (query string aside); one not lis
   expect((await logout("https://app.example/elsewhere")).status).toBe(400);
 });
 
-test("a second start with the same --cert-dir reuses the CA, so a trusted CA stays trusted", async () => {
-  const before = readFileSync(join(certDir, "ca.pem"), "utf8");
-  const again = await startTenantProcess("--https", "--cert-dir", certDir);
-  again.child.kill();
+test("a second start with the same --cert-dir reuses the CA, so a trusted CA stays trusted", () => {
   expect(again.output).toContain(`local CA ${join(certDir, "ca.pem")} (reused)`);
-  expect(readFileSync(join(certDir, "ca.pem"), "utf8")).toBe(before);
+  expect(readFileSync(join(certDir, "ca.pem"), "utf8")).toBe(caBefore);
 });
 
 test("--help lists --https and --cert-dir and exits 0", () => {
