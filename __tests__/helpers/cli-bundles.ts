@@ -1,9 +1,10 @@
 // The CLIs as the tests spawn them: jest's globalSetup bundles every entry once (esbuild, as
 // scripts/run-ts.mjs does per run) and the tests run `node <bundle>`; without globalSetup, run-ts.mjs.
 import { spawn, type SpawnOptions } from "node:child_process";
-import { buildSync } from "esbuild";
+import { buildSync, type BuildOptions } from "esbuild";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
+import BUNDLE_OPTIONS from "../../scripts/bundle-options.json";
 
 /** Every TypeScript entry a test spawns. */
 export const ENTRIES = [
@@ -23,7 +24,8 @@ const VARIABLE = "CLAIMS_TEST_BUNDLES";
 
 /**
  * Bundles ENTRIES into a fresh folder under node_modules/.cache (the bundles require npm packages
- * from the project's node_modules, so they must live inside it) with run-ts.mjs's options.
+ * from the project's node_modules, so they must live inside it) with run-ts.mjs's options
+ * (scripts/bundle-options.json).
  */
 export function buildBundles(root: string): string {
   const parent = join(root, "node_modules", ".cache", "test-bundles");
@@ -35,17 +37,11 @@ export function buildBundles(root: string): string {
   }
   const outdir = mkdtempSync(join(parent, "run-"));
   buildSync({
+    ...(BUNDLE_OPTIONS as BuildOptions),
     absWorkingDir: root,
     entryPoints: Object.fromEntries(ENTRIES.map((entry) => [basename(entry, ".ts"), entry])),
     outdir,
     outExtension: { ".js": ".cjs" },
-    bundle: true,
-    packages: "external",
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    sourcemap: "inline",
-    logLevel: "warning",
   });
   process.env[VARIABLE] = outdir;
   return outdir;
