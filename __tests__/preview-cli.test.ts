@@ -1,12 +1,14 @@
-// `npm run preview` end to end, as a spawned process: inputs, outputs, exit codes. Runs that several
-// tests share, or a table's, start side by side in beforeAll.
+// `npm run preview` end to end: inputs, outputs, exit codes. The CLI runs in this process (see
+// helpers/preview-in-process.ts) but for the cases about the process itself (a reader closing the
+// pipe, TMPDIR), which spawn it. Runs that several tests share, or a table's, start side by side in beforeAll.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { projectRoot } from "../src/project-root";
-import { cli, Run, runCli } from "./helpers/cli-bundles";
+import { cli, type Run } from "./helpers/cli-bundles";
+import { preview } from "./helpers/preview-in-process";
 
 const root = projectRoot();
 const dir = mkdtempSync(join(tmpdir(), "claims-preview-"));
@@ -20,9 +22,6 @@ function file(name: string, content: string | Buffer): string {
   return path;
 }
 
-function preview(...args: string[]): Promise<Run> {
-  return runCli("src/cli/preview.ts", args, { cwd: root, timeout: 60_000 });
-}
 /** Runs every case of a table side by side; the runs by case name. */
 async function previewEach<T extends readonly [string, ...unknown[]]>(table: readonly T[], args: (row: T) => string[]): Promise<Map<string, Run>> {
   return new Map(await Promise.all(table.map(async (row) => [row[0], await preview(...args(row))] as const)));

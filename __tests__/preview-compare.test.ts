@@ -1,5 +1,5 @@
-// `npm run preview -- --compare BASE` end to end, as a spawned process: crafted pairs of actions,
-// BASE from a code file and from a real synthesized stack, bad BASE, and worker threads.
+// `npm run preview -- --compare BASE` end to end (the CLI in this process, helpers/preview-in-process.ts):
+// crafted pairs of actions, BASE from a code file and from a real synthesized stack, bad BASE, and worker threads.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { projectRoot } from "../src/project-root";
 import { compileClaims } from "./helpers/claims-action";
-import { cli, Run, runCli } from "./helpers/cli-bundles";
+import { cli, type Run } from "./helpers/cli-bundles";
+import { preview } from "./helpers/preview-in-process";
 
 const root = projectRoot();
 const dir = mkdtempSync(join(tmpdir(), "claims-compare-"));
@@ -20,9 +21,6 @@ const file = (name: string, content: string | Buffer) => {
   writeFileSync(path, content);
   return path;
 };
-function preview(...args: string[]): Promise<Run> {
-  return runCli("src/cli/preview.ts", args, { cwd: root, timeout: 120_000 });
-}
 const jsonLines = (stdout: string) => (stdout === "" ? [] : stdout.trim().split("\n").map((line) => JSON.parse(line)));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const byId = (lines: any[]): Record<string, any> => Object.fromEntries(lines.map((l) => [l.user_id, l]));

@@ -17,13 +17,18 @@ export interface Command<O extends Record<string, OptionSpec>> {
   readonly options: O;
 }
 
+/** Where a CLI writes: the process's streams, or a test's. */
+export interface Output {
+  write(text: string): unknown;
+}
+
 /**
  * Parses `argv` against `command.options`. Returns undefined when --help was asked for (the usage is
- * then already printed); throws UsageError (exit 2, with the usage) for an unknown flag or a bad value.
+ * then already printed on `stdout`); throws UsageError (exit 2, with the usage) for an unknown flag or a bad value.
  */
-export function readCommandLine<O extends Record<string, OptionSpec>>(command: Command<O>, argv: string[] = process.argv.slice(2)): Values<O> | undefined {
+export function readCommandLine<O extends Record<string, OptionSpec>>(command: Command<O>, argv: string[] = process.argv.slice(2), stdout: Output = process.stdout): Values<O> | undefined {
   if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(command.usage.trimEnd() + "\n");
+    stdout.write(command.usage.trimEnd() + "\n");
     return undefined;
   }
   try {
@@ -42,22 +47,26 @@ export function readCommandLine<O extends Record<string, OptionSpec>>(command: C
  * stack only with CLAIMS_DEBUG=1.
  */
 export function runCommand(name: string, main: () => Promise<number | void> | number | void, unexpectedExit = 1): void {
-  Promise.resolve()
+  void commandExit(name, main, unexpectedExit).then((code) => {
+    process.exitCode = code;
+  });
+}
+
+/** What runCommand does, for a caller that keeps the process: the exit code; failures written to `stderr`. */
+export function commandExit(name: string, main: () => Promise<number | void> | number | void, unexpectedExit = 1, stderr: Output = process.stderr): Promise<number> {
+  return Promise.resolve()
     .then(main)
     .then(
-      (code) => {
-        process.exitCode = typeof code === "number" ? code : (process.exitCode ?? 0);
-      },
+      (code) => (typeof code === "number" ? code : Number(process.exitCode ?? 0)),
       (err: unknown) => {
         if (err instanceof ToolError) {
-          process.stderr.write(`${name}: ${escapeControl(err.message).replace(/\\n/g, "\n")}\n`);
-          process.exitCode = err.exitCode;
-          return;
+          stderr.write(`${name}: ${escapeControl(err.message).replace(/\\n/g, "\n")}\n`);
+          return err.exitCode;
         }
         const message = err instanceof Error ? err.message : String(err);
-        process.stderr.write(`${name}: unexpected error: ${escapeControl(message)} (a bug: please report it; CLAIMS_DEBUG=1 shows the stack)\n`);
-        if (process.env.CLAIMS_DEBUG === "1" && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-        process.exitCode = unexpectedExit;
+        stderr.write(`${name}: unexpected error: ${escapeControl(message)} (a bug: please report it; CLAIMS_DEBUG=1 shows the stack)\n`);
+        if (process.env.CLAIMS_DEBUG === "1" && err instanceof Error) stderr.write(`${err.stack}\n`);
+        return unexpectedExit;
       },
     );
 }

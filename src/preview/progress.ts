@@ -6,6 +6,7 @@ class Progress {
   private readonly timer: NodeJS.Timeout;
 
   private constructor(
+    private readonly stream: NodeJS.WritableStream,
     private readonly label: string,
     private readonly fraction: () => number,
     private readonly done: () => number,
@@ -14,8 +15,9 @@ class Progress {
     this.timer.unref();
   }
 
-  static start(label: string, fraction: () => number, done: () => number): Progress | undefined {
-    return process.stderr.isTTY ? new Progress(label, fraction, done) : undefined;
+  /** A progress line on `stream` (stderr), or none when it is not a terminal. */
+  static start(stream: NodeJS.WritableStream, label: string, fraction: () => number, done: () => number): Progress | undefined {
+    return (stream as { isTTY?: boolean }).isTTY ? new Progress(stream, label, fraction, done) : undefined;
   }
 
   private draw(): void {
@@ -23,11 +25,11 @@ class Progress {
     const users = this.done();
     const f = this.fraction();
     const eta = users > 0 && f > 0 && f < 1 ? `, about ${Math.ceil((seconds * (1 - f)) / f)} s left` : "";
-    process.stderr.write(`\r\x1b[K${this.label}: ${users.toLocaleString("en-US")} users, ${Math.round(users / Math.max(seconds, 0.001)).toLocaleString("en-US")} users/s${eta}`);
+    this.stream.write(`\r\x1b[K${this.label}: ${users.toLocaleString("en-US")} users, ${Math.round(users / Math.max(seconds, 0.001)).toLocaleString("en-US")} users/s${eta}`);
   }
 
   stop(): void {
     clearInterval(this.timer);
-    process.stderr.write("\r\x1b[K");
+    this.stream.write("\r\x1b[K");
   }
 }

@@ -15,10 +15,13 @@ class Spool {
   /** [worker, offset, length] of each batch's lines, in input order; adjacent ranges merged. */
   private readonly ranges: [number, number, number][] = [];
 
+  private readonly onExit = () => this.remove();
+  private readonly onSignal = (signal: NodeJS.Signals) => process.exit(signal === "SIGINT" ? 130 : 143);
+
   private constructor(private readonly dir: string) {
     // Also when the process ends early (a closed pipe exits from inside the copy), or is interrupted.
-    process.once("exit", () => this.remove());
-    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) process.once(signal, () => process.exit(code));
+    process.once("exit", this.onExit);
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, this.onSignal);
   }
 
   /** A spool in TMPDIR; a TMPDIR that can't be written is bad input (exit 2), said in one line. */
@@ -68,7 +71,10 @@ class Spool {
     }
   }
 
+  /** Deletes the files; the process's listeners go too, so runs in one process (the tests) don't pile them up. */
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
+    process.off("exit", this.onExit);
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.off(signal, this.onSignal);
   }
 }
