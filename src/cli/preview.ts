@@ -8,14 +8,14 @@ import { availableParallelism } from "node:os";
 import "./stdout-closed";
 import { readCommandLine, runCommand } from "../command-line";
 import { ActionLoadError, escapeControl, quote, UsageError } from "../errors";
-import { BaseAction, readBaseAction } from "../preview/base-action";
+import { BaseAction, baseFlow, readBaseAction } from "../preview/base-action";
 import { CompareCounts, compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "../preview/compare";
 import { Progress } from "../preview/progress";
 import { Spool } from "../preview/spool";
 import { compileEnvironmentFlow, EnvironmentAction, EnvironmentActionOptions, loadCompiledEnvironment } from "../environment/load-action";
 import { UserFile } from "../users/user-file";
 import { flowText, PreviewSummary } from "../preview/report";
-import { baseRuntimeOptions, BatchResult, isPreviewWorker, serveBatches, WorkerPool, WorkerSetup } from "../preview/workers";
+import { BatchResult, isPreviewWorker, serveBatches, WorkerPool, WorkerSetup } from "../preview/workers";
 import { PostLoginRuntime } from "../runtime/post-login-runtime";
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../runtime/timeout";
 
@@ -149,14 +149,17 @@ function loadActions(values: Values, timeoutMs: number): Loaded | undefined {
   const setup: WorkerSetup = { head: compiled.flow, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
   if (!comparing) return { action, headNamespace, setup };
   const base = readBaseAction(values.compare as string, values["base-namespace"], headNamespace);
-  const options = baseRuntimeOptions(base, runtime);
-  try {
-    PostLoginRuntime.load(options);
-  } catch (err) {
-    if (!(err instanceof ActionLoadError)) throw err;
-    throw new UsageError(`--compare: ${quote(base.source)}: ${err.message}; give a compiled action (JavaScript) or a cdk.tf.json from npm run synth`);
+  const flow = baseFlow(base, runtime);
+  // Each action loaded here once, so one that can't load is named; the workers load their own copies.
+  for (const step of flow.steps) {
+    try {
+      PostLoginRuntime.load(step.options);
+    } catch (err) {
+      if (!(err instanceof ActionLoadError)) throw err;
+      throw new UsageError(`--compare: ${quote(step.source)}: ${err.message}; give a compiled action (JavaScript) or a cdk.tf.json from npm run synth`);
+    }
   }
-  return { action, headNamespace, base, setup: { ...setup, base: options } };
+  return { action, headNamespace, base, setup: { ...setup, base: flow } };
 }
 
 interface Run {

@@ -5,9 +5,8 @@
 // memory stays flat and the output is the same for any worker count.
 import { openSync, writeSync } from "node:fs";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
 import { ActionLoadError } from "../errors";
-import { PostLoginRuntime } from "../runtime/post-login-runtime";
+import { failedOutcome } from "../runtime/outcome";
 import { ExportedUser, LoginOutcome } from "../runtime/types";
 import { CompareCounts, compareOutcomes, emptyCounts } from "./compare";
 import { CompiledFlow, loadCompiledFlow } from "../environment/load-action";
@@ -20,8 +19,8 @@ const KIND = "claims-preview-worker";
 export interface WorkerSetup {
   /** The flow under review, compiled once by the main thread (compileEnvironmentFlow). */
   readonly head: CompiledFlow;
-  /** The other version, for --compare. */
-  readonly base?: PostLoginRuntimeOptions;
+  /** The other version, for --compare: its whole flow, loaded like the head's. */
+  readonly base?: CompiledFlow;
   /** One JSON line per user (preview) or per changed user (compare), else counts and details only. */
   readonly json: boolean;
   /** How many users of each batch to describe in full, for the human report. */
@@ -46,18 +45,17 @@ export interface BatchResult {
 
 type Task = { readonly id: number; readonly bytes?: Uint8Array; readonly users?: readonly ExportedUser[] };
 
+/** A flow as the worker runs it: a batch of users at a time. */
 interface Runtime {
-  login(user: ExportedUser): Promise<LoginOutcome>;
+  loginEach(users: readonly ExportedUser[], each: (outcome: LoginOutcome) => void): Promise<void>;
 }
 
-/** An action that failed to load: Auth0 would fail every login, with this reason. */
-class UnloadableAction implements Runtime {
+/** A flow that failed to load: Auth0 would fail every login, with this reason. */
+class UnloadableFlow implements Runtime {
   constructor(private readonly reason: string) {}
-  login(user: ExportedUser): Promise<LoginOutcome> {
-    const id = user.user_id;
-    const user_id = typeof id === "string" ? id : id === undefined || id === null ? "" : (JSON.stringify(id) ?? "");
-    const empty = { id: 0, access: 0 };
-    return Promise.resolve({ user_id, denied: this.reason, idToken: {}, accessToken: {}, userinfo: {}, dropped: [], logs: [], bytes: empty, json: { id: "{}", access: "{}" }, counts: empty });
+  loginEach(users: readonly ExportedUser[], each: (outcome: LoginOutcome) => void): Promise<void> {
+    for (const user of users) each(failedOutcome(user, this.reason));
+    return Promise.resolve();
   }
 }
 
@@ -66,14 +64,9 @@ export function loadHead(flow: CompiledFlow): Runtime {
   try {
     return loadCompiledFlow(flow);
   } catch (err) {
-    if (err instanceof ActionLoadError) return new UnloadableAction(err.message);
+    if (err instanceof ActionLoadError) return new UnloadableFlow(err.message);
     throw err;
   }
-}
-
-/** The runtime options of a base action read by readBaseAction, with the head's runtime settings. */
-export function baseRuntimeOptions(base: { code: string; secrets: Readonly<Record<string, string>>; dependencies: readonly string[]; source: string }, runtime: Partial<PostLoginRuntimeOptions>): PostLoginRuntimeOptions {
-  return { ...runtime, code: base.code, secrets: { ...base.secrets }, dependencies: [...base.dependencies], filename: base.source };
 }
 
 /**
@@ -168,26 +161,30 @@ const owns = (bytes: Uint8Array) => bytes.byteOffset === 0 && bytes.byteLength =
 /** Runs one batch: each user through head (and base), in order. */
 async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undefined, task: Task, spool: WorkerSpool | undefined): Promise<BatchResult> {
   const parsed: { users: readonly ExportedUser[]; lines: number; error?: BatchResult["error"] } = task.bytes ? parseLines(task.bytes) : { users: task.users ?? [], lines: 0 };
+  const { users } = parsed;
   const details: string[] = [];
   const out = setup.json ? spool : undefined;
   if (base) {
     const counts = emptyCounts();
-    for (const user of parsed.users) {
-      const before = await base.login(user);
-      const after = await head.login(user);
-      const line = compareOutcomes(before, after, counts);
+    // The whole batch through the base, then through the head: each flow runs its batch in one go.
+    const before: LoginOutcome[] = [];
+    await base.loginEach(users, (outcome) => void before.push(outcome));
+    let i = 0;
+    await head.loginEach(users, (after) => {
+      const line = compareOutcomes(before[i++], after, counts);
       if (line !== undefined) out?.line(line);
-    }
-    return { lines: parsed.lines, users: parsed.users.length, ...spool?.flush(), compare: counts, details, error: parsed.error };
+    });
+    return { lines: parsed.lines, users: users.length, ...spool?.flush(), compare: counts, details, error: parsed.error };
   }
   const summary = new PreviewSummary();
-  for (const user of parsed.users) {
-    const outcome = await head.login(user);
+  let i = 0;
+  await head.loginEach(users, (outcome) => {
+    const user = users[i++];
     summary.add(outcome);
     if (out) out.line(outcomeJson(outcome));
     else if (details.length < setup.details) details.push(describeOutcome(outcome, typeof user.email === "string" ? user.email : undefined, setup.audience));
-  }
-  return { lines: parsed.lines, users: parsed.users.length, ...spool?.flush(), preview: summary, details, error: parsed.error };
+  });
+  return { lines: parsed.lines, users: users.length, ...spool?.flush(), preview: summary, details, error: parsed.error };
 }
 
 /** True in a thread started by WorkerPool: the CLI's bundle then serves batches instead of running main. */
@@ -201,7 +198,7 @@ export function serveBatches(): void {
   const spool = spoolPath === undefined ? undefined : new WorkerSpool(spoolPath);
   const port = parentPort!;
   const head = loadHead(setup.head);
-  const base = setup.base ? PostLoginRuntime.load(setup.base) : undefined;
+  const base = setup.base ? loadCompiledFlow(setup.base) : undefined;
   let queue = Promise.resolve();
   port.on("message", (task: Task) => {
     queue = queue.then(async () => {

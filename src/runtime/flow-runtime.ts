@@ -2,8 +2,8 @@
 // same login, claims from every action merged into the same tokens, a deny (or a throw) stopping the
 // flow, and one time limit for the whole flow.
 import { FLOW_TIMEOUT_MS } from "../auth0/facts";
-import { PostLoginRuntime } from "./post-login-runtime";
-import { ExportedUser, LoginContext, LoginOutcome, LoginRunner, newLoginState } from "./types";
+import { couldNotRun, PostLoginRuntime } from "./post-login-runtime";
+import { ExportedUser, LoginContext, LoginOutcome, LoginRunner, LoginState, newLoginState } from "./types";
 import { OneAtATime } from "./one-at-a-time";
 import { checkTimeoutMs } from "./timeout";
 
@@ -17,6 +17,7 @@ export interface FlowStep {
 export class FlowRuntime implements LoginRunner {
   readonly steps: readonly FlowStep[];
   private readonly timeoutMs: number;
+  private readonly timedOut: string;
   private readonly logins = new OneAtATime();
 
   /** `timeoutMs` bounds the whole flow, as Auth0's 20 s does. */
@@ -24,32 +25,62 @@ export class FlowRuntime implements LoginRunner {
     if (steps.length === 0) throw new RangeError("steps: [] holds no action; a flow runs at least one");
     this.steps = steps;
     this.timeoutMs = checkTimeoutMs(timeoutMs);
+    this.timedOut = `the flow did not finish within ${this.timeoutMs} ms`;
   }
 
   /** Runs every action in order for `user`. Never throws; logins run one at a time. */
   login(user: ExportedUser, context: LoginContext = {}): Promise<LoginOutcome> {
-    const last = this.steps[this.steps.length - 1].runtime;
-    return this.logins.run(() => this.run(user, context), (reason) => last.failed(user, reason));
+    let outcome: LoginOutcome | undefined;
+    return this.loginEach([user], (o) => (outcome = o), context).then(() => outcome as LoginOutcome);
   }
 
-  private async run(user: ExportedUser, context: LoginContext): Promise<LoginOutcome> {
-    const state = newLoginState();
-    const deadline = Date.now() + this.timeoutMs;
-    const last = this.steps[this.steps.length - 1].runtime;
-    for (const step of this.steps) {
+  /**
+   * Runs the logins of `users` one after another, handing each outcome to `each` as soon as it is
+   * known: one promise for the batch, so a login that never waits costs no promise of its own
+   * beyond its actions'. Never rejects, unless `each` throws.
+   */
+  loginEach(users: readonly ExportedUser[], each: (outcome: LoginOutcome) => void, context: LoginContext = {}): Promise<void> {
+    return this.logins.run(async () => {
+      const last = this.steps[this.steps.length - 1].runtime;
+      for (const user of users) {
+        let outcome: LoginOutcome;
+        try {
+          const state = newLoginState();
+          const waiting = this.runSteps(user, state, context, Date.now() + this.timeoutMs, 0);
+          if (waiting !== undefined) await waiting;
+          outcome = last.outcome(user, state);
+        } catch (err) {
+          outcome = last.failed(user, couldNotRun(err));
+        }
+        each(outcome);
+      }
+    });
+  }
+
+  /**
+   * Runs the actions from step `from` on into `state`; undefined once they are done, or a promise
+   * when one of them must be waited for (the rest run after it).
+   */
+  private runSteps(user: ExportedUser, state: LoginState, context: LoginContext, deadline: number, from: number): Promise<void> | undefined {
+    for (let i = from; i < this.steps.length; i++) {
+      const step = this.steps[i];
       const left = deadline - Date.now();
       if (left < 1) {
-        state.denied = `${step.name}: the flow did not finish within ${this.timeoutMs} ms; Auth0 fails the login`;
-        break;
+        state.denied = `${step.name}: ${this.timedOut}; Auth0 fails the login`;
+        return undefined;
       }
-      // runInto never throws: whatever the action does ends in state.denied.
-      await step.runtime.runInto(user, state, left, `the flow did not finish within ${this.timeoutMs} ms`, context);
-      if (state.denied !== null) {
-        // Auth0 runs no later action once one has denied or failed.
-        if (this.steps.length > 1) state.denied = `${step.name}: ${state.denied}`;
-        break;
-      }
+      // start never throws: whatever the action does ends in state.denied.
+      const waiting = step.runtime.start(user, state, left, this.timedOut, context);
+      if (waiting !== undefined) return waiting.then(() => (this.stopped(step, state) ? undefined : this.runSteps(user, state, context, deadline, i + 1)));
+      if (this.stopped(step, state)) return undefined;
     }
-    return last.outcome(user, state);
+    return undefined;
+  }
+
+  /** Whether the flow stops after `step`: Auth0 runs no later action once one has denied or failed. */
+  private stopped(step: FlowStep, state: LoginState): boolean {
+    if (state.denied === null) return false;
+    if (this.steps.length > 1) state.denied = `${step.name}: ${state.denied}`;
+    return true;
   }
 }
