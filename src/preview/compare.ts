@@ -78,16 +78,16 @@ function count(counts: CompareCounts, side: Side, claim: string, kind: ChangeKin
 }
 
 /** Labels of kinds of change already built ("ID token <claim> gained"): escaping each claim name per user cost more than the diff. */
-const KIND_LABELS = new Map<string, Record<string, string>>();
+const KIND_LABELS: Record<Side, Map<string, Partial<Record<ChangeKind, string>>>> = { idToken: new Map(), accessToken: new Map(), userinfo: new Map() };
 const MAX_KIND_LABELS = 1000;
 
 function kindLabel(side: Side, claim: string, kind: ChangeKind): string {
-  const key = side + "\n" + claim;
-  let labels = KIND_LABELS.get(key);
+  const cache = KIND_LABELS[side];
+  let labels = cache.get(claim);
   if (labels === undefined) {
     // Claim names may come from user data: keep the cache bounded.
-    if (KIND_LABELS.size >= MAX_KIND_LABELS) KIND_LABELS.clear();
-    KIND_LABELS.set(key, (labels = {}));
+    if (cache.size >= MAX_KIND_LABELS) cache.clear();
+    cache.set(claim, (labels = {}));
   }
   return (labels[kind] ??= `${SIDE_LABEL[side]} ${escapeControl(claim)} ${kind}`);
 }

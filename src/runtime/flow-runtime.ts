@@ -37,24 +37,33 @@ export class FlowRuntime implements LoginRunner {
   /**
    * Runs the logins of `users` one after another, handing each outcome to `each` as soon as it is
    * known: one promise for the batch, so a login that never waits costs no promise of its own
-   * beyond its actions'. Never rejects, unless `each` throws.
+   * beyond its actions'. Users are taken from `users` one at a time. Never rejects, unless `each` throws.
    */
-  loginEach(users: readonly ExportedUser[], each: (outcome: LoginOutcome) => void, context: LoginContext = {}): Promise<void> {
+  loginEach(users: Iterable<ExportedUser>, each: (outcome: LoginOutcome) => void, context: LoginContext = {}): Promise<void> {
     return this.logins.run(async () => {
-      const last = this.steps[this.steps.length - 1].runtime;
       for (const user of users) {
-        let outcome: LoginOutcome;
-        try {
-          const state = newLoginState();
-          const waiting = this.runSteps(user, state, context, Date.now() + this.timeoutMs, 0);
-          if (waiting !== undefined) await waiting;
-          outcome = last.outcome(user, state);
-        } catch (err) {
-          outcome = last.failed(user, couldNotRun(err));
-        }
-        each(outcome);
+        const outcome = this.loginNow(user, context);
+        each(outcome instanceof Promise ? await outcome : outcome);
       }
     });
+  }
+
+  /**
+   * One login, not queued: only for a caller that already runs this flow's logins one at a time
+   * (the preview's worker runs its batches in turn); anything else calls login() or loginEach().
+   * The outcome itself when no action had to be waited for, else its promise. Never rejects.
+   */
+  loginNow(user: ExportedUser, context: LoginContext = {}): LoginOutcome | Promise<LoginOutcome> {
+    const last = this.steps[this.steps.length - 1].runtime;
+    const failed = (err: unknown) => last.failed(user, couldNotRun(err));
+    try {
+      const state = newLoginState();
+      const waiting = this.runSteps(user, state, context, Date.now() + this.timeoutMs, 0);
+      if (waiting === undefined) return last.outcome(user, state);
+      return waiting.then(() => last.outcome(user, state)).catch(failed);
+    } catch (err) {
+      return failed(err);
+    }
   }
 
   /**
