@@ -18,6 +18,8 @@ export class FlowRuntime implements LoginRunner {
   readonly steps: readonly FlowStep[];
   private readonly timeoutMs: number;
   private readonly timedOut: string;
+  /** The last action's runtime: Auth0's rules on what the flow set are the same for every action. */
+  private readonly last: PostLoginRuntime;
   private readonly logins = new OneAtATime();
 
   /** `timeoutMs` bounds the whole flow, as Auth0's 20 s does. */
@@ -26,6 +28,7 @@ export class FlowRuntime implements LoginRunner {
     this.steps = steps;
     this.timeoutMs = checkTimeoutMs(timeoutMs);
     this.timedOut = `the flow did not finish within ${this.timeoutMs} ms`;
+    this.last = steps[steps.length - 1].runtime;
   }
 
   /** Runs every action in order for `user`. Never throws; logins run one at a time. */
@@ -54,35 +57,47 @@ export class FlowRuntime implements LoginRunner {
    * The outcome itself when no action had to be waited for, else its promise. Never rejects.
    */
   loginNow(user: ExportedUser, context: LoginContext = {}): LoginOutcome | Promise<LoginOutcome> {
-    const last = this.steps[this.steps.length - 1].runtime;
-    const failed = (err: unknown) => last.failed(user, couldNotRun(err));
+    const state = newLoginState();
+    const deadline = Date.now() + this.timeoutMs;
     try {
-      const state = newLoginState();
-      const waiting = this.runSteps(user, state, context, Date.now() + this.timeoutMs, 0);
-      if (waiting === undefined) return last.outcome(user, state);
-      return waiting.then(() => last.outcome(user, state)).catch(failed);
+      for (let i = 0; i < this.steps.length; i++) {
+        const left = this.timeLeft(i, state, deadline);
+        if (left === undefined) break;
+        // start never throws: whatever the action does ends in state.denied.
+        const waiting = this.steps[i].runtime.start(user, state, left, this.timedOut, context);
+        if (waiting !== undefined) return this.finish(waiting, i, user, state, context, deadline);
+        if (this.stopped(this.steps[i], state)) break;
+      }
+      return this.last.outcome(user, state);
     } catch (err) {
-      return failed(err);
+      return this.last.failed(user, couldNotRun(err));
     }
   }
 
-  /**
-   * Runs the actions from step `from` on into `state`; undefined once they are done, or a promise
-   * when one of them must be waited for (the rest run after it).
-   */
-  private runSteps(user: ExportedUser, state: LoginState, context: LoginContext, deadline: number, from: number): Promise<void> | undefined {
-    for (let i = from; i < this.steps.length; i++) {
-      const step = this.steps[i];
-      const left = deadline - Date.now();
-      if (left < 1) {
-        state.denied = `${step.name}: ${this.timedOut}; Auth0 fails the login`;
-        return undefined;
+  /** The rest of a login once step `i` must be waited for: one promise for the whole rest. */
+  private async finish(waiting: Promise<void>, i: number, user: ExportedUser, state: LoginState, context: LoginContext, deadline: number): Promise<LoginOutcome> {
+    try {
+      await waiting;
+      if (!this.stopped(this.steps[i], state)) {
+        for (let j = i + 1; j < this.steps.length; j++) {
+          const left = this.timeLeft(j, state, deadline);
+          if (left === undefined) break;
+          const next = this.steps[j].runtime.start(user, state, left, this.timedOut, context);
+          if (next !== undefined) await next;
+          if (this.stopped(this.steps[j], state)) break;
+        }
       }
-      // start never throws: whatever the action does ends in state.denied.
-      const waiting = step.runtime.start(user, state, left, this.timedOut, context);
-      if (waiting !== undefined) return waiting.then(() => (this.stopped(step, state) ? undefined : this.runSteps(user, state, context, deadline, i + 1)));
-      if (this.stopped(step, state)) return undefined;
+      return this.last.outcome(user, state);
+    } catch (err) {
+      return this.last.failed(user, couldNotRun(err));
     }
+  }
+
+  /** The milliseconds step `i` may take, or undefined when the flow's time is up: the login then fails, naming that step. */
+  private timeLeft(i: number, state: LoginState, deadline: number): number | undefined {
+    const left = deadline - Date.now();
+    if (left >= 1) return left;
+    state.denied = `${this.steps[i].name}: ${this.timedOut}; Auth0 fails the login`;
     return undefined;
   }
 
