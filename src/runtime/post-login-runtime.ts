@@ -39,6 +39,7 @@ export class PostLoginRuntime implements LoginRunner {
   private readonly api: unknown;
   private state: LoginState | undefined;
   private readonly logins = new OneAtATime();
+  private watch = new Watch();
 
   private constructor(options: PostLoginRuntimeOptions) {
     this.timeoutMs = checkTimeoutMs(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -112,21 +113,23 @@ export class PostLoginRuntime implements LoginRunner {
    * another realm's promise costs extra ticks.)
    */
   private async settle(result: PromiseLike<unknown>, state: LoginState, timeoutMs: number, timedOut: string): Promise<void> {
-    const seen: { settled: boolean; failure?: { err: unknown } } = { settled: false };
+    const watch = this.watch;
+    watch.reset();
     try {
-      result.then(
-        () => void (seen.settled = true),
-        (err: unknown) => void ((seen.settled = true), (seen.failure = { err })),
-      );
+      result.then(watch.fulfilled, watch.rejected);
       await undefined;
-      if (!seen.settled) await withTimeout(result, timeoutMs);
-      else if (seen.failure) throw seen.failure.err;
+      if (!watch.settled) {
+        // Still pending: this watch may fire whenever; later logins get a fresh one.
+        this.watch = new Watch();
+        await withTimeout(result, timeoutMs);
+      } else if (watch.failed) throw watch.failure;
     } catch (err) {
       state.denied = err instanceof TimeoutError ? `${timedOut}; Auth0 fails the login` : threw(err);
     } finally {
       this.state = undefined;
     }
   }
+
 
   /** What Auth0 issues once every action has run: the claims its rules keep, or the reason the login fails. */
   outcome(user: ExportedUser, state: LoginState): LoginOutcome {
@@ -136,6 +139,32 @@ export class PostLoginRuntime implements LoginRunner {
   /** The outcome of a login that fails: no token is issued. */
   failed(user: ExportedUser, reason: string, dropped: DroppedClaim[] = [], logs: string[] = []): LoginOutcome {
     return failedOutcome(user, reason, dropped, logs);
+  }
+}
+
+/**
+ * How a handler's promise settled, seen through `then`. One per runtime, reused by each login whose
+ * promise settles within a tick (logins run one at a time), instead of two closures and a record
+ * per login; replaced as soon as a promise is still pending, so its late settling can't be taken
+ * for a later login's.
+ */
+class Watch {
+  settled = false;
+  failed = false;
+  failure: unknown = undefined;
+  readonly fulfilled = (): void => {
+    this.settled = true;
+  };
+  readonly rejected = (err: unknown): void => {
+    this.settled = true;
+    this.failed = true;
+    this.failure = err;
+  };
+
+  reset(): void {
+    this.settled = false;
+    this.failed = false;
+    this.failure = undefined;
   }
 }
 
