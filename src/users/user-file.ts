@@ -17,8 +17,8 @@ export type UserFileFormat = "ndjson" | "json";
 
 /**
  * Bytes zlib inflates per output chunk: the cost is per chunk, not per byte. Node's default (16 KiB)
- * made reading a 1,000,000-user export cost the main thread about 1.4 s of CPU (partly in libuv's
- * thread pool, which a CPU profile shows as idle); 256 KiB chunks, one batch each, about 0.6 s.
+ * made reading a 1,000,000-user export cost the main thread 1.4 to 1.5 s of CPU (partly in libuv's
+ * thread pool, which a CPU profile shows as idle); 256 KiB chunks, about one batch each, 0.5 to 0.9 s.
  */
 const GUNZIP_CHUNK_BYTES = 1 << 18;
 
