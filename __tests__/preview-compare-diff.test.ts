@@ -1,5 +1,6 @@
-// Compare diffs two outcomes' claims on the JSON text the runtime wrote, without parsing it; this
-// checks it finds the same changes, in the same order, with the same bytes, as parsing the claims.
+// Compare diffs two outcomes' claims as the runtime serialized them ([claim, name JSON, value JSON]),
+// without parsing the tokens; this checks it finds the same changes, in the same order, with the
+// same bytes, as parsing the claims.
 import fc from "fast-check";
 import { claimsDiff } from "../src/preview/compare";
 import { PostLoginRuntime } from "../src/runtime/post-login-runtime";

@@ -121,13 +121,14 @@ describe("bad BASE: exit 2, nothing on stdout", () => {
     ["not JavaScript", () => ["--compare", file("notes.txt", "this is not ( code")], /^preview: --compare: .*notes\.txt"?: action failed to load: SyntaxError/],
     ["a stack without the action", () => ["--compare", file("empty.tf.json", JSON.stringify({ resource: { auth0_client: { app: { name: "x" } } } }))], /holds no post-login auth0_action/],
     [
-      "a stack with two post-login actions",
+      "a stack with two post-login actions and no binding to order them",
       () => {
         const stack = JSON.parse(readFileSync(devStack, "utf8"));
         stack.resource.auth0_action.second = stack.resource.auth0_action.app_metadata_claims;
+        delete stack.resource.auth0_trigger_action;
         return ["--compare", file("two.tf.json", JSON.stringify(stack))];
       },
-      /holds 2 post-login actions \(auth0_action\.app_metadata_claims, auth0_action\.second\); compare runs one action/,
+      /holds 2 post-login actions \(auth0_action\.app_metadata_claims, auth0_action\.second\) and binds none of them; compare runs the bound flow/,
     ],
     ["a stack whose namespace variable has no default", () => ["--compare", prodStack], /secret CLAIM_NAMESPACE comes from var\.claim_namespace, which has no default in the stack; pass --base-namespace URL/],
   ] as const;

@@ -4,6 +4,7 @@ import { spawn, type SpawnOptions } from "node:child_process";
 import { buildSync, type BuildOptions } from "esbuild";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import BUNDLE_OPTIONS from "../../scripts/bundle-options.json";
 
 /** Every TypeScript entry a test spawns. */
@@ -66,11 +67,14 @@ export interface Run {
  */
 export function runProcess(command: string, args: string[], options: SpawnOptions = {}, onOutput?: (stdout: string, stderr: string) => void): Promise<Run> {
   const child = spawn(command, args, options);
+  // A StringDecoder per stream: a character split across two reads of the pipe is decoded whole.
+  const out = new StringDecoder("utf8");
+  const err = new StringDecoder("utf8");
   let stdout = "";
   let stderr = "";
-  child.stdout?.on("data", (c: Buffer) => ((stdout += c.toString()), onOutput?.(stdout, stderr)));
-  child.stderr?.on("data", (c: Buffer) => ((stderr += c.toString()), onOutput?.(stdout, stderr)));
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+  child.stdout?.on("data", (c: Buffer) => ((stdout += out.write(c)), onOutput?.(stdout, stderr)));
+  child.stderr?.on("data", (c: Buffer) => ((stderr += err.write(c)), onOutput?.(stdout, stderr)));
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout: stdout + out.end(), stderr: stderr + err.end() })));
 }
 
 /** Runs a CLI entry (its bundle, see cli()) with `args` under node, to its end. */

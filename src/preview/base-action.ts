@@ -1,18 +1,30 @@
-// The other version of the action for `preview --compare BASE`: a compiled action file, or a
-// synthesized stack (cdk.tf.json) from which the post-login action's code and secrets are taken.
+// The other version for `preview --compare BASE`: a compiled action file, or a synthesized stack
+// (cdk.tf.json) from which the post-login flow is taken: each bound action's code and secrets, in order.
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { NAMESPACE_SECRET } from "../compile/claims-action";
 import { quote, UsageError } from "../errors";
 import { namespaceProblem } from "../auth0/namespace-rule";
+import type { CompiledFlow } from "../environment/load-action";
+import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
 
 /** A stack or an action file larger than this is not one of ours. */
 const MAX_BASE_BYTES = 64 * 2 ** 20;
 
-export interface BaseAction {
+/** One action of the base's flow, as read. */
+export interface BaseStep {
+  /** The action's name (auth0_action.name), used in the reason of a login it fails, as the head's flow does. */
+  readonly name: string;
   readonly code: string;
   readonly secrets: Readonly<Record<string, string>>;
   readonly dependencies: readonly string[];
-  /** What the report calls it, e.g. "main.cdk.tf.json (auth0_action.app_metadata_claims)". */
+  /** Where the code comes from, e.g. "main.cdk.tf.json (auth0_action.app_metadata_claims, app-metadata-claims)". */
+  readonly source: string;
+}
+
+export interface BaseAction {
+  /** The base's post-login flow, in the order the stack binds it (one step for a code file). */
+  readonly steps: readonly BaseStep[];
+  /** What the report calls it, e.g. "main.cdk.tf.json (auth0_action.app_metadata_claims, app-metadata-claims)". */
   readonly source: string;
   readonly namespace: string;
 }
@@ -67,19 +79,43 @@ function variableDefault(stack: Record<string, unknown>, name: string): unknown 
   return variables[name]?.default;
 }
 
-function fromStack(file: string, stack: Record<string, unknown>, baseNamespace: string | undefined): Omit<BaseAction, "namespace"> & { namespace?: string } {
-  const resources = (stack.resource ?? {}) as Record<string, Record<string, TerraformAction>>;
-  const actions = Object.entries(resources.auth0_action ?? {}).filter(([, action]) => isPostLogin(action));
-  if (actions.length === 0) {
-    throw fail(`${quote(file)} holds no post-login auth0_action; give the cdk.tf.json of a stack from npm run synth (cdktf.out/stacks/<env>/cdk.tf.json) or a compiled action file`);
+/** `${auth0_action.NAME.id}` -> NAME; anything else (an action bound by hand, by its id) -> undefined. */
+function actionReference(value: unknown): string | undefined {
+  return typeof value === "string" ? /^\$\{auth0_action\.([A-Za-z_][\w-]*)\.id\}$/.exec(value)?.[1] : undefined;
+}
+
+type Resources = Record<string, Record<string, Record<string, unknown>>>;
+
+/**
+ * The managed actions the stack binds to post-login, in the order they run: an exclusive binding's
+ * list (actions bound by hand are not in the stack and can't run here, as in the head's preview), or
+ * the append bindings in the order their depends_on chain creates them. Undefined when nothing is bound.
+ */
+function boundOrder(file: string, resources: Resources): string[] | undefined {
+  const isPostLoginBinding = (binding: Record<string, unknown>) => binding.trigger === "post-login";
+  const exclusive = Object.values(resources.auth0_trigger_actions ?? {}).filter(isPostLoginBinding);
+  if (exclusive.length > 1) throw fail(`${quote(file)} binds post-login with ${exclusive.length} auth0_trigger_actions; a trigger has one flow: give one stack's cdk.tf.json`);
+  if (exclusive.length === 1) {
+    const list = Array.isArray(exclusive[0].actions) ? (exclusive[0].actions as { id?: unknown }[]) : [];
+    return list.map((entry) => actionReference(entry?.id)).filter((id): id is string => id !== undefined);
   }
-  if (actions.length > 1) {
-    throw fail(
-      `${quote(file)} holds ${actions.length} post-login actions (${actions.map(([id]) => `auth0_action.${id}`).join(", ")}); ` +
-        `compare runs one action: give that action's compiled code as a file`,
-    );
-  }
-  const [id, action] = actions[0];
+  const append = Object.entries(resources.auth0_trigger_action ?? {}).filter(([, binding]) => isPostLoginBinding(binding) && actionReference(binding.action_id) !== undefined);
+  if (append.length === 0) return undefined;
+  // Each append binding depends on the one before it: the longer its chain, the later it is bound.
+  const byName = new Map(append.map(([name, binding]) => [`auth0_trigger_action.${name}`, binding]));
+  const depth = (binding: Record<string, unknown>, seen: number): number => {
+    if (seen > byName.size) return seen; // a cycle: Terraform refuses it anyway
+    const before = (Array.isArray(binding.depends_on) ? binding.depends_on : []).map((d) => byName.get(String(d))).filter((b) => b !== undefined);
+    return before.length === 0 ? 0 : 1 + Math.max(...before.map((b) => depth(b, seen + 1)));
+  };
+  return append
+    .map(([, binding], i) => ({ id: actionReference(binding.action_id) as string, depth: depth(binding, 0), i }))
+    .sort((a, b) => a.depth - b.depth || a.i - b.i)
+    .map((entry) => entry.id);
+}
+
+/** One action of the stack: its literal code, its secrets (variables resolved from their defaults) and dependencies. */
+function stackStep(file: string, stack: Record<string, unknown>, id: string, action: TerraformAction, baseNamespace: string | undefined): BaseStep {
   const where = `${file}: auth0_action.${id}`;
   if (typeof action.code !== "string") throw fail(`${quote(where)} has no literal code; compare needs the compiled code in the stack`);
   const code = unescapeTerraformString(action.code, where);
@@ -104,8 +140,27 @@ function fromStack(file: string, stack: Record<string, unknown>, baseNamespace: 
     secrets[secret.name] = fallback;
   }
   const dependencies = Array.isArray(action.dependencies) ? (action.dependencies as { name?: unknown }[]).map((d) => d?.name).filter((n): n is string => typeof n === "string") : [];
-  const name = typeof action.name === "string" ? `, ${action.name}` : "";
-  return { code, secrets, dependencies, source: `${file} (auth0_action.${id}${name})`, namespace: secrets[NAMESPACE_SECRET] };
+  const name = typeof action.name === "string" ? action.name : id;
+  return { name, code, secrets, dependencies, source: `${file} (auth0_action.${id}${typeof action.name === "string" ? `, ${action.name}` : ""})` };
+}
+
+/** The stack's post-login flow: the bound actions in order, or its only post-login action when nothing is bound. */
+function fromStack(file: string, stack: Record<string, unknown>, baseNamespace: string | undefined): Omit<BaseAction, "namespace"> & { namespace?: string } {
+  const resources = (stack.resource ?? {}) as Resources;
+  const actions = new Map(Object.entries((resources.auth0_action ?? {}) as Record<string, TerraformAction>).filter(([, action]) => isPostLogin(action)));
+  if (actions.size === 0) {
+    throw fail(`${quote(file)} holds no post-login auth0_action; give the cdk.tf.json of a stack from npm run synth (cdktf.out/stacks/<env>/cdk.tf.json) or a compiled action file`);
+  }
+  let order = boundOrder(file, resources);
+  if (order === undefined && actions.size > 1) {
+    throw fail(`${quote(file)} holds ${actions.size} post-login actions (${[...actions.keys()].map((id) => `auth0_action.${id}`).join(", ")}) and binds none of them; compare runs the bound flow: give a stack that binds them, or one action's compiled code as a file`);
+  }
+  order ??= [...actions.keys()];
+  const steps = order.filter((id) => actions.has(id)).map((id) => stackStep(file, stack, id, actions.get(id) as TerraformAction, baseNamespace));
+  if (steps.length === 0) throw fail(`${quote(file)} binds none of its post-login actions to post-login; give the cdk.tf.json of a stack whose flow runs them`);
+  const source = steps.length === 1 ? steps[0].source : `${file} (flow ${steps.map((s) => s.source.slice(file.length + 2, -1)).join(" -> ")})`;
+  const namespace = steps.find((s) => s.secrets[NAMESPACE_SECRET] !== undefined)?.secrets[NAMESPACE_SECRET];
+  return { steps, source, namespace };
 }
 
 /**
@@ -139,5 +194,19 @@ export function readBaseAction(file: string, baseNamespace: string | undefined, 
     return { ...base, namespace };
   }
   const namespace = baseNamespace ?? headNamespace;
-  return { code: text, secrets: { [NAMESPACE_SECRET]: namespace }, dependencies: [], source: file, namespace };
+  return { steps: [{ name: file, code: text, secrets: { [NAMESPACE_SECRET]: namespace }, dependencies: [], source: file }], source: file, namespace };
+}
+
+/** The base as a flow the runtime loads, with the head's runtime settings (time limit, audience). */
+export function baseFlow(base: BaseAction, runtime: Partial<PostLoginRuntimeOptions>): CompiledFlow {
+  const { timeoutMs, ...perAction } = runtime;
+  return {
+    steps: base.steps.map((step) => ({
+      name: step.name,
+      source: step.source,
+      code: step.code,
+      options: { ...perAction, code: step.code, secrets: { ...step.secrets }, dependencies: [...step.dependencies], filename: step.source },
+    })),
+    timeoutMs,
+  };
 }

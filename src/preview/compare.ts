@@ -77,6 +77,21 @@ function count(counts: CompareCounts, side: Side, claim: string, kind: ChangeKin
   return claim;
 }
 
+/** Labels of kinds of change already built ("ID token <claim> gained"): escaping each claim name per user cost more than the diff. */
+const KIND_LABELS: Record<Side, Map<string, Partial<Record<ChangeKind, string>>>> = { idToken: new Map(), accessToken: new Map(), userinfo: new Map() };
+const MAX_KIND_LABELS = 1000;
+
+function kindLabel(side: Side, claim: string, kind: ChangeKind): string {
+  const cache = KIND_LABELS[side];
+  let labels = cache.get(claim);
+  if (labels === undefined) {
+    // Claim names may come from user data: keep the cache bounded.
+    if (cache.size >= MAX_KIND_LABELS) cache.clear();
+    cache.set(claim, (labels = {}));
+  }
+  return (labels[kind] ??= `${SIDE_LABEL[side]} ${escapeControl(claim)} ${kind}`);
+}
+
 type OnChange = (claim: string, kind: ChangeKind, b?: string, a?: string) => void;
 
 /** Each claim whose value differs, as `"claim":{"before":…,"after":…}` pieces (a missing claim is null). */
@@ -94,73 +109,67 @@ function diffClaims(before: Record<string, unknown>, after: Record<string, unkno
   return `{${pieces.join(",")}}`;
 }
 
-/**
- * A key that starts with a digit, anywhere: JSON.parse would put an array-index key ("0", "12") ahead
- * of the others, so the text's order may not be the parsed object's. (Inside a string, a quote is
- * always escaped, so this matches only keys.)
- */
-const DIGIT_KEY = /[{,]"\d/;
+/** Past this many claims on a token, a claim is looked up in a Map rather than by a scan. */
+const SCAN_CLAIMS = 16;
 
-/** Index just past the JSON string that starts at `i`. */
-function pastString(json: string, i: number): number {
-  for (i++; i < json.length; i++) {
-    const c = json.charCodeAt(i);
-    if (c === 92) i++;
-    else if (c === 34) return i + 1;
+/** Finds claim names in a [claim, name JSON, value JSON] list: a scan for a few, a Map for many. */
+function claimFinder(claims: readonly string[]): (claim: string) => number {
+  if (claims.length <= SCAN_CLAIMS * 3) {
+    return (claim) => {
+      for (let i = 0; i < claims.length; i += 3) if (claims[i] === claim) return i;
+      return -1;
+    };
   }
-  return json.length;
-}
-
-/** The members of a compact JSON object's text, in order: name's JSON -> value's JSON. */
-function members(json: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const end = json.length - 1;
-  for (let i = 1; i < end; i++) {
-    const from = i;
-    i = pastString(json, i);
-    const name = json.slice(from, i);
-    const value = ++i;
-    for (let depth = 0; i < end; i++) {
-      const c = json.charCodeAt(i);
-      if (c === 34) i = pastString(json, i) - 1;
-      else if (c === 123 || c === 91) depth++;
-      else if (c === 125 || c === 93) depth--;
-      else if (c === 44 && depth === 0) break;
-    }
-    out.set(name, json.slice(value, i));
-  }
-  return out;
+  const at = new Map<string, number>();
+  for (let i = 0; i < claims.length; i += 3) at.set(claims[i], i);
+  return (claim) => at.get(claim) ?? -1;
 }
 
 /**
- * diffClaims on the tokens' JSON as the runtime wrote it (JSON.stringify's, whose text parsing and
- * serializing again gives back unchanged, but for where an array-index key goes): the same pieces,
- * without parsing the claims and serializing each again.
+ * diffClaims on the claims as the runtime serialized them ([claim, name JSON, value JSON], in the
+ * order set): the same pieces without parsing the token or serializing each value again. A value's
+ * JSON is JSON.stringify's, which parsing and serializing again gives back unchanged.
  */
-function diffTokens(before: string, after: string, parsed: () => [Record<string, unknown>, Record<string, unknown>], onChange: OnChange): string {
-  if (DIGIT_KEY.test(before) || DIGIT_KEY.test(after)) return diffClaims(...parsed(), onChange);
-  const b = members(before);
-  const a = members(after);
-  const pieces: string[] = [];
-  for (const [name, bv] of b) {
-    const av = a.get(name);
+function diffSerialized(before: readonly string[], after: readonly string[], onChange: OnChange): string {
+  const inAfter = claimFinder(after);
+  const inBefore = claimFinder(before);
+  let pieces = "";
+  const add = (piece: string) => (pieces += (pieces === "" ? "" : ",") + piece);
+  for (let i = 0; i < before.length; i += 3) {
+    const j = inAfter(before[i]);
+    const bv = before[i + 2];
+    const av = j === -1 ? undefined : after[j + 2];
     if (av === bv) continue;
-    onChange(JSON.parse(name) as string, av === undefined ? "lost" : "changed", bv, av);
-    pieces.push(`${name}:{"before":${bv},"after":${av ?? "null"}}`);
+    onChange(before[i], av === undefined ? "lost" : "changed", bv, av);
+    add(`${before[i + 1]}:{"before":${bv},"after":${av ?? "null"}}`);
   }
-  for (const [name, av] of a) {
-    if (b.has(name)) continue;
-    onChange(JSON.parse(name) as string, "gained", undefined, av);
-    pieces.push(`${name}:{"before":null,"after":${av}}`);
+  for (let j = 0; j < after.length; j += 3) {
+    if (inBefore(after[j]) !== -1) continue;
+    onChange(after[j], "gained", undefined, after[j + 2]);
+    add(`${after[j + 1]}:{"before":null,"after":${after[j + 2]}}`);
   }
-  return `{${pieces.join(",")}}`;
+  return `{${pieces}}`;
+}
+
+/**
+ * A claim name that may be an array index ("0", "12"): parsed, such a key goes ahead of the others,
+ * so the order of the set claims may not be the token's. Those tokens are diffed parsed.
+ */
+function digitLed(claims: readonly string[]): boolean {
+  for (let i = 0; i < claims.length; i += 3) {
+    const c = claims[i].charCodeAt(0);
+    if (c >= 48 && c <= 57) return true;
+  }
+  return false;
 }
 
 /** One token's changed claims as JSON; `fast: false` parses the claims instead (the property test compares both). */
 export function claimsDiff(before: LoginOutcome, after: LoginOutcome, side: "idToken" | "accessToken", onChange: OnChange, fast = true): string {
   const key = side === "idToken" ? "id" : "access";
-  if (!fast) return diffClaims(before[side], after[side], onChange);
-  return diffTokens(before.json[key], after.json[key], () => [before[side], after[side]], onChange);
+  const b = before.claims[key];
+  const a = after.claims[key];
+  if (!fast || digitLed(b) || digitLed(a)) return diffClaims(before[side], after[side], onChange);
+  return diffSerialized(b, a, onChange);
 }
 
 /**
@@ -190,7 +199,7 @@ export function compareOutcomes(before: LoginOutcome, after: LoginOutcome, count
       const counted = count(counts, side, claim, kind);
       if (side === "idToken") count(counts, "userinfo", claim, kind);
       // Most users repeat a kind already shown: its values are escaped only when kept.
-      exampleRoom(counts, `${SIDE_LABEL[side]} ${escapeControl(counted)} ${kind}`)?.push({ user_id, before: shown(b), after: shown(a) });
+      exampleRoom(counts, kindLabel(side, counted, kind))?.push({ user_id, before: shown(b), after: shown(a) });
     });
   }
   // /userinfo returns the ID token's custom claims: the same changes.

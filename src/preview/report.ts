@@ -9,10 +9,11 @@ import type { LoginOutcome } from "../runtime/types";
 /** One JSON line per user, keys in the documented order; the claims' JSON is reused, not rebuilt. */
 export function outcomeJson(outcome: LoginOutcome): string {
   const { user_id, denied, json, dropped, logs } = outcome;
+  // Most users have no dropped claim, no log line and no denial: those are written without a call.
   return (
-    `{"user_id":${JSON.stringify(user_id)},"denied":${JSON.stringify(denied)},` +
+    `{"user_id":${JSON.stringify(user_id)},"denied":${denied === null ? "null" : JSON.stringify(denied)},` +
     `"idToken":${json.id},"accessToken":${json.access},"userinfo":${json.id},` +
-    `"dropped":${JSON.stringify(dropped)},"logs":${JSON.stringify(logs)}}`
+    `"dropped":${dropped.length === 0 ? "[]" : JSON.stringify(dropped)},"logs":${logs.length === 0 ? "[]" : JSON.stringify(logs)}}`
   );
 }
 

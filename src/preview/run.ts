@@ -7,14 +7,14 @@ import { statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { commandExit, readCommandLine } from "../command-line";
 import { ActionLoadError, escapeControl, quote, UsageError } from "../errors";
-import { BaseAction, readBaseAction } from "./base-action";
+import { BaseAction, baseFlow, readBaseAction } from "./base-action";
 import { CompareCounts, compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "./compare";
 import { Progress } from "./progress";
 import { Spool } from "./spool";
 import { compileEnvironmentFlow, EnvironmentAction, EnvironmentActionOptions, loadCompiledEnvironment } from "../environment/load-action";
 import { UserFile } from "../users/user-file";
 import { flowText, PreviewSummary } from "./report";
-import { baseRuntimeOptions, BatchResult, WorkerPool, WorkerSetup } from "./workers";
+import { BatchResult, WorkerPool, WorkerSetup } from "./workers";
 import { PostLoginRuntime } from "../runtime/post-login-runtime";
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../runtime/timeout";
 
@@ -164,14 +164,17 @@ function loadActions(values: Values, timeoutMs: number, io: PreviewIo): Loaded |
   const setup: WorkerSetup = { head: compiled.flow, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
   if (!comparing) return { action, headNamespace, setup };
   const base = readBaseAction(values.compare as string, values["base-namespace"], headNamespace);
-  const options = baseRuntimeOptions(base, runtime);
-  try {
-    PostLoginRuntime.load(options);
-  } catch (err) {
-    if (!(err instanceof ActionLoadError)) throw err;
-    throw new UsageError(`--compare: ${quote(base.source)}: ${err.message}; give a compiled action (JavaScript) or a cdk.tf.json from npm run synth`);
+  const flow = baseFlow(base, runtime);
+  // Each action loaded here once, so one that can't load is named; the workers load their own copies.
+  for (const step of flow.steps) {
+    try {
+      PostLoginRuntime.load(step.options);
+    } catch (err) {
+      if (!(err instanceof ActionLoadError)) throw err;
+      throw new UsageError(`--compare: ${quote(step.source)}: ${err.message}; give a compiled action (JavaScript) or a cdk.tf.json from npm run synth`);
+    }
   }
-  return { action, headNamespace, base, setup: { ...setup, base: options } };
+  return { action, headNamespace, base, setup: { ...setup, base: flow } };
 }
 
 interface Run {

@@ -1,11 +1,13 @@
 // The preview's --json output held in temporary files until the whole input is known to be good, so
 // bad input found late leaves stdout empty; copied to stdout in input order at the end.
-import { mkdtempSync, rmSync } from "node:fs";
-import { FileHandle, open } from "node:fs/promises";
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { quote, UsageError } from "../errors";
 import type { BatchResult } from "./workers";
+
+/** Bytes copied at a time from the spool to stdout. */
+const COPY_BYTES = 4 << 20;
 
 export /**
  * JSON lines held in temporary files (one per worker, which writes its batches there) until the run
@@ -51,15 +53,21 @@ class Spool {
     else this.ranges.push([range.worker, range.offset, range.length]);
   }
 
+  /**
+   * Copies the batches to `target` in input order. Read synchronously: nothing else runs by now, and
+   * 1 MiB asynchronous reads (a thread-pool round trip each) made the copy of a 1,000,000-user
+   * comparison's 730 MB take 1.3 to 2 times as long (0.19-0.23 s against 0.09-0.18 s, to /dev/null).
+   * Each write is awaited, so a closed pipe still ends the run.
+   */
   async copyTo(target: NodeJS.WritableStream): Promise<void> {
-    const files = new Map<number, FileHandle>();
-    const buffer = Buffer.allocUnsafe(1 << 20);
+    const files = new Map<number, number>();
+    const buffer = Buffer.allocUnsafe(COPY_BYTES);
     try {
       for (const [worker, offset, length] of this.ranges) {
-        let file = files.get(worker);
-        if (!file) files.set(worker, (file = await open(this.file(worker), "r")));
+        let fd = files.get(worker);
+        if (fd === undefined) files.set(worker, (fd = openSync(this.file(worker), "r")));
         for (let at = 0; at < length; ) {
-          const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, length - at), offset + at);
+          const bytesRead = readSync(fd, buffer, 0, Math.min(buffer.length, length - at), offset + at);
           if (bytesRead === 0) throw new Error(`spool file ${this.file(worker)} is shorter than written`);
           // The buffer is reused: wait until the target is done with it.
           await new Promise<void>((resolve, reject) => target.write(buffer.subarray(0, bytesRead), (err) => (err ? reject(err) : resolve())));
@@ -67,7 +75,7 @@ class Spool {
         }
       }
     } finally {
-      for (const file of files.values()) await file.close();
+      for (const fd of files.values()) closeSync(fd);
     }
   }
 

@@ -33,7 +33,7 @@ export interface Contract {
     readonly ran: readonly string[];
     /** Actions of the flow bound by hand: not in this repository, so not run in the samples. */
     readonly notRun: readonly string[];
-    readonly users: readonly Omit<LoginOutcome, "bytes" | "json" | "counts">[];
+    readonly users: readonly Omit<LoginOutcome, "bytes" | "json" | "counts" | "claims">[];
   };
 }
 

@@ -15,7 +15,12 @@ export class EventFactory {
   event(user: ExportedUser, context: LoginContext): unknown {
     const event = Object.create(this.eventParts) as Record<string, unknown>;
     if (context.protocol !== undefined) event.transaction = { ...transaction(), protocol: context.protocol };
-    event.user = { ...user, app_metadata: user.app_metadata === undefined ? {} : user.app_metadata, user_metadata: user.user_metadata === undefined ? {} : user.user_metadata };
+    // A plain spread (V8 clones it in one step), then the two fields Auth0 always gives, only when
+    // missing: the same keys in the same order as a literal with both after the spread, for less.
+    const copy: Record<string, unknown> = { ...user };
+    if (copy.app_metadata === undefined) copy.app_metadata = {};
+    if (copy.user_metadata === undefined) copy.user_metadata = {};
+    event.user = copy;
     event.secrets = this.settings.secrets;
     return event;
   }

@@ -2,8 +2,8 @@
 // same login, claims from every action merged into the same tokens, a deny (or a throw) stopping the
 // flow, and one time limit for the whole flow.
 import { FLOW_TIMEOUT_MS } from "../auth0/facts";
-import { PostLoginRuntime } from "./post-login-runtime";
-import { ExportedUser, LoginContext, LoginOutcome, LoginRunner, newLoginState } from "./types";
+import { couldNotRun, PostLoginRuntime } from "./post-login-runtime";
+import { ExportedUser, LoginContext, LoginOutcome, LoginRunner, LoginState, newLoginState } from "./types";
 import { OneAtATime } from "./one-at-a-time";
 import { checkTimeoutMs } from "./timeout";
 
@@ -17,6 +17,9 @@ export interface FlowStep {
 export class FlowRuntime implements LoginRunner {
   readonly steps: readonly FlowStep[];
   private readonly timeoutMs: number;
+  private readonly timedOut: string;
+  /** The last action's runtime: Auth0's rules on what the flow set are the same for every action. */
+  private readonly last: PostLoginRuntime;
   private readonly logins = new OneAtATime();
 
   /** `timeoutMs` bounds the whole flow, as Auth0's 20 s does. */
@@ -24,32 +27,84 @@ export class FlowRuntime implements LoginRunner {
     if (steps.length === 0) throw new RangeError("steps: [] holds no action; a flow runs at least one");
     this.steps = steps;
     this.timeoutMs = checkTimeoutMs(timeoutMs);
+    this.timedOut = `the flow did not finish within ${this.timeoutMs} ms`;
+    this.last = steps[steps.length - 1].runtime;
   }
 
   /** Runs every action in order for `user`. Never throws; logins run one at a time. */
   login(user: ExportedUser, context: LoginContext = {}): Promise<LoginOutcome> {
-    const last = this.steps[this.steps.length - 1].runtime;
-    return this.logins.run(() => this.run(user, context), (reason) => last.failed(user, reason));
+    let outcome: LoginOutcome | undefined;
+    return this.loginEach([user], (o) => (outcome = o), context).then(() => outcome as LoginOutcome);
   }
 
-  private async run(user: ExportedUser, context: LoginContext): Promise<LoginOutcome> {
+  /**
+   * Runs the logins of `users` one after another, handing each outcome to `each` as soon as it is
+   * known: one promise for the batch, so a login that never waits costs no promise of its own
+   * beyond its actions'. Users are taken from `users` one at a time. Never rejects, unless `each` throws.
+   */
+  loginEach(users: Iterable<ExportedUser>, each: (outcome: LoginOutcome) => void, context: LoginContext = {}): Promise<void> {
+    return this.logins.run(async () => {
+      for (const user of users) {
+        const outcome = this.loginNow(user, context);
+        each(outcome instanceof Promise ? await outcome : outcome);
+      }
+    });
+  }
+
+  /**
+   * One login, not queued: only for a caller that already runs this flow's logins one at a time
+   * (the preview's worker runs its batches in turn); anything else calls login() or loginEach().
+   * The outcome itself when no action had to be waited for, else its promise. Never rejects.
+   */
+  loginNow(user: ExportedUser, context: LoginContext = {}): LoginOutcome | Promise<LoginOutcome> {
     const state = newLoginState();
     const deadline = Date.now() + this.timeoutMs;
-    const last = this.steps[this.steps.length - 1].runtime;
-    for (const step of this.steps) {
-      const left = deadline - Date.now();
-      if (left < 1) {
-        state.denied = `${step.name}: the flow did not finish within ${this.timeoutMs} ms; Auth0 fails the login`;
-        break;
+    try {
+      for (let i = 0; i < this.steps.length; i++) {
+        const left = this.timeLeft(i, state, deadline);
+        if (left === undefined) break;
+        // start never throws: whatever the action does ends in state.denied.
+        const waiting = this.steps[i].runtime.start(user, state, left, this.timedOut, context);
+        if (waiting !== undefined) return this.finish(waiting, i, user, state, context, deadline);
+        if (this.stopped(this.steps[i], state)) break;
       }
-      // runInto never throws: whatever the action does ends in state.denied.
-      await step.runtime.runInto(user, state, left, `the flow did not finish within ${this.timeoutMs} ms`, context);
-      if (state.denied !== null) {
-        // Auth0 runs no later action once one has denied or failed.
-        if (this.steps.length > 1) state.denied = `${step.name}: ${state.denied}`;
-        break;
-      }
+      return this.last.outcome(user, state);
+    } catch (err) {
+      return this.last.failed(user, couldNotRun(err));
     }
-    return last.outcome(user, state);
+  }
+
+  /** The rest of a login once step `i` must be waited for: one promise for the whole rest. */
+  private async finish(waiting: Promise<void>, i: number, user: ExportedUser, state: LoginState, context: LoginContext, deadline: number): Promise<LoginOutcome> {
+    try {
+      await waiting;
+      if (!this.stopped(this.steps[i], state)) {
+        for (let j = i + 1; j < this.steps.length; j++) {
+          const left = this.timeLeft(j, state, deadline);
+          if (left === undefined) break;
+          const next = this.steps[j].runtime.start(user, state, left, this.timedOut, context);
+          if (next !== undefined) await next;
+          if (this.stopped(this.steps[j], state)) break;
+        }
+      }
+      return this.last.outcome(user, state);
+    } catch (err) {
+      return this.last.failed(user, couldNotRun(err));
+    }
+  }
+
+  /** The milliseconds step `i` may take, or undefined when the flow's time is up: the login then fails, naming that step. */
+  private timeLeft(i: number, state: LoginState, deadline: number): number | undefined {
+    const left = deadline - Date.now();
+    if (left >= 1) return left;
+    state.denied = `${this.steps[i].name}: ${this.timedOut}; Auth0 fails the login`;
+    return undefined;
+  }
+
+  /** Whether the flow stops after `step`: Auth0 runs no later action once one has denied or failed. */
+  private stopped(step: FlowStep, state: LoginState): boolean {
+    if (state.denied === null) return false;
+    if (this.steps.length > 1) state.denied = `${step.name}: ${state.denied}`;
+    return true;
   }
 }

@@ -17,30 +17,48 @@ export class ClaimIssuer {
     if (state.denied !== null) return denied(state.denied);
     const dropped: DroppedClaim[] = [];
     const id = this.issue("id", state.id, dropped);
-    const access = this.issue("access", state.access, dropped);
+    const access = this.issue("access", state.access, dropped, state.id, id.claims);
     for (const [label, token] of [["ID", id], ["access", access]] as const) {
       if (token.bytes > MAX_CUSTOM_CLAIMS_BYTES) {
         return denied(`the ${label} token's custom claims are ${token.bytes} bytes, over Auth0's ${MAX_CUSTOM_CLAIMS_BYTES}-byte limit; Auth0 fails the login`, dropped);
       }
     }
-    return new Outcome(user_id, null, id.json, access.json, dropped, state.logs, { id: id.bytes, access: access.bytes }, { id: id.count, access: access.count });
+    return new Outcome(user_id, null, id.json, access.json, dropped, state.logs, { id: id.bytes, access: access.bytes }, { id: id.claims, access: access.claims });
   }
 
-  /** The claims Auth0 would put in the token, as JSON, and their size as Auth0 counts it (0 if none). */
-  private issue(token: TokenKind, set: Map<string, unknown>, dropped: DroppedClaim[]): { json: string; bytes: number; count: number } {
+  /**
+   * The claims Auth0 would put in the token, as JSON, and their size as Auth0 counts it (0 if none).
+   * `other`/`otherClaims`: the ID token's, already serialized; a value set on both tokens is often
+   * the very same array of strings (the claims action's), whose JSON is then taken, not redone.
+   */
+  private issue(
+    token: TokenKind,
+    set: Map<string, unknown>,
+    dropped: DroppedClaim[],
+    other?: Map<string, unknown>,
+    otherClaims?: readonly string[],
+  ): { json: string; bytes: number; claims: string[] } {
     let json = "";
-    let count = 0;
+    const claims: string[] = [];
     for (const [claim, value] of set) {
       const name = this.name(token, claim);
-      const serialized = name.problem === undefined ? claimJson(value) : { problem: name.problem };
-      if (serialized.json === undefined) {
-        dropped.push({ token, claim, reason: serialized.problem as string });
+      if (name.problem !== undefined) {
+        dropped.push({ token, claim, reason: name.problem });
         continue;
       }
-      json += (json === "" ? "" : ",") + name.json + ":" + serialized.json;
-      count++;
+      let valueJson = other !== undefined && other.get(claim) === value && isStringArray(value) ? sameClaim(otherClaims as readonly string[], claim) : undefined;
+      if (valueJson === undefined) {
+        const serialized = claimJson(value);
+        if (serialized.json === undefined) {
+          dropped.push({ token, claim, reason: serialized.problem });
+          continue;
+        }
+        valueJson = serialized.json;
+      }
+      json += (json === "" ? "" : ",") + name.json + ":" + valueJson;
+      claims.push(claim, name.json, valueJson);
     }
-    return { json: `{${json}}`, bytes: json === "" ? 0 : Buffer.byteLength(json) + 2, count };
+    return { json: `{${json}}`, bytes: json === "" ? 0 : Buffer.byteLength(json) + 2, claims };
   }
 
   /** Auth0's verdict on a claim name for a token, and the name as JSON; cached, names repeat. */
@@ -55,9 +73,24 @@ export class ClaimIssuer {
   }
 }
 
+/** An array of strings only: its JSON can't differ between two serializations. */
+function isStringArray(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== "string") return false;
+  return true;
+}
+
+/** The value JSON of `claim` in a [claim, name JSON, value JSON] list, or undefined. */
+function sameClaim(claims: readonly string[], claim: string): string | undefined {
+  for (let i = 0; i < claims.length; i += 3) if (claims[i] === claim) return claims[i + 2];
+  return undefined;
+}
+
+const NO_CLAIMS: readonly string[] = [];
+
 /** The outcome of a login that fails: no token is issued. */
 export function failedOutcome(user: ExportedUser, reason: string, dropped: DroppedClaim[] = [], logs: string[] = []): LoginOutcome {
-  return new Outcome(userId(user), reason, "{}", "{}", dropped, logs, { id: 0, access: 0 }, { id: 0, access: 0 });
+  return new Outcome(userId(user), reason, "{}", "{}", dropped, logs, { id: 0, access: 0 }, { id: NO_CLAIMS, access: NO_CLAIMS });
 }
 
 /**
@@ -76,12 +109,14 @@ class Outcome implements LoginOutcome {
     readonly dropped: DroppedClaim[],
     readonly logs: string[],
     readonly bytes: { readonly id: number; readonly access: number },
-    readonly counts: { readonly id: number; readonly access: number },
+    readonly claims: { readonly id: readonly string[]; readonly access: readonly string[] },
   ) {
     this.json = { id: idJson, access: accessJson };
+    this.counts = { id: claims.id.length / 3, access: claims.access.length / 3 };
   }
 
   readonly json: { readonly id: string; readonly access: string };
+  readonly counts: { readonly id: number; readonly access: number };
 
   // Parsed back from the JSON, the claims are plain data detached from the action's objects, and
   // even a "__proto__" claim is an ordinary key.

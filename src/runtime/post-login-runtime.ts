@@ -30,8 +30,6 @@ export interface PostLoginRuntimeOptions {
   readonly filename?: string;
 }
 
-const PENDING = Symbol("pending");
-
 export class PostLoginRuntime implements LoginRunner {
   /** The action's onExecutePostLogin itself, as loaded (used by the benchmark). */
   readonly handler: Handler;
@@ -39,10 +37,9 @@ export class PostLoginRuntime implements LoginRunner {
   private readonly events: EventFactory;
   private readonly issuer: ClaimIssuer;
   private readonly api: unknown;
-  /** The context's own Promise: racing the handler's promise with it costs no extra tick. */
-  private readonly contextPromise: PromiseConstructor;
   private state: LoginState | undefined;
   private readonly logins = new OneAtATime();
+  private watch = new Watch();
 
   private constructor(options: PostLoginRuntimeOptions) {
     this.timeoutMs = checkTimeoutMs(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -59,7 +56,6 @@ export class PostLoginRuntime implements LoginRunner {
       log: (...args: unknown[]) => void this.state?.logs.push(format(...args)),
     });
     this.handler = loaded.handler;
-    this.contextPromise = loaded.contextPromise;
   }
 
   /** Loads the code once; throws ActionLoadError when Auth0 would refuse it or it fails to load. */
@@ -73,7 +69,7 @@ export class PostLoginRuntime implements LoginRunner {
 
   /** Runs one login for `user`. Never throws: failures of the action become `denied`. Logins run one at a time. */
   login(user: ExportedUser, context: LoginContext = {}): Promise<LoginOutcome> {
-    return this.logins.run(() => this.run(user, context), (reason) => this.failed(user, reason));
+    return this.logins.run(() => this.run(user, context).catch((err: unknown) => this.failed(user, couldNotRun(err))));
   }
 
   private async run(user: ExportedUser, context: LoginContext): Promise<LoginOutcome> {
@@ -87,30 +83,53 @@ export class PostLoginRuntime implements LoginRunner {
    * Sets `state.denied` when the action denies, throws or takes longer than `timeoutMs` (the reason
    * then starts with `timedOut`); never throws.
    */
-  async runInto(
-    user: ExportedUser,
-    state: LoginState,
-    timeoutMs: number,
-    timedOut = `the action did not finish within ${timeoutMs} ms`,
-    context: LoginContext = {},
-  ): Promise<void> {
+  async runInto(user: ExportedUser, state: LoginState, timeoutMs: number, timedOut?: string, context: LoginContext = {}): Promise<void> {
+    const waiting = this.start(user, state, timeoutMs, timedOut, context);
+    if (waiting !== undefined) await waiting;
+  }
+
+  /**
+   * runInto without a promise when none is needed: calls the handler at once and returns undefined
+   * when the action is done, or a promise that settles once it is. A flow runs a batch of users
+   * through this, so a login costs the handler's own promise and one tick, not a chain of them.
+   */
+  start(user: ExportedUser, state: LoginState, timeoutMs: number, timedOut = `the action did not finish within ${timeoutMs} ms`, context: LoginContext = {}): Promise<void> | undefined {
     this.state = state;
+    let result: unknown;
     try {
-      const result = this.handler(this.events.event(user, context), this.api);
-      if (isThenable(result)) {
-        // Most handlers have settled by now; only a pending one pays for a timer.
-        const first = await this.contextPromise.race([result, this.contextPromise.resolve(PENDING)]);
-        if (first === PENDING) await withTimeout(result, timeoutMs);
-      }
+      result = this.handler(this.events.event(user, context), this.api);
+      if (isThenable(result)) return this.settle(result, state, timeoutMs, timedOut);
     } catch (err) {
-      state.denied =
-        err instanceof TimeoutError
-          ? `${timedOut}; Auth0 fails the login`
-          : `the action threw ${describe(err)}; Auth0 fails the login`;
+      state.denied = threw(err);
+    }
+    this.state = undefined;
+    return undefined;
+  }
+
+  /**
+   * Waits for the handler's promise, the login still current. Most handlers are async functions that
+   * never wait, so their promise is settled on return: one tick tells, and only a pending one pays
+   * for a timer. (A `then` here, not `await result`: the promise is the sandbox's, and awaiting
+   * another realm's promise costs extra ticks.)
+   */
+  private async settle(result: PromiseLike<unknown>, state: LoginState, timeoutMs: number, timedOut: string): Promise<void> {
+    const watch = this.watch;
+    watch.reset();
+    try {
+      result.then(watch.fulfilled, watch.rejected);
+      await undefined;
+      if (!watch.settled) {
+        // Still pending: this watch may fire whenever; later logins get a fresh one.
+        this.watch = new Watch();
+        await withTimeout(result, timeoutMs);
+      } else if (watch.failed) throw watch.failure;
+    } catch (err) {
+      state.denied = err instanceof TimeoutError ? `${timedOut}; Auth0 fails the login` : threw(err);
     } finally {
       this.state = undefined;
     }
   }
+
 
   /** What Auth0 issues once every action has run: the claims its rules keep, or the reason the login fails. */
   outcome(user: ExportedUser, state: LoginState): LoginOutcome {
@@ -121,6 +140,41 @@ export class PostLoginRuntime implements LoginRunner {
   failed(user: ExportedUser, reason: string, dropped: DroppedClaim[] = [], logs: string[] = []): LoginOutcome {
     return failedOutcome(user, reason, dropped, logs);
   }
+}
+
+/**
+ * How a handler's promise settled, seen through `then`. One per runtime, reused by each login whose
+ * promise settles within a tick (logins run one at a time), instead of two closures and a record
+ * per login; replaced as soon as a promise is still pending, so its late settling can't be taken
+ * for a later login's.
+ */
+class Watch {
+  settled = false;
+  failed = false;
+  failure: unknown = undefined;
+  readonly fulfilled = (): void => {
+    this.settled = true;
+  };
+  readonly rejected = (err: unknown): void => {
+    this.settled = true;
+    this.failed = true;
+    this.failure = err;
+  };
+
+  reset(): void {
+    this.settled = false;
+    this.failed = false;
+    this.failure = undefined;
+  }
+}
+
+function threw(err: unknown): string {
+  return `the action threw ${describe(err)}; Auth0 fails the login`;
+}
+
+/** The reason of a login the local runtime itself failed to run (a bug here, not the action's doing). */
+export function couldNotRun(err: unknown): string {
+  return `the local runtime could not run this login: ${describe(err)}`;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

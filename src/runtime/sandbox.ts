@@ -18,8 +18,6 @@ const FAST_GLOBALS = ["JSON", "Object", "Array", "Number", "String", "Boolean", 
 export interface LoadedAction {
   /** The action's exports.onExecutePostLogin. */
   readonly handler: Handler;
-  /** The context's own Promise: racing the handler's promise with it costs no extra tick. */
-  readonly contextPromise: PromiseConstructor;
 }
 
 /** Loads `code`; `log` receives each console call. Throws ActionLoadError when it fails to load or has no handler. */
@@ -45,7 +43,7 @@ export function loadAction(code: string, options: { filename: string; dependenci
   if (typeof handler !== "function") {
     throw new ActionLoadError("action does not export onExecutePostLogin: post-login actions need exports.onExecutePostLogin = async (event, api) => {...}");
   }
-  return { handler: handler as Handler, contextPromise: vm.runInContext("Promise", context) as PromiseConstructor };
+  return { handler: handler as Handler };
 }
 
 /** What the action sees as its globals: Node's, but console captured and no network. */

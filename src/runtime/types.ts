@@ -32,6 +32,11 @@ export interface LoginOutcome {
   readonly bytes: { readonly id: number; readonly access: number };
   /** Each token's custom claims as JSON text, as serialized once. Not part of the JSON output. */
   readonly json: { readonly id: string; readonly access: string };
+  /**
+   * Each token's custom claims as [claim, claim's JSON, value's JSON] triples in the order set, the
+   * pieces of `json`: compare diffs these without parsing. Not part of the JSON output.
+   */
+  readonly claims: { readonly id: readonly string[]; readonly access: readonly string[] };
   /** How many custom claims each token carries. Not part of the JSON output. */
   readonly counts: { readonly id: number; readonly access: number };
 }
