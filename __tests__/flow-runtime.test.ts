@@ -76,6 +76,16 @@ describe("FlowRuntime", () => {
     expect(out.logs).toEqual(["one", "two"]);
   });
 
+  test("each action run gets its own copy of the user: changes in place to nested metadata reach no later action and no later login", async () => {
+    const meddler = inline("meddler", `event.user.app_metadata.roles.push("intruder"); event.user.app_metadata.roles.sort(); event.user.app_metadata.plan = "free";`);
+    const user = { user_id: "auth0|2", app_metadata: { roles: ["viewer", "admin"] } };
+    const flow = new FlowRuntime([meddler, claims()]);
+    const first = await flow.login(user);
+    expect(first.idToken).toEqual({ [`${NAMESPACE}/roles`]: ["viewer", "admin"] });
+    expect((await flow.login(user)).idToken).toEqual(first.idToken);
+    expect(user).toEqual({ user_id: "auth0|2", app_metadata: { roles: ["viewer", "admin"] } });
+  });
+
   test("the 100 KB limit applies to the claims of all actions together", async () => {
     const half = "x".repeat(60_000);
     const a = inline("a", `api.idToken.setCustomClaim("https://a.example/a", "${half}");`);

@@ -98,6 +98,14 @@ describe("crafted pairs", () => {
     });
   });
 
+  test("a base that changes the user in place (sorts and extends roles) changes nothing the head sees", async () => {
+    const meddling = file("meddling.js", `exports.onExecutePostLogin = async (event, api) => { const r = event.user.app_metadata.roles; if (Array.isArray(r)) { r.push("zz-extra"); r.sort(); } };\n`);
+    const run = await preview("--users", SAMPLES, "--compare", meddling, "--code", rolesOnly(), "--json");
+    expect(run.status).toBe(0);
+    // The head sets each user's roles as exported (alice: admin, editor), not as the base left them.
+    expect(byId(jsonLines(run.stdout))["auth0|alice"].idToken).toEqual({ [`${NS}/roles`]: { before: null, after: ["admin", "editor"] } });
+  });
+
   test("identical versions: no output, exit 0 even with --fail-on-change; --summary-json has the counts", async () => {
     const summary = join(dir, "summary.json");
     const run = await preview("--users", SAMPLES, "--compare", devStack, "--json", "--fail-on-change", "--summary-json", summary);
