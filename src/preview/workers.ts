@@ -3,7 +3,7 @@
 // their own spool file and send back where they are, with the batch's counts. The main thread only
 // reads the file and records results in input order, with a fixed number of batches in flight, so
 // memory stays flat and the output is the same for any worker count.
-import { openSync, writeSync } from "node:fs";
+import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { ActionLoadError } from "../errors";
 import { failedOutcome } from "../runtime/outcome";
@@ -134,13 +134,12 @@ export function parseLines(bytes: Uint8Array): { users: ExportedUser[]; lines: n
  * (large-object space, flattened before encoding), which cost 30 times more than the encoding.
  */
 class WorkerSpool {
-  private readonly fd: number;
   private offset = 0;
   private buffer = Buffer.allocUnsafe(1024 * 1024);
   private length = 0;
 
-  constructor(path: string) {
-    this.fd = openSync(path, "w");
+  constructor(private readonly path: string) {
+    writeFileSync(path, "");
   }
 
   /** Adds one line (without its "\n") to the batch being written. */
@@ -161,10 +160,16 @@ class WorkerSpool {
     const length = this.length;
     this.length = 0;
     if (length === 0) return {};
+    // Opened per batch (a few µs against the batch's milliseconds), so no descriptor outlives the
+    // run: a worker is terminated without a word, and the in-thread runner lives in the caller's process.
+    let fd: number | undefined;
     try {
-      for (let at = 0; at < length; ) at += writeSync(this.fd, this.buffer, at, length - at, this.offset + at);
+      fd = openSync(this.path, "r+");
+      for (let at = 0; at < length; ) at += writeSync(fd, this.buffer, at, length - at, this.offset + at);
     } catch (err) {
       return { spoolError: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
     const spooled = { worker: -1, offset: this.offset, length };
     this.offset += length;
@@ -229,6 +234,38 @@ export function serveBatches(): void {
   port.postMessage({ ready: true });
 }
 
+/** What runs the batches: worker threads (WorkerPool), or this thread (InThread). */
+export interface BatchRunner {
+  run(batch: { bytes: Uint8Array } | { users: readonly ExportedUser[] }): Promise<BatchResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * The batches run on the calling thread, one after another, through the same runBatch as a worker:
+ * for an input under 1 MiB, where starting a thread and loading the CLI into it costs more than the
+ * logins (a few users: 0.1 s of CPU against a millisecond).
+ */
+export class InThread implements BatchRunner {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly head: Runtime;
+  private readonly base?: Runtime;
+  private readonly spool?: WorkerSpool;
+
+  constructor(private readonly setup: WorkerSetup, spool?: string) {
+    this.head = loadHead(setup.head);
+    this.base = setup.base ? loadCompiledFlow(setup.base) : undefined;
+    this.spool = spool === undefined ? undefined : new WorkerSpool(spool);
+  }
+
+  run(batch: { bytes: Uint8Array } | { users: readonly ExportedUser[] }): Promise<BatchResult> {
+    const result = this.queue.then(() => runBatch(this.setup, this.head, this.base, { id: 0, ...batch }, this.spool));
+    this.queue = result.catch(() => undefined);
+    return result.then((r) => (r.spooled ? { ...r, spooled: { ...r.spooled, worker: 0 } } : r));
+  }
+
+  async close(): Promise<void> {}
+}
+
 interface Pending {
   readonly resolve: (result: BatchResult) => void;
   readonly reject: (err: Error) => void;
@@ -238,7 +275,7 @@ interface Pending {
  * Worker threads running this same script (the CLI's bundle), each given `setup`. `run` sends a batch
  * to the least busy worker; results come back as promises, which the caller awaits in input order.
  */
-export class WorkerPool {
+export class WorkerPool implements BatchRunner {
   private readonly pending = new Map<number, Pending>();
   private readonly load: number[];
   private readonly owner = new Map<number, number>();
