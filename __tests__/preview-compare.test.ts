@@ -175,13 +175,6 @@ describe("worker threads", () => {
     expect(three.stderr).toBe("");
   });
 
-  test("an input under 1 MiB without --workers runs in the main thread, with the same bytes as worker threads", async () => {
-    const path = exportFile();
-    const [inThread, two] = await Promise.all([preview("--users", path, "--json", "--stats"), preview("--users", path, "--json", "--workers", "2")]);
-    expect(inThread.stderr).toMatch(/^stats: 6000 users in [\d.]+ s \(\d+ users\/s\) in the main thread, peak RSS/);
-    expect(inThread.stdout).toBe(two.stdout);
-  });
-
   test("compare --json and its summary: the same with 1 and 3 workers", async () => {
     const path = exportFile();
     const denyingCode = denying();

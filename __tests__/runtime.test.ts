@@ -213,6 +213,46 @@ describe("robustness", () => {
     expect(next).toMatchObject({ user_id: "auth0|ok", denied: null, idToken: { [`${NS}/a`]: 1 } });
   });
 
+  test("a claim set by a timer the action left behind lands in its own login, never in the next user's", async () => {
+    const code = `exports.onExecutePostLogin = async (event, api) => {
+      if (event.user.user_id === "slow") await new Promise((r) => setTimeout(r, 20));
+      setTimeout(() => api.idToken.setCustomClaim("${NS}/owner", event.user.user_id), 0);
+    };`;
+    const runtime = PostLoginRuntime.load({ code });
+    await runtime.login({ user_id: "fast" });
+    expect((await runtime.login({ user_id: "slow" })).idToken).toEqual({});
+  });
+
+  test("a login that timed out and denies late does not deny the next user", async () => {
+    // "late" times out at 100 ms and denies at 160 ms, while the next login runs (100 to 180 ms).
+    const code = `exports.onExecutePostLogin = async (event, api) => {
+      if (event.user.user_id === "late") { await new Promise((r) => setTimeout(r, 160)); api.access.deny("no"); }
+      else await new Promise((r) => setTimeout(r, 80));
+    };`;
+    const runtime = PostLoginRuntime.load({ code, timeoutMs: 100 });
+    expect((await runtime.login({ user_id: "late" })).denied).toBe("the action did not finish within 100 ms; Auth0 fails the login");
+    expect((await runtime.login({ user_id: "next" })).denied).toBeNull();
+  });
+
+  test("require('process') gives the action the same stub as its global process: it can't end the tool", async () => {
+    const out = await run(`api.idToken.setCustomClaim("${NS}/exit", [typeof require("process").exit, typeof require("node:process").exit, typeof process.exit]);`);
+    expect(out.idToken).toEqual({ [`${NS}/exit`]: ["undefined", "undefined", "undefined"] });
+  });
+
+  test("a fetch the action never awaits leaves no unhandled rejection behind", async () => {
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", listener);
+    try {
+      const out = await run(`fetch("https://example.com/"); api.idToken.setCustomClaim("${NS}/a", 1);`);
+      expect(out.denied).toBeNull();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", listener);
+    }
+  });
+
   test("a thrown value whose message getter throws is still a denied login", async () => {
     const out = await run(`throw { get message() { throw new Error("boom"); } };`);
     expect(out.denied).toBe("the action threw a value that can't be printed; Auth0 fails the login");

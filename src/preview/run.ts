@@ -14,7 +14,7 @@ import { Spool } from "./spool";
 import { compileEnvironmentFlow, EnvironmentAction, EnvironmentActionOptions, loadCompiledEnvironment } from "../environment/load-action";
 import { UserFile } from "../users/user-file";
 import { flowText, PreviewSummary } from "./report";
-import { BatchResult, BatchRunner, InThread, WorkerPool, WorkerSetup } from "./workers";
+import { BatchResult, WorkerPool, WorkerSetup } from "./workers";
 import { PostLoginRuntime } from "../runtime/post-login-runtime";
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../runtime/timeout";
 
@@ -45,7 +45,7 @@ const COMMAND = {
     "  --users FILE          an export: JSON array or NDJSON, optionally gzipped",
     "  --json                one JSON object per user on stdout (with --compare: per user whose result changes)",
     "  --stats               users per second and peak memory on stderr",
-    "  --workers N           worker threads (default: the number of cores; an input under 1 MiB runs in the main thread)",
+    "  --workers N           worker threads (default: the number of cores; 1 for an input under 1 MiB)",
     "  --compare BASE        compare with another version: a compiled action file or a cdk.tf.json (npm run synth);",
     "                        shows per claim the users who gain it, lose it or get another value; exit 0",
     "  --base-namespace URL  the namespace BASE runs with (default: the stack's variable default, or --namespace's)",
@@ -102,17 +102,16 @@ async function main(argv: string[], io: PreviewIo): Promise<number> {
   if (loaded === undefined) return 1;
 
   const started = process.hrtime.bigint();
-  // A small input, unless --workers says otherwise, runs on this thread: no worker is worth starting.
-  const inThread = workers === undefined && statSync(file).size < SMALL_INPUT_BYTES;
-  const size = workers ?? (inThread ? 1 : availableParallelism());
-  const run = await runBatches(values, users, loaded.setup, inThread ? 0 : size, io);
+  // Always worker threads, even for one user: a thread contains what the action leaves behind (timers,
+  // a throw in a callback, process.exit through a module) and is terminated at the end.
+  const size = workers ?? (statSync(file).size < SMALL_INPUT_BYTES ? 1 : availableParallelism());
+  const run = await runBatches(values, users, loaded.setup, size, io);
   if (!values.json) io.stdout.write(report(values, loaded, run) + "\n");
   if (values.stats) {
     const total = comparing ? run.counts.users : run.summary.users;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const rss = process.resourceUsage().maxRSS * 1024;
-    const where = inThread ? "in the main thread" : `on ${size} worker(s)`;
-    io.stderr.write(`stats: ${total} users in ${seconds.toFixed(3)} s (${Math.round(total / seconds)} users/s) ${where}, peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB\n`);
+    io.stderr.write(`stats: ${total} users in ${seconds.toFixed(3)} s (${Math.round(total / seconds)} users/s) on ${size} worker(s), peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB\n`);
   }
   return run.exit;
 }
@@ -192,18 +191,16 @@ interface Run {
  * input order. Output goes to a spool and reaches stdout only once every user has been read, so bad
  * input found on line 90,000 leaves stdout empty. Sets the exit code.
  */
-async function runBatches(values: Values, users: UserFile, setup: WorkerSetup, workers: number, io: PreviewIo): Promise<Run> {
+async function runBatches(values: Values, users: UserFile, setup: WorkerSetup, size: number, io: PreviewIo): Promise<Run> {
   const comparing = values.compare !== undefined;
   const file = users.file;
   const spool = values.json ? Spool.create() : undefined;
   const run: Run = { summary: new PreviewSummary(), counts: emptyCounts(), details: [], exit: 0 };
   const { summary, counts, details } = run;
-  let pool: BatchRunner | undefined;
-  // Worker threads, or (workers 0) this thread.
-  const size = Math.max(workers, 1);
+  let pool: WorkerPool | undefined;
   let progress: Progress | undefined;
   try {
-    pool = workers === 0 ? new InThread(setup, spool?.file(0)) : await WorkerPool.start(size, setup, spool && Array.from({ length: size }, (_, i) => spool.file(i)), io.workerScript);
+    pool = await WorkerPool.start(size, setup, spool && Array.from({ length: size }, (_, i) => spool.file(i)), io.workerScript);
     const document = users.documentUsers;
     const raw = document ? undefined : users.rawBatches(BATCH_BYTES);
     progress = Progress.start(io.stderr, comparing ? "compare" : "preview", () => (raw ? raw.read() : summary.users / (document?.length ?? 1)), () => (comparing ? counts.users : summary.users));
@@ -218,8 +215,8 @@ async function runBatches(values: Values, users: UserFile, setup: WorkerSetup, w
       if (values.user !== undefined && summary.users + counts.users > 1) throw new UsageError(`--user: ${file} holds more than one user; use --users`);
       spool?.add(result);
     };
-    const send = async (batch: Parameters<BatchRunner["run"]>[0]) => {
-      inFlight.push((pool as BatchRunner).run(batch));
+    const send = async (batch: Parameters<WorkerPool["run"]>[0]) => {
+      inFlight.push((pool as WorkerPool).run(batch));
       if (inFlight.length >= size * IN_FLIGHT_PER_WORKER) await take(await (inFlight.shift() as Promise<BatchResult>));
     };
     if (document) for (let i = 0; i < document.length; i += USERS_PER_BATCH) await send({ users: document.slice(i, i + USERS_PER_BATCH) });

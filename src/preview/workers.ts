@@ -161,7 +161,7 @@ class WorkerSpool {
     this.length = 0;
     if (length === 0) return {};
     // Opened per batch (a few µs against the batch's milliseconds), so no descriptor outlives the
-    // run: a worker is terminated without a word, and the in-thread runner lives in the caller's process.
+    // run: a worker is terminated without a word, and its descriptors belong to the whole process.
     let fd: number | undefined;
     try {
       fd = openSync(this.path, "r+");
@@ -234,38 +234,6 @@ export function serveBatches(): void {
   port.postMessage({ ready: true });
 }
 
-/** What runs the batches: worker threads (WorkerPool), or this thread (InThread). */
-export interface BatchRunner {
-  run(batch: { bytes: Uint8Array } | { users: readonly ExportedUser[] }): Promise<BatchResult>;
-  close(): Promise<void>;
-}
-
-/**
- * The batches run on the calling thread, one after another, through the same runBatch as a worker:
- * for an input under 1 MiB, where starting a thread and loading the CLI into it costs more than the
- * logins (a few users: 0.1 s of CPU against a millisecond).
- */
-export class InThread implements BatchRunner {
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly head: Runtime;
-  private readonly base?: Runtime;
-  private readonly spool?: WorkerSpool;
-
-  constructor(private readonly setup: WorkerSetup, spool?: string) {
-    this.head = loadHead(setup.head);
-    this.base = setup.base ? loadCompiledFlow(setup.base) : undefined;
-    this.spool = spool === undefined ? undefined : new WorkerSpool(spool);
-  }
-
-  run(batch: { bytes: Uint8Array } | { users: readonly ExportedUser[] }): Promise<BatchResult> {
-    const result = this.queue.then(() => runBatch(this.setup, this.head, this.base, { id: 0, ...batch }, this.spool));
-    this.queue = result.catch(() => undefined);
-    return result.then((r) => (r.spooled ? { ...r, spooled: { ...r.spooled, worker: 0 } } : r));
-  }
-
-  async close(): Promise<void> {}
-}
-
 interface Pending {
   readonly resolve: (result: BatchResult) => void;
   readonly reject: (err: Error) => void;
@@ -275,7 +243,7 @@ interface Pending {
  * Worker threads running this same script (the CLI's bundle), each given `setup`. `run` sends a batch
  * to the least busy worker; results come back as promises, which the caller awaits in input order.
  */
-export class WorkerPool implements BatchRunner {
+export class WorkerPool {
   private readonly pending = new Map<number, Pending>();
   private readonly load: number[];
   private readonly owner = new Map<number, number>();
@@ -296,9 +264,8 @@ export class WorkerPool implements BatchRunner {
         pending.resolve(spooled ? { ...message.result, spooled: { ...spooled, worker: index } } : message.result);
       });
       worker.on("error", (err) => this.fail(err));
-      worker.on("exit", (code) => {
-        if (code !== 0) this.fail(new Error(`a preview worker stopped (exit ${code})`));
-      });
+      // Any exit before close() fails the run, exit 0 too: its batches would otherwise wait forever.
+      worker.on("exit", (code) => this.fail(new Error(`a preview worker stopped (exit ${code}) before the run ended`)));
     });
   }
 
@@ -312,15 +279,18 @@ export class WorkerPool implements BatchRunner {
     const ready = workers.map(
       (worker) =>
         new Promise<void>((resolve, reject) => {
+          const onExit = (code: number) => reject(new Error(`a preview worker stopped (exit ${code}) while loading the action`));
           const onMessage = (m: { ready?: boolean }) => {
             if (m.ready) {
               worker.off("message", onMessage);
               worker.off("error", reject);
+              worker.off("exit", onExit);
               resolve();
             }
           };
           worker.on("message", onMessage);
           worker.once("error", reject);
+          worker.once("exit", onExit);
         }),
     );
     try {

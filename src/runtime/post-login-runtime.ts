@@ -36,7 +36,6 @@ export class PostLoginRuntime implements LoginRunner {
   private readonly timeoutMs: number;
   private readonly events: EventFactory;
   private readonly issuer: ClaimIssuer;
-  private readonly api: unknown;
   private state: LoginState | undefined;
   private readonly logins = new OneAtATime();
   private watch = new Watch();
@@ -49,7 +48,6 @@ export class PostLoginRuntime implements LoginRunner {
       audience: options.audience,
     });
     this.issuer = new ClaimIssuer({ audience: options.audience });
-    this.api = postLoginApi(() => this.state);
     const loaded = loadAction(options.code, {
       filename: options.filename ?? "action.js",
       dependencies: options.dependencies ?? [],
@@ -97,7 +95,7 @@ export class PostLoginRuntime implements LoginRunner {
     this.state = state;
     let result: unknown;
     try {
-      result = this.handler(this.events.event(user, context), this.api);
+      result = this.handler(this.events.event(user, context), postLoginApi(state));
       if (isThenable(result)) return this.settle(result, state, timeoutMs, timedOut);
     } catch (err) {
       state.denied = threw(err);

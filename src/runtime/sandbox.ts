@@ -24,14 +24,17 @@ export interface LoadedAction {
 export function loadAction(code: string, options: { filename: string; dependencies: readonly string[]; log: (...args: unknown[]) => void }): LoadedAction {
   const capture = options.log;
   const declared = new Set(options.dependencies);
+  const globals = sandboxGlobals(capture);
   const sandboxRequire = (id: string): unknown => {
     const bare = id.startsWith("node:") ? id.slice(5) : id;
+    // The same stub as the global: the real one would let an action end the preview or the tenant.
+    if (bare === "process") return globals.process;
     if (BUILTINS.has(bare)) return hostRequire(id);
     const pkg = id.startsWith("@") ? id.split("/").slice(0, 2).join("/") : id.split("/")[0];
     if (!declared.has(pkg)) throw new Error(`Cannot find module '${id}': it is not declared in the action's dependencies`);
     return hostRequire(id);
   };
-  const context = vm.createContext(sandboxGlobals(capture));
+  const context = vm.createContext(globals);
   const filename = options.filename;
   const module = { exports: {} as Record<string, unknown> };
   try {
@@ -63,7 +66,12 @@ function sandboxGlobals(capture: (...args: unknown[]) => void): Record<string, u
     clearImmediate,
     queueMicrotask,
     structuredClone,
-    fetch: () => Promise.reject(new Error("fetch is not available in the local preview")),
+    fetch: () => {
+      const refused = Promise.reject(new Error("fetch is not available in the local preview"));
+      // Handled here too: an action that never awaits its fetch must not end the process.
+      refused.catch(() => undefined);
+      return refused;
+    },
     process: { env: {} },
   };
 }
