@@ -1,4 +1,4 @@
-// FlowRuntime.loginEach, the path the preview's workers run a batch of users through: outcomes in
+// FlowRuntime.loginEach over a batch of users (the preview's workers use loginNow, the same loop one user at a time, tested through the preview): outcomes in
 // order and each login's claims in its own tokens, also when actions really wait, throw, reject or
 // time out in the middle of a batch, and the same outcomes as one login() per user.
 import { FlowRuntime } from "../src/runtime/flow-runtime";

@@ -1,6 +1,7 @@
 // jest's TypeScript transform: esbuild strips the types of each file (the project's own compiler,
 // as scripts/run-ts.mjs uses it); `npm test` type-checks everything with tsc beside jest, so a
-// second, slower compile in every jest worker (ts-jest) would check nothing more.
+// second, slower compile in every jest worker (ts-jest) would check nothing more. esbuild does not
+// hoist jest.mock() calls above the imports as babel-jest does: no test mocks a module, keep it so.
 const { createHash } = require("node:crypto");
 const { readFileSync } = require("node:fs");
 const { transformSync, version } = require("esbuild");

@@ -57,7 +57,7 @@ export function commandExit(name: string, main: () => Promise<number | void> | n
   return Promise.resolve()
     .then(main)
     .then(
-      (code) => (typeof code === "number" ? code : Number(process.exitCode ?? 0)),
+      (code) => (typeof code === "number" ? code : 0),
       (err: unknown) => {
         if (err instanceof ToolError) {
           stderr.write(`${name}: ${escapeControl(err.message).replace(/\\n/g, "\n")}\n`);

@@ -92,10 +92,18 @@ export class PostLoginRuntime implements LoginRunner {
    * through this, so a login costs the handler's own promise and one tick, not a chain of them.
    */
   start(user: ExportedUser, state: LoginState, timeoutMs: number, timedOut = `the action did not finish within ${timeoutMs} ms`, context: LoginContext = {}): Promise<void> | undefined {
+    let event: unknown;
+    try {
+      event = this.events.event(user, context);
+    } catch (err) {
+      // Not the action's doing: a user record that can't be copied (a getter that throws).
+      state.denied = couldNotRun(err);
+      return undefined;
+    }
     this.state = state;
     let result: unknown;
     try {
-      result = this.handler(this.events.event(user, context), postLoginApi(state));
+      result = this.handler(event, postLoginApi(state));
       if (isThenable(result)) return this.settle(result, state, timeoutMs, timedOut);
     } catch (err) {
       state.denied = threw(err);
