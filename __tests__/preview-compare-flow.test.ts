@@ -85,6 +85,14 @@ describe("a base stack with a multi-action flow", () => {
   });
 });
 
+test("actions the base's flow binds by hand (by id) are named as not run, as the head's preview does", async () => {
+  const stack = JSON.parse(Testing.synth(new ClaimsStack(Testing.app(), FLOW)));
+  stack.resource.auth0_trigger_actions.post_login.actions.push({ id: "act-audit", display_name: "Audit" });
+  const run = await preview("--users", users, "--compare", file("hand-bound.tf.json", JSON.stringify(stack)), ...CLAIMS_ONLY);
+  expect(run.status).toBe(0);
+  expect(run.stdout).toMatch(/before: .*hand-bound\.tf\.json \(flow auth0_action\.deny_blocked_users, deny-blocked-users -> auth0_action\.app_metadata_claims, app-metadata-claims; 1 action\(s\) bound by hand \(by id\) not run\)/);
+});
+
 describe("a base flow that can't run: exit 2, one line, nothing on stdout", () => {
   test("an action of the flow whose code fails to load is named", async () => {
     const stack = JSON.parse(Testing.synth(new ClaimsStack(Testing.app(), FLOW)));

@@ -86,6 +86,13 @@ function actionReference(value: unknown): string | undefined {
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
 
+/** How many entries of the stack's exclusive post-login binding are actions bound by hand (by id). */
+function boundByHand(resources: Resources): number {
+  const binding = Object.values(resources.auth0_trigger_actions ?? {}).find((b) => b.trigger === "post-login");
+  const list = Array.isArray(binding?.actions) ? (binding.actions as { id?: unknown }[]) : [];
+  return list.filter((entry) => actionReference(entry?.id) === undefined).length;
+}
+
 /**
  * The managed actions the stack binds to post-login, in the order they run: an exclusive binding's
  * list (actions bound by hand are not in the stack and can't run here, as in the head's preview), or
@@ -158,7 +165,10 @@ function fromStack(file: string, stack: Record<string, unknown>, baseNamespace: 
   order ??= [...actions.keys()];
   const steps = order.filter((id) => actions.has(id)).map((id) => stackStep(file, stack, id, actions.get(id) as TerraformAction, baseNamespace));
   if (steps.length === 0) throw fail(`${quote(file)} binds none of its post-login actions to post-login; give the cdk.tf.json of a stack whose flow runs them`);
-  const source = steps.length === 1 ? steps[0].source : `${file} (flow ${steps.map((s) => s.source.slice(file.length + 2, -1)).join(" -> ")})`;
+  const byHand = boundByHand(resources);
+  // Said in the report: those actions run in the tenant but not here, in the base as in the head.
+  const notRun = byHand === 0 ? "" : `; ${byHand} action(s) bound by hand (by id) not run`;
+  const source = steps.length === 1 && byHand === 0 ? steps[0].source : `${file} (flow ${steps.map((s) => s.source.slice(file.length + 2, -1)).join(" -> ")}${notRun})`;
   const namespace = steps.find((s) => s.secrets[NAMESPACE_SECRET] !== undefined)?.secrets[NAMESPACE_SECRET];
   return { steps, source, namespace };
 }
