@@ -234,6 +234,27 @@ describe("robustness", () => {
     expect((await runtime.login({ user_id: "next" })).denied).toBeNull();
   });
 
+  test("console lines of a timer go to the login that set it: its own while it runs, never a later user's", async () => {
+    const code = `exports.onExecutePostLogin = async (event, api) => {
+      await new Promise((r) => setTimeout(() => { console.log("waited " + event.user.user_id); r(); }, 1));
+      if (event.user.user_id === "slow") await new Promise((r) => setTimeout(r, 20));
+      setTimeout(() => console.log("late " + event.user.user_id), 0);
+    };`;
+    const runtime = PostLoginRuntime.load({ code });
+    expect((await runtime.login({ user_id: "fast" })).logs).toEqual(["waited fast"]);
+    expect((await runtime.login({ user_id: "slow" })).logs).toEqual(["waited slow"]);
+  });
+
+  test("console lines of a login that timed out never reach the next user's logs", async () => {
+    const code = `exports.onExecutePostLogin = async (event, api) => {
+      if (event.user.user_id === "late") { await new Promise((r) => setTimeout(r, 160)); console.log("late line"); }
+      else await new Promise((r) => setTimeout(r, 80));
+    };`;
+    const runtime = PostLoginRuntime.load({ code, timeoutMs: 100 });
+    expect((await runtime.login({ user_id: "late" })).logs).toEqual([]);
+    expect((await runtime.login({ user_id: "next" })).logs).toEqual([]);
+  });
+
   test("require('process') gives the action the same stub as its global process: it can't end the tool", async () => {
     const out = await run(`api.idToken.setCustomClaim("${NS}/exit", [typeof require("process").exit, typeof require("node:process").exit, typeof process.exit]);`);
     expect(out.idToken).toEqual({ [`${NS}/exit`]: ["undefined", "undefined", "undefined"] });

@@ -1,7 +1,6 @@
 // A local post-login runtime for one action: loads its compiled code once (sandbox.ts) and runs
 // onExecutePostLogin per user with a post-login v3 event (event.ts) and api (api.ts), bounded in
 // time (timeout.ts); outcome.ts applies Auth0's claim rules to what the action set.
-import { format } from "node:util";
 import { MAX_ACTION_CODE_BYTES } from "../auth0/facts";
 import { ActionLoadError } from "../errors";
 import { postLoginApi } from "./api";
@@ -9,7 +8,7 @@ import { describe } from "./describe";
 import { EventFactory } from "./event";
 import { ClaimIssuer, failedOutcome } from "./outcome";
 import { OneAtATime } from "./one-at-a-time";
-import { loadAction } from "./sandbox";
+import { loadAction, LoginSlot } from "./sandbox";
 import { checkTimeoutMs, DEFAULT_TIMEOUT_MS, TimeoutError, withTimeout } from "./timeout";
 import { DroppedClaim, ExportedUser, Handler, LoginContext, LoginOutcome, LoginRunner, LoginState, newLoginState } from "./types";
 
@@ -32,11 +31,12 @@ export interface PostLoginRuntimeOptions {
 
 export class PostLoginRuntime implements LoginRunner {
   /** The action's onExecutePostLogin itself, as loaded (used by the benchmark). */
-  readonly handler: Handler;
+  handler: Handler;
   private readonly timeoutMs: number;
   private readonly events: EventFactory;
   private readonly issuer: ClaimIssuer;
-  private state: LoginState | undefined;
+  /** The login the loaded code runs for; replaced with the code after a login times out. */
+  private slot: LoginSlot = { state: undefined };
   private readonly logins = new OneAtATime();
   private watch = new Watch();
 
@@ -48,13 +48,20 @@ export class PostLoginRuntime implements LoginRunner {
       audience: options.audience,
     });
     this.issuer = new ClaimIssuer({ audience: options.audience });
-    const loaded = loadAction(options.code, {
-      filename: options.filename ?? "action.js",
-      dependencies: options.dependencies ?? [],
-      log: (...args: unknown[]) => void this.state?.logs.push(format(...args)),
-    });
-    this.handler = loaded.handler;
+    this.reload = () => {
+      this.slot = { state: undefined };
+      this.handler = loadAction(options.code, { filename: options.filename ?? "action.js", dependencies: options.dependencies ?? [], slot: this.slot }).handler;
+    };
+    this.handler = undefined as unknown as Handler;
+    this.reload();
   }
+
+  /**
+   * Loads the code afresh, with a new slot. After a login timed out, whatever it still runs would
+   * print into the login current then: the old copy of the code keeps the old slot, which no
+   * login uses again.
+   */
+  private readonly reload: () => void;
 
   /** Loads the code once; throws ActionLoadError when Auth0 would refuse it or it fails to load. */
   static load(options: PostLoginRuntimeOptions): PostLoginRuntime {
@@ -100,7 +107,7 @@ export class PostLoginRuntime implements LoginRunner {
       state.denied = couldNotRun(err);
       return undefined;
     }
-    this.state = state;
+    this.slot.state = state;
     let result: unknown;
     try {
       result = this.handler(event, postLoginApi(state));
@@ -108,7 +115,7 @@ export class PostLoginRuntime implements LoginRunner {
     } catch (err) {
       state.denied = threw(err);
     }
-    this.state = undefined;
+    this.slot.state = undefined;
     return undefined;
   }
 
@@ -119,6 +126,7 @@ export class PostLoginRuntime implements LoginRunner {
    * another realm's promise costs extra ticks.)
    */
   private async settle(result: PromiseLike<unknown>, state: LoginState, timeoutMs: number, timedOut: string): Promise<void> {
+    const slot = this.slot;
     const watch = this.watch;
     watch.reset();
     try {
@@ -130,9 +138,12 @@ export class PostLoginRuntime implements LoginRunner {
         await withTimeout(result, timeoutMs);
       } else if (watch.failed) throw watch.failure;
     } catch (err) {
-      state.denied = err instanceof TimeoutError ? `${timedOut}; Auth0 fails the login` : threw(err);
+      if (err instanceof TimeoutError) {
+        state.denied = `${timedOut}; Auth0 fails the login`;
+        this.reload();
+      } else state.denied = threw(err);
     } finally {
-      this.state = undefined;
+      slot.state = undefined;
     }
   }
 

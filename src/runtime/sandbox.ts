@@ -1,10 +1,11 @@
 // Loads an action's compiled code into an isolated vm context as a CommonJS module: its console goes
 // to the login's logs, require() reaches only Node's built-ins and the declared npm dependencies.
 import { builtinModules, createRequire } from "node:module";
+import { format } from "node:util";
 import vm from "node:vm";
 import { ActionLoadError } from "../errors";
 import { describe } from "./describe";
-import type { Handler } from "./types";
+import type { Handler, LoginState } from "./types";
 
 const hostRequire = createRequire(__filename);
 const BUILTINS = new Set(builtinModules);
@@ -20,11 +21,15 @@ export interface LoadedAction {
   readonly handler: Handler;
 }
 
-/** Loads `code`; `log` receives each console call. Throws ActionLoadError when it fails to load or has no handler. */
-export function loadAction(code: string, options: { filename: string; dependencies: readonly string[]; log: (...args: unknown[]) => void }): LoadedAction {
-  const capture = options.log;
+/** The login the action's code runs for right now (set by the runtime): its console lines go there. */
+export interface LoginSlot {
+  state: LoginState | undefined;
+}
+
+/** Loads `code`; console lines go to `slot`'s login. Throws ActionLoadError when it fails to load or has no handler. */
+export function loadAction(code: string, options: { filename: string; dependencies: readonly string[]; slot: LoginSlot }): LoadedAction {
   const declared = new Set(options.dependencies);
-  const globals = sandboxGlobals(capture);
+  const globals = sandboxGlobals(options.slot);
   const sandboxRequire = (id: string): unknown => {
     const bare = id.startsWith("node:") ? id.slice(5) : id;
     // The same stub as the global: the real one would let an action end the preview or the tenant.
@@ -49,8 +54,24 @@ export function loadAction(code: string, options: { filename: string; dependenci
   return { handler: handler as Handler };
 }
 
-/** What the action sees as its globals: Node's, but console captured and no network. */
-function sandboxGlobals(capture: (...args: unknown[]) => void): Record<string, unknown> {
+/** What the action sees as its globals: Node's, but console captured, timers owned, no network. */
+function sandboxGlobals(slot: LoginSlot): Record<string, unknown> {
+  const capture = (...args: unknown[]) => void slot.state?.logs.push(format(...args));
+  // A timer's callback runs as the login that set it: what it prints goes to that login's logs, not
+  // to the login running when it fires (a later user's). A timer set outside any login prints nowhere.
+  const owned = (callback: unknown): unknown => {
+    if (typeof callback !== "function") return callback;
+    const owner = slot.state;
+    return (...args: unknown[]) => {
+      const running = slot.state;
+      slot.state = owner;
+      try {
+        return callback(...args);
+      } finally {
+        slot.state = running;
+      }
+    };
+  };
   return {
     console: { log: capture, info: capture, warn: capture, error: capture, debug: capture },
     Buffer,
@@ -58,11 +79,11 @@ function sandboxGlobals(capture: (...args: unknown[]) => void): Record<string, u
     URLSearchParams,
     TextEncoder,
     TextDecoder,
-    setTimeout,
+    setTimeout: (callback: unknown, ...rest: unknown[]) => (setTimeout as (...a: unknown[]) => unknown)(owned(callback), ...rest),
     clearTimeout,
-    setInterval,
+    setInterval: (callback: unknown, ...rest: unknown[]) => (setInterval as (...a: unknown[]) => unknown)(owned(callback), ...rest),
     clearInterval,
-    setImmediate,
+    setImmediate: (callback: unknown, ...rest: unknown[]) => (setImmediate as (...a: unknown[]) => unknown)(owned(callback), ...rest),
     clearImmediate,
     queueMicrotask,
     structuredClone,
