@@ -86,6 +86,15 @@ describe("FlowRuntime", () => {
     expect(user).toEqual({ user_id: "auth0|2", app_metadata: { roles: ["viewer", "admin"] } });
   });
 
+  test("with lastUse (a preview worker's parsed user), only the flow's last action shares the user's nested values", async () => {
+    const meddler = inline("meddler", `event.user.app_metadata.roles.push("intruder");`);
+    const user = { user_id: "auth0|2", app_metadata: { roles: ["viewer"] } };
+    const out = await new FlowRuntime([meddler, claims()]).loginNow(user, { lastUse: true });
+    expect(out.idToken).toEqual({ [`${NAMESPACE}/roles`]: ["viewer"] });
+    await new FlowRuntime([claims(), meddler]).loginNow(user, { lastUse: true });
+    expect(user.app_metadata.roles).toEqual(["viewer", "intruder"]);
+  });
+
   test("the 100 KB limit applies to the claims of all actions together", async () => {
     const half = "x".repeat(60_000);
     const a = inline("a", `api.idToken.setCustomClaim("https://a.example/a", "${half}");`);

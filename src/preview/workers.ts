@@ -7,7 +7,7 @@ import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { ActionLoadError } from "../errors";
 import { failedOutcome } from "../runtime/outcome";
-import { ExportedUser, LoginOutcome } from "../runtime/types";
+import { ExportedUser, LoginContext, LoginOutcome } from "../runtime/types";
 import { CompareCounts, compareOutcomes, emptyCounts } from "./compare";
 import { CompiledFlow, loadCompiledFlow } from "../environment/load-action";
 import { jsonProblem, userProblem } from "../users/user-file";
@@ -47,8 +47,11 @@ type Task = { readonly id: number; readonly bytes?: Uint8Array; readonly users?:
 
 /** A flow as the worker runs it: one login at a time, as its batches run in turn (FlowRuntime.loginNow). */
 interface Runtime {
-  loginNow(user: ExportedUser): LoginOutcome | Promise<LoginOutcome>;
+  loginNow(user: ExportedUser, context?: LoginContext): LoginOutcome | Promise<LoginOutcome>;
 }
+
+/** The head runs last on each parsed user, which nothing reads after it: its last action may take the user's nested values. */
+const LAST_USE: LoginContext = { lastUse: true };
 
 /** A flow that failed to load: Auth0 would fail every login, with this reason. */
 class UnloadableFlow implements Runtime {
@@ -194,7 +197,7 @@ async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undef
       // A login whose actions returned no promise costs no await (async actions always return one).
       let before = base.loginNow(user);
       if (before instanceof Promise) before = await before;
-      let after = head.loginNow(user);
+      let after = head.loginNow(user, LAST_USE);
       if (after instanceof Promise) after = await after;
       const line = compareOutcomes(before, after, counts);
       if (line !== undefined) out?.line(line);
@@ -204,7 +207,7 @@ async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undef
   const summary = new PreviewSummary();
   for (const user of users) {
     count++;
-    let outcome = head.loginNow(user);
+    let outcome = head.loginNow(user, LAST_USE);
     if (outcome instanceof Promise) outcome = await outcome;
     summary.add(outcome);
     if (out) out.line(outcomeJson(outcome));

@@ -19,7 +19,7 @@ export class EventFactory {
     // an action that sorts or pushes to app_metadata.roles changes nothing the next action of the
     // flow, the other version in a comparison, or the local tenant's next login sees. Then the two
     // fields Auth0 always gives, only when missing (same keys, same order as a literal).
-    const copy = ownCopy(user);
+    const copy = context.lastUse === true ? { ...user } : ownCopy(user);
     if (copy.app_metadata === undefined) copy.app_metadata = {};
     if (copy.user_metadata === undefined) copy.user_metadata = {};
     event.user = copy;

@@ -64,7 +64,7 @@ export class FlowRuntime implements LoginRunner {
         const left = this.timeLeft(i, state, deadline);
         if (left === undefined) break;
         // start never throws: whatever the action does ends in state.denied.
-        const waiting = this.steps[i].runtime.start(user, state, left, this.timedOut, context);
+        const waiting = this.steps[i].runtime.start(user, state, left, this.timedOut, this.stepContext(i, context));
         if (waiting !== undefined) return this.finish(waiting, i, user, state, context, deadline);
         if (this.stopped(this.steps[i], state)) break;
       }
@@ -82,7 +82,7 @@ export class FlowRuntime implements LoginRunner {
         for (let j = i + 1; j < this.steps.length; j++) {
           const left = this.timeLeft(j, state, deadline);
           if (left === undefined) break;
-          const next = this.steps[j].runtime.start(user, state, left, this.timedOut, context);
+          const next = this.steps[j].runtime.start(user, state, left, this.timedOut, this.stepContext(j, context));
           if (next !== undefined) await next;
           if (this.stopped(this.steps[j], state)) break;
         }
@@ -91,6 +91,11 @@ export class FlowRuntime implements LoginRunner {
     } catch (err) {
       return this.last.failed(user, couldNotRun(err));
     }
+  }
+
+  /** The context step `i` runs with: only the last step may take the user's nested values (lastUse). */
+  private stepContext(i: number, context: LoginContext): LoginContext {
+    return context.lastUse === true && i < this.steps.length - 1 ? { protocol: context.protocol } : context;
   }
 
   /** The milliseconds step `i` may take, or undefined when the flow's time is up: the login then fails, naming that step. */
