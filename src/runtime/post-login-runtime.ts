@@ -40,7 +40,7 @@ export class PostLoginRuntime implements LoginRunner {
   private readonly logins = new OneAtATime();
   private watch = new Watch();
 
-  private constructor(options: PostLoginRuntimeOptions) {
+  private constructor(private readonly options: PostLoginRuntimeOptions) {
     this.timeoutMs = checkTimeoutMs(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.events = new EventFactory({
       secrets: Object.freeze({ ...(options.secrets ?? {}) }),
@@ -48,20 +48,19 @@ export class PostLoginRuntime implements LoginRunner {
       audience: options.audience,
     });
     this.issuer = new ClaimIssuer({ audience: options.audience });
-    this.reload = () => {
-      this.slot = { state: undefined };
-      this.handler = loadAction(options.code, { filename: options.filename ?? "action.js", dependencies: options.dependencies ?? [], slot: this.slot }).handler;
-    };
-    this.handler = undefined as unknown as Handler;
-    this.reload();
+    this.handler = this.loadCode();
   }
 
   /**
-   * Loads the code afresh, with a new slot. After a login timed out, whatever it still runs would
-   * print into the login current then: the old copy of the code keeps the old slot, which no
-   * login uses again.
+   * Loads the code into a fresh sandbox with a new slot: once, then after each login that timed out,
+   * since whatever that login still runs would print into the login current then; the old copy of
+   * the code keeps the old slot, which no login uses again.
    */
-  private readonly reload: () => void;
+  private loadCode(): Handler {
+    this.slot = { state: undefined };
+    const { code, filename = "action.js", dependencies = [] } = this.options;
+    return loadAction(code, { filename, dependencies, slot: this.slot }).handler;
+  }
 
   /** Loads the code once; throws ActionLoadError when Auth0 would refuse it or it fails to load. */
   static load(options: PostLoginRuntimeOptions): PostLoginRuntime {
@@ -79,24 +78,17 @@ export class PostLoginRuntime implements LoginRunner {
 
   private async run(user: ExportedUser, context: LoginContext): Promise<LoginOutcome> {
     const state = newLoginState();
-    await this.runInto(user, state, this.timeoutMs, undefined, context);
+    const waiting = this.start(user, state, this.timeoutMs, undefined, context);
+    if (waiting !== undefined) await waiting;
     return this.outcome(user, state);
   }
 
   /**
-   * Runs the action for `user`, recording into `state` (a flow passes the same state to each action).
-   * Sets `state.denied` when the action denies, throws or takes longer than `timeoutMs` (the reason
-   * then starts with `timedOut`); never throws.
-   */
-  async runInto(user: ExportedUser, state: LoginState, timeoutMs: number, timedOut?: string, context: LoginContext = {}): Promise<void> {
-    const waiting = this.start(user, state, timeoutMs, timedOut, context);
-    if (waiting !== undefined) await waiting;
-  }
-
-  /**
-   * runInto without a promise when none is needed: calls the handler at once and returns undefined
-   * when the action is done, or a promise that settles once it is. A flow runs a batch of users
-   * through this, so a login costs the handler's own promise and one tick, not a chain of them.
+   * Runs the action for `user`, recording into `state` (a flow passes the same state to each of its
+   * actions); sets `state.denied` when the action denies, throws or takes longer than `timeoutMs`
+   * (the reason then starts with `timedOut`); never throws. Returns undefined when the action is
+   * done, else a promise that settles once it is: a login that never waits costs the handler's own
+   * promise and one tick, not a chain of them.
    */
   start(user: ExportedUser, state: LoginState, timeoutMs: number, timedOut = `the action did not finish within ${timeoutMs} ms`, context: LoginContext = {}): Promise<void> | undefined {
     let event: unknown;
@@ -140,7 +132,7 @@ export class PostLoginRuntime implements LoginRunner {
     } catch (err) {
       if (err instanceof TimeoutError) {
         state.denied = `${timedOut}; Auth0 fails the login`;
-        this.reload();
+        this.handler = this.loadCode();
       } else state.denied = threw(err);
     } finally {
       slot.state = undefined;
