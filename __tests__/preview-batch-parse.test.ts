@@ -3,10 +3,19 @@
 import fc from "fast-check";
 import { jsonProblem, userProblem } from "../src/users/user-file";
 import type { ExportedUser } from "../src/runtime/types";
-import { parseLines } from "../src/preview/workers";
+import { BatchUsers } from "../src/preview/workers";
+
+type Parsed = { users: ExportedUser[]; lines: number; error?: BatchUsers["error"] };
+
+/** The users of a batch as a worker reads them (BatchUsers), taken whole. */
+function parseLines(bytes: Uint8Array): Parsed {
+  const batch = new BatchUsers(bytes);
+  const users = [...batch];
+  return batch.error ? { users, lines: batch.lines, error: batch.error } : { users, lines: batch.lines };
+}
 
 /** The batch decoded whole, then split: how the worker read batches before. */
-function wholeBatch(bytes: Uint8Array): ReturnType<typeof parseLines> {
+function wholeBatch(bytes: Uint8Array): Parsed {
   const text = Buffer.from(bytes).toString("utf8");
   const users: ExportedUser[] = [];
   let n = 0;

@@ -79,9 +79,9 @@ const DECODE_BYTES = 32 * 1024;
 
 /**
  * The users of a batch of NDJSON bytes, parsed one at a time as they are taken, so each user is
- * garbage once its logins are done instead of the whole batch staying alive (garbage collection fell
- * from about 15% to 9% of a compare worker, preview's peak RSS by about 30 MiB). After the last: `lines`, and the first bad line as `error` (iteration stops
- * there). Decoded in pieces that end after a "\n" (a byte no UTF-8 sequence contains, after which
+ * garbage once its logins are done instead of the whole batch staying alive (less garbage collection
+ * and a lower peak; see docs/preview.md). After the last: `lines`, and the first bad line as `error`
+ * (iteration stops there). Decoded in pieces that end after a "\n" (a byte no UTF-8 sequence contains, after which
  * the decoder starts afresh), so the text is the same as decoding the batch whole.
  */
 export class BatchUsers implements Iterable<ExportedUser> {
@@ -122,13 +122,6 @@ export class BatchUsers implements Iterable<ExportedUser> {
       }
     }
   }
-}
-
-/** The users of a batch of NDJSON bytes, or the first bad line: BatchUsers taken whole. */
-export function parseLines(bytes: Uint8Array): { users: ExportedUser[]; lines: number; error?: BatchResult["error"] } {
-  const batch = new BatchUsers(bytes);
-  const users = [...batch];
-  return batch.error ? { users, lines: batch.lines, error: batch.error } : { users, lines: batch.lines };
 }
 
 /**
