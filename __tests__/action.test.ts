@@ -1,7 +1,6 @@
 // The post-login action's behaviour, run on the compiled string that goes into auth0_action.code.
 import { NAMESPACE_SECRET } from "../src/compile/claims-action";
-import { PostLoginRuntime } from "../src/runtime/post-login-runtime";
-import { compileClaims, loadClaims, NAMESPACE } from "./helpers/claims-action";
+import { compileClaims, loadClaims, loadClaimsAround, loadCode, NAMESPACE } from "./helpers/claims-action";
 
 const user = (app_metadata: unknown) => ({ user_id: "auth0|1", email: "a@example.com", app_metadata });
 
@@ -56,7 +55,7 @@ describe("configured keys and tokens", () => {
       ["https://tenant-a.example/", "https://tenant-a.example/roles"],
       ["https://tenant-b.example/ns//", "https://tenant-b.example/ns/roles"],
     ]) {
-      const out = await PostLoginRuntime.load({ code, secrets: { [NAMESPACE_SECRET]: secret } }).login(user({ roles: ["x"] }));
+      const out = await loadCode(code, { secrets: { [NAMESPACE_SECRET]: secret } }).login(user({ roles: ["x"] }));
       expect(Object.keys(out.idToken)).toEqual([claim]);
     }
   });
@@ -65,7 +64,7 @@ describe("configured keys and tokens", () => {
     "sets nothing and logs one line when the namespace secret is %j",
     async (secret) => {
       const secrets: Record<string, string> = secret === undefined ? {} : { [NAMESPACE_SECRET]: secret };
-      const out = await PostLoginRuntime.load({ code: compileClaims().code, secrets }).login(user({ roles: ["x"] }));
+      const out = await loadCode(compileClaims().code, { secrets }).login(user({ roles: ["x"] }));
       expect(out).toMatchObject({ denied: null, idToken: {}, accessToken: {} });
       expect(out.logs).toEqual([expect.stringMatching(/CLAIM_NAMESPACE is not an allowed http\(s\) URL/)]);
     },
@@ -96,7 +95,6 @@ describe("malformed metadata is skipped with one short log line", () => {
 
   test.each([
     [{ roles: null }, "roles (null)"],
-    [{ roles: () => 1 }, "roles (not JSON: function)"],
     [{ roles: [1, Number.NaN] }, "roles (not JSON: NaN)"],
     [{ roles: [10n] }, "roles (not JSON: bigint)"],
     [{ roles: new Date(0) }, "roles (not JSON: a class instance)"],
@@ -116,10 +114,15 @@ describe("malformed metadata is skipped with one short log line", () => {
     expect(out.logs).toEqual(["app-metadata-claims: skipped roles (nested deeper than 32 levels)"]);
   });
 
+  test("a function is skipped", async () => {
+    const out = await loadClaimsAround("event.user.app_metadata.roles = () => 1;").login(user({}));
+    expect(out.idToken).toEqual({});
+    expect(out.logs).toEqual(["app-metadata-claims: skipped roles (not JSON: function)"]);
+  });
+
   test("a getter that throws is skipped, not fatal", async () => {
-    const metadata = { permissions: ["p"] };
-    Object.defineProperty(metadata, "roles", { enumerable: true, get: () => { throw new Error("boom"); } });
-    const out = await runtime.login(user(metadata));
+    const setup = `Object.defineProperty(event.user.app_metadata, "roles", { enumerable: true, get: () => { throw new Error("boom"); } });`;
+    const out = await loadClaimsAround(setup).login(user({ permissions: ["p"] }));
     expect(out.denied).toBeNull();
     expect(out.idToken).toEqual({ [`${NAMESPACE}/permissions`]: ["p"] });
     expect(out.logs[0]).toMatch(/skipped roles \(Error: boom\)/);

@@ -4,7 +4,7 @@ import { TerraformOutput, TerraformStack, Testing } from "cdktf";
 import { NAMESPACE_SECRET } from "../src/compile/claims-action";
 import { namespaceProblem } from "../src/auth0/namespace-rule";
 import { ClaimNamespace } from "../src/constructs/claim-namespace";
-import { PostLoginRuntime } from "../src/runtime/post-login-runtime";
+import { loadCode } from "./helpers/claims-action";
 import { compileClaims } from "./helpers/claims-action";
 import { terraform } from "./helpers/terraform";
 
@@ -69,7 +69,7 @@ describe("the compiled action's own guard agrees", () => {
     code = compileClaims(["roles"]).code;
   });
   const claimsWith = async (secret: string) =>
-    Object.keys((await PostLoginRuntime.load({ code, secrets: { [NAMESPACE_SECRET]: secret } }).login({ app_metadata: { roles: ["r"] } })).idToken);
+    Object.keys((await loadCode(code, { secrets: { [NAMESPACE_SECRET]: secret } }).login({ app_metadata: { roles: ["r"] } })).idToken);
 
   test.each(named(ALLOWED))("sets claims under %s", async (_name, value) => expect(await claimsWith(value)).toHaveLength(1));
   test.each(named(REFUSED))("sets nothing under %s", async (_name, value) => expect(await claimsWith(value)).toEqual([]));

@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { jsonProblem, userProblem } from "../src/users/user-file";
 import type { ExportedUser } from "../src/runtime/types";
-import { BatchUsers } from "../src/preview/workers";
+import { BatchUsers } from "../src/preview/batch-worker";
 
 type Parsed = { users: ExportedUser[]; lines: number; error?: BatchUsers["error"] };
 

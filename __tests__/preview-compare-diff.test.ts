@@ -3,17 +3,15 @@
 // same bytes, as parsing the claims.
 import fc from "fast-check";
 import { claimsDiff } from "../src/preview/compare";
-import { PostLoginRuntime } from "../src/runtime/post-login-runtime";
 import type { LoginOutcome } from "../src/runtime/types";
+import { loadCode } from "./helpers/claims-action";
 
 // Sets each app_metadata.id / app_metadata.access member as a claim on that token, in order.
-const runtime = PostLoginRuntime.load({
-  code: `exports.onExecutePostLogin = async (event, api) => {
+const runtime = loadCode(`exports.onExecutePostLogin = async (event, api) => {
     const m = event.user.app_metadata;
     for (const [k, v] of m.id) api.idToken.setCustomClaim(k, v);
     for (const [k, v] of m.access) api.accessToken.setCustomClaim(k, v);
-  };`,
-});
+  };`);
 
 /** Claim names: namespaced, digits (array indices go first once parsed), quotes, escapes, __proto__. */
 const name = fc.oneof(fc.string({ unit: "binary", maxLength: 6 }), fc.constantFrom("0", "1", "10", "01", "-1", "4294967295", "__proto__", 'a"b', "a\\b", "https://x.example/roles"));

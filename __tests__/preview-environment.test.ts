@@ -3,11 +3,11 @@ import { Testing } from "cdktf";
 import { ClaimsStack } from "../src/constructs/claims-stack";
 import { escapeTerraformTemplate } from "../src/compile/compile-action";
 import { environments, exampleEnvironments } from "../src/environments";
-import { loadEnvironmentAction } from "../src/environment/load-action";
+import { compileEnvironmentFlow, startEnvironmentAction } from "../src/environment/load-action";
 
 test.each(environments.map((e) => e.name))("environment %s: preview code = auth0_action.code in the synthesized stack", (name) => {
   const environment = environments.find((e) => e.name === name)!;
-  const preview = loadEnvironmentAction({ env: name, namespace: environment.namespace ?? "https://example.com/claims" });
+  const preview = compileEnvironmentFlow({ env: name, namespace: environment.namespace ?? "https://example.com/claims" });
   const stack = new ClaimsStack(Testing.app(), environment);
   const synthesized = JSON.parse(Testing.synth(stack)).resource.auth0_action.app_metadata_claims;
   expect(synthesized.code).toBe(escapeTerraformTemplate(preview.code));
@@ -17,17 +17,19 @@ test.each(environments.map((e) => e.name))("environment %s: preview code = auth0
 
 test("the namespace the preview runs with is the environment's default unless overridden", async () => {
   const dev = environments[0];
-  expect(loadEnvironmentAction({ env: dev.name }).namespace).toBe(dev.namespace);
-  const out = await loadEnvironmentAction({ env: dev.name, namespace: "https://other.example" }).runtime.login({ app_metadata: { roles: ["r"] } });
+  expect(compileEnvironmentFlow({ env: dev.name }).namespace).toBe(dev.namespace);
+  const other = await startEnvironmentAction({ env: dev.name, namespace: "https://other.example" });
+  const out = await other.runtime.login({ app_metadata: { roles: ["r"] } });
+  await other.runtime.close();
   expect(Object.keys(out.idToken)).toEqual(["https://other.example/roles"]);
 });
 
 test("a flow's second managed action: the preview compiles the bytes the stack deploys", () => {
   const example = exampleEnvironments[0];
-  const preview = loadEnvironmentAction({ env: example.name });
+  const preview = compileEnvironmentFlow({ env: example.name });
   const stack = new ClaimsStack(Testing.app(), example);
   const synthesized = JSON.parse(Testing.synth(stack)).resource.auth0_action;
-  const deny = preview.actions.find((a) => a.name === "deny-blocked-users")!;
+  const deny = preview.flow.steps.find((a) => a.name === "deny-blocked-users")!;
   expect(synthesized.deny_blocked_users.code).toBe(escapeTerraformTemplate(deny.code));
   expect(Object.keys(synthesized).sort()).toEqual(["app_metadata_claims", "deny_blocked_users"]);
 });

@@ -1,6 +1,6 @@
 // The preview's report of a whole flow: the header names every action in order, and the summary's
 // count of skipped values leaves out the log line of a login another action denied.
-import { loadEnvironmentAction, type EnvironmentAction } from "../src/environment/load-action";
+import { startEnvironmentAction, type EnvironmentAction } from "../src/environment/load-action";
 import { flowText, PreviewSummary } from "../src/preview/report";
 
 let flow: EnvironmentAction;
@@ -8,8 +8,8 @@ let single: EnvironmentAction;
 const summary = new PreviewSummary();
 
 beforeAll(async () => {
-  flow = loadEnvironmentAction({ env: "flow-example" });
-  single = loadEnvironmentAction({ env: "dev" });
+  flow = await startEnvironmentAction({ env: "flow-example" });
+  single = await startEnvironmentAction({ env: "dev" });
   for (const user of [
     { user_id: "auth0|blocked", app_metadata: { blocked: true, roles: ["editor"] } },
     { user_id: "auth0|skipped", app_metadata: { roles: null, permissions: "read" } },
@@ -17,6 +17,10 @@ beforeAll(async () => {
   ]) {
     summary.add(await flow.runtime.login(user));
   }
+});
+afterAll(async () => {
+  await flow.runtime.close();
+  await single.runtime.close();
 });
 
 test("the header names every action of the flow in the order they run, with the code each runs", () => {

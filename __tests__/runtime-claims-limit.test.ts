@@ -1,6 +1,6 @@
 // The local runtime's limit on a token's custom claims, at its edge: 102,400 bytes of claims JSON
 // (Auth0's 100 KB) pass, 102,401 fail the login, as Auth0 would.
-import { PostLoginRuntime } from "../src/runtime/post-login-runtime";
+import { loginOnce } from "./helpers/sandbox";
 
 const NAME = "https://example.com/claims/blob";
 const LIMIT = 102_400;
@@ -10,7 +10,7 @@ const CODE = `exports.onExecutePostLogin = async (event, api) => { api.idToken.s
 /** A login whose ID token's custom claims, as JSON, are exactly `bytes` long. */
 function loginWithClaims(bytes: number) {
   const overhead = Buffer.byteLength(JSON.stringify({ [NAME]: "" }));
-  return PostLoginRuntime.load({ code: CODE }).login({ user_id: "auth0|edge", app_metadata: { blob: "x".repeat(bytes - overhead) } });
+  return loginOnce({ code: CODE }, { user_id: "auth0|edge", app_metadata: { blob: "x".repeat(bytes - overhead) } });
 }
 
 test("claims of exactly 102,400 bytes are issued", async () => {

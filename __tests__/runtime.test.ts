@@ -1,14 +1,17 @@
-// The local post-login runtime on small hand-written actions whose Auth0 outcome is known.
+// The local post-login runtime on small hand-written actions whose Auth0 outcome is known, each
+// run in the sandbox worker as every tool runs it.
 import { ActionLoadError } from "../src/errors";
-import { PostLoginRuntime, PostLoginRuntimeOptions } from "../src/runtime/post-login-runtime";
-import { ExportedUser } from "../src/runtime/types";
+import type { PostLoginRuntimeOptions } from "../src/runtime/post-login-runtime";
+import type { ExportedUser } from "../src/runtime/types";
+import { useSandbox } from "./helpers/sandbox";
 
 const NS = "https://example.com";
 const alice = { user_id: "auth0|alice", email: "alice@example.com", app_metadata: { roles: ["admin"] }, user_metadata: { theme: "dark" } };
+const box = useSandbox();
 
 function run(body: string, options: Partial<PostLoginRuntimeOptions> = {}, user: ExportedUser = alice) {
   const code = `exports.onExecutePostLogin = async (event, api) => {\n${body}\n};\n`;
-  return PostLoginRuntime.load({ code, ...options }).login(user);
+  return box.once({ code, ...options }, user);
 }
 
 describe("claims Auth0 keeps or drops", () => {
@@ -70,12 +73,12 @@ describe("claims Auth0 keeps or drops", () => {
 
   test("an action declaring a name the runtime passes in still loads", async () => {
     const code = `const Buffer = require("buffer").Buffer;\nexports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim("${NS}/b", Buffer.from("hi").toString("hex")); };`;
-    const out = await PostLoginRuntime.load({ code }).login(alice);
+    const out = await box.once({ code }, alice);
     expect(out.idToken).toEqual({ [`${NS}/b`]: "6869" });
   });
 
   test("concurrent logins don't mix their claims", async () => {
-    const runtime = PostLoginRuntime.load({
+    const runtime = await box.load({
       code: `exports.onExecutePostLogin = async (event, api) => { await new Promise((r) => setTimeout(r, 5)); api.idToken.setCustomClaim("${NS}/u", event.user.user_id); };`,
     });
     const outs = await Promise.all(["a", "b", "c"].map((user_id) => runtime.login({ user_id })));
@@ -127,7 +130,7 @@ describe("logins Auth0 denies", () => {
   test("a handler that never settles is denied after the time limit (shortened here to 50 ms)", async () => {
     const started = Date.now();
     const out = await run(`await new Promise(() => {});`, { timeoutMs: 50 });
-    expect(out.denied).toBe("the action did not finish within 50 ms; Auth0 fails the login");
+    expect(out.denied).toBe("the flow did not finish within 50 ms; Auth0 fails the login");
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
   });
 
@@ -150,23 +153,23 @@ describe("logins Auth0 denies", () => {
 });
 
 describe("loading", () => {
-  test("code over 100 kB is refused as Auth0 refuses it", () => {
-    expect(() => PostLoginRuntime.load({ code: `exports.onExecutePostLogin = async () => {}; // ${"x".repeat(100_000)}` })).toThrow(ActionLoadError);
+  test("code over 100 kB is refused as Auth0 refuses it", async () => {
+    await expect(box.load({ code: `exports.onExecutePostLogin = async () => {}; // ${"x".repeat(100_000)}` })).rejects.toThrow(ActionLoadError);
   });
 
-  test("a top-level require of an undeclared module fails the load", () => {
-    expect(() => PostLoginRuntime.load({ code: `const _ = require("lodash"); exports.onExecutePostLogin = async () => {};` })).toThrow(
+  test("a top-level require of an undeclared module fails the load", async () => {
+    await expect(box.load({ code: `const _ = require("lodash"); exports.onExecutePostLogin = async () => {};` })).rejects.toThrow(
       /^action failed to load: Error: Cannot find module 'lodash'/,
     );
   });
 
-  test("code without onExecutePostLogin is refused with the fix", () => {
-    expect(() => PostLoginRuntime.load({ code: `exports.onContinuePostLogin = async () => {};` })).toThrow(/does not export onExecutePostLogin/);
+  test("code without onExecutePostLogin is refused with the fix", async () => {
+    await expect(box.load({ code: `exports.onContinuePostLogin = async () => {};` })).rejects.toThrow(/does not export onExecutePostLogin/);
   });
 
   test("the code is isolated: it can't see the host's globals", async () => {
-    const out = await run(`api.idToken.setCustomClaim("${NS}/g", [typeof process.exit, typeof globalThis.jest, typeof require("fs").readFileSync]);`);
-    expect(out.idToken).toEqual({ [`${NS}/g`]: ["undefined", "undefined", "function"] });
+    const out = await run(`api.idToken.setCustomClaim("${NS}/g", [typeof process.exit, typeof globalThis.jest, typeof globalThis.process.env.PATH]);`);
+    expect(out.idToken).toEqual({ [`${NS}/g`]: ["undefined", "undefined", "undefined"] });
   });
 });
 
@@ -205,7 +208,7 @@ describe("the event", () => {
 
 describe("robustness", () => {
   test("a user_id that can't be turned into text fails neither this login nor the next", async () => {
-    const runtime = PostLoginRuntime.load({ code: `exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim("${NS}/a", 1); };` });
+    const runtime = await box.load({ code: `exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim("${NS}/a", 1); };` });
     const odd = await runtime.login({ user_id: { toString: 0 } as unknown as string });
     expect(odd.denied).toBeNull();
     expect(odd.user_id).toBe("{\"toString\":0}");
@@ -218,7 +221,7 @@ describe("robustness", () => {
       if (event.user.user_id === "slow") await new Promise((r) => setTimeout(r, 20));
       setTimeout(() => api.idToken.setCustomClaim("${NS}/owner", event.user.user_id), 0);
     };`;
-    const runtime = PostLoginRuntime.load({ code });
+    const runtime = await box.load({ code });
     await runtime.login({ user_id: "fast" });
     expect((await runtime.login({ user_id: "slow" })).idToken).toEqual({});
   });
@@ -229,8 +232,8 @@ describe("robustness", () => {
       if (event.user.user_id === "late") { await new Promise((r) => setTimeout(r, 160)); api.access.deny("no"); }
       else await new Promise((r) => setTimeout(r, 80));
     };`;
-    const runtime = PostLoginRuntime.load({ code, timeoutMs: 100 });
-    expect((await runtime.login({ user_id: "late" })).denied).toBe("the action did not finish within 100 ms; Auth0 fails the login");
+    const runtime = await box.load({ code, timeoutMs: 100 });
+    expect((await runtime.login({ user_id: "late" })).denied).toBe("the flow did not finish within 100 ms; Auth0 fails the login");
     expect((await runtime.login({ user_id: "next" })).denied).toBeNull();
   });
 
@@ -240,7 +243,7 @@ describe("robustness", () => {
       if (event.user.user_id === "slow") await new Promise((r) => setTimeout(r, 20));
       setTimeout(() => console.log("late " + event.user.user_id), 0);
     };`;
-    const runtime = PostLoginRuntime.load({ code });
+    const runtime = await box.load({ code });
     expect((await runtime.login({ user_id: "fast" })).logs).toEqual(["waited fast"]);
     expect((await runtime.login({ user_id: "slow" })).logs).toEqual(["waited slow"]);
   });
@@ -250,7 +253,7 @@ describe("robustness", () => {
       if (event.user.user_id === "late") { await new Promise((r) => setTimeout(r, 160)); console.log("late line"); }
       else await new Promise((r) => setTimeout(r, 80));
     };`;
-    const runtime = PostLoginRuntime.load({ code, timeoutMs: 100 });
+    const runtime = await box.load({ code, timeoutMs: 100 });
     expect((await runtime.login({ user_id: "late" })).logs).toEqual([]);
     expect((await runtime.login({ user_id: "next" })).logs).toEqual([]);
   });
@@ -260,18 +263,13 @@ describe("robustness", () => {
     expect(out.idToken).toEqual({ [`${NS}/exit`]: ["undefined", "undefined", "undefined"] });
   });
 
-  test("a fetch the action never awaits leaves no unhandled rejection behind", async () => {
-    const unhandled: unknown[] = [];
-    const listener = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", listener);
-    try {
-      const out = await run(`fetch("https://example.com/"); api.idToken.setCustomClaim("${NS}/a", 1);`);
-      expect(out.denied).toBeNull();
-      await new Promise((r) => setTimeout(r, 20));
-      expect(unhandled).toEqual([]);
-    } finally {
-      process.off("unhandledRejection", listener);
-    }
+  test("a fetch or a rejection the action never awaits fails neither its login nor the next", async () => {
+    const runtime = await box.load({
+      code: `exports.onExecutePostLogin = async (event, api) => { fetch("https://example.com/"); Promise.reject(new Error("ignored")); api.idToken.setCustomClaim("${NS}/a", 1); };`,
+    });
+    expect((await runtime.login({ user_id: "first" })).denied).toBeNull();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await runtime.login({ user_id: "next" })).toMatchObject({ denied: null, idToken: { [`${NS}/a`]: 1 } });
   });
 
   test("a thrown value whose message getter throws is still a denied login", async () => {
@@ -279,8 +277,8 @@ describe("robustness", () => {
     expect(out.denied).toBe("the action threw a value that can't be printed; Auth0 fails the login");
   });
 
-  test.each([0, -1, 1.5, 2 ** 31])("a time limit of %p ms is refused (Node fires longer timers at once)", (timeoutMs) => {
-    expect(() => PostLoginRuntime.load({ code: "exports.onExecutePostLogin = async () => {};", timeoutMs })).toThrow(
+  test.each([0, -1, 1.5, 2 ** 31])("a time limit of %p ms is refused (Node fires longer timers at once)", async (timeoutMs) => {
+    await expect(box.load({ code: "exports.onExecutePostLogin = async () => {};", timeoutMs })).rejects.toThrow(
       /^timeoutMs: .* is not a whole number of milliseconds between 1 and 2147483647$/,
     );
   });

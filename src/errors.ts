@@ -56,3 +56,13 @@ export function quote(value: unknown, max = 200): string {
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
+
+/**
+ * A sandbox worker that stopped (ran out of memory, crashed, or was ended by its deadline while
+ * loading): the run can't be trusted to be complete, so it fails, exit 2, naming the action.
+ */
+export class SandboxError extends ToolError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}

@@ -1,10 +1,9 @@
 // The preview CLI run inside the test's process (runPreview, as src/cli/preview.ts runs it), its
-// worker threads on the CLI's prebuilt bundle: what a spawned `npm run preview` prints and exits
+// sandbox worker threads as the CLI starts them: what a spawned `npm run preview` prints and exits
 // with, without starting node and loading the CLI for every case.
 import { Writable } from "node:stream";
 import { runPreview } from "../../src/preview/run";
 import type { Run } from "./cli-bundles";
-import { cli } from "./cli-bundles";
 
 /** A stream that keeps what is written to it. */
 function collector(): { stream: Writable; text(): string } {
@@ -21,10 +20,8 @@ function collector(): { stream: Writable; text(): string } {
 
 /** Runs `npm run preview -- ARGS` in this process: its exit code, stdout and stderr. */
 export async function preview(...args: string[]): Promise<Run> {
-  const [bundle] = cli("src/cli/preview.ts");
-  if (!bundle.endsWith(".cjs")) throw new Error("the preview's worker threads need the CLI bundles built by jest's globalSetup (run the tests with jest)");
   const stdout = collector();
   const stderr = collector();
-  const status = await runPreview(args, { stdout: stdout.stream, stderr: stderr.stream, workerScript: bundle });
+  const status = await runPreview(args, { stdout: stdout.stream, stderr: stderr.stream });
   return { status, stdout: stdout.text(), stderr: stderr.text() };
 }

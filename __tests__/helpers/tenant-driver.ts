@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { AuthClient } from "@auth0/auth0-auth-js";
 import { startLocalTenant } from "../../src/local-tenant/tenant";
-import { loadEnvironmentAction } from "../../src/environment/load-action";
+import { startEnvironmentAction } from "../../src/environment/load-action";
 import type { ExportedUser } from "../../src/runtime/types";
 import { fetchTrusting, TenantBrowser } from "./tenant-browser";
 
@@ -20,7 +20,7 @@ export interface DriverInfo {
 
 async function main(certDir: string): Promise<void> {
   const users = readFileSync("samples/users.ndjson", "utf8").trim().split("\n").map((line) => JSON.parse(line) as ExportedUser);
-  const action = loadEnvironmentAction({ env: "dev" });
+  const action = await startEnvironmentAction({ env: "dev" });
   // Records the context each login hands the runtime (the protocol Auth0 reports in the event).
   const protocols: unknown[] = [];
   const login = action.runtime.login.bind(action.runtime);

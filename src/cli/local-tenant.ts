@@ -2,7 +2,7 @@
 // at Auth0's paths that runs the environment's compiled action on every login and refresh.
 import { resolve } from "node:path";
 import type { LocalTenant } from "../local-tenant/tenant";
-import { loadEnvironmentAction } from "../environment/load-action";
+import { startEnvironmentAction } from "../environment/load-action";
 import { UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/types";
 import { quote, UsageError } from "../errors";
@@ -55,7 +55,7 @@ async function main(): Promise<number | undefined> {
   for await (const batch of file.users()) for (const { user } of batch) users.push(user);
   const missingId = users.findIndex((u) => typeof u.user_id !== "string" || u.user_id === "");
   if (missingId !== -1) throw new UsageError(`--users: user ${missingId + 1} of ${values.users} has no user_id; every user needs one to log in`);
-  const action = loadEnvironmentAction({ env: values.env, namespace: values.namespace, codeFile: values.code });
+  const action = await startEnvironmentAction({ env: values.env, namespace: values.namespace, codeFile: values.code });
   // Loaded here, not at the top: the OpenID server costs half a second that --help and bad flags need not pay.
   const { startLocalTenant } = await import("../local-tenant/tenant");
   const tenant = await startLocalTenant({

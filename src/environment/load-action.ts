@@ -1,15 +1,21 @@
 // The post-login flow of one environment, as deployed: each managed action compiled as the stack
-// deploys it, with the secrets the stack gives it, loaded in order into the local flow runtime.
+// deploys it, with the secrets the stack gives it and its npm dependencies bundled for the sandbox;
+// started, it runs in a sandbox worker (src/sandbox/sandboxed-flow.ts), the only place action code runs.
 import { readFileSync } from "node:fs";
 import { UsageError } from "../errors";
 import { compileActionSource, defaultActionName } from "../compile/action-source";
 import { compileClaimsAction, DEFAULT_ACTION_NAME, NAMESPACE_SECRET } from "../compile/claims-action";
+import { bundleDependencies } from "../compile/dependencies";
 import { EnvironmentConfig, flowOf, isManaged } from "../environments";
 import { resolveEnvironment } from "./resolve";
-import { FlowRuntime } from "../runtime/flow-runtime";
-import { PostLoginRuntime, PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
+import type { CompiledFlow, CompiledStep } from "../runtime/compiled-flow";
+import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
+import { type SandboxLimits, SandboxedFlow } from "../sandbox/host";
 
-export interface EnvironmentAction {
+export type { CompiledFlow } from "../runtime/compiled-flow";
+
+/** One environment's flow compiled, not loaded: plain data, which sandbox workers load without compiling again. */
+export interface CompiledEnvironment {
   readonly environment: EnvironmentConfig;
   readonly namespace: string;
   /** The claims action's code that runs: the stack's compiled action, or the file given with --code. */
@@ -17,7 +23,12 @@ export interface EnvironmentAction {
   /** Where the claims action's code comes from. */
   readonly source: string;
   /** The whole managed flow, in order (actions bound by hand are not in this repository and don't run). */
-  readonly runtime: FlowRuntime;
+  readonly flow: CompiledFlow;
+}
+
+export interface EnvironmentAction extends CompiledEnvironment {
+  /** The flow, started in a sandbox worker; close() it when done. */
+  readonly runtime: SandboxedFlow;
   /** The flow's actions in the order they run: name, where the code comes from, the code. */
   readonly actions: readonly { readonly name: string; readonly source: string; readonly code: string }[];
 }
@@ -32,17 +43,8 @@ export interface EnvironmentActionOptions {
   readonly runtime?: Partial<PostLoginRuntimeOptions>;
 }
 
-/**
- * One environment's flow compiled, not loaded: plain data, so the preview's worker threads load it
- * without running esbuild again (each compile costs a worker about a third of a second).
- */
-export interface CompiledFlow {
-  readonly steps: readonly { readonly name: string; readonly source: string; readonly code: string; readonly options: PostLoginRuntimeOptions }[];
-  readonly timeoutMs?: number;
-}
-
 /** Compiles the environment's managed post-login flow; `codeFile` replaces the claims action's code. */
-export function compileEnvironmentFlow(options: EnvironmentActionOptions = {}): { environment: EnvironmentConfig; namespace: string; code: string; source: string; flow: CompiledFlow } {
+export function compileEnvironmentFlow(options: EnvironmentActionOptions = {}): CompiledEnvironment {
   const { environment, namespace } = resolveEnvironment(options.env, options.namespace);
   const { timeoutMs, ...perAction } = options.runtime ?? {};
 
@@ -59,37 +61,29 @@ export function compileEnvironmentFlow(options: EnvironmentActionOptions = {}): 
     source = options.codeFile;
   }
   const claimsName = environment.actionName ?? DEFAULT_ACTION_NAME;
-  const steps: CompiledFlow["steps"][number][] = [];
+  const steps: CompiledStep[] = [];
   for (const entry of flowOf(environment)) {
     if (entry === "claims") {
       steps.push({ name: claimsName, source, code, options: { code, secrets: { [NAMESPACE_SECRET]: namespace }, filename: source, ...perAction } });
     } else if (isManaged(entry)) {
       const other = compileActionSource(entry);
       const name = entry.actionName ?? defaultActionName(entry.entry);
+      const dependencies = (entry.dependencies ?? []).map((d) => d.name);
       // Other secrets are Terraform variables, set only at apply time: the preview runs without them.
-      const options = { code: other.code, dependencies: (entry.dependencies ?? []).map((d) => d.name), filename: other.source, ...perAction };
+      const options = { code: other.code, dependencies, modules: bundleDependencies(other.code, dependencies, name), filename: other.source, ...perAction };
       steps.push({ name, source: `${other.source} (sha256 ${other.sha256.slice(0, 12)})`, code: other.code, options });
     }
   }
   return { environment, namespace, code, source, flow: { steps, timeoutMs } };
 }
 
-/** Loads a compiled flow into the local runtime; throws ActionLoadError when an action can't load. */
-export function loadCompiledFlow(flow: CompiledFlow): FlowRuntime {
-  return new FlowRuntime(
-    flow.steps.map(({ name, options }) => ({ name, runtime: PostLoginRuntime.load(options) })),
-    flow.timeoutMs,
-  );
+/** Starts what compileEnvironmentFlow compiled in a sandbox worker; throws ActionLoadError when an action can't load. */
+export async function startCompiledEnvironment(compiled: CompiledEnvironment, limits?: SandboxLimits): Promise<EnvironmentAction> {
+  const runtime = await SandboxedFlow.start(compiled.flow, limits);
+  return { ...compiled, runtime, actions: compiled.flow.steps.map(({ name, source, code }) => ({ name, source, code })) };
 }
 
-/** Loads what compileEnvironmentFlow compiled; throws ActionLoadError when an action can't load. */
-export function loadCompiledEnvironment(compiled: ReturnType<typeof compileEnvironmentFlow>): EnvironmentAction {
-  const { environment, namespace, code, source, flow } = compiled;
-  const runtime = loadCompiledFlow(flow);
-  return { environment, namespace, code, source, runtime, actions: flow.steps.map(({ name, source, code }) => ({ name, source, code })) };
-}
-
-/** Loads the environment's managed post-login flow; `codeFile` replaces the claims action's code. */
-export function loadEnvironmentAction(options: EnvironmentActionOptions = {}): EnvironmentAction {
-  return loadCompiledEnvironment(compileEnvironmentFlow(options));
+/** Compiles and starts the environment's managed post-login flow; `codeFile` replaces the claims action's code. */
+export function startEnvironmentAction(options: EnvironmentActionOptions = {}, limits?: SandboxLimits): Promise<EnvironmentAction> {
+  return startCompiledEnvironment(compileEnvironmentFlow(options), limits);
 }

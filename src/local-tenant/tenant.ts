@@ -21,7 +21,7 @@ import { userinfo } from "./userinfo";
 import { TenantUsers } from "./users";
 
 export interface LocalTenantOptions {
-  /** The environment's action, loaded in the preview runtime. */
+  /** The environment's flow, started in a sandbox worker; the tenant closes it when it closes. */
   readonly action: EnvironmentAction;
   /** Users who can log in. */
   readonly users: readonly ExportedUser[];
@@ -80,11 +80,13 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
     clientSecret: LOCAL_CLIENT_SECRET,
     management: { clientId: MANAGEMENT_CLIENT_ID, clientSecret: MANAGEMENT_CLIENT_SECRET, audience: managementAudience(url) },
     ca: certificates && { file: certificates.caFile, created: certificates.caCreated },
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await options.action.runtime.close();
+    },
   };
 }
 

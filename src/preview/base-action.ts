@@ -4,7 +4,8 @@ import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { NAMESPACE_SECRET } from "../compile/claims-action";
 import { quote, UsageError } from "../errors";
 import { namespaceProblem } from "../auth0/namespace-rule";
-import type { CompiledFlow } from "../environment/load-action";
+import { bundleDependencies } from "../compile/dependencies";
+import type { CompiledFlow } from "../runtime/compiled-flow";
 import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
 
 /** A stack or an action file larger than this is not one of ours. */
@@ -215,7 +216,14 @@ export function baseFlow(base: BaseAction, runtime: Partial<PostLoginRuntimeOpti
       name: step.name,
       source: step.source,
       code: step.code,
-      options: { ...perAction, code: step.code, secrets: { ...step.secrets }, dependencies: [...step.dependencies], filename: step.source },
+      options: {
+        ...perAction,
+        code: step.code,
+        secrets: { ...step.secrets },
+        dependencies: [...step.dependencies],
+        modules: bundleDependencies(step.code, step.dependencies, step.name),
+        filename: step.source,
+      },
     })),
     timeoutMs,
   };

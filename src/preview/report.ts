@@ -2,7 +2,7 @@
 // taken from the input (user ids, claim names and values, logs, reasons) has its control
 // characters escaped: an export must not be able to move the cursor or rewrite the terminal.
 import { MAX_CUSTOM_CLAIMS_BYTES } from "../auth0/facts";
-import type { EnvironmentAction } from "../environment/load-action";
+import type { CompiledEnvironment } from "../environment/load-action";
 import { escapeControl } from "../errors";
 import type { LoginOutcome } from "../runtime/types";
 
@@ -119,8 +119,9 @@ export class PreviewSummary {
 }
 
 /** The actions that run, in order: "action <source>" for one, "flow a <source> -> b <source>" for several. */
-export function flowText(action: EnvironmentAction | undefined): string {
+export function flowText(action: CompiledEnvironment | undefined): string {
   if (!action) return "action (fails to load)";
-  if (action.actions.length === 1) return `action ${action.source}`;
-  return `flow ${action.actions.map((a) => `${a.name} ${a.source}`).join(" -> ")}`;
+  const steps = action.flow.steps;
+  if (steps.length === 1) return `action ${action.source}`;
+  return `flow ${steps.map((a) => `${a.name} ${a.source}`).join(" -> ")}`;
 }

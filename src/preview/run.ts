@@ -6,16 +6,15 @@
 import { statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { commandExit, readCommandLine } from "../command-line";
-import { ActionLoadError, escapeControl, quote, UsageError } from "../errors";
+import { escapeControl, quote, UsageError } from "../errors";
 import { BaseAction, baseFlow, readBaseAction } from "./base-action";
 import { CompareCounts, compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "./compare";
 import { Progress } from "./progress";
 import { Spool } from "./spool";
-import { compileEnvironmentFlow, EnvironmentAction, EnvironmentActionOptions, loadCompiledEnvironment } from "../environment/load-action";
+import { compileEnvironmentFlow, type CompiledEnvironment, type EnvironmentActionOptions } from "../environment/load-action";
 import { UserFile } from "../users/user-file";
 import { flowText, PreviewSummary } from "./report";
-import { BatchResult, WorkerPool, WorkerSetup } from "./workers";
-import { PostLoginRuntime } from "../runtime/post-login-runtime";
+import { type BatchResult, WorkerPool, type WorkerSetup } from "./workers";
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../runtime/timeout";
 
 /** Up to this many users, the human output shows each one before the summary. */
@@ -81,8 +80,6 @@ export interface PreviewIo {
   readonly stderr: NodeJS.WritableStream;
   /** Told the exit code before --json output is copied out, since a reader that closes the pipe (| head) ends the process during the copy. */
   readonly exitKnown?: (code: number) => void;
-  /** The script the worker threads run: this CLI's bundle. @default this module's file */
-  readonly workerScript?: string;
 }
 
 /** The whole CLI on `argv`: the exit code; output and failures on `io`. */
@@ -98,14 +95,13 @@ async function main(argv: string[], io: PreviewIo): Promise<number> {
   const comparing = values.compare !== undefined;
   const file = (values.user ?? values.users) as string;
   const users = await UserFile.open(file);
-  const loaded = loadActions(values, timeoutMs, io);
-  if (loaded === undefined) return 1;
+  const loaded = compileActions(values, timeoutMs);
 
   const started = process.hrtime.bigint();
-  // Always worker threads, even for one user: a thread contains what the action leaves behind (timers,
-  // a throw in a callback, process.exit through a module) and is terminated at the end.
+  // Always sandbox worker threads, even for one user: the only place action code runs (docs/sandbox.md).
   const size = workers ?? (statSync(file).size < SMALL_INPUT_BYTES ? 1 : availableParallelism());
-  const run = await runBatches(values, users, loaded.setup, size, io);
+  const run = await runBatches(values, users, loaded, size, timeoutMs, io);
+  if (run === undefined) return 1;
   if (!values.json) io.stdout.write(report(values, loaded, run) + "\n");
   if (values.stats) {
     const total = comparing ? run.counts.users : run.summary.users;
@@ -135,48 +131,28 @@ function checkFlags(values: Values): { timeoutMs: number; workers?: number } {
   return { timeoutMs, workers };
 }
 
-/** The action(s) to run, loaded once here to fail early; the workers load their own copies from `setup`. */
+/** The action(s) to run, compiled once here; only the sandbox workers load them (workers.ts). */
 interface Loaded {
-  /** The environment's flow; undefined when it fails to load in a comparison (every login newly denied). */
-  readonly action?: EnvironmentAction;
+  /** The environment's flow, compiled. */
+  readonly compiled: CompiledEnvironment;
   readonly headNamespace: string;
   readonly base?: BaseAction;
   readonly setup: WorkerSetup;
+  /** Why the head can't load, once the workers tried: every login is then denied. */
+  headError?: string;
 }
 
-/** Loads the head (and with --compare the base); undefined when the head can't load and nothing is compared (exit 1). */
-function loadActions(values: Values, timeoutMs: number, io: PreviewIo): Loaded | undefined {
+/** Compiles the head (and with --compare reads the base); nothing is loaded or run here. */
+function compileActions(values: Values, timeoutMs: number): Loaded {
   const comparing = values.compare !== undefined;
   const runtime = { timeoutMs, audience: values.audience };
   const head: EnvironmentActionOptions = { env: values.env, namespace: values.namespace, codeFile: values.code, runtime };
-  // Compiled once here; the workers load these bytes without compiling again.
   const compiled = compileEnvironmentFlow(head);
-  let action: EnvironmentAction | undefined;
-  try {
-    action = loadCompiledEnvironment(compiled);
-  } catch (err) {
-    if (!(err instanceof ActionLoadError)) throw err;
-    if (!comparing) {
-      io.stderr.write(`preview: every login would be denied: ${escapeControl(err.message)}\n`);
-      return undefined;
-    }
-    // Compared, an action that can't load is a result: every login newly denied. The workers say so.
-  }
   const headNamespace = compiled.namespace;
   const setup: WorkerSetup = { head: compiled.flow, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
-  if (!comparing) return { action, headNamespace, setup };
+  if (!comparing) return { compiled, headNamespace, setup };
   const base = readBaseAction(values.compare as string, values["base-namespace"], headNamespace);
-  const flow = baseFlow(base, runtime);
-  // Each action loaded here once, so one that can't load is named; the workers load their own copies.
-  for (const step of flow.steps) {
-    try {
-      PostLoginRuntime.load(step.options);
-    } catch (err) {
-      if (!(err instanceof ActionLoadError)) throw err;
-      throw new UsageError(`--compare: ${quote(step.source)}: ${err.message}; give a compiled action (JavaScript) or a cdk.tf.json from npm run synth`);
-    }
-  }
-  return { action, headNamespace, base, setup: { ...setup, base: flow } };
+  return { compiled, headNamespace, base, setup: { ...setup, base: baseFlow(base, runtime) } };
 }
 
 interface Run {
@@ -191,8 +167,9 @@ interface Run {
  * input order. Output goes to a spool and reaches stdout only once every user has been read, so bad
  * input found on line 90,000 leaves stdout empty. Sets the exit code.
  */
-async function runBatches(values: Values, users: UserFile, setup: WorkerSetup, size: number, io: PreviewIo): Promise<Run> {
+async function runBatches(values: Values, users: UserFile, loaded: Loaded, size: number, timeoutMs: number, io: PreviewIo): Promise<Run | undefined> {
   const comparing = values.compare !== undefined;
+  const { setup } = loaded;
   const file = users.file;
   const spool = values.json ? Spool.create() : undefined;
   const run: Run = { summary: new PreviewSummary(), counts: emptyCounts(), details: [], exit: 0 };
@@ -200,7 +177,14 @@ async function runBatches(values: Values, users: UserFile, setup: WorkerSetup, s
   let pool: WorkerPool | undefined;
   let progress: Progress | undefined;
   try {
-    pool = await WorkerPool.start(size, setup, spool && Array.from({ length: size }, (_, i) => spool.file(i)), io.workerScript);
+    const started = await WorkerPool.start(size, setup, spool && Array.from({ length: size }, (_, i) => spool.file(i)), { timeoutMs });
+    pool = started.pool;
+    loaded.headError = started.headError;
+    if (loaded.headError !== undefined && !comparing) {
+      // Compared, an action that can't load is a result: every login newly denied. Alone, it is the answer.
+      io.stderr.write(`preview: every login would be denied: ${escapeControl(loaded.headError)}\n`);
+      return undefined;
+    }
     const document = users.documentUsers;
     const raw = document ? undefined : users.rawBatches(BATCH_BYTES);
     progress = Progress.start(io.stderr, comparing ? "compare" : "preview", () => (raw ? raw.read() : summary.users / (document?.length ?? 1)), () => (comparing ? counts.users : summary.users));
@@ -237,9 +221,10 @@ async function runBatches(values: Values, users: UserFile, setup: WorkerSetup, s
 
 /** The human report (not --json): the comparison, or each of a few users and the summary. */
 function report(values: Values, loaded: Loaded, run: Run): string {
-  const { action, headNamespace, base } = loaded;
+  const { compiled, headNamespace, base } = loaded;
+  const action = loaded.headError === undefined ? compiled : undefined;
   const file = (values.user ?? values.users) as string;
-  const env = action?.environment.name ?? values.env ?? "(default)";
+  const env = compiled.environment.name;
   if (values.compare !== undefined) {
     const total = run.counts.users;
     const after = `environment ${env}, namespace ${headNamespace}, ${action ? flowText(action) : `action ${values.code ?? "(fails to load)"}`}`;

@@ -1,334 +1,213 @@
-// Preview and compare on every core: worker threads each load the action(s) once, then take batches
-// of users (raw NDJSON bytes, or parsed users of a JSON document), append the batch's JSON lines to
-// their own spool file and send back where they are, with the batch's counts. The main thread only
-// reads the file and records results in input order, with a fixed number of batches in flight, so
-// memory stays flat and the output is the same for any worker count.
-import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { ActionLoadError } from "../errors";
-import { failedOutcome } from "../runtime/outcome";
-import { ExportedUser, LoginContext, LoginOutcome } from "../runtime/types";
-import { CompareCounts, compareOutcomes, emptyCounts } from "./compare";
-import { CompiledFlow, loadCompiledFlow } from "../environment/load-action";
-import { jsonProblem, userProblem } from "../users/user-file";
-import { describeOutcome, outcomeJson, PreviewSummary } from "./report";
+// Preview and compare on every core, the host side (the worker side is batch-worker.ts): sandbox
+// worker threads each load the flow(s) once, then take batches of users and append the batch's JSON
+// lines to their own spool file. The main thread only reads the file and records results in input
+// order, with a fixed number of batches in flight, so memory stays flat and the output is the same
+// for any worker count. A watchdog per worker ends one stuck past the login deadline: that login
+// fails as timed out, a new worker takes over (appending to the same spool) and the worker's
+// unfinished batches are sent again. A worker that stops otherwise fails the run, naming the action.
+import type { Worker } from "node:worker_threads";
+import { FLOW_TIMEOUT_MS } from "../auth0/facts";
+import { ActionLoadError, quote, SandboxError } from "../errors";
+import type { ExportedUser } from "../runtime/types";
+import { actionName, LOAD_TIMEOUT_MS, SANDBOX_HEAP_MB, startSandboxWorker, stopText } from "../sandbox/host";
+import { Phase, Pulse } from "../sandbox/pulse";
+import { type Overrun, Watchdog } from "../sandbox/watchdog";
+import { BASE, type BatchResult, type BatchWorkerData, type Overran, PREVIEW_KIND, type ReadyMessage, type Task, type WorkerSetup } from "./batch-worker";
 
-const KIND = "claims-preview-worker";
-
-/** What every worker is started with: serializable, so each builds the same runtimes itself. */
-export interface WorkerSetup {
-  /** The flow under review, compiled once by the main thread (compileEnvironmentFlow). */
-  readonly head: CompiledFlow;
-  /** The other version, for --compare: its whole flow, loaded like the head's. */
-  readonly base?: CompiledFlow;
-  /** One JSON line per user (preview) or per changed user (compare), else counts and details only. */
-  readonly json: boolean;
-  /** How many users of each batch to describe in full, for the human report. */
-  readonly details: number;
-  readonly audience?: string;
-}
-
-export interface BatchResult {
-  /** Lines in the batch (NDJSON), so the main thread can number the lines of later batches. */
-  readonly lines: number;
-  readonly users: number;
-  /** Where the batch's JSON lines are in the worker's spool file (set by the pool: which worker). */
-  readonly spooled?: { readonly worker: number; readonly offset: number; readonly length: number };
-  readonly preview?: PreviewSummary;
-  readonly compare?: CompareCounts;
-  readonly details: string[];
-  /** The first bad line of the batch: its number within the batch and what is wrong. */
-  readonly error?: { readonly line: number; readonly problem: string };
-  /** The spool file could not be written. */
-  readonly spoolError?: string;
-}
-
-type Task = { readonly id: number; readonly bytes?: Uint8Array; readonly users?: readonly ExportedUser[] };
-
-/** A flow as the worker runs it: one login at a time, as its batches run in turn (FlowRuntime.loginNow). */
-interface Runtime {
-  loginNow(user: ExportedUser, context?: LoginContext): LoginOutcome | Promise<LoginOutcome>;
-}
-
-/** The head runs last on each parsed user, which nothing reads after it: its last action may take the user's nested values. */
-const LAST_USE: LoginContext = { lastUse: true };
-
-/** A flow that failed to load: Auth0 would fail every login, with this reason. */
-class UnloadableFlow implements Runtime {
-  constructor(private readonly reason: string) {}
-  loginNow(user: ExportedUser): LoginOutcome {
-    return failedOutcome(user, this.reason);
-  }
-}
-
-/** The head flow, loaded; one that can't load denies every login. */
-export function loadHead(flow: CompiledFlow): Runtime {
-  try {
-    return loadCompiledFlow(flow);
-  } catch (err) {
-    if (err instanceof ActionLoadError) return new UnloadableFlow(err.message);
-    throw err;
-  }
-}
-
-/**
- * Bytes decoded into one string at a time, at most: a longer string lands in V8's large-object space,
- * one mmap'd page run each, which made decoding 256 KiB batches whole ten times slower than in pieces.
- */
-const DECODE_BYTES = 32 * 1024;
-
-/**
- * The users of a batch of NDJSON bytes, parsed one at a time as they are taken, so each user is
- * garbage once its logins are done instead of the whole batch staying alive (less garbage collection
- * and a lower peak; see docs/preview.md). After the last: `lines`, and the first bad line as `error`
- * (iteration stops there). Decoded in pieces that end after a "\n" (a byte no UTF-8 sequence contains, after which
- * the decoder starts afresh), so the text is the same as decoding the batch whole.
- */
-export class BatchUsers implements Iterable<ExportedUser> {
-  lines = 0;
-  error?: BatchResult["error"];
-
-  constructor(private readonly bytes: Uint8Array) {}
-
-  *[Symbol.iterator](): Iterator<ExportedUser> {
-    const buffer = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
-    for (let from = 0; from < buffer.length; ) {
-      let to = from + DECODE_BYTES >= buffer.length ? buffer.length : buffer.indexOf(10, from + DECODE_BYTES - 1) + 1;
-      if (to === 0) to = buffer.length;
-      const text = buffer.toString("utf8", from, to);
-      from = to;
-      let start = 0;
-      while (start < text.length) {
-        let end = text.indexOf("\n", start);
-        if (end === -1) end = text.length;
-        const n = ++this.lines;
-        let line = text.slice(start, end);
-        start = end + 1;
-        if (line.endsWith("\r")) line = line.slice(0, -1);
-        if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) continue;
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-        } catch (err) {
-          this.error = { line: n, problem: jsonProblem(err) };
-          return;
-        }
-        const problem = userProblem(value);
-        if (problem !== undefined) {
-          this.error = { line: n, problem };
-          return;
-        }
-        yield value as ExportedUser;
-      }
-    }
-  }
-}
-
-/**
- * A worker's spool file: batches appended in the order the worker ran them. Each line is encoded as
- * it comes into one reused buffer: joining a batch's lines first made a string of hundreds of KiB
- * (large-object space, flattened before encoding), which cost 30 times more than the encoding.
- */
-class WorkerSpool {
-  private offset = 0;
-  private buffer = Buffer.allocUnsafe(1024 * 1024);
-  private length = 0;
-
-  constructor(private readonly path: string) {
-    writeFileSync(path, "");
-  }
-
-  /** Adds one line (without its "\n") to the batch being written. */
-  line(text: string): void {
-    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
-    const most = text.length * 3 + 1;
-    if (this.length + most > this.buffer.length) {
-      const larger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + most));
-      this.buffer.copy(larger, 0, 0, this.length);
-      this.buffer = larger;
-    }
-    this.length += this.buffer.write(text, this.length, "utf8");
-    this.buffer[this.length++] = 10;
-  }
-
-  /** Writes the batch's lines to the file; says where they are. */
-  flush(): Pick<BatchResult, "spooled" | "spoolError"> {
-    const length = this.length;
-    this.length = 0;
-    if (length === 0) return {};
-    // Opened per batch (a few µs against the batch's milliseconds), so no descriptor outlives the
-    // run: a worker is terminated without a word, and its descriptors belong to the whole process.
-    let fd: number | undefined;
-    try {
-      fd = openSync(this.path, "r+");
-      for (let at = 0; at < length; ) at += writeSync(fd, this.buffer, at, length - at, this.offset + at);
-    } catch (err) {
-      return { spoolError: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
-    const spooled = { worker: -1, offset: this.offset, length };
-    this.offset += length;
-    return { spooled };
-  }
-}
-
-const owns = (bytes: Uint8Array) => bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-
-/** Runs one batch: each user through head (and base), in order. Batches run one after another (serveBatches), so logins never overlap. */
-async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undefined, task: Task, spool: WorkerSpool | undefined): Promise<BatchResult> {
-  const parsed = task.bytes ? new BatchUsers(task.bytes) : undefined;
-  const users: Iterable<ExportedUser> = parsed ?? task.users ?? [];
-  const details: string[] = [];
-  const out = setup.json ? spool : undefined;
-  let count = 0;
-  const done = () => ({ lines: parsed?.lines ?? 0, users: count, ...spool?.flush(), details, error: parsed?.error });
-  if (base) {
-    const counts = emptyCounts();
-    for (const user of users) {
-      count++;
-      // A login whose actions returned no promise costs no await (async actions always return one).
-      let before = base.loginNow(user);
-      if (before instanceof Promise) before = await before;
-      let after = head.loginNow(user, LAST_USE);
-      if (after instanceof Promise) after = await after;
-      const line = compareOutcomes(before, after, counts);
-      if (line !== undefined) out?.line(line);
-    }
-    return { ...done(), compare: counts };
-  }
-  const summary = new PreviewSummary();
-  for (const user of users) {
-    count++;
-    let outcome = head.loginNow(user, LAST_USE);
-    if (outcome instanceof Promise) outcome = await outcome;
-    summary.add(outcome);
-    if (out) out.line(outcomeJson(outcome));
-    else if (details.length < setup.details) details.push(describeOutcome(outcome, typeof user.email === "string" ? user.email : undefined, setup.audience));
-  }
-  return { ...done(), preview: summary };
-}
-
-/** True in a thread started by WorkerPool: the CLI's bundle then serves batches instead of running main. */
-export function isPreviewWorker(): boolean {
-  return !isMainThread && (workerData as { kind?: unknown } | null)?.kind === KIND;
-}
-
-/** The worker's side: load the runtimes, say ready, then answer each batch. */
-export function serveBatches(): void {
-  const { setup, spool: spoolPath } = workerData as { setup: WorkerSetup; spool?: string };
-  const spool = spoolPath === undefined ? undefined : new WorkerSpool(spoolPath);
-  const port = parentPort!;
-  const head = loadHead(setup.head);
-  const base = setup.base ? loadCompiledFlow(setup.base) : undefined;
-  let queue = Promise.resolve();
-  port.on("message", (task: Task) => {
-    queue = queue.then(async () => {
-      port.postMessage({ id: task.id, result: await runBatch(setup, head, base, task, spool) });
-    });
-  });
-  port.postMessage({ ready: true });
-}
+export type { BatchResult, WorkerSetup } from "./batch-worker";
 
 interface Pending {
+  readonly task: Task;
   readonly resolve: (result: BatchResult) => void;
   readonly reject: (err: Error) => void;
 }
 
+/** One worker of the pool, replaced when its watchdog ends it. */
+interface Slot {
+  readonly index: number;
+  worker?: Worker;
+  pulse: Pulse;
+  watchdog?: Watchdog;
+  /** Batches sent to this worker and not answered yet, in the order sent (the worker runs them in that order). */
+  readonly queue: Pending[];
+  /** Batches sent to the worker being replaced: sent to the new one once it is ready. */
+  waiting: boolean;
+}
+
+export interface PoolLimits {
+  /** A login's time limit (each flow's). @default Auth0's 20 s */
+  readonly timeoutMs?: number;
+  /** A worker's heap in MiB. @default SANDBOX_HEAP_MB */
+  readonly heapMb?: number;
+}
+
 /**
- * Worker threads running this same script (the CLI's bundle), each given `setup`. `run` sends a batch
- * to the least busy worker; results come back as promises, which the caller awaits in input order.
+ * Sandbox worker threads, each given `setup`. `run` sends a batch to the least busy worker; results
+ * come back as promises, which the caller awaits in input order.
  */
 export class WorkerPool {
-  private readonly pending = new Map<number, Pending>();
-  private readonly load: number[];
-  private readonly owner = new Map<number, number>();
+  private readonly slots: Slot[];
   private nextId = 0;
   private failure?: Error;
   private closed = false;
+  /** Set when the head's load ran past its deadline: replacement workers don't load it again. */
+  private headError?: string;
+  private readonly timeoutMs: number;
+  private readonly loadMs: number;
+  private readonly heapMb: number;
 
-  private constructor(private readonly workers: Worker[]) {
-    this.load = workers.map(() => 0);
-    workers.forEach((worker, index) => {
-      worker.on("message", (message: { id: number; result: BatchResult }) => {
-        const pending = this.pending.get(message.id);
-        if (!pending) return;
-        this.pending.delete(message.id);
-        this.owner.delete(message.id);
-        this.load[index]--;
-        const { spooled } = message.result;
-        pending.resolve(spooled ? { ...message.result, spooled: { ...spooled, worker: index } } : message.result);
-      });
-      worker.on("error", (err) => this.fail(err));
-      // Any exit before close() fails the run, exit 0 too: its batches would otherwise wait forever.
-      worker.on("exit", (code) => this.fail(new Error(`a preview worker stopped (exit ${code}) before the run ended`)));
-    });
+  private constructor(
+    size: number,
+    private readonly setup: WorkerSetup,
+    private readonly spools: readonly string[] | undefined,
+    limits: PoolLimits,
+  ) {
+    this.timeoutMs = limits.timeoutMs ?? setup.head.timeoutMs ?? FLOW_TIMEOUT_MS;
+    this.loadMs = Math.min(LOAD_TIMEOUT_MS, this.timeoutMs);
+    this.heapMb = limits.heapMb ?? SANDBOX_HEAP_MB;
+    this.slots = Array.from({ length: size }, (_, index) => ({ index, pulse: new Pulse(), queue: [], waiting: false }));
   }
 
   /**
-   * Starts `size` workers on `script` (default: this bundle) and waits until each has loaded its
-   * runtimes. With `spools` (one path per worker), each appends its JSON lines to its own file.
+   * Starts `size` workers and waits until each has loaded its flows. With `spools` (one path per
+   * worker), each appends its JSON lines to its own file. `headError` is why the head can't load
+   * (every login then fails with it); an action of the base that can't load throws ActionLoadError.
    */
-  static async start(size: number, setup: WorkerSetup, spools?: readonly string[], script: string = __filename): Promise<WorkerPool> {
-    if (script.endsWith(".ts")) throw new Error(`worker threads need the bundled CLI (node scripts/run-ts.mjs src/cli/preview.ts), not ${script}`);
-    const workers = Array.from({ length: size }, (_, i) => new Worker(script, { workerData: { kind: KIND, setup, spool: spools?.[i] }, stdout: false, stderr: false }));
-    const ready = workers.map(
-      (worker) =>
-        new Promise<void>((resolve, reject) => {
-          const onExit = (code: number) => reject(new Error(`a preview worker stopped (exit ${code}) while loading the action`));
-          const onMessage = (m: { ready?: boolean }) => {
-            if (m.ready) {
-              worker.off("message", onMessage);
-              worker.off("error", reject);
-              worker.off("exit", onExit);
-              resolve();
-            }
-          };
-          worker.on("message", onMessage);
-          worker.once("error", reject);
-          worker.once("exit", onExit);
-        }),
-    );
+  static async start(size: number, setup: WorkerSetup, spools?: readonly string[], limits: PoolLimits = {}): Promise<{ pool: WorkerPool; headError?: string }> {
+    const pool = new WorkerPool(size, setup, spools, limits);
     try {
-      await Promise.all(ready);
+      let headError: string | undefined;
+      for (const ready of await Promise.all(pool.slots.map((slot) => pool.boot(slot, false)))) headError ??= ready;
+      return { pool, headError: headError ?? pool.headError };
     } catch (err) {
-      await Promise.all(workers.map((w) => w.terminate()));
+      await pool.close();
       throw err;
     }
-    return new WorkerPool(workers);
   }
 
   get size(): number {
-    return this.workers.length;
+    return this.slots.length;
   }
 
   /** Sends one batch (raw NDJSON bytes, transferred, or users) to the least busy worker. */
   run(batch: { bytes: Uint8Array } | { users: readonly ExportedUser[] }): Promise<BatchResult> {
     if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    let index = 0;
-    for (let i = 1; i < this.load.length; i++) if (this.load[i] < this.load[index]) index = i;
-    this.load[index]++;
-    this.owner.set(id, index);
-    const result = new Promise<BatchResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    let slot = this.slots[0];
+    for (const s of this.slots) if (s.queue.length < slot.queue.length) slot = s;
+    const task: Task = { id: this.nextId++, ...batch };
+    const result = new Promise<BatchResult>((resolve, reject) => slot.queue.push({ task, resolve, reject }));
     // A batch whose result is never awaited (the run stopped at an earlier bad line) must not crash the process.
     result.catch(() => undefined);
-    const transfer = "bytes" in batch && owns(batch.bytes) ? [batch.bytes.buffer as ArrayBuffer] : [];
-    this.workers[index].postMessage({ id, ...batch }, transfer);
+    if (!slot.waiting) this.send(slot, task);
     return result;
-  }
-
-  private fail(err: Error): void {
-    if (this.closed) return;
-    this.failure ??= err;
-    for (const pending of this.pending.values()) pending.reject(this.failure);
-    this.pending.clear();
   }
 
   async close(): Promise<void> {
     this.failure ??= new Error("the worker pool is closed");
     this.closed = true;
-    this.pending.clear();
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    for (const slot of this.slots) slot.queue.length = 0;
+    await Promise.all(this.slots.map((slot) => this.stop(slot)));
+  }
+
+  /** Copied, not transferred: a batch is sent again if its worker is replaced. */
+  private send(slot: Slot, task: Task): void {
+    slot.worker?.postMessage(task);
+  }
+
+  /**
+   * Starts slot's worker and resolves once its flows are loaded, with the head's load failure if
+   * any; `append`: it replaces a worker ended by its watchdog, so it appends to the same spool.
+   */
+  private boot(slot: Slot, append: boolean): Promise<string | undefined> {
+    const pulse = (slot.pulse = new Pulse());
+    const data: BatchWorkerData = { kind: PREVIEW_KIND, setup: this.setup, pulse: pulse.buffer, spool: this.spools?.[slot.index], append, headError: this.headError };
+    const worker = (slot.worker = startSandboxWorker(data, this.heapMb));
+    return new Promise<string | undefined>((resolve, reject) => {
+      let ready = false;
+      const deadline = (phase: Phase) => (phase === Phase.Loading ? this.loadMs : this.timeoutMs);
+      slot.watchdog = new Watchdog(pulse, deadline, (overrun) => {
+        if (ready) return this.replace(slot, overrun);
+        void this.stop(slot);
+        if (overrun.flow === BASE) return reject(this.baseError(overrun.step, `did not finish loading within ${overrun.limitMs} ms`));
+        this.headError ??= `action ${actionName(this.setup.head, overrun.step)} did not finish loading within ${overrun.limitMs} ms`;
+        this.boot(slot, append).then(resolve, reject);
+      });
+      slot.watchdog.start();
+      worker.on("message", (message: ReadyMessage | { id: number; result: BatchResult }) => {
+        if ("ready" in message) {
+          ready = true;
+          resolve(message.headError);
+        } else if ("loadError" in message) {
+          void this.stop(slot);
+          reject(this.baseError(message.step, message.loadError));
+        } else this.answer(slot, message.id, message.result);
+      });
+      worker.on("error", (error) => (ready ? this.fail(this.stopped(slot, { error })) : reject(this.stopped(slot, { error }))));
+      // Any exit not asked for fails the run, exit 0 too: its batches would otherwise wait forever.
+      worker.on("exit", (exitCode) => {
+        if (slot.worker !== worker) return;
+        const err = this.stopped(slot, { exitCode });
+        if (ready) this.fail(err);
+        else reject(err);
+      });
+    });
+  }
+
+  private answer(slot: Slot, id: number, result: BatchResult): void {
+    const first = slot.queue[0];
+    if (first === undefined || first.task.id !== id) return;
+    slot.queue.shift();
+    const { spooled } = result;
+    first.resolve(spooled ? { ...result, spooled: { ...spooled, worker: slot.index } } : result);
+  }
+
+  /**
+   * The worker of `slot` ran a login past its deadline: end it, fail that login as timed out and
+   * send the worker's unanswered batches to a new one, in order.
+   */
+  private replace(slot: Slot, overrun: Overrun): void {
+    const current = slot.queue[0];
+    if (current === undefined || overrun.phase !== Phase.Running) return;
+    const overran: Overran = { index: overrun.index, flow: overrun.flow, step: overrun.step };
+    slot.queue[0] = { ...current, task: { ...current.task, overran: [...(current.task.overran ?? []), overran] } };
+    slot.waiting = true;
+    void this.stop(slot)
+      .then(() => this.boot(slot, true))
+      .then(() => {
+        slot.waiting = false;
+        for (const pending of slot.queue) this.send(slot, pending.task);
+      })
+      .catch((err: Error) => this.fail(err));
+  }
+
+  /** An action of the version compared with can't load: bad input, since nothing can be compared with it. */
+  private baseError(step: number, problem: string): ActionLoadError {
+    const source = this.setup.base?.steps[step]?.source ?? `action ${step + 1}`;
+    return new ActionLoadError(`--compare: ${quote(source)}: ${problem}; give a compiled action (JavaScript) or a cdk.tf.json from npm run synth`);
+  }
+
+  /** The error for a worker that stopped on its own, naming the action it was running or loading. */
+  private stopped(slot: Slot, cause: { error?: unknown; exitCode?: number }): SandboxError {
+    const { phase, flow, step } = slot.pulse.read();
+    const which = flow === BASE && this.setup.base ? this.setup.base : this.setup.head;
+    const label = this.setup.base ? (flow === BASE ? " (the version compared with)" : " (the version under review)") : "";
+    const where = phase === Phase.Idle ? "" : ` running action ${actionName(which, step)}${label}`;
+    return new SandboxError(`a preview worker${where} ${stopText(cause, this.heapMb)}; the run is incomplete`);
+  }
+
+  private fail(err: Error): void {
+    if (this.closed) return;
+    this.failure ??= err;
+    for (const slot of this.slots) {
+      for (const pending of slot.queue) pending.reject(this.failure);
+      slot.queue.length = 0;
+    }
+  }
+
+  private async stop(slot: Slot): Promise<void> {
+    slot.watchdog?.stop();
+    const worker = slot.worker;
+    slot.worker = undefined;
+    if (worker !== undefined) await worker.terminate();
   }
 }

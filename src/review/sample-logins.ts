@@ -1,10 +1,11 @@
 // The contract's sample users, logged in through the stack's whole post-login flow as deployed: each
-// managed action's compiled code (the bytes of auth0_action.code) in order, in the local FlowRuntime.
+// managed action's compiled code (the bytes of auth0_action.code) in order, in a sandbox worker.
 import { NAMESPACE_SECRET } from "../compile/claims-action";
+import { bundleDependencies } from "../compile/dependencies";
 import type { ClaimsStack } from "../constructs/claims-stack";
-import { FlowRuntime } from "../runtime/flow-runtime";
-import { PostLoginRuntime } from "../runtime/post-login-runtime";
-import type { ExportedUser, LoginOutcome } from "../runtime/types";
+import { ClaimIssuer } from "../runtime/outcome";
+import { type ExportedUser, type LoginOutcome, newLoginState } from "../runtime/types";
+import { SandboxedFlow } from "../sandbox/host";
 import { managedEntries } from "./flow-view";
 
 /** What the samples say besides each user's outcome: which actions ran, and which could not. */
@@ -25,22 +26,28 @@ export async function sampleLogins(stack: ClaimsStack, samples: readonly Exporte
   const managed = managedEntries(stack.flow);
   if (stack.flow.mode === "unbound" || managed.length === 0) {
     // Nothing is bound to post-login: a login runs none of these actions, so no token carries their claims.
-    const none = PostLoginRuntime.load({ code: "exports.onExecutePostLogin = async () => {};" });
-    return { ran: [], notRun, outcomes: await Promise.all(samples.map((user) => none.login(user))) };
+    const issuer = new ClaimIssuer({});
+    return { ran: [], notRun, outcomes: samples.map((user) => issuer.outcome(user, newLoginState())) };
   }
   const claims = stack.claims.typeScriptAction;
-  const runtime = new FlowRuntime(
-    managed.map(({ action, displayName }) => ({
-      name: displayName,
-      runtime: PostLoginRuntime.load({
-        code: action.compiled.code,
-        secrets: action === claims ? { [NAMESPACE_SECRET]: namespace } : {},
-        dependencies: (action.source.dependencies ?? []).map((d) => d.name),
-        filename: action.compiled.source,
-      }),
-    })),
-  );
+  const steps = managed.map(({ action, displayName }) => {
+    const dependencies = (action.source.dependencies ?? []).map((d) => d.name);
+    const code = action.compiled.code;
+    const options = {
+      code,
+      secrets: action === claims ? { [NAMESPACE_SECRET]: namespace } : ({} as Record<string, string>),
+      dependencies,
+      modules: bundleDependencies(code, dependencies, displayName),
+      filename: action.compiled.source,
+    };
+    return { name: displayName, source: action.compiled.source, code, options };
+  });
+  const runtime = await SandboxedFlow.start({ steps });
   const outcomes: LoginOutcome[] = [];
-  for (const user of samples) outcomes.push(await runtime.login(user));
+  try {
+    for (const user of samples) outcomes.push(await runtime.login(user));
+  } finally {
+    await runtime.close();
+  }
   return { ran: managed.map((e) => e.displayName), notRun, outcomes };
 }

@@ -14,6 +14,17 @@ export interface FlowStep {
   readonly runtime: PostLoginRuntime;
 }
 
+/** Hears which action of the flow starts running (or loading): the sandbox's pulse (src/sandbox/pulse.ts). */
+export interface FlowObserver {
+  step(index: number): void;
+}
+
+/** Why a login fails when its flow runs out of time in action `step` (named when the flow has several). */
+export function timedOutReason(names: readonly string[], step: number, timeoutMs: number): string {
+  const reason = `the flow did not finish within ${timeoutMs} ms; Auth0 fails the login`;
+  return names.length > 1 ? `${names[step]}: ${reason}` : reason;
+}
+
 export class FlowRuntime implements LoginRunner {
   readonly steps: readonly FlowStep[];
   private readonly timeoutMs: number;
@@ -23,7 +34,11 @@ export class FlowRuntime implements LoginRunner {
   private readonly logins = new OneAtATime();
 
   /** `timeoutMs` bounds the whole flow, as Auth0's 20 s does. */
-  constructor(steps: readonly FlowStep[], timeoutMs: number = FLOW_TIMEOUT_MS) {
+  constructor(
+    steps: readonly FlowStep[],
+    timeoutMs: number = FLOW_TIMEOUT_MS,
+    private readonly observer?: FlowObserver,
+  ) {
     if (steps.length === 0) throw new RangeError("steps: [] holds no action; a flow runs at least one");
     this.steps = steps;
     this.timeoutMs = checkTimeoutMs(timeoutMs);
@@ -63,6 +78,7 @@ export class FlowRuntime implements LoginRunner {
       for (let i = 0; i < this.steps.length; i++) {
         const left = this.timeLeft(i, state, deadline);
         if (left === undefined) break;
+        this.observer?.step(i);
         // start never throws: whatever the action does ends in state.denied.
         const waiting = this.steps[i].runtime.start(user, state, left, this.timedOut, this.stepContext(i, context));
         if (waiting !== undefined) return this.finish(waiting, i, user, state, context, deadline);
@@ -82,6 +98,7 @@ export class FlowRuntime implements LoginRunner {
         for (let j = i + 1; j < this.steps.length; j++) {
           const left = this.timeLeft(j, state, deadline);
           if (left === undefined) break;
+          this.observer?.step(j);
           const next = this.steps[j].runtime.start(user, state, left, this.timedOut, this.stepContext(j, context));
           if (next !== undefined) await next;
           if (this.stopped(this.steps[j], state)) break;
@@ -91,6 +108,11 @@ export class FlowRuntime implements LoginRunner {
     } catch (err) {
       return this.last.failed(user, couldNotRun(err));
     }
+  }
+
+  /** The outcome of a login stopped from outside in action `step` (the sandbox's watchdog ended a worker stuck there). */
+  timedOutOutcome(user: ExportedUser, step: number): LoginOutcome {
+    return this.last.failed(user, timedOutReason(this.steps.map((s) => s.name), step, this.timeoutMs));
   }
 
   /** The context step `i` runs with: only the last step may take the user's nested values (lastUse). */

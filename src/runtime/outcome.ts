@@ -94,6 +94,14 @@ export function failedOutcome(user: ExportedUser, reason: string, dropped: Dropp
 }
 
 /**
+ * An outcome that crossed from a sandbox worker (a structured clone: its fields, not its class) as
+ * the outcome it was, getters included.
+ */
+export function restoreOutcome(data: LoginOutcome): LoginOutcome {
+  return new Outcome(data.user_id, data.denied, data.json.id, data.json.access, data.dropped, data.logs, data.bytes, data.claims);
+}
+
+/**
  * A login's outcome. The claims as objects are parsed from their JSON on first read, and kept: the
  * preview's --json output needs only the JSON. Getters on the prototype, not closures per outcome,
  * which cost more in garbage collection than the parsing they save.

@@ -19,6 +19,8 @@ export interface PostLoginRuntimeOptions {
   readonly secrets?: Readonly<Record<string, string>>;
   /** npm modules declared as the action's dependencies; require() of anything else fails as in Auth0. @default [] */
   readonly dependencies?: readonly string[];
+  /** The declared dependencies the code requires, each bundled into one module (src/compile/dependencies.ts), by specifier. @default {} */
+  readonly modules?: Readonly<Record<string, string>>;
   /** How long a login may take before it is denied. @default 20000 */
   readonly timeoutMs?: number;
   /** The application logging in (event.client). @default a sample client */
@@ -58,8 +60,8 @@ export class PostLoginRuntime implements LoginRunner {
    */
   private loadCode(): Handler {
     this.slot = { state: undefined };
-    const { code, filename = "action.js", dependencies = [] } = this.options;
-    return loadAction(code, { filename, dependencies, slot: this.slot }).handler;
+    const { code, filename = "action.js", dependencies = [], modules } = this.options;
+    return loadAction(code, { filename, dependencies, modules, slot: this.slot }).handler;
   }
 
   /** Loads the code once; throws ActionLoadError when Auth0 would refuse it or it fails to load. */

@@ -1,6 +1,6 @@
 // The claims a user should get: computed by the preview runtime from the user's app_metadata, read
 // from a users file or from the Management API, with the environment's compiled action.
-import { loadEnvironmentAction } from "../environment/load-action";
+import { startEnvironmentAction } from "../environment/load-action";
 import { UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/types";
 import { AuthError, quote, UsageError } from "../errors";
@@ -28,8 +28,13 @@ export interface Records {
 export async function expectedFor(subject: string, options: VerifyOptions, namespace: string, budget: Budget): Promise<Expected & { records: Records }> {
   const records = options.usersFile ? await fromFile(options.usersFile, subject, options.grant === "password" ? options.username : undefined) : await fromManagementApi(options, subject, budget);
   const { user, source } = records;
-  const action = loadEnvironmentAction({ env: options.env, namespace, runtime: { audience: options.audience } });
-  const outcome = await action.runtime.login(user);
+  const action = await startEnvironmentAction({ env: options.env, namespace, runtime: { audience: options.audience } });
+  let outcome;
+  try {
+    outcome = await action.runtime.login(user);
+  } finally {
+    await action.runtime.close();
+  }
   if (outcome.denied !== null) {
     throw new UsageError(`the preview of ${options.env}'s action denies ${subject} (${outcome.denied}), yet the tenant logged them in: the tenant runs other code`);
   }
