@@ -149,6 +149,25 @@ function readTenant(domain: string): { issuerUrl: URL; schemeHint?: string } {
   return { issuerUrl, schemeHint };
 }
 
+/** Credentials before a URL's host: `user:password@`, with or without a scheme (the last @ ends them, as in a URL). */
+const USERINFO = /^((?:[a-z][a-z0-9+.-]*:\/\/)?)([^/?#]*)@/i;
+
+/**
+ * The secret values of the command line and the environment, found before the options are judged
+ * (and whether or not they are valid), so that no message, not even one about a bad flag, prints one.
+ */
+export function inputSecrets(argv: string[], env: NodeJS.ProcessEnv): string[] {
+  const flag = (name: string) => argv.flatMap((arg, i) => (arg === name ? [argv[i + 1]] : arg.startsWith(`${name}=`) ? [arg.slice(name.length + 1)] : []));
+  const secrets = [...flag("--client-secret"), ...flag("--mgmt-client-secret"), env.AUTH0_VERIFY_CLIENT_SECRET, env.AUTH0_VERIFY_MGMT_CLIENT_SECRET, env.AUTH0_VERIFY_PASSWORD];
+  for (const url of [...flag("--domain"), ...flag("--redirect-uri"), env.AUTH0_VERIFY_DOMAIN, env.AUTH0_VERIFY_REDIRECT_URI]) {
+    const userinfo = USERINFO.exec(url ?? "")?.[2];
+    if (!userinfo) continue;
+    // The user name alone is no secret (it would hide every "user" in the output), unless it is all there is.
+    secrets.push(userinfo, userinfo.slice(userinfo.indexOf(":") + 1));
+  }
+  return secrets.filter((secret): secret is string => typeof secret === "string" && secret !== "");
+}
+
 /** --grant and, for the code flow, the loopback callback verify listens on. */
 function readGrant(values: Values, pick: FromFlagOrEnv): { grant: "code" | "password"; redirectUri: URL } {
   const grant = values.grant ?? "code";
