@@ -53,7 +53,7 @@ describe("against the local tenant", () => {
     expect(out.claims.userinfo.found).toEqual(out.claims.idToken.found);
     expect(out.claims.accessToken).toMatchObject({ checked: true, ok: true, found: out.claims.idToken.found });
     expect(out.checks.map((c: { name: string }) => c.name)).toEqual(["discovery", "ID token", "/userinfo", "access token", "subject"]);
-    expect(out.tokens.id_token).toMatch(/^eyJ.{7}\.\.\. \(redacted, \d+ chars; --show-tokens prints it\)$/);
+    expect(out.tokens.id_token).toMatch(/^\[redacted\] \(\d+ chars; --show-tokens prints it\)$/);
   });
 
   test("without --audience, dev's access-token claims are reported NOT CHECKED, a partial match (exit 4)", async () => {

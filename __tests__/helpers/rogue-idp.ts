@@ -1,8 +1,8 @@
 // A misbehaving OpenID Provider for negative tests. One server hosts one tenant per misbehaviour, at
 // http://127.0.0.1:PORT/<misbehaviour>/, each wrong in exactly one way (signing key, issuer, audience,
 // nonce, time claims, subject, Management API record, an endpoint that hangs or never stops
-// sending); "none" is the well-behaved control. Signing uses node:crypto.
-import { createSign, generateKeyPairSync, KeyObject } from "node:crypto";
+// sending, or echoes the secrets it was sent); "none" is the well-behaved control. Signing uses node:crypto.
+import { createSign, generateKeyPairSync, KeyObject, randomBytes } from "node:crypto";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -36,6 +36,11 @@ export const MISBEHAVIOURS = [
   "huge-jwks",
   "huge-userinfo",
   "huge-mgmt",
+  // Each quotes what it was sent (body, Authorization header, query) back where verify prints it.
+  "echo-token",
+  "echo-claims",
+  "echo-mgmt-token",
+  "echo-mgmt-user",
 ] as const;
 export type Misbehaviour = (typeof MISBEHAVIOURS)[number];
 
@@ -51,6 +56,8 @@ export interface RogueUser {
 export interface RogueIdp {
   /** The issuer URL of the tenant that misbehaves this way. */
   url(misbehaviour: Misbehaviour): string;
+  /** Every secret the server handed out (tokens, codes) or was sent (client secrets, passwords, PKCE verifiers) so far. */
+  secrets(): string[];
   close(): Promise<void>;
 }
 
@@ -87,11 +94,22 @@ function endless(res: ServerResponse): void {
   pump();
 }
 
-export async function startRogueIdp(clientId: string, users: RogueUser[], audience: string): Promise<RogueIdp> {
+/**
+ * `echoClaim`: the claim in which "echo-claims" puts what it was sent, on both tokens and /userinfo
+ * (under the namespace verify checks, a claim verify prints).
+ */
+export async function startRogueIdp(clientId: string, users: RogueUser[], audience: string, echoClaim = "https://echo.example/request"): Promise<RogueIdp> {
   const published = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const foreign = generateKeyPairSync("rsa", { modulusLength: 2048 });
   let origin = "";
   const codes = new Map<string, { nonce?: string; user: RogueUser }>();
+  const secrets: string[] = [];
+  /** A fresh secret the server hands out, kept so a test can look for it in verify's output. */
+  const issue = (prefix: string) => {
+    const value = `${prefix}-${randomBytes(24).toString("base64url")}`;
+    secrets.push(value);
+    return value;
+  };
 
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", origin);
@@ -125,7 +143,7 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
     }
     if (path === "/authorize") {
       // Logs in the first user at once, as a browser would after the login page.
-      const code = `code-${codes.size}`;
+      const code = issue("code");
       codes.set(code, { nonce: url.searchParams.get("nonce") ?? undefined, user: users[0] });
       const back = new URL(url.searchParams.get("redirect_uri") as string);
       back.searchParams.set("code", code);
@@ -139,8 +157,20 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
       if (how === "stall-token-body") return void res.writeHead(200, { "content-type": "application/json" }).write('{"access_token": "');
       const text = await readBody(req);
       // The Management API's client credentials come as JSON, the logins as a form.
-      if (req.headers["content-type"]?.startsWith("application/json")) return json({ access_token: "mgmt-token", token_type: "Bearer", expires_in: 600 });
+      if (req.headers["content-type"]?.startsWith("application/json")) {
+        secrets.push(String(JSON.parse(text).client_secret));
+        if (how === "echo-mgmt-token") return json({ error: "access_denied", error_description: `you sent ${text}` }, 401);
+        return json({ access_token: issue("mgmt"), token_type: "Bearer", expires_in: 600 });
+      }
       const form = new URLSearchParams(text);
+      for (const name of ["client_secret", "password", "code", "code_verifier"]) if (form.has(name)) secrets.push(form.get(name) as string);
+      if (how === "echo-token") {
+        // The request as sent, its values decoded, as JSON, and the client's credentials as client_secret_basic would carry them.
+        const basic = Buffer.from(`${form.get("client_id")}:${form.get("client_secret")}`).toString("base64");
+        const echo = `you sent ${text}; values ${[...form.values()].join(" ")}; as JSON ${JSON.stringify(Object.fromEntries(form))}; ` +
+          `authorization ${req.headers.authorization ?? "none"}, or Basic ${basic}; query ${url.search}`;
+        return json({ error: "invalid_request", error_description: echo }, 400);
+      }
       const grant = form.get("grant_type");
       let user: RogueUser | undefined;
       let nonce: string | undefined;
@@ -166,6 +196,7 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
         ...(how === "future-nbf-id" ? { nbf: now + day } : {}),
         ...(how === "other-subject-no-email" ? {} : { email: user.email }),
         ...user.claims,
+        ...(how === "echo-claims" ? { [echoClaim]: text, [`${echoClaim}-fields`]: Object.fromEntries(form) } : {}),
       };
       if (how === "wrong-nonce") idClaims.nonce = "not-the-nonce-sent";
       else if (nonce !== undefined && how !== "no-nonce") idClaims.nonce = nonce;
@@ -179,6 +210,7 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
         exp: how === "expired-access" ? now - day : now + day + 600,
         scope: "openid profile email",
         ...accessFor.claims,
+        ...(how === "echo-claims" ? { [echoClaim]: text } : {}),
       };
       const accessToken =
         how === "opaque-access"
@@ -188,7 +220,9 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
             : how === "unsigned-access"
               ? `${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${b64url(JSON.stringify(accessClaims))}.`
               : sign(accessClaims, published.privateKey, "published");
-      return json({ access_token: accessToken, token_type: "Bearer", expires_in: 600, id_token: idToken, scope: "openid profile email" });
+      secrets.push(accessToken, idToken);
+      const refresh = how === "echo-claims" ? { refresh_token: issue("refresh") } : {};
+      return json({ access_token: accessToken, token_type: "Bearer", expires_in: 600, id_token: idToken, scope: "openid profile email", ...refresh });
     }
     if (path === "/userinfo") {
       if (hang("userinfo")) return;
@@ -196,11 +230,16 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
       // /userinfo answers for whoever the tokens of this misbehaviour are for.
       const [first, second] = users;
       const user = how.startsWith("other-subject") && how !== "other-subject-access" ? second : first;
-      return json({ sub: user.sub, ...(how === "other-subject-no-email" ? {} : { email: user.email }), ...user.claims });
+      const echo = how === "echo-claims" ? { [echoClaim]: `authorization ${req.headers.authorization}; query ${url.search}` } : {};
+      return json({ sub: user.sub, ...(how === "other-subject-no-email" ? {} : { email: user.email }), ...user.claims, ...echo });
     }
     if (path.startsWith("/api/v2/users/")) {
       if (hang("mgmt")) return;
       if (huge("mgmt")) return endless(res);
+      if (how === "echo-mgmt-user") {
+        // Padded so that verify's quote of a non-JSON answer (120 characters) ends inside the token.
+        return res.writeHead(200, { "content-type": "text/plain" }).end(`${"forbidden ".repeat(8)}authorization ${req.headers.authorization}; query ${url.search}`);
+      }
       const id = decodeURIComponent(path.slice("/api/v2/users/".length));
       let user = users.find((u) => u.sub === id);
       if (!user) return json({ statusCode: 404, error: "Not Found" }, 404);
@@ -213,6 +252,7 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: (misbehaviour) => `${origin}/${misbehaviour}/`,
+    secrets: () => [...secrets],
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

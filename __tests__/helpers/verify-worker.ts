@@ -8,6 +8,7 @@ import { TokenChecker, verifyIdToken } from "../../src/verify/checks";
 import { Budget } from "../../src/verify/http";
 import type { VerifyOptions } from "../../src/verify/options";
 import { runVerify } from "../../src/verify/run";
+import { Secrets } from "../../src/verify/scrub";
 
 interface Case {
   readonly id: number;
@@ -23,7 +24,7 @@ const answer = (message: object) => process.stdout.write(JSON.stringify(message)
 
 /** verify's checks of an ID token, against the tenant's discovery and JWKS: the checks passed, or why not. */
 async function checkIdToken({ domain, clientId, token, nonce }: IdTokenCase["idToken"]): Promise<{ checks?: string[]; error?: string }> {
-  const budget = new Budget(10_000);
+  const budget = new Budget(10_000, new Secrets());
   const config = await client.discovery(new URL(domain), clientId, undefined, undefined, { execute: [client.allowInsecureRequests] });
   const options = { clientId } as VerifyOptions;
   try {

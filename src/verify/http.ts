@@ -1,7 +1,9 @@
-// Every request verify makes goes through one Budget: one deadline for the whole run (--timeout) and
-// a cap on each response body, with failures that name the endpoint, the limit and the fix.
+// Every request verify makes goes through one Budget: one deadline for the whole run (--timeout), a
+// cap on each response body, failures that name the endpoint, the limit and the fix, and the
+// secrets each request carries noted for the scrubbing of verify's output.
 import { AuthError, quote, ToolError } from "../errors";
 import { errorText } from "./error-text";
+import type { Secrets } from "./scrub";
 
 /** The most any one response may send: 10 times the 100 KB Auth0 allows for a token's claims. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -17,6 +19,8 @@ export class Budget {
 
   constructor(
     readonly timeoutMs: number,
+    /** Told of every secret a request sends, since the server may echo it back into a message. */
+    private readonly secrets: Secrets,
     /** Said after a failure to reach a loopback host over https when --domain had no scheme. */
     private readonly schemeHint?: string,
   ) {
@@ -41,6 +45,7 @@ export class Budget {
     const url = String(input);
     const what = `${init.method ?? "GET"} ${url}`;
     const signal = init.signal ? AbortSignal.any([init.signal, this.signal]) : this.signal;
+    this.secrets.sent(url, init);
     let response: Response;
     try {
       response = await fetch(url, { ...init, signal });

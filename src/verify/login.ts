@@ -11,6 +11,8 @@ import type { VerifyOptions } from "./options";
 export interface Tokens {
   readonly idToken?: string;
   readonly accessToken: string;
+  /** Never used (verify asks for no offline access), but a secret to keep out of the output if a tenant sends one. */
+  readonly refreshToken?: string;
   /** The nonce sent, which the ID token must carry (code flow only). */
   readonly nonce?: string;
   readonly flow: string;
@@ -73,7 +75,7 @@ export async function codeFlow(config: client.Configuration, options: VerifyOpti
       expectedNonce: nonce,
       idTokenExpected: true,
     });
-    return { idToken: response.id_token, accessToken: response.access_token, nonce, flow: "authorization code with PKCE, prompt=login" };
+    return { idToken: response.id_token, accessToken: response.access_token, refreshToken: response.refresh_token, nonce, flow: "authorization code with PKCE, prompt=login" };
   } catch (err) {
     throw toolErrorIn(err) ?? new AuthError(`the login was refused: ${errorText(err)}${hint(err)}`);
   }
@@ -94,7 +96,7 @@ export async function passwordFlow(config: client.Configuration, options: Verify
   }
   try {
     const response = await client.genericGrantRequest(config, grantType, params);
-    return { idToken: response.id_token, accessToken: response.access_token, flow: options.realm ? `password-realm (${options.realm})` : "password grant" };
+    return { idToken: response.id_token, accessToken: response.access_token, refreshToken: response.refresh_token, flow: options.realm ? `password-realm (${options.realm})` : "password grant" };
   } catch (err) {
     throw toolErrorIn(err) ?? new AuthError(`the password grant was refused: ${errorText(err)}${hint(err)}`);
   }

@@ -92,7 +92,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
   const pick: FromFlagOrEnv = (flag, variable) => flag ?? (env[variable] || undefined);
   if (!values.env) throw new UsageError(`--env: missing; name the environment whose claims to expect (see src/environments.ts)\n${USAGE}`);
   const client = readClient(values, env, pick);
-  const tenant = readTenant(client.domain);
+  const tenant = readTenant(client.domain, values.domain === undefined ? "AUTH0_VERIFY_DOMAIN" : "--domain");
   const grant = readGrant(values, pick);
   return {
     env: values.env,
@@ -130,7 +130,8 @@ function readClient(values: Values, env: NodeJS.ProcessEnv, pick: FromFlagOrEnv)
 }
 
 /** The tenant's base URL from --domain: https unless it is a local tenant on a loopback address. */
-function readTenant(domain: string): { issuerUrl: URL; schemeHint?: string } {
+function readTenant(domain: string, from: string): { issuerUrl: URL; schemeHint?: string } {
+  refuseCredentials(domain, from, "a tenant takes none");
   let issuerUrl: URL;
   try {
     issuerUrl = new URL(/^https?:\/\//.test(domain) ? domain : `https://${domain}`);
@@ -149,11 +150,47 @@ function readTenant(domain: string): { issuerUrl: URL; schemeHint?: string } {
   return { issuerUrl, schemeHint };
 }
 
+/** Credentials before a URL's host: `user:password@`, with or without a scheme (the last @ ends them, as in a URL). */
+const USERINFO = /^((?:[a-z][a-z0-9+.-]*:\/\/)?)([^/?#]*)@/i;
+
+/**
+ * Refuses a URL that carries credentials, naming it without them. Stripping them instead would hide
+ * a pasted secret that still sits in the shell history or the CI settings; nothing verify talks to
+ * takes credentials in a URL (fetch refuses such a URL).
+ */
+function refuseCredentials(url: string, from: string, why: string): void {
+  const match = USERINFO.exec(url);
+  if (!match) return;
+  const bare = escapeControl(match[1] + url.slice(match[0].length));
+  const shown = escapeControl(`${match[1]}[redacted]@${url.slice(match[0].length)}`);
+  throw new UsageError(
+    `${from}: ${shown} carries credentials (user:password@ before the host); ${why}, and verify must neither send nor print them: ` +
+      (from.startsWith("--") ? `give ${from} ${bare}` : `set ${from}=${bare}`),
+  );
+}
+
+/**
+ * The secret values of the command line and the environment, found before the options are judged
+ * (and whether or not they are valid), so that no message, not even one about a bad flag, prints one.
+ */
+export function inputSecrets(argv: string[], env: NodeJS.ProcessEnv): string[] {
+  const flag = (name: string) => argv.flatMap((arg, i) => (arg === name ? [argv[i + 1]] : arg.startsWith(`${name}=`) ? [arg.slice(name.length + 1)] : []));
+  const secrets = [...flag("--client-secret"), ...flag("--mgmt-client-secret"), env.AUTH0_VERIFY_CLIENT_SECRET, env.AUTH0_VERIFY_MGMT_CLIENT_SECRET, env.AUTH0_VERIFY_PASSWORD];
+  for (const url of [...flag("--domain"), ...flag("--redirect-uri"), env.AUTH0_VERIFY_DOMAIN, env.AUTH0_VERIFY_REDIRECT_URI]) {
+    const userinfo = USERINFO.exec(url ?? "")?.[2];
+    if (!userinfo) continue;
+    // The user name alone is no secret (it would hide every "user" in the output), unless it is all there is.
+    secrets.push(userinfo, userinfo.slice(userinfo.indexOf(":") + 1));
+  }
+  return secrets.filter((secret): secret is string => typeof secret === "string" && secret !== "");
+}
+
 /** --grant and, for the code flow, the loopback callback verify listens on. */
 function readGrant(values: Values, pick: FromFlagOrEnv): { grant: "code" | "password"; redirectUri: URL } {
   const grant = values.grant ?? "code";
   if (grant !== "code" && grant !== "password") throw new UsageError(`--grant: "${grant}" is not a grant; use code (a browser login) or password (for pipelines)`);
   const redirect = pick(values["redirect-uri"], "AUTH0_VERIFY_REDIRECT_URI") ?? "http://127.0.0.1:3000/callback";
+  refuseCredentials(redirect, values["redirect-uri"] === undefined ? "AUTH0_VERIFY_REDIRECT_URI" : "--redirect-uri", "the callback takes none");
   let redirectUri: URL;
   try {
     redirectUri = new URL(redirect);

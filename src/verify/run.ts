@@ -1,5 +1,6 @@
 // verify's run, callable in-process: logs in, checks the tokens, /userinfo and who they are for,
-// compares the custom claims and judges them; render.ts writes the report for a person. src/cli/verify.ts wraps it.
+// compares the custom claims and judges them; render.ts writes the report for a person. Whatever it
+// writes passes through the run's Secrets (scrub.ts) first. src/cli/verify.ts wraps it.
 import { resolveEnvironment } from "../environment/resolve";
 import { escapeControl, ToolError } from "../errors";
 import { accessTokenClaims, TokenChecker, userinfo, verifyIdToken } from "./checks";
@@ -12,21 +13,40 @@ import { Expected, expectedFor, Records } from "./expected";
 import { Budget } from "./http";
 import { checkIdentity } from "./identity";
 import { codeFlow, discover, passwordFlow, Tokens } from "./login";
-import { readOptions, VerifyOptions } from "./options";
+import { inputSecrets, readOptions, VerifyOptions } from "./options";
+import { REDACTED, Secrets } from "./scrub";
 
 export interface Output {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
 }
 
-/** Runs verify with `argv` and `env`, writes the report to `out`, returns the exit code. */
-export async function runVerify(argv: string[], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
+/** Runs verify with `argv` and `env`, writes the report to `terminal`, returns the exit code. */
+export async function runVerify(argv: string[], env: NodeJS.ProcessEnv, terminal: Output): Promise<number> {
+  const secrets = new Secrets();
+  secrets.add(...inputSecrets(argv, env));
+  // The one way out: the report, --json, errors on stderr and the authorize URL, today's and any
+  // message added later, reach the terminal only through the scrub.
+  const out: Output = { stdout: (text) => terminal.stdout(secrets.scrub(text)), stderr: (text) => terminal.stderr(secrets.scrub(text)) };
+  try {
+    return await verify(argv, env, out, secrets);
+  } catch (err) {
+    // A bug while writing the report: said here, scrubbed, rather than by the CLI's handler, which isn't.
+    out.stderr(`verify: unexpected error: ${escapeControl(errorText(err))} (a bug: please report it)`);
+    return EXIT.failed;
+  }
+}
+
+async function verify(argv: string[], env: NodeJS.ProcessEnv, out: Output, secrets: Secrets): Promise<number> {
   const report: Report = { ok: false, verdict: "FAILED", exit: EXIT.usage, checks: [], notChecked: [], hint: null, error: null };
   let options: VerifyOptions | undefined;
   try {
     options = readOptions(argv, env);
     if (!options) return 0;
-    await check(options, report, out);
+    secrets.addClient(options.clientId, options.clientSecret);
+    secrets.add(options.password);
+    if (options.management) secrets.addClient(options.management.clientId, options.management.clientSecret);
+    await check(options, report, out, secrets);
   } catch (err) {
     report.ok = false;
     report.verdict = "FAILED";
@@ -39,13 +59,13 @@ export async function runVerify(argv: string[], env: NodeJS.ProcessEnv, out: Out
   return report.exit;
 }
 
-async function check(options: VerifyOptions, report: Report, out: Output): Promise<void> {
+async function check(options: VerifyOptions, report: Report, out: Output, secrets: Secrets): Promise<void> {
   const { namespace } = resolveEnvironment(options.env, options.namespace);
   const fromFile: Expected | undefined = options.expectFile ? readExpectFile(options.expectFile) : undefined;
   report.environment = options.env;
   // One deadline for everything from here: discovery, the login, JWKS, /userinfo, the Management API.
-  const budget = new Budget(options.timeoutMs, options.schemeHint);
-  const found = await logInAndCheckTokens(options, report, out, budget);
+  const budget = new Budget(options.timeoutMs, secrets, options.schemeHint);
+  const found = await logInAndCheckTokens(options, report, out, budget, secrets);
 
   let expected: Expected;
   let records: Records | undefined;
@@ -69,7 +89,7 @@ interface Found {
 }
 
 /** Discovery, the login, the ID token, /userinfo and (with --audience) the access token; each check made goes into the report. */
-async function logInAndCheckTokens(options: VerifyOptions, report: Report, out: Output, budget: Budget): Promise<Found> {
+async function logInAndCheckTokens(options: VerifyOptions, report: Report, out: Output, budget: Budget, secrets: Secrets): Promise<Found> {
   const config = await discover(options, budget);
   const issuer = config.serverMetadata().issuer;
   report.issuer = issuer;
@@ -83,6 +103,10 @@ async function logInAndCheckTokens(options: VerifyOptions, report: Report, out: 
           say(`Open this URL in a browser and log in (waiting up to ${options.timeoutMs / 1000} s):\n${url}\n`);
         });
   report.flow = tokens.flow;
+  // Printed on purpose with --show-tokens; otherwise secrets like the others.
+  if (options.showTokens) secrets.show(tokens.idToken, tokens.accessToken);
+  else secrets.add(tokens.idToken, tokens.accessToken);
+  secrets.add(tokens.refreshToken);
   report.tokens = redact(tokens, options.showTokens);
 
   const checker = new TokenChecker(config, budget);
@@ -143,7 +167,8 @@ function mismatchHint(claims: NonNullable<Report["claims"]>, namespace: string):
 function redact(tokens: Tokens, show: boolean): Record<string, string> {
   const shown: Record<string, string> = {};
   for (const [name, value] of [["id_token", tokens.idToken], ["access_token", tokens.accessToken]] as const) {
-    if (value) shown[name] = show ? value : `${value.slice(0, 10)}... (redacted, ${value.length} chars; --show-tokens prints it)`;
+    // None of it, not even its first characters: an opaque token is all secret.
+    if (value) shown[name] = show ? value : `${REDACTED} (${value.length} chars; --show-tokens prints it)`;
   }
   return shown;
 }
