@@ -48,7 +48,7 @@ beforeAll(() => {
 });
 
 test("the graph covers src/ (every layer below has files)", () => {
-  for (const folder of ["src/auth0/", "src/runtime/", "src/compile/", "src/constructs/", "src/review/", "src/environment/", "src/users/", "src/preview/", "src/verify/", "src/local-tenant/", "src/cli/"]) {
+  for (const folder of ["src/auth0/", "src/runtime/", "src/sandbox/", "src/compile/", "src/constructs/", "src/review/", "src/environment/", "src/users/", "src/preview/", "src/verify/", "src/local-tenant/", "src/cli/"]) {
     expect(under(folder).length).toBeGreaterThan(0);
   }
 });
@@ -82,8 +82,15 @@ test("nothing outside src/cli imports an entry point in src/cli", () => {
   expect(bad.map(([file]) => file)).toEqual([]);
 });
 
-test("the shared layers (environment, users, runtime) reach no tool that uses them", () => {
-  for (const file of [...under("src/environment/"), ...under("src/users/"), ...under("src/runtime/")]) {
+test("the sandbox reaches the compiler only to bundle its worker, and no construct", () => {
+  for (const file of under("src/sandbox/")) {
+    const bad = [...graph.get(file)!].filter((f) => /^(cdktf|constructs)$|^src\/constructs\//.test(f) || (f.startsWith("src/compile/") && f !== "src/compile/sandbox-bundle.ts"));
+    expect([file, bad]).toEqual([file, []]);
+  }
+});
+
+test("the shared layers (environment, users, runtime, sandbox) reach no tool that uses them", () => {
+  for (const file of [...under("src/environment/"), ...under("src/users/"), ...under("src/runtime/"), ...under("src/sandbox/")]) {
     const bad = [...reached(file)].filter((f) => /^src\/(cli|preview|verify|local-tenant|review)\//.test(f));
     expect([file, bad]).toEqual([file, []]);
   }
