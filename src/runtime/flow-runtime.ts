@@ -3,8 +3,7 @@
 // flow, and one time limit for the whole flow.
 import { FLOW_TIMEOUT_MS } from "../auth0/facts";
 import { couldNotRun, PostLoginRuntime } from "./post-login-runtime";
-import { ExportedUser, LoginContext, LoginOutcome, LoginRunner, LoginState, newLoginState } from "./types";
-import { OneAtATime } from "./one-at-a-time";
+import { type ExportedUser, type LoginContext, type LoginOutcome, type LoginState, newLoginState } from "./types";
 import { checkTimeoutMs } from "./timeout";
 
 /** One action of the flow, loaded. */
@@ -25,13 +24,12 @@ export function timedOutReason(names: readonly string[], step: number, timeoutMs
   return names.length > 1 ? `${names[step]}: ${reason}` : reason;
 }
 
-export class FlowRuntime implements LoginRunner {
+export class FlowRuntime {
   readonly steps: readonly FlowStep[];
   private readonly timeoutMs: number;
   private readonly timedOut: string;
   /** The last action's runtime: Auth0's rules on what the flow set are the same for every action. */
   private readonly last: PostLoginRuntime;
-  private readonly logins = new OneAtATime();
 
   /** `timeoutMs` bounds the whole flow, as Auth0's 20 s does. */
   constructor(
@@ -46,30 +44,10 @@ export class FlowRuntime implements LoginRunner {
     this.last = steps[steps.length - 1].runtime;
   }
 
-  /** Runs every action in order for `user`. Never throws; logins run one at a time. */
-  login(user: ExportedUser, context: LoginContext = {}): Promise<LoginOutcome> {
-    let outcome: LoginOutcome | undefined;
-    return this.loginEach([user], (o) => (outcome = o), context).then(() => outcome as LoginOutcome);
-  }
-
   /**
-   * Runs the logins of `users` one after another, handing each outcome to `each` as soon as it is
-   * known: one promise for the batch, so a login that never waits costs no promise of its own
-   * beyond its actions'. Users are taken from `users` one at a time. Never rejects, unless `each` throws.
-   */
-  loginEach(users: Iterable<ExportedUser>, each: (outcome: LoginOutcome) => void, context: LoginContext = {}): Promise<void> {
-    return this.logins.run(async () => {
-      for (const user of users) {
-        const outcome = this.loginNow(user, context);
-        each(outcome instanceof Promise ? await outcome : outcome);
-      }
-    });
-  }
-
-  /**
-   * One login, not queued: only for a caller that already runs this flow's logins one at a time
-   * (the preview's worker runs its batches in turn); anything else calls login() or loginEach().
-   * The outcome itself when no action had to be waited for, else its promise. Never rejects.
+   * One login, for a caller that runs this flow's logins one at a time (a sandbox worker takes one
+   * request, or one batch, at a time): the outcome itself when no action had to be waited for, else
+   * its promise. Never rejects.
    */
   loginNow(user: ExportedUser, context: LoginContext = {}): LoginOutcome | Promise<LoginOutcome> {
     const state = newLoginState();

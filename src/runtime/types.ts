@@ -57,7 +57,7 @@ export interface LoginContext {
   readonly lastUse?: boolean;
 }
 
-/** Anything that runs logins: one action (PostLoginRuntime) or a whole flow (FlowRuntime). */
+/** Anything that runs logins: a flow in a sandbox (SandboxedFlow), or one action inside one (PostLoginRuntime). */
 export interface LoginRunner {
   /** Runs one login for `user`. Never throws: failures become `denied`. */
   login(user: ExportedUser, context?: LoginContext): Promise<LoginOutcome>;
