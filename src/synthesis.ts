@@ -13,6 +13,7 @@ import { projectRoot } from "./project-root";
 import { LOCK_FILE, placeLock, readProjectLock } from "./provider-lock";
 import type { ExportedUser } from "./runtime/types";
 import { summarizeStack } from "./review/summary";
+import { Sandbox } from "./sandbox/host";
 
 /** The users previewed in every contract, relative to the project's root. */
 export const SAMPLES = "samples/users.ndjson";
@@ -27,7 +28,15 @@ export function removeRetiredStacks(outdir: string, stacks: readonly ClaimsStack
   }
 }
 
+/**
+ * The sandbox worker the review's sample logins run in, started when the stacks are declared so that
+ * it boots while cdktf synthesizes them (on another core), and closed by writeReview.
+ */
+let reviewSandbox: Sandbox | undefined;
+
 export function declareStacks(app: App): ClaimsStack[] {
+  reviewSandbox ??= new Sandbox();
+  reviewSandbox.warm();
   return environments.map((environment) => new ClaimsStack(app, environment));
 }
 
@@ -69,19 +78,29 @@ export async function writeReview(outdir: string, stacks: readonly ClaimsStack[]
   for await (const batch of (await UserFile.open(join(root, SAMPLES))).users()) for (const { user } of batch) samples.push(user);
 
   const summaries: string[] = [];
-  for (const stack of stacks) {
-    const dir = join(stacksDir, stack.environment.name);
-    if (provider.lock.state === "locked") placeLock(lockPath, dir);
-    const contract = await buildContract(stack, samples, SAMPLES, provider);
-    // `cdktf synth --hcl` writes cdk.tf instead: the review files stay the same.
-    const file = `stacks/${stack.environment.name}/${(stack.node.root as App).hclOutput ? "cdk.tf" : "cdk.tf.json"}`;
-    const summary = summarizeStack(stack, file, provider);
-    writeFileSync(join(dir, "claims-contract.json"), contractJson(contract));
-    writeFileSync(join(dir, "claims-contract.md"), contractMarkdown(contract));
-    writeFileSync(join(dir, "claims-summary.txt"), summary);
-    summaries.push(summary);
+  // One sandbox worker for every stack's sample logins: a worker's start costs more than their logins.
+  const sandbox = reviewSandbox ?? new Sandbox();
+  reviewSandbox = undefined;
+  try {
+    for (const stack of stacks) summaries.push(await writeStackReview(stack, stacksDir, lockPath, samples, provider, sandbox));
+  } finally {
+    await sandbox.close();
   }
   return { provider, summaries };
+}
+
+/** One stack's lock file, contract and summary; the summary. */
+async function writeStackReview(stack: ClaimsStack, stacksDir: string, lockPath: string, samples: readonly ExportedUser[], provider: ProviderPin, sandbox: Sandbox): Promise<string> {
+  const dir = join(stacksDir, stack.environment.name);
+  if (provider.lock.state === "locked") placeLock(lockPath, dir);
+  const contract = await buildContract(stack, samples, SAMPLES, provider, sandbox);
+  // `cdktf synth --hcl` writes cdk.tf instead: the review files stay the same.
+  const file = `stacks/${stack.environment.name}/${(stack.node.root as App).hclOutput ? "cdk.tf" : "cdk.tf.json"}`;
+  const summary = summarizeStack(stack, file, provider);
+  writeFileSync(join(dir, "claims-contract.json"), contractJson(contract));
+  writeFileSync(join(dir, "claims-contract.md"), contractMarkdown(contract));
+  writeFileSync(join(dir, "claims-summary.txt"), summary);
+  return summary;
 }
 
 /** The auth0 provider constraint the stacks declare (from cdktf.json): one for all. */

@@ -1,6 +1,7 @@
 // The claims contract of one environment: what its users' tokens will carry, in markdown for a
 // pull request and in JSON for a pipeline to diff. Written beside the stack by every synthesis
 // (cdktf synth/diff/deploy and npm run synth; see src/synthesis.ts).
+import type { Sandbox } from "../sandbox/host";
 import { NAMESPACE_SECRET } from "../compile/claims-action";
 import type { ClaimsStack } from "../constructs/claims-stack";
 import type { LockStatus } from "../provider-lock";
@@ -67,11 +68,11 @@ export const ADOPTION_NOTES = [
   `secrets the hand-made action holds besides ${NAMESPACE_SECRET} must be declared in the construct, or Auth0 refuses the update ("Unmanaged Action Secret"): list their names in the environment's "secrets" (AppMetadataClaims' "secrets" prop) and set each value at apply time with TF_VAR_<variable> (docs/lifecycle.md)`,
 ] as const;
 
-export async function buildContract(stack: ClaimsStack, samples: readonly ExportedUser[], samplesFile: string, provider: ProviderPin): Promise<Contract> {
+export async function buildContract(stack: ClaimsStack, samples: readonly ExportedUser[], samplesFile: string, provider: ProviderPin, sandbox?: Sandbox): Promise<Contract> {
   const claims = claimsOf(stack);
   const { variable, namespace } = claims;
   const prefix = namespace === undefined ? `<${variable}>` : namespace.replace(/\/+$/, "");
-  const { run, users } = await sampleUsers(stack, samples, namespace, variable);
+  const { run, users } = await sampleUsers(stack, samples, namespace, variable, sandbox);
   const flow = flowView(stack);
   return {
     environment: claims.environment,
@@ -110,10 +111,10 @@ export async function buildContract(stack: ClaimsStack, samples: readonly Export
 }
 
 /** The samples logged in through the flow, claim names under a plan-time namespace shown as <variable>. */
-async function sampleUsers(stack: ClaimsStack, samples: readonly ExportedUser[], namespace: string | undefined, variable: string) {
+async function sampleUsers(stack: ClaimsStack, samples: readonly ExportedUser[], namespace: string | undefined, variable: string, sandbox?: Sandbox) {
   const shown = (name: string) => (namespace === undefined && name.startsWith(PLACEHOLDER + "/") ? `<${variable}>${name.slice(PLACEHOLDER.length)}` : name);
   const rename = (token: Record<string, unknown>) => Object.fromEntries(Object.entries(token).map(([name, value]) => [shown(name), value]));
-  const run = await sampleLogins(stack, samples, namespace ?? PLACEHOLDER);
+  const run = await sampleLogins(stack, samples, namespace ?? PLACEHOLDER, sandbox);
   const users = run.outcomes.map((o) => ({
     user_id: o.user_id,
     denied: o.denied,

@@ -5,7 +5,7 @@ import { bundleDependencies } from "../compile/dependencies";
 import type { ClaimsStack } from "../constructs/claims-stack";
 import { ClaimIssuer } from "../runtime/outcome";
 import { type ExportedUser, type LoginOutcome, newLoginState } from "../runtime/types";
-import { SandboxedFlow } from "../sandbox/host";
+import { type Sandbox, SandboxedFlow } from "../sandbox/host";
 import { managedEntries } from "./flow-view";
 
 /** What the samples say besides each user's outcome: which actions ran, and which could not. */
@@ -18,10 +18,11 @@ export interface SampleRun {
 }
 
 /**
- * Logs each sample user in through the flow. The claims action gets `namespace` as its secret; the
- * other actions' secrets are Terraform variables set only at apply time, so they run without them.
+ * Logs each sample user in through the flow, in `sandbox` (a synthesis shares one among its stacks)
+ * or a sandbox of its own. The claims action gets `namespace` as its secret; the other actions'
+ * secrets are Terraform variables set only at apply time, so they run without them.
  */
-export async function sampleLogins(stack: ClaimsStack, samples: readonly ExportedUser[], namespace: string): Promise<SampleRun> {
+export async function sampleLogins(stack: ClaimsStack, samples: readonly ExportedUser[], namespace: string, sandbox?: Sandbox): Promise<SampleRun> {
   const notRun = stack.flow.entries.filter((e) => e.kind === "hand").map((e) => e.displayName);
   const managed = managedEntries(stack.flow);
   if (stack.flow.mode === "unbound" || managed.length === 0) {
@@ -42,7 +43,7 @@ export async function sampleLogins(stack: ClaimsStack, samples: readonly Exporte
     };
     return { name: displayName, source: action.compiled.source, code, options };
   });
-  const runtime = await SandboxedFlow.start({ steps });
+  const runtime = sandbox ? await sandbox.load({ steps }) : await SandboxedFlow.start({ steps });
   const outcomes: LoginOutcome[] = [];
   try {
     for (const user of samples) outcomes.push(await runtime.login(user));

@@ -93,6 +93,11 @@ export class Sandbox {
     this.heapMb = limits.heapMb ?? SANDBOX_HEAP_MB;
   }
 
+  /** Starts the worker now, so that it boots while the caller does other work (cdktf's synthesis). */
+  warm(): void {
+    void this.ops.run(() => this.ensureWorker()).catch(() => undefined);
+  }
+
   /** Loads `flow`; throws ActionLoadError when an action can't load (named when the flow has several), SandboxError when the worker stops. */
   load(flow: CompiledFlow): Promise<SandboxedFlow> {
     if (flow.steps.length === 0) return Promise.reject(new RangeError("flow: it holds no action; a flow runs at least one"));
@@ -155,12 +160,15 @@ export class Sandbox {
     this.pulse = new Pulse();
     const data: LoginWorkerData = { kind: LOGINS_KIND, pulse: this.pulse.buffer };
     const worker = (this.worker = startSandboxWorker(data, this.heapMb));
+    // An idle sandbox never keeps the process alive; a request in flight does (send()).
+    worker.unref();
     this.watchdog = new Watchdog(this.pulse, (phase, flow) => this.limitOf(phase, flow), (overrun) => this.overrun(overrun));
     this.watchdog.start();
     worker.on("message", (answer: WorkerAnswer) => {
       const current = this.current;
       if (current === undefined || current.id !== answer.id) return;
       this.current = undefined;
+      worker.unref();
       current.resolve(answer);
     });
     worker.on("error", (error) => this.stopped(worker, { error }));
@@ -182,6 +190,7 @@ export class Sandbox {
     return new Promise<WorkerAnswer>((resolve, reject) => {
       const id = this.nextId++;
       this.current = { id, request, resolve, reject };
+      worker.ref();
       worker.postMessage({ ...request, id });
     });
   }
