@@ -9,11 +9,13 @@ import { escapeHtml } from "../errors";
 import { CURRENT_USER_SCOPES, managementAudience } from "./management-access";
 import { loadGrantAfterSsoLogin, offlineAccessRequested, OFFLINE_ACCESS_PARAM } from "./login-interaction";
 import { refreshRunsTheAction } from "./refresh";
+import { tokenStore } from "./token-store";
 import type { TenantUsers } from "./users";
 
 export function providerConfiguration(users: TenantUsers, jwk: JWK, customClaims: Iterable<string>, clients: ClientSettings): Configuration {
   return {
     clients: clientMetadata(clients),
+    adapter: tokenStore(),
     routes: {
       authorization: "/authorize",
       token: "/oauth/token",
