@@ -12,7 +12,7 @@ import { tenantCertificates } from "./certificates";
 import { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, MANAGEMENT_CLIENT_ID, MANAGEMENT_CLIENT_SECRET } from "./clients";
 import { providerConfiguration } from "./configuration";
 import type { TenantContext } from "./context";
-import { answerErrors, jsonTokenRequests } from "./http";
+import { answerErrors, denyFraming, jsonTokenRequests } from "./http";
 import { loginInteraction, markOfflineAccess } from "./login-interaction";
 import { logout } from "./logout";
 import { managementAudience } from "./management-access";
@@ -71,7 +71,7 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
   registerPasswordGrant(t);
   registerManagementGrant(t);
   // Before oidc-provider's own routes, in this order.
-  for (const middleware of [answerErrors, jsonTokenRequests, markOfflineAccess, userinfo(t), loginInteraction(t), logout(t), managementApi(t)]) provider.use(middleware);
+  for (const middleware of [denyFraming, answerErrors, jsonTokenRequests, markOfflineAccess, userinfo(t), loginInteraction(t), logout(t), managementApi(t)]) provider.use(middleware);
   server.on("request", provider.callback());
 
   return {
