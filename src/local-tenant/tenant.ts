@@ -49,8 +49,8 @@ export interface LocalTenant {
   readonly clientSecret: string;
   /** The machine-to-machine client allowed on the Management API subset. */
   readonly management: { readonly clientId: string; readonly clientSecret: string; readonly audience: string };
-  /** With https: the CA certificate to trust, and whether this start created it. */
-  readonly ca?: { readonly file: string; readonly created: boolean };
+  /** With https: the CA certificate to trust, whether this start created it, and when it ends. */
+  readonly ca?: { readonly file: string; readonly created: boolean; readonly expires: Date };
   close(): Promise<void>;
 }
 
@@ -80,7 +80,7 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
     clientId: LOCAL_CLIENT_ID,
     clientSecret: LOCAL_CLIENT_SECRET,
     management: { clientId: MANAGEMENT_CLIENT_ID, clientSecret: MANAGEMENT_CLIENT_SECRET, audience: managementAudience(url) },
-    ca: certificates && { file: certificates.caFile, created: certificates.caCreated },
+    ca: certificates && { file: certificates.caFile, created: certificates.caCreated, expires: certificates.caExpires },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
