@@ -105,6 +105,16 @@ describe("Auth0's current-user scopes on a user's own token", () => {
   });
 });
 
+test("the password grant gives a user's token the same current-user scopes, and so does a refresh of it", async () => {
+  const login = await token({ grant_type: "password", ...LOGIN, username: "erin@example.com", password: "local-password", audience: api, scope: "openid offline_access read:current_user read:users" });
+  expect(login.status).toBe(200);
+  expect(claimsOf(login.body.access_token).scope).toBe("openid offline_access read:current_user");
+  const refreshed = await token({ grant_type: "refresh_token", ...LOGIN, refresh_token: login.body.refresh_token, audience: api });
+  expect(refreshed.status).toBe(200);
+  expect(String(claimsOf(refreshed.body.access_token).scope).split(" ")).toContain("read:current_user");
+  expect((await management("GET", "auth0|erin", refreshed.body.access_token)).status).toBe(200);
+});
+
 describe("client credentials give only what the client was granted", () => {
   test("a scope the management client has no grant for is refused as Auth0 refuses it", async () => {
     const refused = await token({ grant_type: "client_credentials", ...MACHINE, audience: api, scope: "read:users delete:users" });

@@ -44,7 +44,9 @@ export function registerPasswordGrant(t: TenantContext): void {
       const accessToken = await at.save();
       const body: Record<string, unknown> = { access_token: accessToken, expires_in: at.expiration, scope: apiScope, token_type: "Bearer" };
       if (scopes.includes("offline_access") && client.grantTypeAllowed("refresh_token")) {
-        const rt = new provider.RefreshToken({ accountId: user.sub, client, grantId, gty: "password", scope, resource: audience, rotations: 0, expiresWithSession: false });
+        // With the API's scopes, so an exchange can give them again (oidc-provider's refresh asks the token).
+        const rtScope = [...new Set([...scopes, ...apiScope.split(" ")])].filter(Boolean).join(" ");
+        const rt = new provider.RefreshToken({ accountId: user.sub, client, grantId, gty: "password", scope: rtScope, resource: audience, rotations: 0, expiresWithSession: false });
         body.refresh_token = await rt.save();
       }
       if (scopes.includes("openid")) {
