@@ -1,6 +1,7 @@
 // `npm run local-tenant -- --https` as a user runs it: the CA and the NODE_EXTRA_CA_CERTS line it
 // prints, verify over https without that CA trusted (the hint) and with it, and verify's Management
 // API path against it.
+import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -96,4 +97,9 @@ test("--help lists --https and --cert-dir and exits 0", () => {
   expect(run.status).toBe(0);
   expect(run.stdout).toMatch(/^ {2}--https /m);
   expect(run.stdout).toMatch(/^ {2}--cert-dir DIR /m);
+});
+
+test("--https says what the CA vouches for and until when", () => {
+  const until = new Date(new X509Certificate(caBefore).validTo).toISOString().slice(0, 10);
+  expect(tenant.output).toContain(`It vouches for 127.0.0.1, localhost and ::1 only, until ${until}; a week before, a new CA replaces it`);
 });

@@ -100,6 +100,7 @@ function printTenant(tenant: LocalTenant, env: string, action: string, users: Ex
   if (tenant.ca) {
     lines.push("", `https certificate issued by the local CA ${tenant.ca.file} (${tenant.ca.created ? "created now" : "reused"}); trust it in Node with:`);
     lines.push(`  NODE_EXTRA_CA_CERTS=${tenant.ca.file}`);
+    lines.push(`It vouches for 127.0.0.1, localhost and ::1 only, until ${tenant.ca.expires.toISOString().slice(0, 10)}; a week before, a new CA replaces it (trust that one again where you imported this one).`);
   }
   lines.push("", "verify it from another terminal:");
   const trust = tenant.ca ? `NODE_EXTRA_CA_CERTS=${tenant.ca.file} ` : "";

@@ -6,13 +6,16 @@ import type { Configuration, KoaContextWithOIDC } from "oidc-provider";
 import { clientMetadata, type ClientSettings } from "./clients";
 import { OIDC_SCOPES } from "./context";
 import { escapeHtml } from "../errors";
+import { CURRENT_USER_SCOPES, managementAudience } from "./management-access";
 import { loadGrantAfterSsoLogin, offlineAccessRequested, OFFLINE_ACCESS_PARAM } from "./login-interaction";
 import { refreshRunsTheAction } from "./refresh";
+import { tokenStore } from "./token-store";
 import type { TenantUsers } from "./users";
 
 export function providerConfiguration(users: TenantUsers, jwk: JWK, customClaims: Iterable<string>, clients: ClientSettings): Configuration {
   return {
     clients: clientMetadata(clients),
+    adapter: tokenStore(),
     routes: {
       authorization: "/authorize",
       token: "/oauth/token",
@@ -59,8 +62,9 @@ const AUDIENCE_PARAMETER: NonNullable<Configuration["features"]>["resourceIndica
   // Typed as always returning a resource; returning none means "no audience": an opaque access token.
   defaultResource: ((ctx: KoaContextWithOIDC) => ctx.oidc.params?.audience as string | undefined) as unknown as () => string,
   useGrantedResource: () => true,
-  getResourceServerInfo: (_ctx: KoaContextWithOIDC, resource: string) => ({
-    scope: OIDC_SCOPES.join(" "),
+  getResourceServerInfo: (ctx: KoaContextWithOIDC, resource: string) => ({
+    // A refresh keeps only these: a user's Management API token keeps its current-user scopes too.
+    scope: [...OIDC_SCOPES, ...(resource === managementAudience(ctx.oidc.provider.issuer) ? CURRENT_USER_SCOPES : [])].join(" "),
     audience: resource,
     accessTokenFormat: "jwt",
     jwt: { sign: { alg: "RS256" } },

@@ -19,6 +19,11 @@ export interface TenantContext {
 /** Size limits of request bodies the tenant reads itself (oidc-provider bounds its own at 56 kB). */
 export const FORM_LIMIT = 16 * 1024;
 export const JSON_LIMIT = 1024 * 1024;
+/**
+ * How deep the Management API lets metadata nest (the field itself is level 1). Auth0 documents no
+ * limit; this one is far beyond any real metadata and far below where serializing a record fails.
+ */
+export const JSON_DEPTH_LIMIT = 32;
 
 /** The scopes the tenant knows; others are dropped from a request as Auth0 does. */
 export const OIDC_SCOPES = ["openid", "profile", "email", "offline_access"];

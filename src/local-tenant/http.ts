@@ -48,7 +48,19 @@ export async function readForm(ctx: Context, limit: number): Promise<URLSearchPa
 }
 
 /**
- * Outermost middleware: an HttpError from the tenant's own endpoints, or a 4xx/5xx that escapes
+ * Outermost middleware: no page of the tenant may be framed by another site, so a login form can't
+ * be overlaid to steal a click (clickjacking), as Auth0's Universal Login. Both headers: browsers
+ * that predate CSP's frame-ancestors read X-Frame-Options. Set on every answer, JSON included, so no
+ * HTML page (the login form, oidc-provider's error pages, logout) can miss them.
+ */
+export async function denyFraming(ctx: Context, next: Next): Promise<void> {
+  ctx.set("x-frame-options", "DENY");
+  ctx.set("content-security-policy", "frame-ancestors 'none'");
+  await next();
+}
+
+/**
+ * Second middleware: an HttpError from the tenant's own endpoints, or a 4xx/5xx that escapes
  * oidc-provider's own handling (e.g. an unknown interaction), becomes a one-line answer, never a stack.
  */
 export async function answerErrors(ctx: Context, next: Next): Promise<void> {

@@ -6,6 +6,7 @@ import type { TenantUser, TenantUsers } from "./users";
 import { FORM_LIMIT, type TenantContext } from "./context";
 import { HttpError, readForm } from "./http";
 import { loginPage } from "./login-page";
+import { userScopeFor } from "./management-access";
 
 type Interaction = Awaited<ReturnType<TenantContext["provider"]["interactionDetails"]>>;
 
@@ -93,7 +94,7 @@ async function finishLogin(t: TenantContext, ctx: Context, details: Interaction,
   const scope = String(details.params.scope ?? "openid");
   grant.addOIDCScope(details.params[OFFLINE_ACCESS_PARAM] ? `${scope} offline_access` : scope);
   const audience = details.params.audience as string | undefined;
-  if (audience) grant.addResourceScope(audience, scope);
+  if (audience) grant.addResourceScope(audience, userScopeFor(audience, t.url, scope));
   const grantId = await grant.save();
   const result = authenticated ? { login: { accountId: user.sub }, consent: { grantId } } : { consent: { grantId } };
   await t.provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });

@@ -1,44 +1,38 @@
 // A subset of Auth0's Management API at /api/v2/: a client-credentials token for the management
-// client, GET and PATCH /api/v2/users/{id} on the tenant's users, with Auth0's error shapes.
+// client, GET and PATCH /api/v2/users/{id} on the tenant's users, with Auth0's error shapes. Each
+// route declares who may call it (management-access.ts); the dispatcher checks it before the route runs.
 import type { Context, Next } from "koa";
-import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
-import { quote } from "../errors";
-import { MANAGEMENT_SCOPES } from "./clients";
-import { JSON_LIMIT, type TenantContext } from "./context";
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { escapeControl, quote } from "../errors";
+import { JSON_DEPTH_LIMIT, JSON_LIMIT, type TenantContext } from "./context";
 import { HttpError, readBody } from "./http";
+import { MANAGEMENT_CLIENT_GRANTS, ManagementError, managementAudience, managementCaller, requireAccess, type ManagementAccess, type ManagementCaller } from "./management-access";
 import type { TenantUser } from "./users";
 
 const TOKEN_LIFETIME_S = 86_400;
-const USER_PATH = /^\/api\/v2\/users\/([^/]+)$/;
 const PATCHABLE = ["app_metadata", "user_metadata"] as const;
 const ERROR_NAMES: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 413: "Request Entity Too Large", 415: "Unsupported Media Type" };
 
-/** The Management API's audience on this tenant, as Auth0 names it. */
-export function managementAudience(url: string): string {
-  return `${url}api/v2/`;
-}
-
-/** An error as the Management API answers it: { statusCode, error, message, errorCode? }. */
-class ManagementError extends HttpError {
-  constructor(status: number, message: string, readonly errorCode?: string) {
-    super(status, message);
-  }
-}
-
-/** grant_type=client_credentials for the Management API audience, for the management client. */
+/** grant_type=client_credentials for the Management API audience, for a client with a grant to it. */
 export function registerManagementGrant(t: TenantContext): void {
   const audience = managementAudience(t.url);
   t.provider.registerGrantType(
     "client_credentials",
     async (ctx, next) => {
-      const requested = (ctx.oidc.params as Record<string, string | undefined>).audience;
-      if (requested !== audience) {
+      const params = ctx.oidc.params as Record<string, string | undefined>;
+      const refuse = (description: string) => {
         ctx.status = 403;
-        ctx.body = { error: "access_denied", error_description: `Service not found: ${quote(requested ?? "")}; the local tenant has one API for machines: ${audience}` };
-        return;
-      }
+        ctx.body = { error: "access_denied", error_description: description };
+      };
+      if (params.audience !== audience) return refuse(`Service not found: ${quote(params.audience ?? "")}; the local tenant has one API for machines: ${audience}`);
       const clientId = ctx.oidc.client!.clientId;
-      const scope = MANAGEMENT_SCOPES.join(" ");
+      const granted = MANAGEMENT_CLIENT_GRANTS.get(clientId);
+      if (!granted) return refuse(`Client is not authorized to access ${quote(audience)}. On the local tenant only ${[...MANAGEMENT_CLIENT_GRANTS.keys()].join(", ")} is`);
+      // Auth0 gives the scopes asked for if all are granted, every granted scope if none is asked for.
+      const requested = [...new Set((params.scope ?? "").split(" ").filter(Boolean))];
+      const notGranted = requested.filter((scope) => !granted.includes(scope));
+      if (notGranted.length > 0) return refuse(`Client has not been granted scopes: ${escapeControl(notGranted.join(" ")).slice(0, 200)}`);
+      const scope = (requested.length > 0 ? requested : granted).join(" ");
       const accessToken = await new SignJWT({ scope, gty: "client-credentials", azp: clientId })
         .setProtectedHeader({ alg: "RS256", kid: t.signing.kid, typ: "JWT" })
         .setIssuer(t.url)
@@ -54,25 +48,58 @@ export function registerManagementGrant(t: TenantContext): void {
   );
 }
 
-/** The /api/v2/ routes. */
+/** A Management API route: its path, who may call it, and what it answers. */
+interface Route {
+  readonly method: string;
+  readonly path: RegExp;
+  /** The path as Auth0's documentation writes it, for messages. */
+  readonly template: string;
+  /** What the caller needs, given the path's decoded parameters. */
+  access(params: string[]): ManagementAccess;
+  handle(ctx: Context, t: TenantContext, params: string[], caller: ManagementCaller): Promise<unknown>;
+}
+
+const USER_PATH = /^\/api\/v2\/users\/([^/]+)$/;
+
+const ROUTES: readonly Route[] = [
+  {
+    method: "GET",
+    path: USER_PATH,
+    template: "/api/v2/users/{id}",
+    access: ([id]) => ({ scopes: ["read:users"], currentUser: { userId: id, scopes: ["read:current_user"] } }),
+    handle: async (_ctx, t, [id]) => userRecord(findUser(t, id)),
+  },
+  {
+    method: "PATCH",
+    path: USER_PATH,
+    template: "/api/v2/users/{id}",
+    access: ([id]) => ({ scopes: ["update:users"], currentUser: { userId: id, scopes: ["update:current_user_metadata", "create:current_user_metadata"] } }),
+    handle: async (ctx, t, [id], caller) => {
+      const user = findUser(t, id);
+      const patch = await readPatch(ctx);
+      // A user's own token changes user_metadata only: app_metadata is for the application to set.
+      if (patch.app_metadata !== undefined) requireAccess(caller, { scopes: ["update:users"] });
+      applyPatch(user, patch);
+      return userRecord(user);
+    },
+  },
+];
+
+/** The /api/v2/ routes: the token is checked first, then the route's access, then the route runs. */
 export function managementApi(t: TenantContext) {
   const audience = managementAudience(t.url);
   return async (ctx: Context, next: Next): Promise<void> => {
     if (!ctx.path.startsWith("/api/v2/")) return next();
     ctx.set("cache-control", "no-store");
     try {
-      const token = await authorize(ctx, t, audience);
-      const match = USER_PATH.exec(ctx.path);
-      if (!match) throw new ManagementError(404, "Not Found");
-      const user = findUser(t, match[1]);
-      if (ctx.method === "GET") {
-        needScope(token, "read:users");
-        ctx.body = userRecord(user);
-      } else if (ctx.method === "PATCH") {
-        needScope(token, "update:users");
-        applyPatch(user, await readPatch(ctx));
-        ctx.body = userRecord(user);
-      } else throw new ManagementError(405, `${ctx.method} is not supported on /api/v2/users/{id} by the local tenant; use GET or PATCH`);
+      const caller = await authenticate(ctx, t, audience);
+      const onPath = ROUTES.filter((route) => route.path.test(ctx.path));
+      if (onPath.length === 0) throw new ManagementError(404, "Not Found");
+      const route = onPath.find((r) => r.method === ctx.method);
+      if (!route) throw new ManagementError(405, `${ctx.method} is not supported on ${onPath[0].template} by the local tenant; use ${onPath.map((r) => r.method).join(" or ")}`);
+      const params = route.path.exec(ctx.path)!.slice(1).map(decodeParam);
+      requireAccess(caller, route.access(params));
+      ctx.body = await route.handle(ctx, t, params, caller);
     } catch (err) {
       const known = err instanceof HttpError ? err : new ManagementError(400, "Bad Request");
       ctx.status = known.status;
@@ -81,35 +108,32 @@ export function managementApi(t: TenantContext) {
   };
 }
 
-async function authorize(ctx: Context, t: TenantContext, audience: string): Promise<JWTPayload> {
+/** The caller of a bearer token this tenant signed for the Management API; 401 otherwise. */
+async function authenticate(ctx: Context, t: TenantContext, audience: string): Promise<ManagementCaller> {
   const header = ctx.get("authorization");
   if (!header) throw new ManagementError(401, "Missing authentication");
   const bearer = /^Bearer (\S+)$/.exec(header)?.[1];
   if (!bearer) throw new ManagementError(401, "Bad HTTP authentication header format", "invalid_authorization_header");
+  let claims;
   try {
-    const { payload } = await jwtVerify(bearer, t.signing.publicKey, { issuer: t.url, algorithms: ["RS256"] });
-    const audiences = typeof payload.aud === "string" ? [payload.aud] : (payload.aud ?? []);
-    if (!audiences.includes(audience)) throw new ManagementError(401, `Bad audience: ${audiences.join(" ")}`, "invalid_token");
-    return payload;
+    ({ payload: claims } = await jwtVerify(bearer, t.signing.publicKey, { issuer: t.url, algorithms: ["RS256"] }));
   } catch (err) {
-    if (err instanceof ManagementError) throw err;
     throw new ManagementError(401, err instanceof joseErrors.JWTExpired ? "Expired token received for JSON Web Token validation" : "Invalid token", "invalid_token");
   }
+  const audiences = typeof claims.aud === "string" ? [claims.aud] : (claims.aud ?? []);
+  if (!audiences.includes(audience)) throw new ManagementError(401, `Bad audience: ${audiences.join(" ")}`, "invalid_token");
+  return managementCaller(claims);
 }
 
-function needScope(token: JWTPayload, scope: string): void {
-  if (!String(token.scope ?? "").split(" ").includes(scope)) {
-    throw new ManagementError(403, `Insufficient scope, expected any of: ${scope}`, "insufficient_scope");
-  }
-}
-
-function findUser(t: TenantContext, encodedId: string): TenantUser {
-  let id: string;
+function decodeParam(encoded: string): string {
   try {
-    id = decodeURIComponent(encodedId);
+    return decodeURIComponent(encoded);
   } catch {
     throw new ManagementError(400, "Path validation error: the user id is not valid percent-encoding", "invalid_uri");
   }
+}
+
+function findUser(t: TenantContext, id: string): TenantUser {
   const user = t.users.bySubject(id);
   if (!user) throw new ManagementError(404, "The user does not exist.", "inexistent_user");
   return user;
@@ -132,8 +156,24 @@ async function readPatch(ctx: Context): Promise<Patch> {
       throw new ManagementError(400, `Payload validation error: ${quote(field)} is not a field the local tenant updates; it updates ${PATCHABLE.join(" and ")}`, "invalid_body");
     }
     if (!isObject(value)) throw new ManagementError(400, `Payload validation error: 'Expected type object but found type ${kind(value)}' on property ${field}.`, "invalid_body");
+    // Checked before anything is stored: a record nested thousands deep can't be serialized again.
+    if (deeperThan(value, JSON_DEPTH_LIMIT)) {
+      throw new ManagementError(400, `Payload validation error: ${field} is nested more than ${JSON_DEPTH_LIMIT} levels deep; the local tenant stores at most ${JSON_DEPTH_LIMIT}: flatten it`, "invalid_body");
+    }
   }
   return body as Patch;
+}
+
+/** Whether `value` nests objects or arrays more than `limit` levels (itself the first); iterative, so any depth is safe to ask about. */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (typeof current !== "object" || current === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return false;
 }
 
 /** Auth0's merge: top-level keys are merged, a key set to null is removed, and {} empties the metadata. */
@@ -165,4 +205,3 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function kind(value: unknown): string {
   return value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
 }
-

@@ -3,6 +3,7 @@
 // offline_access, a refresh token.
 import type Provider from "oidc-provider";
 import { OIDC_SCOPES, type TenantContext } from "./context";
+import { managementAudience, userScopeFor } from "./management-access";
 
 // oidc-provider has the class but its types leave it out.
 type ResourceServerClass = new (identifier: string, info: object) => NonNullable<InstanceType<Provider["AccessToken"]>["resourceServer"]>;
@@ -31,17 +32,21 @@ export function registerPasswordGrant(t: TenantContext): void {
       const scopes = String(params.scope ?? "openid").split(" ").filter((s) => OIDC_SCOPES.includes(s));
       const scope = scopes.join(" ");
       const audience = params.audience || undefined;
+      // The Management API also takes Auth0's current-user scopes from a user (management-access.ts).
+      const apiScope = audience && audience === managementAudience(t.url) ? userScopeFor(audience, t.url, String(params.scope ?? "openid")) : scope;
       const grant = new provider.Grant({ accountId: user.sub, clientId: client.clientId });
       grant.addOIDCScope(scope);
-      if (audience) grant.addResourceScope(audience, scope);
+      if (audience) grant.addResourceScope(audience, apiScope);
       const grantId = await grant.save();
 
-      const at = new provider.AccessToken({ accountId: user.sub, client, grantId, gty: "password", scope });
-      if (audience) at.resourceServer = new (provider as unknown as { ResourceServer: ResourceServerClass }).ResourceServer(audience, { scope, audience, accessTokenFormat: "jwt", jwt: { sign: { alg: "RS256" } } });
+      const at = new provider.AccessToken({ accountId: user.sub, client, grantId, gty: "password", scope: apiScope });
+      if (audience) at.resourceServer = new (provider as unknown as { ResourceServer: ResourceServerClass }).ResourceServer(audience, { scope: apiScope, audience, accessTokenFormat: "jwt", jwt: { sign: { alg: "RS256" } } });
       const accessToken = await at.save();
-      const body: Record<string, unknown> = { access_token: accessToken, expires_in: at.expiration, scope, token_type: "Bearer" };
+      const body: Record<string, unknown> = { access_token: accessToken, expires_in: at.expiration, scope: apiScope, token_type: "Bearer" };
       if (scopes.includes("offline_access") && client.grantTypeAllowed("refresh_token")) {
-        const rt = new provider.RefreshToken({ accountId: user.sub, client, grantId, gty: "password", scope, resource: audience, rotations: 0, expiresWithSession: false });
+        // With the API's scopes, so an exchange can give them again (oidc-provider's refresh asks the token).
+        const rtScope = [...new Set([...scopes, ...apiScope.split(" ")])].filter(Boolean).join(" ");
+        const rt = new provider.RefreshToken({ accountId: user.sub, client, grantId, gty: "password", scope: rtScope, resource: audience, rotations: 0, expiresWithSession: false });
         body.refresh_token = await rt.save();
       }
       if (scopes.includes("openid")) {

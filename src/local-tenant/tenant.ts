@@ -12,10 +12,11 @@ import { tenantCertificates } from "./certificates";
 import { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, MANAGEMENT_CLIENT_ID, MANAGEMENT_CLIENT_SECRET } from "./clients";
 import { providerConfiguration } from "./configuration";
 import type { TenantContext } from "./context";
-import { answerErrors, jsonTokenRequests } from "./http";
+import { answerErrors, denyFraming, jsonTokenRequests } from "./http";
 import { loginInteraction, markOfflineAccess } from "./login-interaction";
 import { logout } from "./logout";
-import { managementApi, managementAudience, registerManagementGrant } from "./management-api";
+import { managementAudience } from "./management-access";
+import { managementApi, registerManagementGrant } from "./management-api";
 import { registerPasswordGrant } from "./password-grant";
 import { userinfo } from "./userinfo";
 import { TenantUsers } from "./users";
@@ -48,8 +49,8 @@ export interface LocalTenant {
   readonly clientSecret: string;
   /** The machine-to-machine client allowed on the Management API subset. */
   readonly management: { readonly clientId: string; readonly clientSecret: string; readonly audience: string };
-  /** With https: the CA certificate to trust, and whether this start created it. */
-  readonly ca?: { readonly file: string; readonly created: boolean };
+  /** With https: the CA certificate to trust, whether this start created it, and when it ends. */
+  readonly ca?: { readonly file: string; readonly created: boolean; readonly expires: Date };
   close(): Promise<void>;
 }
 
@@ -70,7 +71,7 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
   registerPasswordGrant(t);
   registerManagementGrant(t);
   // Before oidc-provider's own routes, in this order.
-  for (const middleware of [answerErrors, jsonTokenRequests, markOfflineAccess, userinfo(t), loginInteraction(t), logout(t), managementApi(t)]) provider.use(middleware);
+  for (const middleware of [denyFraming, answerErrors, jsonTokenRequests, markOfflineAccess, userinfo(t), loginInteraction(t), logout(t), managementApi(t)]) provider.use(middleware);
   server.on("request", provider.callback());
 
   return {
@@ -79,7 +80,7 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
     clientId: LOCAL_CLIENT_ID,
     clientSecret: LOCAL_CLIENT_SECRET,
     management: { clientId: MANAGEMENT_CLIENT_ID, clientSecret: MANAGEMENT_CLIENT_SECRET, audience: managementAudience(url) },
-    ca: certificates && { file: certificates.caFile, created: certificates.caCreated },
+    ca: certificates && { file: certificates.caFile, created: certificates.caCreated, expires: certificates.caExpires },
     close: async () => {
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
