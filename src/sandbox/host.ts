@@ -28,7 +28,7 @@ export interface SandboxLimits {
   readonly heapMb?: number;
 }
 
-/** Starts a sandbox worker on the bundled entry (src/cli/sandbox-worker.ts): no environment, no inherited flags, its output dropped. */
+/** Starts a sandbox worker on the bundled entry (src/cli/sandbox-worker.ts): no environment, no inherited flags, a bounded heap. */
 export function startSandboxWorker(workerData: unknown, heapMb: number): Worker {
   const worker = new Worker(sandboxWorkerScript(), {
     workerData,
@@ -36,12 +36,11 @@ export function startSandboxWorker(workerData: unknown, heapMb: number): Worker 
     argv: [],
     execArgv: [],
     resourceLimits: { maxOldGenerationSizeMb: heapMb },
-    // Read and dropped: nothing a worker prints may reach the command's stdout (the --json output).
-    stdout: true,
-    stderr: true,
+    // The worker's own streams are the process's: nothing in it writes to stdout (actions have their
+    // own console, SES reports nothing), and piping them would keep an idle sandbox's process alive.
+    stdout: false,
+    stderr: false,
   });
-  worker.stdout.resume();
-  worker.stderr.resume();
   return worker;
 }
 
@@ -160,8 +159,6 @@ export class Sandbox {
     this.pulse = new Pulse();
     const data: LoginWorkerData = { kind: LOGINS_KIND, pulse: this.pulse.buffer };
     const worker = (this.worker = startSandboxWorker(data, this.heapMb));
-    // An idle sandbox never keeps the process alive; a request in flight does (send()).
-    worker.unref();
     this.watchdog = new Watchdog(this.pulse, (phase, flow) => this.limitOf(phase, flow), (overrun) => this.overrun(overrun));
     this.watchdog.start();
     worker.on("message", (answer: WorkerAnswer) => {
@@ -173,6 +170,9 @@ export class Sandbox {
     });
     worker.on("error", (error) => this.stopped(worker, { error }));
     worker.on("exit", (exitCode) => this.stopped(worker, { exitCode }));
+    // An idle sandbox never keeps the process alive; a request in flight does (send()). After the
+    // listeners: adding a "message" listener refs the worker's port again.
+    worker.unref();
     this.broken.clear();
     for (const [number, flow] of this.flows) {
       try {
