@@ -1,9 +1,11 @@
 // A subset of Auth0's Management API at /api/v2/: a client-credentials token for the management
-// client, GET and PATCH /api/v2/users/{id} on the tenant's users, with Auth0's error shapes. Each
-// route declares who may call it (management-access.ts); the dispatcher checks it before the route runs.
+// client, GET and PATCH /api/v2/users/{id} on the tenant's users, the Actions API (actions-api.ts),
+// with Auth0's error shapes. Each route declares who may call it (management-access.ts); the
+// dispatcher checks it before the route runs.
 import type { Context, Next } from "koa";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { escapeControl, quote } from "../errors";
+import { ACTIONS_ROUTES } from "./actions-api";
 import { JSON_DEPTH_LIMIT, type TenantContext } from "./context";
 import { HttpError } from "./http";
 import { MANAGEMENT_CLIENT_GRANTS, ManagementError, managementAudience, managementCaller, requireAccess, type ManagementCaller } from "./management-access";
@@ -12,7 +14,7 @@ import type { TenantUser } from "./users";
 
 const TOKEN_LIFETIME_S = 86_400;
 const PATCHABLE = ["app_metadata", "user_metadata"] as const;
-const ERROR_NAMES: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 413: "Request Entity Too Large", 415: "Unsupported Media Type" };
+const ERROR_NAMES: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Request Entity Too Large", 415: "Unsupported Media Type" };
 
 /** grant_type=client_credentials for the Management API audience, for a client with a grant to it. */
 export function registerManagementGrant(t: TenantContext): void {
@@ -73,6 +75,7 @@ const ROUTES: readonly Route[] = [
       return userRecord(user);
     },
   },
+  ...ACTIONS_ROUTES,
 ];
 
 /** The /api/v2/ routes: the token is checked first, then the route's access, then the route runs. */
