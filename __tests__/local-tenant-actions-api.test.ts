@@ -340,7 +340,10 @@ describe("code over Auth0's limit and Auth0's entity limits", () => {
   });
 });
 
-test("no secret value sent in this file appeared in any answer (the client checks each) or in the tenant's output", () => {
+test("secrets are kept by name only: the bound action's secret is listed, and no value sent in this file came back in an answer (the client checks each) or appeared in the tenant's output", async () => {
+  const read = await admin.request("GET", `${ACTIONS}/${bound}`);
+  expect(read.body.secrets).toEqual([{ name: "BOUND_SECRET", updated_at: expect.stringMatching(/^\d{4}-.+\.\d{9}Z$/) }]);
+  expect(read.body.deployed_version.secrets).toEqual(read.body.secrets);
   expect(admin.secretValues.size).toBeGreaterThan(30);
   for (const value of admin.secretValues) expect(log).not.toContain(value);
 });

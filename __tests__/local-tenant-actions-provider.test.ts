@@ -2,7 +2,8 @@
 // API, replayed against a real local tenant over https from our own step files
 // (__tests__/fixtures/actions-api/, written from docs/local-tenant.md's sources, not copied
 // recordings): each answer's status, fields, types and key order as Auth0 answered. Then the
-// provider's paging loop on a list longer than a page, and no secret value in any answer or log.
+// provider's paging loop on a list longer than a page. No secret value sent may come back in any
+// answer or appear in the tenant's output.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,6 +33,8 @@ test.each([
   ["auth0_trigger_action: first page with per_page=50, append, change display_name, delete by re-sending the rest", "trigger-action.json"],
 ])("%s", async (_, file) => {
   expect(await replay(loadFixture(file), client)).toEqual([]);
+  // The client checked every answer for the secret values it sent; the tenant's output is checked here.
+  for (const value of client.secretValues) expect(log).not.toContain(value);
 });
 
 test("the SDK's paging loop over a list longer than a page reads every item and ends at the first empty page", async () => {
@@ -46,9 +49,4 @@ test("the SDK's paging loop over a list longer than a page reads every item and 
   expect(envelopes).toEqual([{ total: 5, per_page: 2 }, { total: 5, page: 1, per_page: 2 }, { total: 5, page: 2, per_page: 2 }, { page: 3, per_page: 2 }]);
   expect(envelopes.map(goSdkHasNext)).toEqual([true, true, true, false]);
   for (const id of ids) expect((await client.request("DELETE", `/api/v2/actions/actions/${id}`)).status).toBe(204);
-});
-
-test("no secret value sent above appeared in the tenant's output", () => {
-  expect(client.secretValues.size).toBeGreaterThanOrEqual(5);
-  for (const value of client.secretValues) expect(log).not.toContain(value);
 });
