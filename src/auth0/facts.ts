@@ -49,3 +49,10 @@ export const MAX_SECRET_NAME_CHARS = 128;
 
 /** At most 20 actions bound to one trigger's flow. */
 export const MAX_FLOW_ACTIONS = 20;
+
+/** A secret's value: at most 4,096 characters ("Actions limitations"; some older pages say 2,048). */
+export const MAX_SECRET_VALUE_CHARS = 4096;
+
+/** Entity limits ("Entity Limit Policy", Actions): 100 actions in a tenant, 50 versions of one action. */
+export const MAX_TENANT_ACTIONS = 100;
+export const MAX_ACTION_VERSIONS = 50;

@@ -11,7 +11,7 @@ export const LOCAL_REDIRECT_URIS = ["http://127.0.0.1/callback", "http://localho
 /** Allowed logout URLs: any port and any path on these loopback origins. */
 export const LOCAL_LOGOUT_HOSTS = ["127.0.0.1", "localhost"];
 /** Scopes of the Management API token: the subset of Auth0's that the local tenant answers. */
-export const MANAGEMENT_SCOPES = ["read:users", "update:users"];
+export const MANAGEMENT_SCOPES = ["read:users", "update:users", "read:actions", "create:actions", "update:actions", "delete:actions"];
 
 export interface ClientSettings {
   /** Callback URLs beyond the loopback ones (Auth0's "Allowed Callback URLs"). */

@@ -1,6 +1,7 @@
 // What each part of the local tenant (login, grants, logout, Management API) needs from the whole.
 import type { CryptoKey } from "jose";
 import type Provider from "oidc-provider";
+import type { ActionsStore } from "./actions-store";
 import type { ClientSettings } from "./clients";
 import type { TenantUsers } from "./users";
 
@@ -14,6 +15,8 @@ export interface TenantContext {
   /** The key that signs every token, and its JWKS `kid`. */
   readonly signing: { readonly privateKey: CryptoKey; readonly publicKey: CryptoKey; readonly kid: string };
   readonly clients: ClientSettings;
+  /** The tenant's Actions: what the Actions Management API changes and logins run. */
+  readonly actions: ActionsStore;
 }
 
 /** Size limits of request bodies the tenant reads itself (oidc-provider bounds its own at 56 kB). */

@@ -1,17 +1,20 @@
 // A subset of Auth0's Management API at /api/v2/: a client-credentials token for the management
-// client, GET and PATCH /api/v2/users/{id} on the tenant's users, with Auth0's error shapes. Each
-// route declares who may call it (management-access.ts); the dispatcher checks it before the route runs.
+// client, GET and PATCH /api/v2/users/{id} on the tenant's users, the Actions API (actions-api.ts),
+// with Auth0's error shapes. Each route declares who may call it (management-access.ts); the
+// dispatcher checks it before the route runs.
 import type { Context, Next } from "koa";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { escapeControl, quote } from "../errors";
-import { JSON_DEPTH_LIMIT, JSON_LIMIT, type TenantContext } from "./context";
-import { HttpError, readBody } from "./http";
-import { MANAGEMENT_CLIENT_GRANTS, ManagementError, managementAudience, managementCaller, requireAccess, type ManagementAccess, type ManagementCaller } from "./management-access";
+import { ACTIONS_ROUTES } from "./actions-api";
+import { JSON_DEPTH_LIMIT, type TenantContext } from "./context";
+import { HttpError } from "./http";
+import { MANAGEMENT_CLIENT_GRANTS, ManagementError, managementAudience, managementCaller, requireAccess, type ManagementCaller } from "./management-access";
+import { deeperThan, isObject, kind, readJsonBody, type Route } from "./management-request";
 import type { TenantUser } from "./users";
 
 const TOKEN_LIFETIME_S = 86_400;
 const PATCHABLE = ["app_metadata", "user_metadata"] as const;
-const ERROR_NAMES: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 413: "Request Entity Too Large", 415: "Unsupported Media Type" };
+const ERROR_NAMES: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Request Entity Too Large", 415: "Unsupported Media Type" };
 
 /** grant_type=client_credentials for the Management API audience, for a client with a grant to it. */
 export function registerManagementGrant(t: TenantContext): void {
@@ -48,17 +51,6 @@ export function registerManagementGrant(t: TenantContext): void {
   );
 }
 
-/** A Management API route: its path, who may call it, and what it answers. */
-interface Route {
-  readonly method: string;
-  readonly path: RegExp;
-  /** The path as Auth0's documentation writes it, for messages. */
-  readonly template: string;
-  /** What the caller needs, given the path's decoded parameters. */
-  access(params: string[]): ManagementAccess;
-  handle(ctx: Context, t: TenantContext, params: string[], caller: ManagementCaller): Promise<unknown>;
-}
-
 const USER_PATH = /^\/api\/v2\/users\/([^/]+)$/;
 
 const ROUTES: readonly Route[] = [
@@ -83,6 +75,7 @@ const ROUTES: readonly Route[] = [
       return userRecord(user);
     },
   },
+  ...ACTIONS_ROUTES,
 ];
 
 /** The /api/v2/ routes: the token is checked first, then the route's access, then the route runs. */
@@ -97,7 +90,7 @@ export function managementApi(t: TenantContext) {
       if (onPath.length === 0) throw new ManagementError(404, "Not Found");
       const route = onPath.find((r) => r.method === ctx.method);
       if (!route) throw new ManagementError(405, `${ctx.method} is not supported on ${onPath[0].template} by the local tenant; use ${onPath.map((r) => r.method).join(" or ")}`);
-      const params = route.path.exec(ctx.path)!.slice(1).map(decodeParam);
+      const params = route.path.exec(ctx.path)!.slice(1).map((param) => decodeParam(param, route.template));
       requireAccess(caller, route.access(params));
       ctx.body = await route.handle(ctx, t, params, caller);
     } catch (err) {
@@ -125,11 +118,11 @@ async function authenticate(ctx: Context, t: TenantContext, audience: string): P
   return managementCaller(claims);
 }
 
-function decodeParam(encoded: string): string {
+function decodeParam(encoded: string, template: string): string {
   try {
     return decodeURIComponent(encoded);
   } catch {
-    throw new ManagementError(400, "Path validation error: the user id is not valid percent-encoding", "invalid_uri");
+    throw new ManagementError(400, `Path validation error: a parameter of ${template} is not valid percent-encoding`, "invalid_uri");
   }
 }
 
@@ -142,14 +135,7 @@ function findUser(t: TenantContext, id: string): TenantUser {
 type Patch = Partial<Record<(typeof PATCHABLE)[number], Record<string, unknown>>>;
 
 async function readPatch(ctx: Context): Promise<Patch> {
-  if (!ctx.is("application/json")) throw new ManagementError(415, "Send the body as application/json", "invalid_body");
-  let body: unknown;
-  try {
-    body = JSON.parse(await readBody(ctx.req, JSON_LIMIT));
-  } catch (err) {
-    if (err instanceof HttpError) throw new ManagementError(err.status, `Payload content length greater than maximum allowed: ${JSON_LIMIT}`);
-    throw new ManagementError(400, "Invalid request payload JSON format", "invalid_body");
-  }
+  const body = await readJsonBody(ctx);
   if (!isObject(body)) throw new ManagementError(400, "Payload validation error: 'Expected type object' on the body", "invalid_body");
   for (const [field, value] of Object.entries(body)) {
     if (!(PATCHABLE as readonly string[]).includes(field)) {
@@ -162,18 +148,6 @@ async function readPatch(ctx: Context): Promise<Patch> {
     }
   }
   return body as Patch;
-}
-
-/** Whether `value` nests objects or arrays more than `limit` levels (itself the first); iterative, so any depth is safe to ask about. */
-function deeperThan(value: unknown, limit: number): boolean {
-  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
-  while (stack.length > 0) {
-    const { value: current, depth } = stack.pop()!;
-    if (typeof current !== "object" || current === null) continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(current)) stack.push({ value: child, depth: depth + 1 });
-  }
-  return false;
 }
 
 /** Auth0's merge: top-level keys are merged, a key set to null is removed, and {} empties the metadata. */
@@ -196,12 +170,4 @@ function applyPatch(user: TenantUser, patch: Patch): void {
 
 function userRecord(user: TenantUser): Record<string, unknown> {
   return { ...user.record, user_id: user.sub, app_metadata: user.record.app_metadata ?? {}, user_metadata: user.record.user_metadata ?? {} };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function kind(value: unknown): string {
-  return value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
 }

@@ -12,6 +12,7 @@ import { tenantCertificates } from "./certificates";
 import { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, MANAGEMENT_CLIENT_ID, MANAGEMENT_CLIENT_SECRET } from "./clients";
 import { providerConfiguration } from "./configuration";
 import type { TenantContext } from "./context";
+import { ActionsStore } from "./actions-store";
 import { answerErrors, denyFraming, jsonTokenRequests } from "./http";
 import { loginInteraction, markOfflineAccess } from "./login-interaction";
 import { logout } from "./logout";
@@ -67,7 +68,7 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
 
   const provider = new Provider(url, providerConfiguration(users, signing.jwk, customClaims, clients));
   provider.proxy = false;
-  const t: TenantContext = { url, provider, users, password: options.password, signing, clients };
+  const t: TenantContext = { url, provider, users, password: options.password, signing, clients, actions: new ActionsStore() };
   registerPasswordGrant(t);
   registerManagementGrant(t);
   // Before oidc-provider's own routes, in this order.
