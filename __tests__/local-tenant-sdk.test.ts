@@ -62,11 +62,24 @@ describe("Auth0's SDK, pointed at the local tenant by its domain", () => {
     expect(profile).toMatchObject({ sub: "auth0|alice", email: "alice@example.com", [`${NS}/roles`]: ["admin", "editor"] });
   });
 
-  test("each login tells the runtime how it came about, as Auth0's event.transaction.protocol does", async () => {
-    await d.protocols();
-    const tokens = await password("erin@example.com", { scope: "openid offline_access" });
-    await d.sdk("auth", "getTokenByRefreshToken", { refreshToken: tokens.refreshToken });
-    expect(await d.protocols()).toEqual(["oauth2-resource-owner", "oauth2-refresh-token"]);
+  test("each login tells the deployed actions how it came about, as Auth0's event.transaction.protocol does", async () => {
+    // An action deployed and appended to the flow through the Actions API, that echoes the protocol.
+    const token = await managementToken();
+    const code = `exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim("https://example.com/test/protocol", event.transaction.protocol); };`;
+    const created = JSON.parse((await management("POST", "actions/actions", { token, body: JSON.stringify({ name: "echo-protocol", supported_triggers: [{ id: "post-login", version: "v3" }], code }) })).body);
+    expect((await management("POST", `actions/actions/${created.id}/deploy`, { token })).status).toBe(200);
+    const bound = JSON.parse((await management("GET", "actions/triggers/post-login/bindings", { token })).body).bindings as { action: { id: string }; display_name: string }[];
+    const refs = (ids: string[]) => JSON.stringify({ bindings: ids.map((id) => ({ ref: { type: "action_id", value: id } })) });
+    const before = bound.map((b) => b.action.id);
+    expect((await management("PATCH", "actions/triggers/post-login/bindings", { token, body: refs([...before, created.id]) })).status).toBe(200);
+    try {
+      const tokens = await password("erin@example.com", { scope: "openid offline_access" });
+      expect(claimsOf(tokens.idToken)["https://example.com/test/protocol"]).toBe("oauth2-resource-owner");
+      const refreshed = await d.sdk("auth", "getTokenByRefreshToken", { refreshToken: tokens.refreshToken });
+      expect(claimsOf(refreshed.idToken)["https://example.com/test/protocol"]).toBe("oauth2-refresh-token");
+    } finally {
+      expect((await management("PATCH", "actions/triggers/post-login/bindings", { token, body: refs(before) })).status).toBe(200);
+    }
   });
 });
 

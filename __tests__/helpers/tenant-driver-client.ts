@@ -68,9 +68,6 @@ export class TenantDriver {
   }
 
   /** The protocol of each login since the last call, as the tenant passed it to the runtime. */
-  protocols(): Promise<unknown[]> {
-    return this.send("protocols", {});
-  }
 
   close(): void {
     this.child.kill();

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { AuthClient } from "@auth0/auth0-auth-js";
 import { startLocalTenant } from "../../src/local-tenant/tenant";
-import { startEnvironmentAction } from "../../src/environment/load-action";
+import { compileEnvironmentFlow } from "../../src/environment/load-action";
 import type { ExportedUser } from "../../src/runtime/types";
 import { fetchTrusting, TenantBrowser } from "./tenant-browser";
 
@@ -20,12 +20,8 @@ export interface DriverInfo {
 
 async function main(certDir: string): Promise<void> {
   const users = readFileSync("samples/users.ndjson", "utf8").trim().split("\n").map((line) => JSON.parse(line) as ExportedUser);
-  const action = await startEnvironmentAction({ env: "dev" });
-  // Records the context each login hands the runtime (the protocol Auth0 reports in the event).
-  const protocols: unknown[] = [];
-  const login = action.runtime.login.bind(action.runtime);
-  action.runtime.login = ((user: ExportedUser, context?: { protocol?: string }) => (protocols.push(context?.protocol), login(user))) as typeof login;
-  const tenant = await startLocalTenant({ action, users, password: "local-password", port: 0, https: { certDir } });
+  const { flow } = compileEnvironmentFlow({ env: "dev" });
+  const tenant = await startLocalTenant({ flow, users, password: "local-password", port: 0, https: { certDir } });
   const secureFetch = fetchTrusting(tenant.ca!.file);
   const clients: Record<string, AuthClient> = {
     auth: new AuthClient({ domain: tenant.domain, clientId: tenant.clientId, clientSecret: tenant.clientSecret, customFetch: secureFetch }),
@@ -47,7 +43,6 @@ async function main(certDir: string): Promise<void> {
       const result = await browserNamed(browser).navigate(url, callbackOrigin, login);
       return { callback: result.callback?.href, page: result.page };
     },
-    protocols: async () => protocols.splice(0),
   };
 
   const info: DriverInfo = { url: tenant.url, domain: tenant.domain, clientId: tenant.clientId, managementAudience: tenant.management.audience, caFile: tenant.ca!.file };

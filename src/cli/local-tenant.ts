@@ -2,18 +2,20 @@
 // at Auth0's paths that runs the environment's compiled action on every login and refresh.
 import { resolve } from "node:path";
 import type { LocalTenant } from "../local-tenant/tenant";
-import { startEnvironmentAction } from "../environment/load-action";
+import { compileEnvironmentFlow } from "../environment/load-action";
 import { UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/types";
 import { quote, UsageError } from "../errors";
 import { readCommandLine, runCommand } from "../command-line";
+import { environments } from "../environments";
 
 const COMMAND = {
   name: "local-tenant",
   usage: [
     "usage: npm run local-tenant -- [--https [--cert-dir DIR]] [--host 127.0.0.1|localhost] [--port N] [--env NAME] [--users FILE]",
-    "         [--namespace URL] [--code FILE] [--password PASSWORD] [--callbacks URLS] [--logout-urls URLS]",
-    "A local OpenID tenant at Auth0's paths that runs the environment's compiled action on every login and refresh.",
+    "         [--namespace URL] [--code FILE] [--empty] [--password PASSWORD] [--callbacks URLS] [--logout-urls URLS]",
+    "A local OpenID tenant at Auth0's paths, with Auth0's Actions Management API: every login and refresh runs the post-login",
+    "flow as deployed there; at start, the environment's flow is deployed and bound (with --empty, nothing is).",
     "  --https              serve https with a certificate from a local CA (printed: trust it with NODE_EXTRA_CA_CERTS)",
     "  --cert-dir DIR       where the CA is kept and reused across runs (default .local-tenant)",
     "  --host HOST          host name in the issuer and the SDK domain: 127.0.0.1 (default) or localhost",
@@ -21,7 +23,8 @@ const COMMAND = {
     "  --env NAME           environment whose action runs (default: the first in src/environments.ts)",
     "  --users FILE         users who can log in: JSON, JSON array or NDJSON, optionally gzipped (default samples/users.ndjson)",
     "  --namespace URL      claim namespace (default: the environment's)",
-    "  --code FILE          run this compiled action instead of the environment's",
+    "  --code FILE          deploy this compiled action instead of the environment's claims action",
+    "  --empty              deploy and bind nothing: a new tenant waiting for npx cdktf deploy (needs --https for the provider)",
     "  --password PASSWORD  every user's password (default local-password)",
     "  --callbacks URLS     more allowed callback URLs, comma-separated (loopback /callback on any port is always allowed)",
     "  --logout-urls URLS   more allowed logout URLs, comma-separated (127.0.0.1 and localhost are always allowed)",
@@ -36,6 +39,7 @@ const COMMAND = {
     users: { type: "string", default: "samples/users.ndjson" },
     namespace: { type: "string" },
     code: { type: "string" },
+    empty: { type: "boolean", default: false },
     password: { type: "string", default: "local-password" },
     callbacks: { type: "string", default: "" },
     "logout-urls": { type: "string", default: "" },
@@ -55,11 +59,15 @@ async function main(): Promise<number | undefined> {
   for await (const batch of file.users()) for (const { user } of batch) users.push(user);
   const missingId = users.findIndex((u) => typeof u.user_id !== "string" || u.user_id === "");
   if (missingId !== -1) throw new UsageError(`--users: user ${missingId + 1} of ${values.users} has no user_id; every user needs one to log in`);
-  const action = await startEnvironmentAction({ env: values.env, namespace: values.namespace, codeFile: values.code });
+  if (values.empty && (values.code !== undefined || values.namespace !== undefined)) {
+    throw new UsageError(`--${values.code !== undefined ? "code" : "namespace"}: --empty deploys nothing; drop one of them`);
+  }
+  // Compiled here (esbuild), deployed and bound through the tenant's Actions store at its start.
+  const compiled = values.empty ? undefined : compileEnvironmentFlow({ env: values.env, namespace: values.namespace, codeFile: values.code });
   // Loaded here, not at the top: the OpenID server costs half a second that --help and bad flags need not pay.
   const { startLocalTenant } = await import("../local-tenant/tenant");
   const tenant = await startLocalTenant({
-    action,
+    flow: compiled?.flow,
     users,
     password: values.password,
     port,
@@ -68,7 +76,8 @@ async function main(): Promise<number | undefined> {
     callbacks,
     logoutUrls,
   });
-  printTenant(tenant, action.environment.name, `${action.source}, namespace ${action.namespace}`, users, values.password, values.users);
+  const env = compiled?.environment.name ?? values.env ?? environments[0].name;
+  printTenant(tenant, env, compiled ? `namespace ${compiled.namespace}` : "empty: nothing deployed", users, values.password, values.users);
   console.log("Ctrl-C stops it.");
 
   const stop = () => {
@@ -82,8 +91,9 @@ async function main(): Promise<number | undefined> {
 /** The API audience the printed verify command asks for. */
 const LOCAL_API_AUDIENCE = "https://api.example.com";
 
-function printTenant(tenant: LocalTenant, env: string, action: string, users: ExportedUser[], password: string, usersFile: string): void {
+function printTenant(tenant: LocalTenant, env: string, started: string, users: ExportedUser[], password: string, usersFile: string): void {
   const base = tenant.url.replace(/\/$/, "");
+  const flow = tenant.flow();
   const lines = [
     `local tenant for environment ${env} listening on ${tenant.url}`,
     `  domain         ${tenant.domain}   (an Auth0 SDK's domain setting${tenant.url.startsWith("https") ? "" : "; Auth0's SDKs need --https"})`,
@@ -92,8 +102,8 @@ function printTenant(tenant: LocalTenant, env: string, action: string, users: Ex
     `  client secret  ${tenant.clientSecret}`,
     `  callbacks      http://127.0.0.1:<any port>/callback, http://localhost:<any port>/callback`,
     `  logout         ${tenant.url}v2/logout?client_id=${tenant.clientId}&returnTo=<http(s)://127.0.0.1 or localhost URL>`,
-    `  management     ${tenant.management.audience}users/{id} (GET, PATCH): client ${tenant.management.clientId}, secret ${tenant.management.clientSecret}`,
-    `  action         ${action}`,
+    `  management     ${tenant.management.audience} (users, actions): client ${tenant.management.clientId}, secret ${tenant.management.clientSecret}`,
+    `  post-login     ${flow.length === 0 ? "nothing bound: logins run no action" : flow.join(" -> ")} (${started}; a deploy takes effect at the next login)`,
     `  users          (password for all: ${password})`,
     ...users.map((u) => `                 ${u.user_id}${typeof u.email === "string" ? `  ${u.email}` : ""}`),
   ];
@@ -101,6 +111,16 @@ function printTenant(tenant: LocalTenant, env: string, action: string, users: Ex
     lines.push("", `https certificate issued by the local CA ${tenant.ca.file} (${tenant.ca.created ? "created now" : "reused"}); trust it in Node with:`);
     lines.push(`  NODE_EXTRA_CA_CERTS=${tenant.ca.file}`);
     lines.push(`It vouches for 127.0.0.1, localhost and ::1 only, until ${tenant.ca.expires.toISOString().slice(0, 10)}; a week before, a new CA replaces it (trust that one again where you imported this one).`);
+  }
+  lines.push("", "deploy to it with the auth0 Terraform provider (npx cdktf deploy, docs/local-tenant.md#rehearse-a-deploy):");
+  if (tenant.ca) {
+    lines.push(`  export AUTH0_DOMAIN=${tenant.domain}`);
+    lines.push(`  export AUTH0_CLIENT_ID=${tenant.management.clientId}`);
+    lines.push(`  export AUTH0_CLIENT_SECRET=${tenant.management.clientSecret}`);
+    // Go reads SSL_CERT_FILE, not NODE_EXTRA_CA_CERTS, and in place of the system's CAs: this bundle holds both.
+    lines.push(`  export SSL_CERT_FILE=${tenant.ca.bundle}`);
+  } else {
+    lines.push("  the provider speaks https only: start the tenant with --https");
   }
   lines.push("", "verify it from another terminal:");
   const trust = tenant.ca ? `NODE_EXTRA_CA_CERTS=${tenant.ca.file} ` : "";

@@ -68,10 +68,11 @@ export function compileEnvironmentFlow(options: EnvironmentActionOptions = {}): 
     } else if (isManaged(entry)) {
       const other = compileActionSource(entry);
       const name = entry.actionName ?? defaultActionName(entry.entry);
-      const dependencies = (entry.dependencies ?? []).map((d) => d.name);
+      const declared = (entry.dependencies ?? []).map((d) => ({ name: d.name, version: d.version }));
+      const dependencies = declared.map((d) => d.name);
       // Other secrets are Terraform variables, set only at apply time: the preview runs without them.
       const options = { code: other.code, dependencies, modules: bundleDependencies(other.code, dependencies, name), filename: other.source, ...perAction };
-      steps.push({ name, source: `${other.source} (sha256 ${other.sha256.slice(0, 12)})`, code: other.code, options });
+      steps.push({ name, source: `${other.source} (sha256 ${other.sha256.slice(0, 12)})`, code: other.code, options, dependencies: declared });
     }
   }
   return { environment, namespace, code, source, flow: { steps, timeoutMs } };

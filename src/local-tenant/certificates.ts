@@ -5,6 +5,7 @@
 import "reflect-metadata"; // @peculiar/x509 resolves its parsers through tsyringe, which needs it
 import { createPrivateKey, createPublicKey, randomBytes, webcrypto } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { rootCertificates } from "node:tls";
 import { join } from "node:path";
 import * as x509 from "@peculiar/x509";
 import { escapeControl, UsageError } from "../errors";
@@ -41,6 +42,8 @@ const LOOPBACK_NAME_CONSTRAINTS = der(
 
 export const CA_CERT_FILE = "ca.pem";
 export const CA_KEY_FILE = "ca-key.pem";
+/** The CA with Node's root CAs: for SSL_CERT_FILE, which Go (the auth0 provider, Terraform) reads in place of the system's. */
+export const CA_BUNDLE_FILE = "ca-bundle.pem";
 
 export interface TenantCertificates {
   /** Absolute path of the CA certificate to trust (NODE_EXTRA_CA_CERTS). */
@@ -49,6 +52,8 @@ export interface TenantCertificates {
   readonly caCreated: boolean;
   /** When the CA ends; a run within CA_MIN_REMAINING_DAYS of it makes a new one. */
   readonly caExpires: Date;
+  /** Absolute path of the CA with Node's root CAs (SSL_CERT_FILE), so Terraform still reaches its registry. */
+  readonly bundleFile: string;
   /** PEM of the server's key and certificate chain (leaf, then CA), for https.createServer. */
   readonly key: string;
   readonly cert: string;
@@ -85,10 +90,14 @@ export async function tenantCertificates(dir: string): Promise<TenantCertificate
       ]),
     ],
   });
+  const caPem = ca.cert.toString("pem") + "\n";
+  // Written each start: the CA may be new, and Node's roots are the ones this Node trusts.
+  writeAtomically(join(dir, CA_BUNDLE_FILE), [caPem, ...rootCertificates.map((root) => root + "\n")].join(""), 0o644);
   return {
     caFile: join(dir, CA_CERT_FILE),
     caCreated: existing === undefined,
     caExpires: ca.cert.notAfter,
+    bundleFile: join(dir, CA_BUNDLE_FILE),
     key: x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", leafKeys.privateKey), "PRIVATE KEY"),
     cert: leaf.toString("pem") + "\n" + ca.cert.toString("pem") + "\n",
   };

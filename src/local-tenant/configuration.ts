@@ -2,7 +2,9 @@
 // access tokens for an API), refresh tokens as Auth0 issues them, and claims from the action's outcome.
 import { randomBytes } from "node:crypto";
 import type { JWK } from "jose";
+import type Provider from "oidc-provider";
 import type { Configuration, KoaContextWithOIDC } from "oidc-provider";
+import instance from "oidc-provider/lib/helpers/weak_cache.js";
 import { clientMetadata, type ClientSettings } from "./clients";
 import { OIDC_SCOPES } from "./context";
 import { escapeHtml } from "../errors";
@@ -12,7 +14,23 @@ import { refreshRunsTheAction } from "./refresh";
 import { tokenStore } from "./token-store";
 import type { TenantUsers } from "./users";
 
-export function providerConfiguration(users: TenantUsers, jwk: JWK, customClaims: Iterable<string>, clients: ClientSettings): Configuration {
+/**
+ * Lets claim `names` into ID tokens: oidc-provider keeps only the claims its configuration lists under
+ * a scope, fixed when it starts, while a deployed action may set any name at any login. Added to the
+ * `openid` scope of the provider's own configuration (an internal of oidc-provider 8.8.1, pinned;
+ * tests/local-tenant-deploy.test.ts fails if an upgrade moves it).
+ */
+export function allowClaims(provider: Provider, names: Iterable<string>): void {
+  const configuration = instance(provider).configuration();
+  const openid = configuration.claims.openid as Record<string, null>;
+  for (const name of names) {
+    if (configuration.claimsSupported.has(name)) continue;
+    openid[name] = null;
+    configuration.claimsSupported.add(name);
+  }
+}
+
+export function providerConfiguration(users: TenantUsers, jwk: JWK, clients: ClientSettings): Configuration {
   return {
     clients: clientMetadata(clients),
     adapter: tokenStore(),
@@ -26,7 +44,8 @@ export function providerConfiguration(users: TenantUsers, jwk: JWK, customClaims
     jwks: { keys: [jwk] },
     scopes: OIDC_SCOPES,
     claims: {
-      openid: ["sub", ...customClaims],
+      // Custom claims are added as logins set them (allowClaims).
+      openid: ["sub"],
       email: ["email", "email_verified"],
       profile: ["name", "nickname", "picture", "updated_at"],
     },

@@ -1,18 +1,22 @@
-// A local OpenID Provider at Auth0's paths, built on oidc-provider, that runs an environment's
-// compiled post-login action on every login and refresh and issues exactly the claims it computes.
+// A local OpenID Provider at Auth0's paths, built on oidc-provider, with Auth0's Actions Management
+// API: every login and refresh runs the post-login flow as deployed and bound there (at start, the
+// environment's flow, deployed through the same store; with --empty, nothing), and the tokens carry
+// exactly the claims it computes.
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import Provider from "oidc-provider";
-import { DEFAULT_CLAIM_KEYS } from "../compile/claims-action";
-import type { EnvironmentAction } from "../environment/load-action";
+import { ACTION_RUNTIME, POST_LOGIN } from "../auth0/facts";
+import { UsageError } from "../errors";
+import type { CompiledFlow } from "../runtime/compiled-flow";
 import type { ExportedUser } from "../runtime/types";
 import { tenantCertificates } from "./certificates";
 import { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, MANAGEMENT_CLIENT_ID, MANAGEMENT_CLIENT_SECRET } from "./clients";
-import { providerConfiguration } from "./configuration";
+import { allowClaims, providerConfiguration } from "./configuration";
 import type { TenantContext } from "./context";
-import { ActionsStore } from "./actions-store";
+import { ActionsError, ActionsStore } from "./actions-store";
+import { DeployedFlow } from "./deployed-flow";
 import { answerErrors, denyFraming, jsonTokenRequests } from "./http";
 import { loginInteraction, markOfflineAccess } from "./login-interaction";
 import { logout } from "./logout";
@@ -23,8 +27,11 @@ import { userinfo } from "./userinfo";
 import { TenantUsers } from "./users";
 
 export interface LocalTenantOptions {
-  /** The environment's flow, started in a sandbox worker; the tenant closes it when it closes. */
-  readonly action: EnvironmentAction;
+  /**
+   * The flow deployed and bound to post-login at start, through the Actions store (so the Management
+   * API lists it): an environment's, compiled. @default - none: a tenant waiting for a deploy
+   */
+  readonly flow?: CompiledFlow;
   /** Users who can log in. */
   readonly users: readonly ExportedUser[];
   /** Password of every user. */
@@ -50,14 +57,21 @@ export interface LocalTenant {
   readonly clientSecret: string;
   /** The machine-to-machine client allowed on the Management API subset. */
   readonly management: { readonly clientId: string; readonly clientSecret: string; readonly audience: string };
-  /** With https: the CA certificate to trust, whether this start created it, and when it ends. */
-  readonly ca?: { readonly file: string; readonly created: boolean; readonly expires: Date };
+  /**
+   * With https: the CA certificate to trust, whether this start created it, and when it ends; and
+   * `bundle`, the CA with Node's own root CAs, for SSL_CERT_FILE (Go reads it in place of the system's).
+   */
+  readonly ca?: { readonly file: string; readonly created: boolean; readonly expires: Date; readonly bundle: string };
+  /** The actions bound to post-login now, deployed, in order: what the next login runs. */
+  readonly flow: () => string[];
   close(): Promise<void>;
 }
 
 export async function startLocalTenant(options: LocalTenantOptions): Promise<LocalTenant> {
-  const users = new TenantUsers(options.users, options.action);
-  const customClaims = await claimNames(options.action, options.users);
+  const actions = new ActionsStore();
+  if (options.flow) deployAtStart(actions, options.flow);
+  const flow = new DeployedFlow(actions);
+  const users = new TenantUsers(options.users, flow);
   const signing = await signingKey();
   const certificates = options.https ? await tenantCertificates(options.https.certDir) : undefined;
   const server = certificates ? createHttpsServer({ key: certificates.key, cert: certificates.cert }) : createHttpServer();
@@ -66,12 +80,13 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
   const url = `${certificates ? "https" : "http"}://${domain}/`;
   const clients = { callbacks: options.callbacks ?? [], logoutUrls: options.logoutUrls ?? [] };
 
-  const provider = new Provider(url, providerConfiguration(users, signing.jwk, customClaims, clients));
+  const provider = new Provider(url, providerConfiguration(users, signing.jwk, clients));
   provider.proxy = false;
-  const t: TenantContext = { url, provider, users, password: options.password, signing, clients, actions: new ActionsStore() };
+  users.onClaims((names) => allowClaims(provider, names));
+  const t: TenantContext = { url, provider, users, password: options.password, signing, clients, actions };
   registerPasswordGrant(t);
   registerManagementGrant(t);
-  // Before oidc-provider's own routes, in this order.
+  // Before oidc-provider's own routes, in this order; framing is refused on every answer.
   for (const middleware of [denyFraming, answerErrors, jsonTokenRequests, markOfflineAccess, userinfo(t), loginInteraction(t), logout(t), managementApi(t)]) provider.use(middleware);
   server.on("request", provider.callback());
 
@@ -81,30 +96,42 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
     clientId: LOCAL_CLIENT_ID,
     clientSecret: LOCAL_CLIENT_SECRET,
     management: { clientId: MANAGEMENT_CLIENT_ID, clientSecret: MANAGEMENT_CLIENT_SECRET, audience: managementAudience(url) },
-    ca: certificates && { file: certificates.caFile, created: certificates.caCreated, expires: certificates.caExpires },
+    ca: certificates && { file: certificates.caFile, created: certificates.caCreated, expires: certificates.caExpires, bundle: certificates.bundleFile },
+    flow: () => flow.names,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       });
-      await options.action.runtime.close();
+      await flow.close();
     },
   };
 }
 
 /**
- * Names of every custom claim the action can set, so oidc-provider lets them into the ID token: those
- * it sets for these users, and for a user holding every claim key (a key added later by PATCH).
+ * Deploys `flow`'s actions and binds them to post-login, in order, through the store's own calls,
+ * as `cdktf deploy` would through its Management API. An action that can't be deployed (its build
+ * fails) stops the start with one line.
  */
-async function claimNames(action: EnvironmentAction, users: readonly ExportedUser[]): Promise<Set<string>> {
-  const keys = action.environment.claimKeys ?? DEFAULT_CLAIM_KEYS;
-  const everyKey: ExportedUser = { user_id: "auth0|claim-names", app_metadata: Object.fromEntries(keys.map((k) => [k, ["x"]])) };
-  const names = new Set<string>();
-  for (const user of [...users, everyKey]) {
-    const outcome = await action.runtime.login(user);
-    for (const name of [...Object.keys(outcome.idToken), ...Object.keys(outcome.accessToken)]) names.add(name);
-  }
-  return names;
+function deployAtStart(actions: ActionsStore, flow: CompiledFlow): void {
+  const ids = flow.steps.map((step) => {
+    try {
+      const action = actions.create({
+        name: step.name,
+        supportedTriggers: [{ id: POST_LOGIN.id, version: POST_LOGIN.version }],
+        code: step.code,
+        runtime: ACTION_RUNTIME,
+        dependencies: step.dependencies ?? (step.options.dependencies ?? []).map((name) => ({ name, version: "latest" })),
+        secrets: Object.entries(step.options.secrets ?? {}).map(([name, value]) => ({ name, value })),
+      });
+      actions.deploy(action.id);
+      return action.id;
+    } catch (err) {
+      if (!(err instanceof ActionsError)) throw err;
+      throw new UsageError(`action ${JSON.stringify(step.name)} (${step.source}) can't be deployed to the local tenant: ${err.message}`);
+    }
+  });
+  actions.setBindings(POST_LOGIN.id, ids.map((id) => ({ ref: { type: "action_id", value: id } })));
 }
 
 async function signingKey(): Promise<TenantContext["signing"] & { jwk: JWK }> {

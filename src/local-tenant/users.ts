@@ -1,7 +1,7 @@
 // The local tenant's users: who can log in, their Management API record (app_metadata can change
 // while the tenant runs), and the claims each one's latest post-login run computed.
-import type { EnvironmentAction } from "../environment/load-action";
 import type { ExportedUser, LoginOutcome } from "../runtime/types";
+import type { DeployedFlow } from "./deployed-flow";
 
 /**
  * How the login that runs the action came about, as Auth0 names it in `event.transaction.protocol`:
@@ -22,9 +22,12 @@ export class TenantUsers {
   // The outcome of each user's latest login or refresh: what their next tokens and /userinfo carry.
   private readonly outcomes = new Map<string, LoginOutcome>();
 
+  /** Told the names of the custom claims each login's ID token carries (the provider must allow them). */
+  private claimsSeen: (names: readonly string[]) => void = () => undefined;
+
   constructor(
     users: readonly ExportedUser[],
-    private readonly action: EnvironmentAction,
+    private readonly flow: DeployedFlow,
   ) {
     for (const record of users) {
       const user: TenantUser = { sub: String(record.user_id), record: structuredClone(record) };
@@ -48,10 +51,18 @@ export class TenantUsers {
     return user && password === expected ? user : undefined;
   }
 
-  /** Runs the post-login action for `user` now, on the current record; its outcome feeds the next tokens. */
+  /** Calls `listener` with the custom claim names of each login's ID token. */
+  onClaims(listener: (names: readonly string[]) => void): void {
+    this.claimsSeen = listener;
+  }
+
+  /** Runs the post-login flow as deployed for `user` now, on the current record; its outcome feeds the next tokens. */
   async login(user: TenantUser, protocol: LoginProtocol): Promise<LoginOutcome> {
-    const outcome = await this.action.runtime.login(user.record, { protocol });
-    if (outcome.denied === null) this.outcomes.set(user.sub, outcome);
+    const outcome = await this.flow.login(user.record, { protocol });
+    if (outcome.denied === null) {
+      this.claimsSeen(Object.keys(outcome.idToken));
+      this.outcomes.set(user.sub, outcome);
+    }
     return outcome;
   }
 

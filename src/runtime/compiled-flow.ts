@@ -12,6 +12,8 @@ export interface CompiledStep {
   /** The compiled code: the bytes of auth0_action.code. */
   readonly code: string;
   readonly options: PostLoginRuntimeOptions;
+  /** Its npm dependencies as declared (with versions), for a deploy. @default - the names in options, unversioned */
+  readonly dependencies?: readonly { readonly name: string; readonly version: string }[];
 }
 
 /** A flow's actions in the order they run, compiled (esbuild runs once, outside the sandbox). */

@@ -66,22 +66,11 @@ async function fromFile(file: string, subject: string, login: string | undefined
 
 async function fromManagementApi(options: VerifyOptions, subject: string, budget: Budget): Promise<Records> {
   const management = options.management!;
-  const audience = management.audience ?? new URL("api/v2/", options.issuerUrl).href;
-  const tokenUrl = new URL("oauth/token", options.issuerUrl);
   try {
-    const response = await budget.fetch(tokenUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ grant_type: "client_credentials", client_id: management.clientId, client_secret: management.clientSecret, audience }),
-    });
-    const body = (await jsonOf(response, `POST ${tokenUrl.href}`).catch(() => ({}))) as { access_token?: unknown; error?: unknown; error_description?: unknown };
-    if (!response.ok || typeof body.access_token !== "string") {
-      const why = `${typeof body.error === "string" ? body.error : response.status} ${typeof body.error_description === "string" ? body.error_description : ""}`.trim();
-      throw new AuthError(`the Management API token was refused: ${quote(why)}; the application needs the read:users scope on the Management API`);
-    }
+    const token = await managementToken(options.issuerUrl, management, budget, "read:users");
     const url = new URL(`api/v2/users/${encodeURIComponent(subject)}`, options.issuerUrl);
     url.search = "fields=user_id,email,app_metadata,user_metadata&include_fields=true";
-    const answer = await budget.fetch(url, { headers: { authorization: `Bearer ${body.access_token}` } });
+    const answer = await budget.fetch(url, { headers: { authorization: `Bearer ${token}` } });
     if (!answer.ok) throw new AuthError(`the Management API refused GET /api/v2/users/${encodeURIComponent(subject)}: HTTP ${answer.status}; check the read:users scope`);
     const user = await jsonOf(answer, `GET ${url.href}`);
     if (typeof user !== "object" || user === null || Array.isArray(user)) throw new AuthError(`GET ${url.href}: the answer is not a user record`);
@@ -89,4 +78,26 @@ async function fromManagementApi(options: VerifyOptions, subject: string, budget
   } catch (err) {
     throw toolErrorIn(err) ?? new AuthError(`can't reach the Management API: ${errorText(err)}`);
   }
+}
+
+/** A Management API token for `management` (client credentials); AuthError naming `scope` when it is refused. */
+export async function managementToken(
+  issuerUrl: URL,
+  management: { readonly clientId: string; readonly clientSecret: string; readonly audience?: string },
+  budget: Budget,
+  scope: string,
+): Promise<string> {
+  const audience = management.audience ?? new URL("api/v2/", issuerUrl).href;
+  const tokenUrl = new URL("oauth/token", issuerUrl);
+  const response = await budget.fetch(tokenUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ grant_type: "client_credentials", client_id: management.clientId, client_secret: management.clientSecret, audience }),
+  });
+  const body = (await jsonOf(response, `POST ${tokenUrl.href}`).catch(() => ({}))) as { access_token?: unknown; error?: unknown; error_description?: unknown };
+  if (!response.ok || typeof body.access_token !== "string") {
+    const why = `${typeof body.error === "string" ? body.error : response.status} ${typeof body.error_description === "string" ? body.error_description : ""}`.trim();
+    throw new AuthError(`the Management API token was refused: ${quote(why)}; the application needs the ${scope} scope on the Management API`);
+  }
+  return body.access_token;
 }

@@ -1,12 +1,15 @@
 // verify's settings, from flags first, then AUTH0_VERIFY_* variables; never the Terraform credentials.
+import { join } from "node:path";
 import { readCommandLine } from "../command-line";
+import { projectRoot } from "../project-root";
 import { escapeControl, quote, UsageError } from "../errors";
 
 
 export const USAGE =
   "usage: npm run verify -- --env NAME [--domain DOMAIN] [--client-id ID] [--client-secret SECRET] [--grant code|password]\n" +
   "         [--redirect-uri URI] [--open] [--timeout SECONDS] [--audience API] [--namespace URL] [--realm CONNECTION]\n" +
-  "         [--expect FILE | --users FILE | --mgmt-client-id ID --mgmt-client-secret SECRET [--mgmt-audience URL]] [--json] [--show-tokens]";
+  "         [--expect FILE | --users FILE | --mgmt-client-id ID --mgmt-client-secret SECRET [--mgmt-audience URL]] [--json] [--show-tokens]\n" +
+  "       npm run verify -- --deployed --env NAME [--domain DOMAIN] --mgmt-client-id ID --mgmt-client-secret SECRET [--stack FILE] [--timeout SECONDS] [--json]";
 
 export const COMMAND = {
   name: "verify",
@@ -30,6 +33,9 @@ export const COMMAND = {
     "  --mgmt-client-id ID        Management API application with read:users (AUTH0_VERIFY_MGMT_CLIENT_ID)",
     "  --mgmt-client-secret S     its secret (AUTH0_VERIFY_MGMT_CLIENT_SECRET)",
     "  --mgmt-audience URL        Management API audience (default https://DOMAIN/api/v2/)",
+    "  --deployed                 no login: check what the tenant runs (actions' deployed code, drafts, secrets, post-login bindings)",
+    "                             against the synthesized stack, with a Management API application that has read:actions",
+    "  --stack FILE               with --deployed: the stack (default cdktf.out/stacks/<env>/cdk.tf.json, from npm run synth)",
     "  --json                     one JSON report on stdout",
     "  --show-tokens              print the tokens instead of redacting them",
     "  -h, --help                 this text",
@@ -51,10 +57,28 @@ export const COMMAND = {
     "mgmt-client-id": { type: "string" },
     "mgmt-client-secret": { type: "string" },
     "mgmt-audience": { type: "string" },
+    deployed: { type: "boolean", default: false },
+    stack: { type: "string" },
     json: { type: "boolean", default: false },
     "show-tokens": { type: "boolean", default: false },
   },
 } as const;
+
+/** `--deployed`: no login, the tenant's deployment against the stack. */
+export interface DeployedOptions {
+  readonly deployed: true;
+  readonly env: string;
+  readonly issuerUrl: URL;
+  readonly schemeHint?: string;
+  readonly management: { readonly clientId: string; readonly clientSecret: string; readonly audience?: string };
+  /** The synthesized stack, cdk.tf.json. */
+  readonly stackFile: string;
+  readonly timeoutMs: number;
+  readonly json: boolean;
+}
+
+/** Flags that only a login uses: refused with --deployed, which logs no one in. */
+const LOGIN_FLAGS = ["client-id", "client-secret", "grant", "redirect-uri", "open", "audience", "namespace", "realm", "expect", "users", "show-tokens"] as const;
 
 export interface VerifyOptions {
   readonly env: string;
@@ -86,11 +110,13 @@ type Values = NonNullable<ReturnType<typeof readCommandLine<typeof COMMAND.optio
 type FromFlagOrEnv = (flag: string | undefined, variable: string) => string | undefined;
 
 /** verify's settings; undefined when --help was asked for (the usage is printed). */
-export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptions | undefined {
+export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptions | DeployedOptions | undefined {
   const values = readCommandLine(COMMAND, argv);
   if (!values) return undefined;
   const pick: FromFlagOrEnv = (flag, variable) => flag ?? (env[variable] || undefined);
   if (!values.env) throw new UsageError(`--env: missing; name the environment whose claims to expect (see src/environments.ts)\n${USAGE}`);
+  if (values.deployed) return readDeployedOptions(values, pick);
+  if (values.stack !== undefined) throw new UsageError("--stack goes with --deployed; add --deployed to check the deployment, or drop --stack");
   const client = readClient(values, env, pick);
   const tenant = readTenant(client.domain, values.domain === undefined ? "AUTH0_VERIFY_DOMAIN" : "--domain");
   const grant = readGrant(values, pick);
@@ -109,6 +135,29 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
     ...readExpectationSource(values, pick),
     json: values.json ?? false,
     showTokens: values["show-tokens"] ?? false,
+  };
+}
+
+/** --deployed's settings: the tenant, a Management API application, the stack; no login flag. */
+function readDeployedOptions(values: Values, pick: FromFlagOrEnv): DeployedOptions {
+  const login = LOGIN_FLAGS.find((flag) => values[flag] !== undefined && values[flag] !== false);
+  if (login) throw new UsageError(`--${login}: --deployed logs no one in, it reads the tenant's actions and bindings; drop --${login}, or run verify without --deployed to check a login`);
+  const domain = pick(values.domain, "AUTH0_VERIFY_DOMAIN");
+  if (!domain) throw new UsageError("--domain: missing; give --domain or set AUTH0_VERIFY_DOMAIN (your tenant's domain, e.g. your-tenant.eu.auth0.com)");
+  const tenant = readTenant(domain, values.domain === undefined ? "AUTH0_VERIFY_DOMAIN" : "--domain");
+  const clientId = pick(values["mgmt-client-id"], "AUTH0_VERIFY_MGMT_CLIENT_ID");
+  const clientSecret = pick(values["mgmt-client-secret"], "AUTH0_VERIFY_MGMT_CLIENT_SECRET");
+  if (!clientId || !clientSecret) {
+    throw new UsageError("--deployed: give --mgmt-client-id and --mgmt-client-secret (or AUTH0_VERIFY_MGMT_*): a Management API application with read:actions, e.g. the read-only plan client");
+  }
+  return {
+    deployed: true,
+    env: values.env as string,
+    ...tenant,
+    management: { clientId, clientSecret, audience: values["mgmt-audience"] },
+    stackFile: values.stack ?? join(projectRoot(), "cdktf.out", "stacks", values.env as string, "cdk.tf.json"),
+    timeoutMs: readTimeout(values.timeout),
+    json: values.json ?? false,
   };
 }
 

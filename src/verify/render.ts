@@ -6,7 +6,7 @@ import type { Report } from "./report";
 /** The verdict line: what matched, and plainly what was not checked. */
 function verdictLine(report: Report): string {
   if (report.error) return `FAILED (exit ${report.exit}): ${escapeControl(report.error)}`;
-  if (report.verdict === "MISMATCH") return `MISMATCH (exit ${report.exit}): ${report.hint}`;
+  if (report.verdict === "MISMATCH" || report.verdict === "DRIFT") return `${report.verdict} (exit ${report.exit}): ${report.hint}`;
   if (report.verdict === "PARTIAL") {
     const checked = report.claims
       ? (["ID token", "/userinfo", "access token"] as const).filter((_, i) => [report.claims!.idToken, report.claims!.userinfo, report.claims!.accessToken][i].checked)
@@ -22,6 +22,10 @@ export function human(report: Report): string {
   lines.push(`verify ${report.environment ?? ""} against ${report.issuer ?? "?"}${report.flow ? ` (${report.flow})` : ""}`);
   for (const check of report.checks) lines.push(`  ok  ${check.name.padEnd(13)} ${check.detail}`);
   for (const missed of report.notChecked) lines.push(`  --  ${missed.name.padEnd(13)} NOT CHECKED: ${missed.why}`);
+  if (report.deployment) {
+    lines.push("", `expected: ${report.deployment.stack}`);
+    for (const difference of report.deployment.differences) lines.push(`  DIFFERENT  ${escapeControl(difference)}`);
+  }
   if (report.claims) {
     lines.push("", `expected: ${report.expectedFrom}`);
     for (const [label, c] of [["ID token", report.claims.idToken], ["/userinfo", report.claims.userinfo], ["access token", report.claims.accessToken]] as const) {

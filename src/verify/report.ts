@@ -6,7 +6,7 @@ import type { Comparison } from "./compare";
 /** Exit codes; see docs/verify.md. */
 export const EXIT = { match: 0, mismatch: 1, usage: 2, failed: 3, partial: 4 } as const;
 
-export type Verdict = "MATCH" | "PARTIAL" | "MISMATCH" | "FAILED";
+export type Verdict = "MATCH" | "PARTIAL" | "MISMATCH" | "DRIFT" | "FAILED";
 
 /** A comparison as reported: `checked: false` (with `skipped`, the reason) when it was not made. */
 export type ReportedComparison = Comparison & { readonly checked: boolean };
@@ -24,6 +24,8 @@ export interface Report {
   notChecked: { name: string; why: string }[];
   expectedFrom?: string;
   claims?: { idToken: ReportedComparison; userinfo: ReportedComparison; accessToken: ReportedComparison };
+  /** --deployed: the stack compared with, and each difference between it and what the tenant runs. */
+  deployment?: { stack: string; differences: string[] };
   hint: string | null;
   tokens?: Record<string, string>;
   error: string | null;

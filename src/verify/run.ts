@@ -13,7 +13,10 @@ import { Expected, expectedFor, Records } from "./expected";
 import { Budget } from "./http";
 import { checkIdentity } from "./identity";
 import { codeFlow, discover, passwordFlow, Tokens } from "./login";
-import { inputSecrets, readOptions, VerifyOptions } from "./options";
+import { checkDeployment } from "./deployment";
+import { managementToken } from "./expected";
+import { type DeployedOptions, inputSecrets, readOptions, type VerifyOptions } from "./options";
+import { readDeclaredFlow } from "../environment/stack-file";
 import { REDACTED, Secrets } from "./scrub";
 
 export interface Output {
@@ -40,20 +43,29 @@ export async function runVerify(argv: string[], env: NodeJS.ProcessEnv, terminal
 async function verify(argv: string[], env: NodeJS.ProcessEnv, out: Output, secrets: Secrets): Promise<number> {
   const report: Report = { ok: false, verdict: "FAILED", exit: EXIT.usage, checks: [], notChecked: [], hint: null, error: null };
   let options: VerifyOptions | undefined;
+  let json = false;
   try {
-    options = readOptions(argv, env);
-    if (!options) return 0;
-    secrets.addClient(options.clientId, options.clientSecret);
-    secrets.add(options.password);
-    if (options.management) secrets.addClient(options.management.clientId, options.management.clientSecret);
-    await check(options, report, out, secrets);
+    const read = readOptions(argv, env);
+    if (!read) return 0;
+    if ("deployed" in read) {
+      json = read.json;
+      secrets.addClient(read.management.clientId, read.management.clientSecret);
+      await checkDeployed(read, report, secrets);
+    } else {
+      options = read;
+      json = read.json;
+      secrets.addClient(options.clientId, options.clientSecret);
+      secrets.add(options.password);
+      if (options.management) secrets.addClient(options.management.clientId, options.management.clientSecret);
+      await check(options, report, out, secrets);
+    }
   } catch (err) {
     report.ok = false;
     report.verdict = "FAILED";
     report.exit = err instanceof ToolError ? err.exitCode : EXIT.failed;
     report.error = err instanceof ToolError ? err.message : `unexpected error: ${errorText(err)}`;
   }
-  if (options?.json) out.stdout(JSON.stringify(report));
+  if (json) out.stdout(JSON.stringify(report));
   else if (report.exit === EXIT.usage && report.checks.length === 0) out.stderr(`verify: ${escapeControl(report.error ?? "").replace(/\\n/g, "\n")}`);
   else out.stdout(human(report));
   return report.exit;
@@ -78,6 +90,23 @@ async function check(options: VerifyOptions, report: Report, out: Output, secret
   if (identity.notChecked) report.notChecked.push({ name: "subject", why: identity.notChecked });
   report.claims = compareClaims(expected, found, namespace, report);
   judge(report, namespace);
+}
+
+/** --deployed: the tenant's actions and post-login bindings against the stack; DRIFT (exit 1) names each difference. */
+async function checkDeployed(options: DeployedOptions, report: Report, secrets: Secrets): Promise<void> {
+  report.environment = options.env;
+  report.flow = "deployment";
+  const declared = readDeclaredFlow(options.stackFile, options.env);
+  const budget = new Budget(options.timeoutMs, secrets, options.schemeHint);
+  report.issuer = options.issuerUrl.href;
+  const token = await managementToken(options.issuerUrl, options.management, budget, "read:actions");
+  const result = await checkDeployment(declared, options.issuerUrl, token, budget);
+  report.checks.push(...result.matches.map((detail) => ({ name: "deployed", ok: true, detail })));
+  report.deployment = { stack: options.stackFile, differences: result.differences };
+  report.ok = result.differences.length === 0;
+  report.verdict = report.ok ? "MATCH" : "DRIFT";
+  report.exit = report.ok ? EXIT.match : EXIT.mismatch;
+  if (!report.ok) report.hint = `${result.differences.length} difference(s) between what the tenant runs and ${options.stackFile}`;
 }
 
 /** What the login gave, checked: the ID token's claims, /userinfo's, and the access token's when it is a JWT. */

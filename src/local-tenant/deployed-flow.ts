@@ -1,0 +1,91 @@
+// What a login at the local tenant runs: the actions bound to post-login in its Actions store, each
+// as its deployed version (code, secrets, dependencies), in binding order, in a sandbox worker. A
+// deploy or a bindings change takes effect at the next login; a login already running finishes
+// with what it started with; an undeployed draft changes nothing.
+import { bundleDependencies } from "../compile/dependencies";
+import { ActionLoadError, SandboxError } from "../errors";
+import type { CompiledFlow } from "../runtime/compiled-flow";
+import { ClaimIssuer, failedOutcome } from "../runtime/outcome";
+import { OneAtATime } from "../runtime/one-at-a-time";
+import { type ExportedUser, type LoginContext, type LoginOutcome, newLoginState } from "../runtime/types";
+import { Sandbox, type SandboxedFlow } from "../sandbox/host";
+import type { ActionsStore, DeployedAction } from "./actions-store";
+
+const TRIGGER = "post-login";
+
+export class DeployedFlow {
+  private readonly sandbox = new Sandbox();
+  private readonly logins = new OneAtATime();
+  private readonly noActions = new ClaimIssuer({});
+  /** The flow loaded for the current bindings, or why it can't load; undefined until the next login loads it. */
+  private loaded: { flow?: SandboxedFlow; names: string[]; error?: string } | undefined;
+
+  constructor(private readonly actions: ActionsStore) {
+    actions.onChange((trigger) => {
+      if (trigger === TRIGGER) this.stale();
+    });
+  }
+
+  /** The actions that run at login now, in order (their names): what the banner and reports show. */
+  get names(): string[] {
+    return this.actions.boundFlow(TRIGGER).map((a) => a.name);
+  }
+
+  /**
+   * One login through the bound flow as deployed. Never rejects for what an action does: a flow
+   * that can't load, or a sandbox that stopped, fails this login as Auth0 would fail it.
+   */
+  login(user: ExportedUser, context: LoginContext = {}): Promise<LoginOutcome> {
+    return this.logins.run(async () => {
+      this.loaded ??= await this.load();
+      const { flow, error } = this.loaded;
+      if (error !== undefined) return failedOutcome(user, error);
+      if (flow === undefined) return this.noActions.outcome(user, newLoginState());
+      try {
+        return await flow.login(user, context);
+      } catch (err) {
+        if (!(err instanceof SandboxError) && !(err instanceof ActionLoadError)) throw err;
+        return failedOutcome(user, `${err.message}; the local tenant fails the login`);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.sandbox.close();
+  }
+
+  /** Forgets the loaded flow; the next login loads the bindings as they are then. */
+  private stale(): void {
+    const previous = this.loaded;
+    this.loaded = undefined;
+    void previous?.flow?.close().catch(() => undefined);
+  }
+
+  private async load(): Promise<{ flow?: SandboxedFlow; names: string[]; error?: string }> {
+    const deployed = this.actions.boundFlow(TRIGGER);
+    const names = deployed.map((a) => a.name);
+    if (deployed.length === 0) return { names };
+    try {
+      return { flow: await this.sandbox.load(compiledFlow(deployed)), names };
+    } catch (err) {
+      if (!(err instanceof ActionLoadError) && !(err instanceof SandboxError)) throw err;
+      return { names, error: `the deployed flow can't run: ${err.message}` };
+    }
+  }
+}
+
+/** The deployed versions as a flow the sandbox loads; each one's declared npm dependencies bundled. */
+export function compiledFlow(deployed: readonly DeployedAction[]): CompiledFlow {
+  return {
+    steps: deployed.map((action) => {
+      const dependencies = action.dependencies.map((d) => d.name);
+      const source = `${action.name} (version ${action.number})`;
+      return {
+        name: action.name,
+        source,
+        code: action.code,
+        options: { code: action.code, secrets: { ...action.secrets }, dependencies, modules: bundleDependencies(action.code, dependencies, action.name), filename: source },
+      };
+    }),
+  };
+}
