@@ -167,8 +167,18 @@ describe("hardening", () => {
 });
 
 test("credentials come from secrets, never written in the workflow; plan and drift get the read-only client's", () => {
-  /** The secrets a variable may be set from: its own name; the domain for verify's; the read-only client's for the provider's. */
-  const allowed = (name: string) => (name === "AUTH0_VERIFY_DOMAIN" ? ["AUTH0_DOMAIN"] : /^AUTH0_CLIENT_(ID|SECRET)$/.test(name) ? [name, name.replace("AUTH0_", "AUTH0_PLAN_")] : [name]);
+  /**
+   * The secrets a variable may be set from: its own name; the domain for verify's; the read-only
+   * client's for the provider's and for verify --deployed's Management API reads.
+   */
+  const allowed = (name: string) =>
+    name === "AUTH0_VERIFY_DOMAIN"
+      ? ["AUTH0_DOMAIN"]
+      : /^AUTH0_CLIENT_(ID|SECRET)$/.test(name)
+        ? [name, name.replace("AUTH0_", "AUTH0_PLAN_")]
+        : /^AUTH0_VERIFY_MGMT_CLIENT_(ID|SECRET)$/.test(name)
+          ? [name, name.replace("AUTH0_VERIFY_MGMT_", "AUTH0_PLAN_")]
+          : [name];
   for (const text of [read("examples/github-actions/auth0-claims.yml"), read("examples/github-actions/auth0-claims-deploy.yml")]) {
     for (const [, name, value] of text.matchAll(/^\s+(AUTH0_\w+): (.+)$/gm)) {
       expect(allowed(name)).toContain(/^\$\{\{ secrets\.(AUTH0_\w+) \}\}$/.exec(value)?.[1]);
@@ -176,6 +186,9 @@ test("credentials come from secrets, never written in the workflow; plan and dri
   }
   for (const id of ["review", "drift"]) expect(main.jobs[id].env).toEqual(expect.objectContaining({ AUTH0_CLIENT_ID: "${{ secrets.AUTH0_PLAN_CLIENT_ID }}", AUTH0_CLIENT_SECRET: "${{ secrets.AUTH0_PLAN_CLIENT_SECRET }}" }));
   expect(deploy.jobs.deploy.env).toEqual(expect.objectContaining({ AUTH0_CLIENT_ID: "${{ secrets.AUTH0_CLIENT_ID }}", AUTH0_CLIENT_SECRET: "${{ secrets.AUTH0_CLIENT_SECRET }}" }));
+  // The drift job checks what the tenant runs with the read-only client, never the deploy client.
+  const deployed = main.jobs.drift.steps?.find((s) => s.run?.startsWith("npm run verify -- --deployed"));
+  expect(deployed?.env).toEqual(expect.objectContaining({ AUTH0_VERIFY_MGMT_CLIENT_ID: "${{ secrets.AUTH0_PLAN_CLIENT_ID }}", AUTH0_VERIFY_MGMT_CLIENT_SECRET: "${{ secrets.AUTH0_PLAN_CLIENT_SECRET }}" }));
 });
 
 test("every job that runs terraform requires the committed lock file and inits with -lockfile=readonly", () => {
