@@ -156,6 +156,10 @@ describe("exit 2 on bad input, with nothing written to stdout", () => {
     ["--user with several users", () => ["--user", join(root, "samples", "users.ndjson")], /--user: .* holds more than one user; use --users/],
     ["an unknown option", () => ["--user", alice, "--verbose"], /Unknown option '--verbose'/],
     ["a time limit Node can't keep", () => ["--user", alice, "--timeout-ms", "3000000000"], /--timeout-ms: "3000000000" is not a whole number of milliseconds from 1 to 2147483647/],
+    ["a time limit in exponent notation", () => ["--user", alice, "--timeout-ms", "1e3"], /--timeout-ms: "1e3" is not a whole number of milliseconds from 1 to 2147483647/],
+    ...(["0x2", "1e1", "+2", "2.0", " 2"] as const).map(
+      (workers) => [`--workers ${JSON.stringify(workers)}, not plain digits`, () => ["--user", alice, "--workers", workers], new RegExp(`--workers: ${JSON.stringify(workers).replace(/[.+]/g, "\\$&")} is not a whole number from 1 to 64$`)] as const,
+    ),
   ] as const;
   let runs: Map<string, Run>;
   beforeAll(async () => {

@@ -1,10 +1,11 @@
 // Reading user files: line splitting across chunk boundaries, BOMs, long lines, line numbers.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { UsageError as InputError } from "../src/errors";
 import { UserFile } from "../src/users/user-file";
+import { GIB, gzipBomb } from "./helpers/gzip-bomb";
 
 const dir = mkdtempSync(join(tmpdir(), "claims-read-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,4 +71,79 @@ test("raw batches for the workers: whole lines only, the byte order mark removed
     expect(texts.join("")).toBe(content.slice(1));
     expect(read()).toBe(1);
   }
+});
+
+/** The cap on a line, as docs/preview.md gives it. */
+const MAX_LINE_BYTES = 64 * 2 ** 20;
+async function rawRead(path: string): Promise<number> {
+  let bytes = 0;
+  for await (const batch of (await UserFile.open(path)).rawBatches(256 * 1024).batches) bytes += batch.length;
+  return bytes;
+}
+
+describe("bounded reading: every path refuses, in one line naming the file and the line, what no Auth0 export is", () => {
+  test("a gzip that inflates 229 times (3 GiB of zeros in 14 MB, gzip -1) is refused on the first read; an export that inflates 145 times is read whole", async () => {
+    const bomb = gzipBomb(join(dir, "zeros.ndjson.gz"), 0, 3 * GIB, 1);
+    expect(statSync(bomb).size).toBeLessThan(15e6);
+    const err = (await UserFile.open(bomb).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(/^.*zeros\.ndjson\.gz:1: inflates more than 200 times \(16 MiB from \d+ KiB\), as a decompression bomb does; .* if you trust the file, gunzip it and give the plain file$/);
+    expect(err.message).not.toMatch(/\n/);
+    // Every user with the same 60 permissions, and nothing else: the most any export tried inflates.
+    const permissions = Array.from({ length: 60 }, (_, j) => `read:resource:${j}`);
+    const lines = Array.from({ length: 30_000 }, (_, i) => JSON.stringify({ user_id: `auth0|${String(i).padStart(8, "0")}`, app_metadata: { roles: ["admin"], permissions } }));
+    const text = lines.join("\n") + "\n";
+    const zipped = gzipSync(text);
+    expect(text.length).toBeGreaterThan(32 * 2 ** 20);
+    expect(text.length / zipped.length).toBeGreaterThan(140);
+    const path = file("same-permissions.ndjson.gz", zipped);
+    const users = await read(path);
+    expect(users).toHaveLength(30_000);
+    expect(users[29_999]).toEqual({ line: 30_000, user: JSON.parse(lines[29_999]) });
+    expect(await rawRead(path)).toBe(text.length);
+  });
+
+  test("3 GiB of newlines after a user (gzip -9, 1,028 times) are refused by every reader, at the line reached", async () => {
+    const bomb = gzipBomb(join(dir, "newlines.ndjson.gz"), 10, 3 * GIB, 9, '{"user_id":"a"}\n');
+    const inflates = /newlines\.ndjson\.gz:(\d+): inflates more than 200 times/;
+    const checked = await read(bomb).catch((e: unknown) => e);
+    expect(checked).toBeInstanceOf(InputError);
+    expect((checked as Error).message).toMatch(inflates);
+    const raw = await rawRead(bomb).catch((e: unknown) => e);
+    expect(raw).toBeInstanceOf(InputError);
+    expect(Number(inflates.exec((raw as Error).message)?.[1])).toBeGreaterThan(2 ** 23);
+    // Only newlines: refused while looking for the first user.
+    const blank = gzipBomb(join(dir, "blank.ndjson.gz"), 10, 3 * GIB, 9);
+    await expect(UserFile.open(blank)).rejects.toThrow(/blank\.ndjson\.gz:\d+: inflates more than 200 times/);
+  });
+
+  test("a line over 64 MiB is refused by every reader, naming its line; a line of exactly 64 MiB is read", async () => {
+    const user = (bytes: number) => {
+      const line = JSON.stringify({ user_id: "big", pad: "" });
+      return line.replace('""', `"${"x".repeat(bytes - line.length)}"`);
+    };
+    const exact = user(MAX_LINE_BYTES);
+    expect(Buffer.byteLength(exact)).toBe(64 * 2 ** 20);
+    const ok = file("exact.ndjson", `{"user_id":"a"}\n${exact}\n{"user_id":"c"}\n`);
+    expect((await read(ok)).map((u) => u.user.user_id)).toEqual(["a", "big", "c"]);
+    expect(await rawRead(ok)).toBe(statSync(ok).size);
+
+    const over = `${exact.slice(0, -2)}xx"}`;
+    const tooLong = /long\.ndjson:2: a line longer than 64 MiB; no Auth0 user is that large \(at most 16 MB of metadata\): check the file; if it is a one-line JSON array, convert it to NDJSON/;
+    const path = file("long.ndjson", `{"user_id":"a"}\n${over}\n{"user_id":"c"}\n`);
+    await expect(read(path)).rejects.toThrow(tooLong);
+    await expect(rawRead(path)).rejects.toThrow(tooLong);
+    // With no end at all, as the first user (after a blank line).
+    const endless = file("endless.ndjson", `\n{"user_id":"${"x".repeat(MAX_LINE_BYTES)}`);
+    await expect(UserFile.open(endless)).rejects.toThrow(/endless\.ndjson:2: a line longer than 64 MiB/);
+  });
+
+  test("a JSON array over 64 MiB, read whole, is refused with the way to stream it", async () => {
+    const user = JSON.stringify({ user_id: "auth0|x", app_metadata: { roles: ["r".repeat(1000)] } });
+    const path = file("big.json", "[\n" + Array.from({ length: 70_000 }, () => `  ${user}`).join(",\n") + "\n]\n");
+    expect(statSync(path).size).toBeGreaterThan(64 * 2 ** 20);
+    const err = (await UserFile.open(path).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(/^.*big\.json:\d+: the JSON array passes 64 MiB here; an array is read whole: convert it to NDJSON, which is streamed: jq -c '\.\[\]' FILE > users\.ndjson$/);
+  });
 });

@@ -3,6 +3,7 @@
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { NAMESPACE_SECRET } from "../compile/claims-action";
 import { quote, UsageError } from "../errors";
+import { MAX_FLOW_ACTIONS } from "../auth0/facts";
 import { namespaceProblem } from "../auth0/namespace-rule";
 import { bundleDependencies } from "../compile/dependencies";
 import type { CompiledFlow } from "../runtime/compiled-flow";
@@ -94,13 +95,21 @@ function boundByHand(resources: Resources): number {
   return list.filter((entry) => actionReference(entry?.id) === undefined).length;
 }
 
+const isPostLoginBinding = (binding: Record<string, unknown> | null | undefined) => binding?.trigger === "post-login";
+
+/** How many actions the stack binds to post-login, managed or by hand: its exclusive binding's list, or its append bindings. */
+function boundCount(resources: Resources): number {
+  const exclusive = Object.values(resources.auth0_trigger_actions ?? {}).find(isPostLoginBinding);
+  if (exclusive) return Array.isArray(exclusive.actions) ? exclusive.actions.length : 0;
+  return Object.values(resources.auth0_trigger_action ?? {}).filter(isPostLoginBinding).length;
+}
+
 /**
  * The managed actions the stack binds to post-login, in the order they run: an exclusive binding's
  * list (actions bound by hand are not in the stack and can't run here, as in the head's preview), or
  * the append bindings in the order their depends_on chain creates them. Undefined when nothing is bound.
  */
-function boundOrder(file: string, resources: Resources): string[] | undefined {
-  const isPostLoginBinding = (binding: Record<string, unknown>) => binding.trigger === "post-login";
+export function boundOrder(file: string, resources: Resources): string[] | undefined {
   const exclusive = Object.values(resources.auth0_trigger_actions ?? {}).filter(isPostLoginBinding);
   if (exclusive.length > 1) throw fail(`${quote(file)} binds post-login with ${exclusive.length} auth0_trigger_actions; a trigger has one flow: give one stack's cdk.tf.json`);
   if (exclusive.length === 1) {
@@ -109,17 +118,49 @@ function boundOrder(file: string, resources: Resources): string[] | undefined {
   }
   const append = Object.entries(resources.auth0_trigger_action ?? {}).filter(([, binding]) => isPostLoginBinding(binding) && actionReference(binding.action_id) !== undefined);
   if (append.length === 0) return undefined;
-  // Each append binding depends on the one before it: the longer its chain, the later it is bound.
-  const byName = new Map(append.map(([name, binding]) => [`auth0_trigger_action.${name}`, binding]));
-  const depth = (binding: Record<string, unknown>, seen: number): number => {
-    if (seen > byName.size) return seen; // a cycle: Terraform refuses it anyway
-    const before = (Array.isArray(binding.depends_on) ? binding.depends_on : []).map((d) => byName.get(String(d))).filter((b) => b !== undefined);
-    return before.length === 0 ? 0 : 1 + Math.max(...before.map((b) => depth(b, seen + 1)));
-  };
-  return append
-    .map(([, binding], i) => ({ id: actionReference(binding.action_id) as string, depth: depth(binding, 0), i }))
-    .sort((a, b) => a.depth - b.depth || a.i - b.i)
-    .map((entry) => entry.id);
+  // Each append binding depends on the one before it: the longer its chain, the later it is bound;
+  // bindings as far down their chains keep the stack's order. A topological sort (Kahn's) gives each
+  // binding its chain's length in one pass over the bindings and their depends_on.
+  const index = new Map(append.map(([name], i) => [`auth0_trigger_action.${name}`, i]));
+  const before = append.map(([, binding]) => {
+    const names = Array.isArray(binding.depends_on) ? binding.depends_on : [];
+    return [...new Set(names.map((name) => index.get(String(name))).filter((i): i is number => i !== undefined))];
+  });
+  const after: number[][] = append.map(() => []);
+  before.forEach((list, i) => list.forEach((j) => after[j].push(i)));
+  const waiting = before.map((list) => list.length);
+  const depth = append.map(() => 0);
+  const done = waiting.flatMap((n, i) => (n === 0 ? [i] : []));
+  for (let k = 0; k < done.length; k++) {
+    for (const j of after[done[k]]) {
+      depth[j] = Math.max(depth[j], depth[done[k]] + 1);
+      if (--waiting[j] === 0) done.push(j);
+    }
+  }
+  if (done.length < append.length) {
+    const names = dependencyCycle(before, waiting).map((i) => `auth0_trigger_action.${append[i][0]}`);
+    throw fail(`${quote(file)}: the post-login bindings depend on each other in a cycle (${names.join(" -> ")}, each depending on the next); Terraform refuses it: give a stack from npm run synth`);
+  }
+  // Grouped by depth, in the stack's order within each: a counting sort, linear too.
+  const byDepth: number[][] = [];
+  depth.forEach((d, i) => (byDepth[d] ??= []).push(i));
+  return byDepth.flat().map((i) => actionReference(append[i][1].action_id) as string);
+}
+
+/**
+ * A cycle among the bindings the sort left (`waiting` on one another), as indexes, the first repeated
+ * at the end. Each binding left waits on another one left, so walking from any of them comes back.
+ */
+function dependencyCycle(before: number[][], waiting: number[]): number[] {
+  const seen = new Map<number, number>();
+  const path: number[] = [];
+  let i = waiting.findIndex((n) => n > 0);
+  while (!seen.has(i)) {
+    seen.set(i, path.length);
+    path.push(i);
+    i = before[i].find((j) => waiting[j] > 0) as number;
+  }
+  return [...path.slice(seen.get(i)), i];
 }
 
 /** One action of the stack: its literal code, its secrets (variables resolved from their defaults) and dependencies. */
@@ -159,6 +200,9 @@ function fromStack(file: string, stack: Record<string, unknown>, baseNamespace: 
   if (actions.size === 0) {
     throw fail(`${quote(file)} holds no post-login auth0_action; give the cdk.tf.json of a stack from npm run synth (cdktf.out/stacks/<env>/cdk.tf.json) or a compiled action file`);
   }
+  const bound = boundCount(resources);
+  // Checked before the flow is ordered: Auth0 refuses such a flow, so nothing larger needs ordering.
+  if (bound > MAX_FLOW_ACTIONS) throw fail(`${quote(file)} binds ${bound} actions to post-login; Auth0 runs at most ${MAX_FLOW_ACTIONS} in a flow: give the cdk.tf.json of a stack Auth0 can deploy`);
   let order = boundOrder(file, resources);
   if (order === undefined && actions.size > 1) {
     throw fail(`${quote(file)} holds ${actions.size} post-login actions (${[...actions.keys()].map((id) => `auth0_action.${id}`).join(", ")}) and binds none of them; compare runs the bound flow: give a stack that binds them, or one action's compiled code as a file`);

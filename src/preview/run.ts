@@ -117,16 +117,18 @@ function checkFlags(values: Values): { timeoutMs: number; workers?: number } {
   if ((values.user === undefined) === (values.users === undefined)) {
     throw new UsageError(`give exactly one of --user FILE (one user) or --users FILE (an export)\n${USAGE}`);
   }
-  const timeoutMs = values["timeout-ms"] === undefined ? DEFAULT_TIMEOUT_MS : Number(values["timeout-ms"]);
+  // Digits only: Number() also takes "0x2", "1e1", "+2", "2.0" and " 2", none of which is what was meant.
+  const wholeNumber = (text: string) => (/^[0-9]+$/.test(text) ? Number(text) : NaN);
+  const timeoutMs = values["timeout-ms"] === undefined ? DEFAULT_TIMEOUT_MS : wholeNumber(values["timeout-ms"]);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-    throw new UsageError(`--timeout-ms: "${values["timeout-ms"]}" is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
+    throw new UsageError(`--timeout-ms: ${quote(values["timeout-ms"])} is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
   }
   for (const flag of ["markdown", "fail-on-change", "base-namespace"] as const) {
     if (values.compare === undefined && values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} goes with --compare BASE; add --compare or drop --${flag}`);
   }
   if (values.json && values.markdown) throw new UsageError("--json and --markdown: choose one output");
   if (values.workers === undefined) return { timeoutMs };
-  const workers = Number(values.workers);
+  const workers = wholeNumber(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new UsageError(`--workers: ${quote(values.workers)} is not a whole number from 1 to ${MAX_WORKERS}`);
   return { timeoutMs, workers };
 }

@@ -1,9 +1,11 @@
 // Reads users in the Management API's shape from a file: one JSON object, a JSON array, or NDJSON
 // (what Auth0's user export job writes), any of them gzipped. NDJSON is streamed line by line, so
-// memory stays flat on a large export; a JSON array is read whole.
+// memory stays flat on a large export; a JSON array is read whole. Every read is bounded: a line, a
+// document and a gzip's inflation each have a cap, refused in one line (see docs/preview.md).
 import { closeSync, createReadStream, fstatSync, openSync, ReadStream, readSync, statSync } from "node:fs";
 import { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
+import { StringDecoder } from "node:string_decoder";
+import { createGunzip, Gunzip } from "node:zlib";
 import { UsageError } from "../errors";
 import type { ExportedUser } from "../runtime/types";
 
@@ -16,6 +18,34 @@ export interface NumberedUser {
 export type UserFileFormat = "ndjson" | "json";
 
 /**
+ * A line (one user) longer than this is refused. Auth0 keeps at most 16 MB of app_metadata and
+ * user_metadata per user (16 MB each, says a support article): twice the larger reading, with room
+ * for the rest of the profile.
+ */
+export const MAX_LINE_BYTES = 64 * 2 ** 20;
+/** A JSON document (an array, or a pretty-printed object) is read and kept whole: refused past this. */
+export const MAX_DOCUMENT_BYTES = 64 * 2 ** 20;
+/**
+ * A gzip that inflates to more than this many times the bytes it took is refused (once past
+ * INFLATE_FREE_BYTES). Exports inflate 10 to 40 times; one of identical 1 kB permission lists, 145
+ * times; a run of one byte, 229 times at gzip -1 to -3 and 1,028 at -4 to -9 (deflate's most).
+ */
+export const MAX_INFLATE_RATIO = 200;
+/** Inflated bytes allowed whatever the ratio: a small file costs nothing, and its first bytes say little. */
+const INFLATE_FREE_BYTES = 16 * 2 ** 20;
+
+const MIB = 2 ** 20;
+const byteSize = (bytes: number) => (bytes >= MIB ? `${Math.floor(bytes / MIB)} MiB` : `${Math.ceil(bytes / 1024)} KiB`);
+/** The fix for a JSON array too large to read whole: NDJSON, which is streamed. */
+const TO_NDJSON = "convert it to NDJSON, which is streamed: jq -c '.[]' FILE > users.ndjson";
+
+function lineTooLong(file: string, line: number): UsageError {
+  return new UsageError(
+    `${file}:${line}: a line longer than ${byteSize(MAX_LINE_BYTES)}; no Auth0 user is that large (at most 16 MB of metadata): check the file; if it is a one-line JSON array, ${TO_NDJSON}`,
+  );
+}
+
+/**
  * Bytes zlib inflates per output chunk: the cost is per chunk, not per byte. Node's default (16 KiB)
  * made reading a 1,000,000-user export cost the main thread 1.4 to 1.5 s of CPU (partly in libuv's
  * thread pool, which a CPU profile shows as idle); 256 KiB chunks, about one batch each, 0.5 to 0.9 s.
@@ -23,7 +53,7 @@ export type UserFileFormat = "ndjson" | "json";
 const GUNZIP_CHUNK_BYTES = 1 << 18;
 
 /** Opens `file`, gunzipping it when it starts with gzip's magic bytes; `file` sees how many bytes of the file were read. */
-function open(file: string, progress?: { file: ReadStream }): Readable {
+function open(file: string, progress?: { file: ReadStream }): { stream: Readable; gunzip?: Gunzip } {
   let fd: number;
   try {
     fd = openSync(file, "r");
@@ -40,50 +70,138 @@ function open(file: string, progress?: { file: ReadStream }): Readable {
   if (read === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
     const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
     raw.on("error", (err) => gunzip.destroy(err));
-    return raw.pipe(gunzip);
+    gunzip.on("close", () => raw.destroy());
+    return { stream: raw.pipe(gunzip), gunzip };
   }
-  return raw;
+  return { stream: raw };
+}
+
+/**
+ * The file's bytes (inflated if gzipped), chunk by chunk. A gzip that inflates past MAX_INFLATE_RATIO
+ * is refused as its chunk arrives, and inflating stops there: `line()` names the line being read.
+ */
+async function* chunks(file: string, line: () => number, progress?: { file: ReadStream }): AsyncGenerator<Buffer> {
+  const { stream, gunzip } = open(file, progress);
+  let inflated = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (gunzip) {
+        inflated += chunk.length;
+        // bytesWritten: the compressed bytes zlib has consumed, not those read ahead from the file.
+        if (inflated > INFLATE_FREE_BYTES && inflated > MAX_INFLATE_RATIO * gunzip.bytesWritten) {
+          throw new UsageError(
+            `${file}:${line()}: inflates more than ${MAX_INFLATE_RATIO} times (${byteSize(inflated)} from ${byteSize(gunzip.bytesWritten)}), as a decompression bomb does; an export inflates 10 to 40 times: if you trust the file, gunzip it and give the plain file`,
+          );
+        }
+      }
+      yield chunk;
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** How many "\n" bytes `bytes` holds, from `from`. */
+function newlines(bytes: Uint8Array, from = 0): number {
+  let n = 0;
+  for (let i = bytes.indexOf(10, from); i !== -1; i = bytes.indexOf(10, i + 1)) n++;
+  return n;
 }
 
 /**
  * The file's lines, without their "\n" or "\r\n" (and without a leading byte order mark), a batch
  * per chunk read. Split by hand rather than with node:readline, which spends a promise and a regular
  * expression per line: a sixth of the preview's time on a 100,000-user export. Only each new chunk
- * is searched, so a very long line (a one-line JSON array) costs linear time.
+ * is searched, so a very long line (a one-line JSON array) costs linear time. A line over
+ * MAX_LINE_BYTES is refused as soon as it passes it, and so is the whole file past `maxBytes`.
  */
-async function* lineBatches(file: string): AsyncGenerator<string[]> {
-  const stream = open(file);
-  stream.setEncoding("utf8");
+async function* lineBatches(file: string, maxBytes?: { bytes: number; problem: string }): AsyncGenerator<string[]> {
+  const decoder = new StringDecoder("utf8");
   let pending: string[] = [];
+  /** Lines ended so far, and bytes of the line being read. */
+  let lines = 0;
+  let reading = 0;
+  let total = 0;
   let first = true;
   const finish = (line: string) => (line.endsWith("\r") ? line.slice(0, -1) : line);
-  try {
-    for await (let chunk of stream as AsyncIterable<string>) {
-      if (first) {
-        if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
-        first = false;
-      }
-      const batch: string[] = [];
-      let start = 0;
-      for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
-        let line = chunk.slice(start, end);
-        if (pending.length > 0) {
-          pending.push(line);
-          line = pending.join("");
-          pending = [];
-        }
-        batch.push(finish(line));
-        start = end + 1;
-      }
-      if (start < chunk.length) pending.push(chunk.slice(start));
-      if (batch.length > 0) yield batch;
+  for await (const bytes of chunks(file, () => lines + 1)) {
+    total += bytes.length;
+    if (maxBytes && total > maxBytes.bytes) throw new UsageError(`${file}:${lines + 1}: ${maxBytes.problem}`);
+    const firstEnd = bytes.indexOf(10);
+    if (firstEnd !== -1 && reading + firstEnd > MAX_LINE_BYTES) throw lineTooLong(file, lines + 1);
+    let chunk = decoder.write(bytes);
+    if (first && chunk.length > 0) {
+      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+      first = false;
     }
-  } catch (err) {
-    throw new UsageError(`${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
-  } finally {
-    stream.destroy();
+    const batch: string[] = [];
+    let start = 0;
+    for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
+      let line = chunk.slice(start, end);
+      if (pending.length > 0) {
+        pending.push(line);
+        line = pending.join("");
+        pending = [];
+      }
+      batch.push(finish(line));
+      start = end + 1;
+    }
+    if (start < chunk.length) pending.push(chunk.slice(start));
+    lines += batch.length;
+    reading = firstEnd === -1 ? reading + bytes.length : bytes.length - bytes.lastIndexOf(10) - 1;
+    if (reading > MAX_LINE_BYTES) throw lineTooLong(file, lines + 1);
+    if (batch.length > 0) yield batch;
   }
+  const rest = decoder.end();
+  if (rest.length > 0) pending.push(rest);
   if (pending.length > 0) yield [finish(pending.join(""))];
+}
+
+/**
+ * The first line that is not blank (without its "\r"), and its number; undefined when there is none.
+ * Blank lines are skipped byte by byte, not split into strings: that took minutes on gigabytes of them.
+ */
+async function firstLine(file: string): Promise<{ text: string; line: number } | undefined> {
+  let lines = 0;
+  let parts: Buffer[] | undefined;
+  let held = 0;
+  let atStart = true;
+  for await (let bytes of chunks(file, () => lines + 1)) {
+    if (atStart) {
+      if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+      atStart = false;
+    }
+    let at = 0;
+    while (at < bytes.length) {
+      if (parts === undefined) {
+        // JSON's whitespace; any other byte may start a line (one of Unicode's blanks is checked below).
+        for (; at < bytes.length; at++) {
+          const b = bytes[at];
+          if (b === 10) lines++;
+          else if (b !== 32 && b !== 13 && b !== 9) break;
+        }
+        if (at === bytes.length) break;
+        parts = [];
+        held = 0;
+      }
+      const end = bytes.indexOf(10, at);
+      const piece = bytes.subarray(at, end === -1 ? bytes.length : end);
+      parts.push(piece);
+      held += piece.length;
+      if (held > MAX_LINE_BYTES) throw lineTooLong(file, lines + 1);
+      if (end === -1) break;
+      const text = Buffer.concat(parts).toString("utf8");
+      if (text.trim() !== "") return { text: text.endsWith("\r") ? text.slice(0, -1) : text, line: lines + 1 };
+      lines++;
+      parts = undefined;
+      at = end + 1;
+    }
+  }
+  const text = parts && Buffer.concat(parts).toString("utf8");
+  return text !== undefined && text.trim() !== "" ? { text: text.endsWith("\r") ? text.slice(0, -1) : text, line: lines + 1 } : undefined;
 }
 
 /** Why `value` can't be a user, or undefined when it is an object. */
@@ -135,30 +253,26 @@ export class UserFile {
   ) {}
 
   static async open(file: string): Promise<UserFile> {
-    let firstLine: string | undefined;
-    search: for await (const batch of lineBatches(file)) {
-      for (const line of batch) {
-        if (line.trim() !== "") {
-          firstLine = line;
-          break search;
-        }
-      }
-    }
-    if (firstLine === undefined) throw new UsageError(`${file}: holds no users; give a JSON user object, a JSON array of users or NDJSON`);
-    const start = firstLine.trimStart()[0];
+    const first = await firstLine(file);
+    if (first === undefined) throw new UsageError(`${file}: holds no users; give a JSON user object, a JSON array of users or NDJSON`);
+    const start = first.text.trimStart()[0];
     if (start !== "{" && start !== "[") {
-      throw new UsageError(`${file}:1: not JSON: expected a user object, an array of users or NDJSON (one user per line)`);
+      throw new UsageError(`${file}:${first.line}: not JSON: expected a user object, an array of users or NDJSON (one user per line)`);
     }
     if (start === "{") {
       try {
-        JSON.parse(firstLine);
+        JSON.parse(first.text);
         return new UserFile(file, "ndjson");
       } catch {
         // A pretty-printed object: read the document whole.
       }
     }
+    const problem =
+      start === "["
+        ? `the JSON array passes ${byteSize(MAX_DOCUMENT_BYTES)} here; an array is read whole: ${TO_NDJSON}`
+        : `the JSON object passes ${byteSize(MAX_DOCUMENT_BYTES)} here; no Auth0 user is that large (at most 16 MB of metadata): check the file`;
     let text = "";
-    for await (const batch of lineBatches(file)) text += batch.join("\n") + "\n";
+    for await (const batch of lineBatches(file, { bytes: MAX_DOCUMENT_BYTES, problem })) text += batch.join("\n") + "\n";
     const value = parseDocument(text, file);
     const users = Array.isArray(value) ? value : [value];
     users.forEach((user, i) => asUser(user, Array.isArray(value) ? `${file}: element ${i + 1} of the array` : file));
@@ -174,6 +288,8 @@ export class UserFile {
   /**
    * NDJSON as raw bytes, in batches of whole lines of about `size` bytes (a line never straddles two
    * batches; a leading byte order mark is removed). Parsing is left to the caller, e.g. worker threads.
+   * A line over MAX_LINE_BYTES is refused as soon as it passes it, naming its line: the lines are
+   * counted for that alone (a native search per line, a few percent of this reader's time).
    * `read()` of the returned progress is the fraction of the file read so far.
    */
   rawBatches(size: number): { batches: AsyncGenerator<Uint8Array>; read: () => number } {
@@ -181,10 +297,12 @@ export class UserFile {
     const total = statSync(this.file).size;
     const file = this.file;
     async function* batches(): AsyncGenerator<Uint8Array> {
-      const stream = open(file, progress);
       const parts: Buffer[] = [];
       let held = 0;
       let first = true;
+      /** Lines ended so far, and bytes of the line being read: counted only to name a line too long. */
+      let lines = 0;
+      let reading = 0;
       const take = (end: number): Uint8Array => {
         // One fresh ArrayBuffer per batch, so it can be transferred to a worker without a copy.
         const out = new Uint8Array(end);
@@ -205,23 +323,26 @@ export class UserFile {
         held = 0;
         return out;
       };
-      try {
-        for await (let chunk of stream as AsyncIterable<Buffer>) {
-          if (first) {
-            if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
-            first = false;
-          }
-          parts.push(chunk);
-          held += chunk.length;
-          if (held < size) continue;
-          const newline = chunk.lastIndexOf(10);
-          if (newline === -1) continue; // a line longer than a batch: wait for its end
-          yield take(held - (chunk.length - newline - 1));
+      for await (let chunk of chunks(file, () => lines + 1, progress)) {
+        if (first) {
+          if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+          first = false;
         }
-      } catch (err) {
-        throw new UsageError(`${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
-      } finally {
-        stream.destroy();
+        const firstEnd = chunk.indexOf(10);
+        const newline = firstEnd === -1 ? -1 : chunk.lastIndexOf(10);
+        if (firstEnd === -1) reading += chunk.length;
+        else {
+          if (reading + firstEnd > MAX_LINE_BYTES) throw lineTooLong(file, lines + 1);
+          lines += newlines(chunk, firstEnd);
+          reading = chunk.length - newline - 1;
+        }
+        // Checked before the chunk is kept: a line with no end holds at most this much.
+        if (reading > MAX_LINE_BYTES) throw lineTooLong(file, lines + 1);
+        parts.push(chunk);
+        held += chunk.length;
+        if (held < size) continue;
+        if (newline === -1) continue; // a line longer than a batch: wait for its end
+        yield take(held - (chunk.length - newline - 1));
       }
       if (held > 0) yield take(held);
     }
