@@ -160,6 +160,11 @@ export class BatchUsers implements Iterable<ExportedUser> {
 class WorkerSpool {
   private offset = 0;
   private buffer = Buffer.allocUnsafe(1024 * 1024);
+  /**
+   * The buffer's bytes, for the "\n" after each line: in the locked-down realm V8 stores into a
+   * typed array's elements 30 times slower than through a DataView (Object.prototype is frozen).
+   */
+  private view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
   private length = 0;
 
   /** Starts the file afresh, or (`append`) after what an earlier worker on it wrote. */
@@ -179,9 +184,10 @@ class WorkerSpool {
       const larger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + most));
       this.buffer.copy(larger, 0, 0, this.length);
       this.buffer = larger;
+      this.view = new DataView(larger.buffer, larger.byteOffset, larger.byteLength);
     }
     this.length += this.buffer.write(text, this.length, "utf8");
-    this.buffer[this.length++] = 10;
+    this.view.setUint8(this.length++, 10);
   }
 
   /** Writes the batch's lines to the file; says where they are. */

@@ -72,9 +72,9 @@ export class PreviewSummary {
     if (outcome.denied === null && ids + access === 0) this.usersWithoutClaims++;
     if (outcome.dropped.length > 0) this.usersWithDropped++;
     if (outcome.denied === null && outcome.logs.length > 0) this.usersWithLogs++;
-    for (const [token, bytes] of [["ID", outcome.bytes.id], ["access", outcome.bytes.access]] as const) {
-      if (bytes > this.largest.bytes) this.largest = { bytes, user_id: outcome.user_id, token };
-    }
+    // Two comparisons, not a for-of over a literal: on the hot path, in the sandbox's frozen realm, V8 takes its slow iterator path there.
+    if (outcome.bytes.id > this.largest.bytes) this.largest = { bytes: outcome.bytes.id, user_id: outcome.user_id, token: "ID" };
+    if (outcome.bytes.access > this.largest.bytes) this.largest = { bytes: outcome.bytes.access, user_id: outcome.user_id, token: "access" };
     if ((outcome.denied !== null || outcome.dropped.length > 0 || outcome.logs.length > 0) && this.problems.length < this.maxProblems) {
       const what =
         outcome.denied ??

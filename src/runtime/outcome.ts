@@ -18,11 +18,8 @@ export class ClaimIssuer {
     const dropped: DroppedClaim[] = [];
     const id = this.issue("id", state.id, dropped);
     const access = this.issue("access", state.access, dropped, state.id, id.claims);
-    for (const [label, token] of [["ID", id], ["access", access]] as const) {
-      if (token.bytes > MAX_CUSTOM_CLAIMS_BYTES) {
-        return denied(`the ${label} token's custom claims are ${token.bytes} bytes, over Auth0's ${MAX_CUSTOM_CLAIMS_BYTES}-byte limit; Auth0 fails the login`, dropped);
-      }
-    }
+    const over = id.bytes > MAX_CUSTOM_CLAIMS_BYTES ? ["ID", id.bytes] : access.bytes > MAX_CUSTOM_CLAIMS_BYTES ? ["access", access.bytes] : undefined;
+    if (over !== undefined) return denied(`the ${over[0]} token's custom claims are ${over[1]} bytes, over Auth0's ${MAX_CUSTOM_CLAIMS_BYTES}-byte limit; Auth0 fails the login`, dropped);
     return new Outcome(user_id, null, id.json, access.json, dropped, state.logs, { id: id.bytes, access: access.bytes }, { id: id.claims, access: access.claims });
   }
 

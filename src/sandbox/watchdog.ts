@@ -1,8 +1,8 @@
-// Reads a sandbox worker's pulse on a timer and ends the worker when a load or a login has run past
-// its deadline: code that never yields (`while (true) {}`) blocks every timer inside the worker, so
+// Reads a sandbox worker's pulse every CHECK_MS and ends the worker when a load or a login has run
+// past its deadline (timed from when it was first seen, so up to CHECK_MS late): code that never yields (`while (true) {}`) blocks every timer inside the worker, so
 // only another thread can stop it. A login that waits (a promise that never settles) is ended by the
 // runtime's own timer first, within the same deadline; this one fires a little later.
-import { Phase, type Pulse } from "./pulse";
+import { Phase, type Pulse, type PulseReading } from "./pulse";
 
 /** How often the pulse is read. */
 const CHECK_MS = 100;
@@ -24,6 +24,8 @@ export interface Overrun {
 
 export class Watchdog {
   private timer: NodeJS.Timeout | undefined;
+  /** The load or login seen running, and when it was first seen (the worker keeps no clock). */
+  private seen: { count: number; phase: Phase; since: number } | undefined;
 
   constructor(
     private readonly pulse: Pulse,
@@ -39,13 +41,21 @@ export class Watchdog {
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    this.seen = undefined;
   }
 
   private check(): void {
-    const { phase, flow, step, index, elapsedMs } = this.pulse.read();
-    if (phase === Phase.Idle) return;
+    const now = Date.now();
+    const reading: PulseReading = this.pulse.read();
+    const { phase, flow, step, index, count } = reading;
+    if (phase === Phase.Idle) {
+      this.seen = undefined;
+      return;
+    }
+    if (this.seen?.count !== count || this.seen.phase !== phase) this.seen = { count, phase, since: now };
     const limitMs = this.deadline(phase, flow);
-    if (limitMs === undefined || elapsedMs <= limitMs + GRACE_MS) return;
+    // Seen up to CHECK_MS after it started: it has run at least this long.
+    if (limitMs === undefined || now - this.seen.since <= limitMs + GRACE_MS) return;
     this.stop();
     this.overrun({ phase, flow, step, index, limitMs });
   }
