@@ -1,6 +1,7 @@
 // The post-login v3 event an action receives: the user as exported (app_metadata and user_metadata
 // always objects), the secrets, how the login came about, and the rest built lazily per login.
-import type { ExportedUser, LoginContext } from "./types";
+import { withMetadataWrites } from "./effects";
+import type { ExportedUser, LoginContext, LoginState } from "./types";
 
 export interface EventSettings {
   readonly secrets: Readonly<Record<string, string>>;
@@ -11,17 +12,32 @@ export interface EventSettings {
 export class EventFactory {
   constructor(private readonly settings: EventSettings) {}
 
-  /** A fresh event for one login of `user`. */
-  event(user: ExportedUser, context: LoginContext): unknown {
+  /**
+   * A fresh event for one action run of `user`'s login: the metadata written by the earlier actions
+   * of the login applied (Auth0's optimistic update), its transaction metadata, and the context's
+   * protocol, scopes, prompt and request.
+   */
+  event(user: ExportedUser, context: LoginContext, state?: LoginState): unknown {
     const event = Object.create(this.eventParts) as Record<string, unknown>;
-    if (context.protocol !== undefined) event.transaction = { ...transaction(), protocol: context.protocol };
+    const effects = state?.effects;
+    if (context.protocol !== undefined || context.requestedScopes !== undefined || context.prompt !== undefined || effects?.transaction !== undefined) {
+      event.transaction = {
+        ...transaction(),
+        ...(context.protocol !== undefined ? { protocol: context.protocol } : {}),
+        ...(context.requestedScopes !== undefined ? { requested_scopes: [...context.requestedScopes] } : {}),
+        ...(context.prompt !== undefined ? { prompt: [...context.prompt] } : {}),
+        metadata: Object.fromEntries(effects?.transaction ?? []),
+      };
+    }
+    if (context.request !== undefined) event.request = { ...request(), ...(copyJson(context.request) as Record<string, unknown>) };
     // The action run's own copy, nested objects included, as Auth0 builds each action's event afresh:
     // an action that sorts or pushes to app_metadata.roles changes nothing the next action of the
     // flow, the other version in a comparison, or the local tenant's next login sees. Then the two
     // fields Auth0 always gives, only when missing (same keys, same order as a literal).
-    const copy = context.lastUse === true ? { ...user } : ownCopy(user);
+    let copy = context.lastUse === true ? { ...user } : ownCopy(user);
     if (copy.app_metadata === undefined) copy.app_metadata = {};
     if (copy.user_metadata === undefined) copy.user_metadata = {};
+    if (effects?.metadata !== undefined) copy = withMetadataWrites(copy, effects);
     event.user = copy;
     event.secrets = this.settings.secrets;
     return event;
@@ -35,7 +51,7 @@ export class EventFactory {
     client: () => ({ client_id: this.settings.client.client_id, name: this.settings.client.name, metadata: {} }),
     connection: () => ({ id: "con_preview", name: "Username-Password-Authentication", strategy: "auth0", metadata: {} }),
     tenant: () => ({ id: "preview" }),
-    request: () => ({ ip: "127.0.0.1", hostname: "localhost", method: "GET", language: "en", user_agent: "preview", query: {}, body: {}, geoip: {} }),
+    request,
     transaction,
     authentication: () => ({ methods: [{ name: "pwd", timestamp: "1970-01-01T00:00:00.000Z" }] }),
     authorization: () => ({ roles: [] }),
@@ -75,9 +91,14 @@ function copyJson(value: unknown): unknown {
   return copy;
 }
 
-/** event.transaction of an interactive login; a context's protocol replaces its protocol. */
+/** event.transaction of an interactive login; a context's protocol, scopes and prompt replace these. */
 function transaction(): Record<string, unknown> {
-  return { id: "preview", protocol: "oidc-basic-profile", requested_scopes: ["openid", "profile", "email"], prompt: ["login"], locale: "en", ui_locales: [] };
+  return { id: "preview", protocol: "oidc-basic-profile", requested_scopes: ["openid", "profile", "email"], prompt: ["login"], locale: "en", ui_locales: [], metadata: {} };
+}
+
+/** event.request of a local login; a context's request replaces its parts. */
+function request(): Record<string, unknown> {
+  return { ip: "127.0.0.1", hostname: "localhost", method: "GET", language: "en", user_agent: "preview", query: {}, body: {}, geoip: {} };
 }
 
 /** A prototype whose getters build each part once per object that inherits it. */

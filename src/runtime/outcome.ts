@@ -2,6 +2,7 @@
 // why), their size against the 100 KB limit, or the reason the login fails.
 import { MAX_CUSTOM_CLAIMS_BYTES, TokenKind } from "../auth0/facts";
 import { ClaimContext, claimJson, claimNameProblem } from "./claim-rules";
+import type { Effects, Redirect } from "./effects";
 import type { DroppedClaim, ExportedUser, LoginOutcome, LoginState } from "./types";
 
 /** Turns a login's record into its outcome; caches Auth0's verdict on each claim name (names repeat). */
@@ -10,17 +11,24 @@ export class ClaimIssuer {
 
   constructor(private readonly claimContext: ClaimContext) {}
 
-  /** What Auth0 issues once every action has run: the claims its rules keep, or the reason the login fails. */
-  outcome(user: ExportedUser, state: LoginState): LoginOutcome {
+  /**
+   * What Auth0 issues once every action has run: the claims its rules keep, or the reason the login
+   * fails; with what the login did besides (effects: metadata writes even on a denied login, as
+   * Auth0 persists them; the access token's scope given `requestedScopes`; a redirect that paused it).
+   */
+  outcome(user: ExportedUser, state: LoginState, requestedScopes: readonly string[] = DEFAULT_SCOPES, redirect?: Redirect): LoginOutcome {
     const user_id = userId(user);
-    const denied = (reason: string, dropped: DroppedClaim[] = []): LoginOutcome => failedOutcome(user, reason, dropped, state.logs);
+    const effects = state.effects?.toEffects(requestedScopes, redirect);
+    const denied = (reason: string, dropped: DroppedClaim[] = []): LoginOutcome => failedOutcome(user, reason, dropped, state.logs, effects);
     if (state.denied !== null) return denied(state.denied);
+    const metadataProblem = state.effects?.metadataProblem();
+    if (metadataProblem !== undefined) return denied(metadataProblem);
     const dropped: DroppedClaim[] = [];
     const id = this.issue("id", state.id, dropped);
     const access = this.issue("access", state.access, dropped, state.id, id.claims);
     const over = id.bytes > MAX_CUSTOM_CLAIMS_BYTES ? ["ID", id.bytes] : access.bytes > MAX_CUSTOM_CLAIMS_BYTES ? ["access", access.bytes] : undefined;
     if (over !== undefined) return denied(`the ${over[0]} token's custom claims are ${over[1]} bytes, over Auth0's ${MAX_CUSTOM_CLAIMS_BYTES}-byte limit; Auth0 fails the login`, dropped);
-    return new Outcome(user_id, null, id.json, access.json, dropped, state.logs, { id: id.bytes, access: access.bytes }, { id: id.claims, access: access.claims });
+    return new Outcome(user_id, null, id.json, access.json, dropped, state.logs, { id: id.bytes, access: access.bytes }, { id: id.claims, access: access.claims }, effects);
   }
 
   /**
@@ -85,17 +93,20 @@ function sameClaim(claims: readonly string[], claim: string): string | undefined
 
 const NO_CLAIMS: readonly string[] = [];
 
-/** The outcome of a login that fails: no token is issued. */
-export function failedOutcome(user: ExportedUser, reason: string, dropped: DroppedClaim[] = [], logs: string[] = []): LoginOutcome {
-  return new Outcome(userId(user), reason, "{}", "{}", dropped, logs, { id: 0, access: 0 }, { id: NO_CLAIMS, access: NO_CLAIMS });
+/** The outcome of a login that fails: no token is issued (what it did besides may still stand, e.g. its metadata writes). */
+export function failedOutcome(user: ExportedUser, reason: string, dropped: DroppedClaim[] = [], logs: string[] = [], effects?: Effects): LoginOutcome {
+  return new Outcome(userId(user), reason, "{}", "{}", dropped, logs, { id: 0, access: 0 }, { id: NO_CLAIMS, access: NO_CLAIMS }, effects);
 }
+
+/** The scopes an interactive login asks for when none are given. */
+export const DEFAULT_SCOPES: readonly string[] = ["openid", "profile", "email"];
 
 /**
  * An outcome that crossed from a sandbox worker (a structured clone: its fields, not its class) as
  * the outcome it was, getters included.
  */
 export function restoreOutcome(data: LoginOutcome): LoginOutcome {
-  return new Outcome(data.user_id, data.denied, data.json.id, data.json.access, data.dropped, data.logs, data.bytes, data.claims);
+  return new Outcome(data.user_id, data.denied, data.json.id, data.json.access, data.dropped, data.logs, data.bytes, data.claims, data.effects);
 }
 
 /**
@@ -115,6 +126,7 @@ class Outcome implements LoginOutcome {
     readonly logs: string[],
     readonly bytes: { readonly id: number; readonly access: number },
     readonly claims: { readonly id: readonly string[]; readonly access: readonly string[] },
+    readonly effects?: Effects,
   ) {
     this.json = { id: idJson, access: accessJson };
     this.counts = { id: claims.id.length / 3, access: claims.access.length / 3 };

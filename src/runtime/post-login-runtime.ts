@@ -3,7 +3,9 @@
 // time (timeout.ts); outcome.ts applies Auth0's claim rules to what the action set.
 import { MAX_ACTION_CODE_BYTES } from "../auth0/facts";
 import { ActionLoadError } from "../errors";
-import { postLoginApi } from "./api";
+import { type ApiScope, postLoginApi } from "./api";
+import { ActionsCache } from "./cache";
+import type { Redirect } from "./effects";
 import { describe } from "./describe";
 import { EventFactory } from "./event";
 import { ClaimIssuer, failedOutcome } from "./outcome";
@@ -11,6 +13,9 @@ import { OneAtATime } from "./one-at-a-time";
 import { loadAction, LoginSlot } from "./sandbox";
 import { checkTimeoutMs, DEFAULT_TIMEOUT_MS, TimeoutError, withTimeout } from "./timeout";
 import { DroppedClaim, ExportedUser, Handler, LoginContext, LoginOutcome, LoginRunner, LoginState, newLoginState } from "./types";
+
+/** An interactive login's prompt, as Auth0 gives it when none was asked for. */
+const DEFAULT_PROMPT: readonly string[] = ["login"];
 
 export interface PostLoginRuntimeOptions {
   /** The compiled action, the same bytes as auth0_action.code. */
@@ -21,6 +26,8 @@ export interface PostLoginRuntimeOptions {
   readonly dependencies?: readonly string[];
   /** The declared dependencies the code requires, each bundled into one module (src/compile/dependencies.ts), by specifier. @default {} */
   readonly modules?: Readonly<Record<string, string>>;
+  /** Origins fetch may reach (--allow-fetch); every other call is refused. @default none */
+  readonly allowFetch?: readonly string[];
   /** How long a login may take before it is denied. @default 20000 */
   readonly timeoutMs?: number;
   /** The application logging in (event.client). @default a sample client */
@@ -31,9 +38,21 @@ export interface PostLoginRuntimeOptions {
   readonly filename?: string;
 }
 
+/** Where an action run stands in its login: its place in the flow, the flow's cache, a resumed login's /continue. */
+export interface ActionRun {
+  readonly step: number;
+  readonly cache: ActionsCache;
+  /** Set when the login resumes at /continue: onContinuePostLogin runs, and validateToken reads this. */
+  readonly resumed?: ApiScope["resumed"];
+}
+
 export class PostLoginRuntime implements LoginRunner {
   /** The action's onExecutePostLogin itself, as loaded (used by the benchmark). */
   handler: Handler;
+  /** Its onContinuePostLogin, if it exports one. */
+  private continueHandler: Handler | undefined;
+  /** The cache of a login run by this action alone (a flow gives each run its own trigger's cache). */
+  private readonly ownRun: ActionRun = { step: 0, cache: new ActionsCache() };
   private readonly timeoutMs: number;
   private readonly events: EventFactory;
   private readonly issuer: ClaimIssuer;
@@ -60,8 +79,10 @@ export class PostLoginRuntime implements LoginRunner {
    */
   private loadCode(): Handler {
     this.slot = { state: undefined };
-    const { code, filename = "action.js", dependencies = [], modules } = this.options;
-    return loadAction(code, { filename, dependencies, modules, slot: this.slot }).handler;
+    const { code, filename = "action.js", dependencies = [], modules, allowFetch } = this.options;
+    const loaded = loadAction(code, { filename, dependencies, modules, slot: this.slot, allowFetch, callTimeoutMs: this.timeoutMs });
+    this.continueHandler = loaded.continueHandler;
+    return loaded.handler;
   }
 
   /** Loads the code once; throws ActionLoadError when Auth0 would refuse it or it fails to load. */
@@ -92,19 +113,43 @@ export class PostLoginRuntime implements LoginRunner {
    * done, else a promise that settles once it is: a login that never waits costs the handler's own
    * promise and one tick, not a chain of them.
    */
-  start(user: ExportedUser, state: LoginState, timeoutMs: number, timedOut = `the action did not finish within ${timeoutMs} ms`, context: LoginContext = {}): Promise<void> | undefined {
+  start(
+    user: ExportedUser,
+    state: LoginState,
+    timeoutMs: number,
+    timedOut = `the action did not finish within ${timeoutMs} ms`,
+    context: LoginContext = {},
+    run: ActionRun = this.ownRun,
+  ): Promise<void> | undefined {
+    const handler = run.resumed === undefined ? this.handler : this.continueHandler;
+    if (handler === undefined) {
+      state.denied = "the action redirected, but exports no onContinuePostLogin: Auth0 resumes a login there; add it";
+      return undefined;
+    }
     let event: unknown;
     try {
-      event = this.events.event(user, context);
+      event = this.events.event(user, context, state);
     } catch (err) {
       // Not the action's doing: a user record that can't be copied (a getter that throws).
       state.denied = couldNotRun(err);
       return undefined;
     }
+    const request = context.request;
+    const scope: ApiScope = {
+      state,
+      userId: typeof user.user_id === "string" ? user.user_id : "",
+      protocol: context.protocol ?? "oidc-basic-profile",
+      prompt: context.prompt ?? DEFAULT_PROMPT,
+      ip: request?.ip ?? "127.0.0.1",
+      hostname: request?.hostname ?? "localhost",
+      cache: run.cache,
+      step: run.step,
+      resumed: run.resumed,
+    };
     this.slot.state = state;
     let result: unknown;
     try {
-      result = this.handler(event, postLoginApi(state));
+      result = handler(event, postLoginApi(scope));
       if (isThenable(result)) return this.settle(result, state, timeoutMs, timedOut);
     } catch (err) {
       state.denied = threw(err);
@@ -143,8 +188,8 @@ export class PostLoginRuntime implements LoginRunner {
 
 
   /** What Auth0 issues once every action has run: the claims its rules keep, or the reason the login fails. */
-  outcome(user: ExportedUser, state: LoginState): LoginOutcome {
-    return this.issuer.outcome(user, state);
+  outcome(user: ExportedUser, state: LoginState, requestedScopes?: readonly string[], redirect?: Redirect): LoginOutcome {
+    return this.issuer.outcome(user, state, requestedScopes, redirect);
   }
 
   /** The outcome of a login that fails: no token is issued. */

@@ -9,6 +9,7 @@ import { format } from "node:util";
 import { ActionLoadError } from "../errors";
 import { describe } from "./describe";
 import { hostGlobals } from "./host-globals";
+import { EffectsRecord, type OutboundCall } from "./effects";
 import type { Handler, LoginState } from "./types";
 
 /**
@@ -29,6 +30,8 @@ const BUILTINS: ReadonlySet<string> = new Set(["assert", "buffer", "crypto", "ev
 export interface LoadedAction {
   /** The action's exports.onExecutePostLogin. */
   readonly handler: Handler;
+  /** Its exports.onContinuePostLogin, if it has one: what /continue runs after a redirect. */
+  readonly continueHandler?: Handler;
 }
 
 /** The login the action's code runs for right now (set by the runtime): its console lines go there. */
@@ -44,6 +47,10 @@ export interface LoadOptions {
   /** The declared dependencies the code requires, each bundled into one CommonJS module (by specifier). */
   readonly modules?: Readonly<Record<string, string>>;
   readonly slot: LoginSlot;
+  /** Origins (scheme://host:port) fetch may reach; any other call is refused. @default none */
+  readonly allowFetch?: readonly string[];
+  /** The most a call may take (the login's time limit). @default 20000 */
+  readonly callTimeoutMs?: number;
 }
 
 /** True once SES's lockdown() has run in this realm: the only realm actions may be loaded into. */
@@ -57,7 +64,7 @@ export function loadAction(code: string, options: LoadOptions): LoadedAction {
     // A safety net, not a user error: action code is untrusted and runs only in a locked-down worker.
     throw new Error("actions run only in a sandbox worker (src/cli/sandbox-worker.ts): this realm is not locked down");
   }
-  const compartment = new Compartment({ globals: sandboxGlobals(options.slot), __options__: true });
+  const compartment = new Compartment({ globals: sandboxGlobals(options.slot, outbound(options)), __options__: true });
   const globals = compartment.globalThis as Record<string, unknown>;
   // Node's alias, which npm packages test for; defined here since it must be this Compartment's own.
   Object.defineProperty(globals, "global", { value: globals, writable: true, configurable: true });
@@ -72,7 +79,8 @@ export function loadAction(code: string, options: LoadOptions): LoadedAction {
   if (typeof handler !== "function") {
     throw new ActionLoadError("action does not export onExecutePostLogin: post-login actions need exports.onExecutePostLogin = async (event, api) => {...}");
   }
-  return { handler: handler as Handler };
+  const continueHandler = (module.exports as Record<string, unknown>).onContinuePostLogin;
+  return { handler: handler as Handler, continueHandler: typeof continueHandler === "function" ? (continueHandler as Handler) : undefined };
 }
 
 /** Runs `code` as a CommonJS module of `compartment` (`this` is module.exports, as in Node). */
@@ -171,8 +179,54 @@ interface TimerHandle {
   [Symbol.toPrimitive](): number;
 }
 
-/** What the action sees as its globals: console captured, timers owned by the login, no network, no process. */
-function sandboxGlobals(slot: LoginSlot): Record<string, unknown> {
+/**
+ * fetch as the action sees it: a call to an --allow-fetch origin goes out (bounded by the login's
+ * time limit, redirects not followed, so it can't be led to another origin); any other is refused,
+ * naming the URL. Each call, its method, URL and status, is recorded in the login that made it.
+ */
+function outbound(options: LoadOptions): (slot: LoginSlot) => (input: unknown, init?: unknown) => Promise<unknown> {
+  const allowed = new Set(options.allowFetch ?? []);
+  const timeoutMs = options.callTimeoutMs ?? 20_000;
+  return (slot) => (input, init) => {
+    const owner = slot.state;
+    const record = (call: OutboundCall) => owner && (owner.effects ??= new EffectsRecord()).call(call);
+    const request = typeof input === "object" && input !== null && "url" in input ? (input as { url: unknown; method?: unknown }) : undefined;
+    const given = (init ?? {}) as RequestInit;
+    const method = String(given.method ?? request?.method ?? "GET").toUpperCase();
+    let url: URL;
+    try {
+      url = new URL(String(request?.url ?? input));
+    } catch {
+      return refuse(new TypeError(`fetch ${String(input)}: not an absolute URL`));
+    }
+    if (!allowed.has(url.origin)) {
+      record({ method, url: url.href, status: "refused" });
+      const why = allowed.size === 0 ? "the local sandbox makes no network calls (allow an origin with --allow-fetch)" : `${url.origin} is not an --allow-fetch origin`;
+      return refuse(new TypeError(`fetch ${url.href}: ${why}`));
+    }
+    const signal = given.signal ? AbortSignal.any([given.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    return fetch(request ? (input as Request) : url.href, { ...given, redirect: "manual", signal }).then(
+      (response) => {
+        record({ method, url: url.href, status: response.status });
+        return response;
+      },
+      (err: unknown) => {
+        record({ method, url: url.href, status: `failed: ${describe(err)}` });
+        throw err;
+      },
+    );
+  };
+}
+
+/** A rejected promise the action may never await: handled here too, so it leaves no unhandled rejection. */
+function refuse(err: Error): Promise<never> {
+  const refused = Promise.reject(err);
+  refused.catch(() => undefined);
+  return refused;
+}
+
+/** What the action sees as its globals: console captured, timers owned by the login, no network but its allowed origins, no process. */
+function sandboxGlobals(slot: LoginSlot, fetchFor: ReturnType<typeof outbound>): Record<string, unknown> {
   const capture = (...args: unknown[]) => void slot.state?.logs.push(formatText(...args));
   // A callback runs as the login that set it: what it prints goes to that login's logs, not to the
   // login running when it fires (a later user's). A throw fails that login if it is still running,
@@ -246,12 +300,7 @@ function sandboxGlobals(slot: LoginSlot): Record<string, unknown> {
     clearImmediate: untrack,
     queueMicrotask: (callback: unknown) => queueMicrotask(owned(callback) as () => void),
     structuredClone,
-    fetch: (input: unknown) => {
-      const refused = Promise.reject(new TypeError(`fetch ${String(input)}: the local sandbox makes no network calls`));
-      // Handled here too: an action that never awaits its fetch must not leave an unhandled rejection.
-      refused.catch(() => undefined);
-      return refused;
-    },
+    fetch: fetchFor(slot),
     // Date and Math as the host has them: a Compartment's own have no clock and no randomness.
     Date,
     Math,

@@ -1,6 +1,7 @@
 // The shapes a login goes through, shared by the one-action runtime, the flow runtime and their users
 // (preview, local tenant, contract): the user in, the login's record, the outcome out.
 import type { TokenKind } from "../auth0/facts";
+import type { Effects, EffectsRecord } from "./effects";
 
 /** A user in the Management API's shape (one line of a user export). */
 export interface ExportedUser {
@@ -39,6 +40,8 @@ export interface LoginOutcome {
   readonly claims: { readonly id: readonly string[]; readonly access: readonly string[] };
   /** How many custom claims each token carries. Not part of the JSON output. */
   readonly counts: { readonly id: number; readonly access: number };
+  /** What the login did besides claims (metadata writes, scopes, a redirect, MFA, calls); undefined when nothing. */
+  readonly effects?: Effects;
 }
 
 /** How a login came about, as Auth0 tells the action. */
@@ -55,6 +58,12 @@ export interface LoginContext {
    * saved a login). Earlier actions still get their own copies. @default false
    */
   readonly lastUse?: boolean;
+  /** `event.transaction.requested_scopes`. @default ["openid", "profile", "email"] */
+  readonly requestedScopes?: readonly string[];
+  /** `event.transaction.prompt`. @default ["login"] */
+  readonly prompt?: readonly string[];
+  /** `event.request`: where the login comes from, and its query and body. @default a local request */
+  readonly request?: { readonly ip?: string; readonly hostname?: string; readonly query?: Readonly<Record<string, unknown>>; readonly body?: Readonly<Record<string, unknown>> };
 }
 
 /** Anything that runs logins: a flow in a sandbox (SandboxedFlow), or one action inside one (PostLoginRuntime). */
@@ -71,6 +80,8 @@ export interface LoginState {
   readonly access: Map<string, unknown>;
   readonly logs: string[];
   denied: string | null;
+  /** Metadata writes, scopes, a redirect, MFA, calls: made on the first such call (most logins make none). */
+  effects?: EffectsRecord;
 }
 
 /** A login's empty record, before the first action runs. */

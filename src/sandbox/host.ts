@@ -9,7 +9,7 @@ import { FLOW_TIMEOUT_MS } from "../auth0/facts";
 import { sandboxWorkerScript } from "../compile/sandbox-bundle";
 import { ActionLoadError, SandboxError } from "../errors";
 import type { CompiledFlow } from "../runtime/compiled-flow";
-import { timedOutReason } from "../runtime/flow-runtime";
+import { type ContinueRequest, timedOutReason } from "../runtime/flow-runtime";
 import { checkTimeoutMs } from "../runtime/timeout";
 import { failedOutcome, restoreOutcome } from "../runtime/outcome";
 import { OneAtATime } from "../runtime/one-at-a-time";
@@ -129,6 +129,25 @@ export class Sandbox {
     });
   }
 
+  /**
+   * Resumes a login of flow `number` that a redirect paused, by Auth0's `state` (/continue), on
+   * `user` as it is now. Undefined when no login is paused with that state (a new worker since, or
+   * an old or made-up state).
+   */
+  resume(number: number, stateToken: string, user: ExportedUser, request: ContinueRequest): Promise<LoginOutcome | undefined> {
+    return this.ops.run(async () => {
+      const broken = this.broken.get(number);
+      if (broken !== undefined) throw broken;
+      if (!this.flows.has(number)) throw new Error("this flow is no longer loaded in its sandbox");
+      await this.ensureWorker();
+      const answer = await this.send({ resume: stateToken, flow: number, user, request });
+      if ("failure" in answer) throw new Error(`sandbox worker: ${answer.failure}`);
+      if ("notPaused" in answer) return undefined;
+      if (!("outcome" in answer)) throw new Error("sandbox worker: a resumed login got no outcome");
+      return restoreOutcome(answer.outcome);
+    });
+  }
+
   /** Forgets flow `number` (its module state goes with it). */
   unload(number: number): Promise<void> {
     return this.ops.run(async () => {
@@ -219,9 +238,10 @@ export class Sandbox {
     void this.stop();
     if (current === undefined || flow === undefined) return;
     const request = current.request;
-    if ("login" in request && overrun.phase === Phase.Running) {
+    if (("login" in request || "resume" in request) && overrun.phase === Phase.Running) {
       const names = flow.steps.map((s) => s.name);
-      current.resolve({ id: current.id, outcome: failedOutcome(request.login, timedOutReason(names, overrun.step, overrun.limitMs)) });
+      const user = "login" in request ? request.login : request.user;
+      current.resolve({ id: current.id, outcome: failedOutcome(user, timedOutReason(names, overrun.step, overrun.limitMs)) });
     } else {
       current.reject(new ActionLoadError(`action ${actionName(flow, overrun.step)} did not finish loading within ${overrun.limitMs} ms`));
     }
@@ -279,6 +299,11 @@ export class SandboxedFlow implements LoginRunner {
   /** Runs one login; a timed-out one fails as Auth0 fails it. Rejects with SandboxError when the worker stops, ActionLoadError when the flow could not be loaded again after that. */
   login(user: ExportedUser, context: LoginContext = {}): Promise<LoginOutcome> {
     return this.sandbox.login(this.number, user, context);
+  }
+
+  /** Resumes a login a redirect paused (Sandbox.resume). */
+  resume(stateToken: string, user: ExportedUser, request: ContinueRequest): Promise<LoginOutcome | undefined> {
+    return this.sandbox.resume(this.number, stateToken, user, request);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { ActionLoadError } from "../errors";
 import { type CompiledFlow, loadCompiledFlow } from "../runtime/compiled-flow";
-import type { FlowRuntime } from "../runtime/flow-runtime";
+import type { ContinueRequest, FlowRuntime } from "../runtime/flow-runtime";
 import { describe } from "../runtime/describe";
 import type { ExportedUser, LoginContext, LoginOutcome } from "../runtime/types";
 import { Pulse } from "./pulse";
@@ -16,18 +16,21 @@ export interface LoginWorkerData {
   readonly pulse: SharedArrayBuffer;
 }
 
-/** What the host asks: load a flow under a number, run a login of one, or forget one. */
+/** What the host asks: load a flow under a number, run a login of one, resume a login a redirect paused, or forget a flow. */
 export type WorkerRequest =
   | { readonly id: number; readonly load: CompiledFlow; readonly flow: number }
   | { readonly id: number; readonly login: ExportedUser; readonly flow: number; readonly context: LoginContext }
+  | { readonly id: number; readonly resume: string; readonly flow: number; readonly user: ExportedUser; readonly request: ContinueRequest }
   | { readonly id: number; readonly unload: number };
 
 /**
  * The answer to request `id`: done, a login's outcome, an action of the flow that can't load (its
- * place in the flow), or a failure of the worker's own (a bug: never the action's doing).
+ * place in the flow), no login paused with that state, or a failure of the worker's own (a bug:
+ * never the action's doing).
  */
 export type WorkerAnswer =
   | { readonly id: number; readonly done: true }
+  | { readonly id: number; readonly notPaused: true }
   | { readonly id: number; readonly outcome: LoginOutcome }
   | { readonly id: number; readonly loadError: string; readonly step: number }
   | { readonly id: number; readonly failure: string };
@@ -62,7 +65,11 @@ export function serveLogins(): void {
     const runtime = flows.get(request.flow);
     if (runtime === undefined) throw new Error(`sandbox worker: no flow ${request.flow} is loaded`);
     pulse.login(request.flow);
-    let outcome = runtime.loginNow(request.login, request.context);
+    let outcome = "resume" in request ? runtime.resume(request.resume, request.user, request.request) : runtime.loginNow(request.login, request.context);
+    if (outcome === undefined) {
+      pulse.idle();
+      return { id: request.id, notPaused: true };
+    }
     if (outcome instanceof Promise) outcome = await outcome;
     pulse.idle();
     return { id: request.id, outcome };
