@@ -99,7 +99,7 @@ test("an action that tries every way out of node:vm reaches no secret, no module
     "string",
     expect.stringMatching(/^refused: Cannot add property polluted/),
   ]);
-  expect(tried[attempts.length]).toMatch(/^fetch refused: fetch http:\/\/127\.0\.0\.1:\d+\/fetch: the local sandbox makes no network calls$/);
+  expect(tried[attempts.length]).toMatch(/^fetch refused: fetch http:\/\/127\.0\.0\.1:\d+\/fetch: the local sandbox makes no network calls \(allow an origin with --allow-fetch\)$/);
 });
 
 test.each([
