@@ -2,7 +2,7 @@
 // without parsing the tokens; this checks it finds the same changes, in the same order, with the
 // same bytes, as parsing the claims.
 import fc from "fast-check";
-import { claimsDiff } from "../src/preview/compare";
+import { claimsDiff, compareOutcomes, countsJson, emptyCounts } from "../src/preview/compare";
 import type { LoginOutcome } from "../src/runtime/types";
 import { loadCode } from "./helpers/claims-action";
 
@@ -36,4 +36,23 @@ test("diffing the claims' JSON text gives the same changes and bytes as diffing 
     }),
     { numRuns: 500 },
   );
+});
+
+test("a redirect and an MFA request the base didn't make show as the login's changes, without Auth0's one-time state", async () => {
+  const base = loadCode(`exports.onExecutePostLogin = async () => {};`);
+  const head = loadCode(`exports.onExecutePostLogin = async (event, api) => {
+    if (event.user.app_metadata.consent !== true) api.redirect.sendUserTo("https://consent.example.com/ask", { query: { lang: "fr" } });
+    if (event.user.app_metadata.mfa) api.multifactor.enable("any");
+  };`);
+  const counts = emptyCounts();
+  const same = compareOutcomes(await base.login({ user_id: "ok", app_metadata: { consent: true } }), await head.login({ user_id: "ok", app_metadata: { consent: true } }), counts);
+  expect(same).toBeUndefined();
+  const line = compareOutcomes(await base.login({ user_id: "u", app_metadata: { mfa: true } }), await head.login({ user_id: "u", app_metadata: { mfa: true } }), counts);
+  expect(JSON.parse(line!).effects).toEqual({
+    login: {
+      redirect: { before: null, after: { to: "https://consent.example.com/ask?lang=fr&state=...", action: expect.any(String) } },
+      challenges: { before: null, after: [`MFA required: api.multifactor.enable("any")`] },
+    },
+  });
+  expect(countsJson(counts)).toContain('"login": {\n    "redirect": {\n      "gained": 1');
 });

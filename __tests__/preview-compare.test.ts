@@ -111,7 +111,39 @@ describe("crafted pairs", () => {
     const run = await preview("--users", SAMPLES, "--compare", devStack, "--json", "--fail-on-change", "--summary-json", summary);
     expect(run.status).toBe(0);
     expect(run.stdout).toBe("");
-    expect(JSON.parse(readFileSync(summary, "utf8"))).toEqual({ users: 5, changedUsers: 0, newlyDenied: 0, newlyAllowed: 0, deniedDifferently: 0, idToken: {}, accessToken: {}, userinfo: {} });
+    expect(JSON.parse(readFileSync(summary, "utf8"))).toEqual({ users: 5, changedUsers: 0, newlyDenied: 0, newlyAllowed: 0, deniedDifferently: 0, idToken: {}, accessToken: {}, userinfo: {}, scope: {}, app_metadata: {}, user_metadata: {}, login: {} });
+  });
+
+  test("a head that writes a default role and adds a scope: compare names the users and the writes, not only the claims", async () => {
+    const writer = file(
+      "default-role.js",
+      `exports.onExecutePostLogin = async (event, api) => {
+  const roles = Array.isArray(event.user.app_metadata.roles) ? event.user.app_metadata.roles : [];
+  if (roles.length === 0) { api.user.setAppMetadata("roles", ["viewer"]); api.accessToken.addScope("read:own"); }
+  api.idToken.setCustomClaim("${NS}/roles", roles.length ? roles : ["viewer"]);
+};
+`,
+    );
+    const summary = join(dir, "effects-summary.json");
+    const json = await preview("--users", SAMPLES, "--compare", rolesOnly(), "--code", writer, "--json", "--summary-json", summary);
+    expect(json.status).toBe(0);
+    const lines = byId(jsonLines(json.stdout));
+    // bob has no app_metadata; carol's roles are null: both gain the role, written to their record, and the scope.
+    for (const id of ["auth0|bob", "auth0|carol"]) {
+      expect(lines[id].effects).toEqual({ scope: { "read:own": { before: null, after: true } }, app_metadata: { roles: { before: null, after: ["viewer"] } } });
+    }
+    expect(lines["auth0|alice"].effects).toBeUndefined();
+    expect(JSON.parse(readFileSync(summary, "utf8"))).toMatchObject({ scope: { "read:own": { gained: 2, lost: 0, changed: 0 } }, app_metadata: { roles: { gained: 2, lost: 0, changed: 0 } }, user_metadata: {}, login: {} });
+
+    const human = await preview("--users", SAMPLES, "--compare", rolesOnly(), "--code", writer);
+    expect(human.stdout).toContain("users whose writes, scopes or flow change:");
+    expect(human.stdout).toMatch(/^app_metadata write +roles +2 +0 +0$/m);
+    expect(human.stdout).toMatch(/^access token scope +read:own +2 +0 +0$/m);
+    expect(human.stdout).toContain('  app_metadata write roles gained:\n    auth0|bob: (none) -> ["viewer"]\n    auth0|carol: (none) -> ["viewer"]\n');
+    expect(human.stdout).toMatch(/; 2 write\(s\), scope\(s\) or flow outcome\(s\) affected$/m);
+
+    const markdown = await preview("--users", SAMPLES, "--compare", rolesOnly(), "--code", writer, "--markdown");
+    expect(markdown.stdout).toContain("| app_metadata write | `roles` | 2 | 0 | 0 |");
   });
 
   test("--markdown: a table per token and claim, and the verdict", async () => {

@@ -1,11 +1,28 @@
 // What changes for whom: one user's login under two versions of the action, compared claim by
-// claim on each token and /userinfo, and the counts over many users (human, Markdown, JSON).
+// claim on each token and /userinfo, then what the login does besides (metadata writes key by key,
+// the access token's scopes, a redirect, MFA), and the counts over many users (human, Markdown, JSON).
 import { escapeControl } from "../errors";
+import type { Effects } from "../runtime/effects";
+import { DEFAULT_SCOPES } from "../runtime/outcome";
 import type { LoginOutcome } from "../runtime/types";
 
-export type Side = "idToken" | "accessToken" | "userinfo";
-export const SIDES: readonly Side[] = ["idToken", "accessToken", "userinfo"];
-const SIDE_LABEL: Record<Side, string> = { idToken: "ID token", accessToken: "access token", userinfo: "/userinfo" };
+type TokenSide = "idToken" | "accessToken" | "userinfo";
+type EffectSide = "scope" | "appMetadata" | "userMetadata" | "login";
+export type Side = TokenSide | EffectSide;
+const TOKEN_SIDES: readonly TokenSide[] = ["idToken", "accessToken", "userinfo"];
+const EFFECT_SIDES: readonly EffectSide[] = ["scope", "appMetadata", "userMetadata", "login"];
+export const SIDES: readonly Side[] = [...TOKEN_SIDES, ...EFFECT_SIDES];
+const SIDE_LABEL: Record<Side, string> = {
+  idToken: "ID token",
+  accessToken: "access token",
+  userinfo: "/userinfo",
+  scope: "access token scope",
+  appMetadata: "app_metadata write",
+  userMetadata: "user_metadata write",
+  login: "login",
+};
+/** Each side's key in the --summary-json counts and the per-user JSON line. */
+const SIDE_KEY: Record<EffectSide, string> = { scope: "scope", appMetadata: "app_metadata", userMetadata: "user_metadata", login: "login" };
 
 export type ChangeKind = "gained" | "lost" | "changed";
 
@@ -41,7 +58,8 @@ export interface CompareCounts {
 }
 
 export function emptyCounts(): CompareCounts {
-  return { users: 0, changedUsers: 0, newlyDenied: 0, newlyAllowed: 0, deniedDifferently: 0, claims: { idToken: new Map(), accessToken: new Map(), userinfo: new Map() }, examples: new Map() };
+  const claims = Object.fromEntries(SIDES.map((side) => [side, new Map()])) as CompareCounts["claims"];
+  return { users: 0, changedUsers: 0, newlyDenied: 0, newlyAllowed: 0, deniedDifferently: 0, claims, examples: new Map() };
 }
 
 /** A claim value as shown in the human report: JSON, cut when long, control characters escaped. */
@@ -78,7 +96,7 @@ function count(counts: CompareCounts, side: Side, claim: string, kind: ChangeKin
 }
 
 /** Labels of kinds of change already built ("ID token <claim> gained"): escaping each claim name per user cost more than the diff. */
-const KIND_LABELS: Record<Side, Map<string, Partial<Record<ChangeKind, string>>>> = { idToken: new Map(), accessToken: new Map(), userinfo: new Map() };
+const KIND_LABELS = Object.fromEntries(SIDES.map((side) => [side, new Map()])) as Record<Side, Map<string, Partial<Record<ChangeKind, string>>>>;
 const MAX_KIND_LABELS = 1000;
 
 function kindLabel(side: Side, claim: string, kind: ChangeKind): string {
@@ -179,7 +197,8 @@ export function claimsDiff(before: LoginOutcome, after: LoginOutcome, side: "idT
  */
 export function compareOutcomes(before: LoginOutcome, after: LoginOutcome, counts: CompareCounts): string | undefined {
   counts.users++;
-  if (before.denied === after.denied && before.json.id === after.json.id && before.json.access === after.json.access) return undefined;
+  const sameEffects = before.effects === after.effects || JSON.stringify(before.effects) === JSON.stringify(after.effects);
+  if (before.denied === after.denied && before.json.id === after.json.id && before.json.access === after.json.access && sameEffects) return undefined;
   counts.changedUsers++;
   const user_id = after.user_id;
   if (before.denied === null && after.denied !== null) {
@@ -192,7 +211,7 @@ export function compareOutcomes(before: LoginOutcome, after: LoginOutcome, count
     counts.deniedDifferently++;
     example(counts, "denied for another reason", user_id, escapeControl(before.denied ?? ""), escapeControl(after.denied ?? ""));
   }
-  const sides: Record<Side, string> = { idToken: "{}", accessToken: "{}", userinfo: "{}" };
+  const sides: Record<TokenSide, string> = { idToken: "{}", accessToken: "{}", userinfo: "{}" };
   for (const side of ["idToken", "accessToken"] as const) {
     if (before.json[side === "idToken" ? "id" : "access"] === after.json[side === "idToken" ? "id" : "access"]) continue;
     sides[side] = claimsDiff(before, after, side, (claim, kind, b, a) => {
@@ -204,10 +223,42 @@ export function compareOutcomes(before: LoginOutcome, after: LoginOutcome, count
   }
   // /userinfo returns the ID token's custom claims: the same changes.
   sides.userinfo = sides.idToken;
+  const effects = sameEffects ? undefined : effectsDiff(before.effects, after.effects, counts, user_id);
   return (
     `{"user_id":${JSON.stringify(user_id)},"denied":{"before":${JSON.stringify(before.denied)},"after":${JSON.stringify(after.denied)}},` +
-    `"idToken":${sides.idToken},"accessToken":${sides.accessToken},"userinfo":${sides.userinfo}}`
+    `"idToken":${sides.idToken},"accessToken":${sides.accessToken},"userinfo":${sides.userinfo}${effects === undefined ? "" : `,"effects":${effects}`}}`
   );
+}
+
+/**
+ * What a login does besides its claims, as named entries per side, for a diff: scopes, writes, redirect and MFA.
+ * Both versions log in with the same requested scopes (preview's default), which a login that changes none keeps.
+ */
+function effectEntries(effects: Effects | undefined): Record<EffectSide, Record<string, unknown>> {
+  const login: Record<string, unknown> = {};
+  if (effects?.redirect) login.redirect = { to: effects.redirect.url.replace(/([?&])state=[^&]*/, "$1state=..."), action: effects.redirect.action };
+  if (effects?.challenges) login.challenges = effects.challenges;
+  return {
+    scope: Object.fromEntries((effects?.scope ?? DEFAULT_SCOPES).map((s) => [s, true])),
+    appMetadata: { ...effects?.metadata?.app_metadata },
+    userMetadata: { ...effects?.metadata?.user_metadata },
+    login,
+  };
+}
+
+/** The effects that differ, as JSON (`{"app_metadata":{"roles":{"before":…,"after":…}}, ...}`), counted like claims. */
+function effectsDiff(before: Effects | undefined, after: Effects | undefined, counts: CompareCounts, user_id: string): string {
+  const b = effectEntries(before);
+  const a = effectEntries(after);
+  const pieces: string[] = [];
+  for (const side of EFFECT_SIDES) {
+    const diff = diffClaims(b[side], a[side], (name, kind, bv, av) => {
+      const counted = count(counts, side, name, kind);
+      exampleRoom(counts, kindLabel(side, counted, kind))?.push({ user_id, before: shown(bv), after: shown(av) });
+    });
+    if (diff !== "{}") pieces.push(`${JSON.stringify(SIDE_KEY[side])}:${diff}`);
+  }
+  return `{${pieces.join(",")}}`;
 }
 
 /** Adds `part` (the counts of later users) to `into`; examples stay in input order. */
@@ -235,7 +286,8 @@ export function mergeCounts(into: CompareCounts, part: CompareCounts): void {
 export function countsJson(counts: CompareCounts): string {
   const claims = (side: Side) => Object.fromEntries([...counts.claims[side]].map(([claim, c]) => [claim, { ...c }]));
   const { users, changedUsers, newlyDenied, newlyAllowed, deniedDifferently } = counts;
-  return JSON.stringify({ users, changedUsers, newlyDenied, newlyAllowed, deniedDifferently, idToken: claims("idToken"), accessToken: claims("accessToken"), userinfo: claims("userinfo") }, null, 2) + "\n";
+  const effects = Object.fromEntries(EFFECT_SIDES.map((side) => [SIDE_KEY[side], claims(side)]));
+  return JSON.stringify({ users, changedUsers, newlyDenied, newlyAllowed, deniedDifferently, idToken: claims("idToken"), accessToken: claims("accessToken"), userinfo: claims("userinfo"), ...effects }, null, 2) + "\n";
 }
 
 export function verdict(counts: CompareCounts): string {
@@ -244,22 +296,26 @@ export function verdict(counts: CompareCounts): string {
   if (counts.newlyDenied > 0) parts.push(`${counts.newlyDenied} newly denied`);
   if (counts.newlyAllowed > 0) parts.push(`${counts.newlyAllowed} newly allowed`);
   const claims = new Set([...counts.claims.idToken.keys(), ...counts.claims.accessToken.keys()]).size;
-  return `${counts.changedUsers} of ${counts.users} user(s) get different tokens${parts.length ? ` (${parts.join(", ")})` : ""}; ${claims} claim name(s) affected`;
+  const effects = EFFECT_SIDES.reduce((n, side) => n + counts.claims[side].size, 0);
+  const also = effects === 0 ? "" : `; ${effects} write(s), scope(s) or flow outcome(s) affected`;
+  return `${counts.changedUsers} of ${counts.users} user(s) get different tokens${parts.length ? ` (${parts.join(", ")})` : ""}; ${claims} claim name(s) affected${also}`;
 }
 
 /** The human report: per token and claim, users who gain, lose or get a different value; denials; examples; verdict. */
 export function compareReport(counts: CompareCounts, header: string): string {
   const lines = [header, ""];
-  const rows: string[][] = [];
-  for (const side of SIDES) {
-    for (const [claim, c] of counts.claims[side]) rows.push([SIDE_LABEL[side], escapeControl(claim), String(c.gained), String(c.lost), String(c.changed)]);
-  }
-  if (rows.length > 0) {
-    const head = ["token", "claim", "gain", "lose", "change"];
+  const table = (title: string, head: string[], sides: readonly Side[]) => {
+    const rows: string[][] = [];
+    for (const side of sides) {
+      for (const [claim, c] of counts.claims[side]) rows.push([SIDE_LABEL[side], escapeControl(claim), String(c.gained), String(c.lost), String(c.changed)]);
+    }
+    if (rows.length === 0) return;
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const fmt = (r: string[]) => r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ").trimEnd();
-    lines.push("users whose claims change:", fmt(head), ...rows.map(fmt), "");
-  }
+    lines.push(title, fmt(head), ...rows.map(fmt), "");
+  };
+  table("users whose claims change:", ["token", "claim", "gain", "lose", "change"], TOKEN_SIDES);
+  table("users whose writes, scopes or flow change:", ["what", "name", "gain", "lose", "change"], EFFECT_SIDES);
   lines.push(`logins newly denied        ${counts.newlyDenied}`, `logins newly allowed       ${counts.newlyAllowed}`, `denied for another reason  ${counts.deniedDifferently}`);
   if (counts.examples.size > 0) {
     lines.push("", "first users of each kind (before -> after):");
@@ -280,11 +336,11 @@ function code(text: string): string {
 /** A short Markdown table for a pull-request comment. */
 export function compareMarkdown(counts: CompareCounts, title: string): string {
   const lines = [`### ${title}`, "", `**${verdict(counts)}**`, ""];
-  const rows: string[] = [];
-  for (const side of SIDES) {
-    for (const [claim, c] of counts.claims[side]) rows.push(`| ${SIDE_LABEL[side]} | ${code(claim)} | ${c.gained} | ${c.lost} | ${c.changed} |`);
-  }
-  if (rows.length > 0) lines.push("| token | claim | users gaining it | losing it | with a new value |", "| --- | --- | ---: | ---: | ---: |", ...rows, "");
+  const rows = (sides: readonly Side[]) => sides.flatMap((side) => [...counts.claims[side]].map(([claim, c]) => `| ${SIDE_LABEL[side]} | ${code(claim)} | ${c.gained} | ${c.lost} | ${c.changed} |`));
+  const claimRows = rows(TOKEN_SIDES);
+  if (claimRows.length > 0) lines.push("| token | claim | users gaining it | losing it | with a new value |", "| --- | --- | ---: | ---: | ---: |", ...claimRows, "");
+  const effectRows = rows(EFFECT_SIDES);
+  if (effectRows.length > 0) lines.push("| what | name | users gaining it | losing it | with a new value |", "| --- | --- | ---: | ---: | ---: |", ...effectRows, "");
   if (counts.newlyDenied + counts.newlyAllowed + counts.deniedDifferently > 0) {
     lines.push(`Logins newly denied: ${counts.newlyDenied}; newly allowed: ${counts.newlyAllowed}; denied for another reason: ${counts.deniedDifferently}.`, "");
   }
