@@ -2,8 +2,10 @@
 // as its deployed version (code, secrets, dependencies), in binding order, in a sandbox worker. A
 // deploy or a bindings change takes effect at the next login; a login already running finishes
 // with what it started with; an undeployed draft changes nothing.
-import { bundleDependencies } from "../compile/dependencies";
+import { POST_LOGIN } from "../auth0/facts";
 import { ActionLoadError, SandboxError } from "../errors";
+import { compileFlow } from "../flow/compile";
+import type { FlowAsDeployed, FlowTrigger } from "../flow/model";
 import type { CompiledFlow } from "../runtime/compiled-flow";
 import { ClaimIssuer, failedOutcome } from "../runtime/outcome";
 import { OneAtATime } from "../runtime/one-at-a-time";
@@ -11,7 +13,7 @@ import { type ExportedUser, type LoginContext, type LoginOutcome, newLoginState 
 import { Sandbox, type SandboxedFlow } from "../sandbox/host";
 import type { ActionsStore, DeployedAction } from "./actions-store";
 
-const TRIGGER = "post-login";
+const TRIGGER: FlowTrigger = POST_LOGIN.id;
 
 export class DeployedFlow {
   private readonly sandbox = new Sandbox();
@@ -74,18 +76,32 @@ export class DeployedFlow {
   }
 }
 
+/**
+ * The store's flow of `trigger` as deployed (src/flow/model.ts): its bindings in order, each action
+ * as its deployed version, every secret with the value deployed with it. The bindings are the
+ * trigger's whole list, so the flow is exclusive.
+ */
+export function storeFlow(deployed: readonly DeployedAction[], trigger: FlowTrigger = TRIGGER): FlowAsDeployed {
+  return {
+    trigger,
+    mode: "exclusive",
+    entries: deployed.map((action) => ({
+      kind: "action",
+      displayName: action.name,
+      action: {
+        name: action.name,
+        source: `${action.name} (version ${action.number})`,
+        code: action.code,
+        runtime: action.runtime,
+        dependencies: action.dependencies.map((d) => ({ name: d.name, version: d.version })),
+        secrets: Object.entries(action.secrets).map(([name, value]) => ({ name, value })),
+      },
+    })),
+    retired: [],
+  };
+}
+
 /** The deployed versions as a flow the sandbox loads; each one's declared npm dependencies bundled. */
 export function compiledFlow(deployed: readonly DeployedAction[]): CompiledFlow {
-  return {
-    steps: deployed.map((action) => {
-      const dependencies = action.dependencies.map((d) => d.name);
-      const source = `${action.name} (version ${action.number})`;
-      return {
-        name: action.name,
-        source,
-        code: action.code,
-        options: { code: action.code, secrets: { ...action.secrets }, dependencies, modules: bundleDependencies(action.code, dependencies, action.name), filename: source },
-      };
-    }),
-  };
+  return compileFlow(storeFlow(deployed));
 }

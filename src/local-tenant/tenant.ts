@@ -9,7 +9,8 @@ import { exportJWK, generateKeyPair, type JWK } from "jose";
 import Provider from "oidc-provider";
 import { ACTION_RUNTIME, POST_LOGIN } from "../auth0/facts";
 import { UsageError } from "../errors";
-import type { CompiledFlow } from "../runtime/compiled-flow";
+import { actionsOf, type FlowAsDeployed } from "../flow/model";
+import { secretsRecord } from "../flow/secrets";
 import type { ExportedUser } from "../runtime/types";
 import { tenantCertificates } from "./certificates";
 import { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, MANAGEMENT_CLIENT_ID, MANAGEMENT_CLIENT_SECRET } from "./clients";
@@ -29,9 +30,9 @@ import { TenantUsers } from "./users";
 export interface LocalTenantOptions {
   /**
    * The flow deployed and bound to post-login at start, through the Actions store (so the Management
-   * API lists it): an environment's, compiled. @default - none: a tenant waiting for a deploy
+   * API lists it): an environment's, every secret with its value. @default - none: a tenant waiting for a deploy
    */
-  readonly flow?: CompiledFlow;
+  readonly flow?: FlowAsDeployed;
   /** Users who can log in. */
   readonly users: readonly ExportedUser[];
   /** Password of every user. */
@@ -113,16 +114,16 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
  * as `cdktf deploy` would through its Management API. An action that can't be deployed (its build
  * fails) stops the start with one line.
  */
-function deployAtStart(actions: ActionsStore, flow: CompiledFlow): void {
-  const ids = flow.steps.map((step) => {
+function deployAtStart(actions: ActionsStore, flow: FlowAsDeployed): void {
+  const ids = actionsOf(flow).map((step) => {
     try {
       const action = actions.create({
         name: step.name,
-        supportedTriggers: [{ id: POST_LOGIN.id, version: POST_LOGIN.version }],
+        supportedTriggers: [{ id: flow.trigger, version: POST_LOGIN.version }],
         code: step.code,
-        runtime: ACTION_RUNTIME,
-        dependencies: step.dependencies ?? (step.options.dependencies ?? []).map((name) => ({ name, version: "latest" })),
-        secrets: Object.entries(step.options.secrets ?? {}).map(([name, value]) => ({ name, value })),
+        runtime: step.runtime ?? ACTION_RUNTIME,
+        dependencies: step.dependencies,
+        secrets: Object.entries(secretsRecord(step)).map(([name, value]) => ({ name, value })),
       });
       actions.deploy(action.id);
       return action.id;
@@ -131,7 +132,7 @@ function deployAtStart(actions: ActionsStore, flow: CompiledFlow): void {
       throw new UsageError(`action ${JSON.stringify(step.name)} (${step.source}) can't be deployed to the local tenant: ${err.message}`);
     }
   });
-  actions.setBindings(POST_LOGIN.id, ids.map((id) => ({ ref: { type: "action_id", value: id } })));
+  actions.setBindings(flow.trigger, ids.map((id) => ({ ref: { type: "action_id", value: id } })));
 }
 
 async function signingKey(): Promise<TenantContext["signing"] & { jwk: JWK }> {
