@@ -19,7 +19,7 @@ export const TF_VAR = "TF_VAR_";
 
 /** Where the values of declared secrets come from. */
 export interface SecretValues {
-  /** The value of TF_VAR_<variable>, and where it was found ("secrets.env:3", "TF_VAR_x"); undefined when nothing gives one. */
+  /** The value of TF_VAR_<variable>, and where it was found (`"secrets.env" line 3`, "TF_VAR_x"); undefined when nothing gives one. */
   find(variable: string): { readonly value: string; readonly from: string } | undefined;
   /** The file given with --secrets-file, named in the fix of a missing value. */
   readonly file?: string;
@@ -47,7 +47,7 @@ export function secretValues(file: string | undefined, env: NodeJS.ProcessEnv): 
       const inFile = fromFile.get(key);
       const found =
         inFile !== undefined && inFile.value !== ""
-          ? { value: inFile.value, from: `${file}:${inFile.line}` }
+          ? { value: inFile.value, from: `${quote(file as string)} line ${inFile.line}` }
           : typeof env[key] === "string" && env[key] !== ""
             ? { value: env[key] as string, from: key }
             : undefined;
@@ -76,7 +76,7 @@ export function readSecretsFile(file: string): Map<string, { value: string; line
     if (BLANK_OR_COMMENT.test(lines[i])) continue;
     // Never quoted in a message: a bad line may be a value pasted on its own.
     const match = ASSIGNMENT.exec(lines[i]);
-    if (!match) throw fail(`${where(i)} is not NAME=VALUE; write TF_VAR_<variable>=VALUE, quote a value that holds spaces or #, and start a comment with #`);
+    if (!match) throw fail(`${where(i)} is not NAME=VALUE; write TF_VAR_<variable>=VALUE (quote a value that holds a # or spans lines), or a # comment`);
     const [, key, rest] = match;
     if (keys.has(key)) throw fail(`${where(i)} sets ${key} again (first on line ${keys.get(key)}); set each variable once`);
     keys.set(key, i + 1);

@@ -1,17 +1,19 @@
 // What a login at the local tenant runs: the actions bound to post-login in its Actions store, each
 // as its deployed version (code, secrets, dependencies), in binding order, in a sandbox worker. A
 // deploy or a bindings change takes effect at the next login; a login already running finishes
-// with what it started with; an undeployed draft changes nothing.
-import { POST_LOGIN } from "../auth0/facts";
-import { ActionLoadError, SandboxError } from "../errors";
+// with what it started with; an undeployed draft changes nothing. Also the way in: a flow as
+// deployed (src/flow/model.ts) deployed and bound through the store, as the tenant's start does.
+import { ACTION_RUNTIME, POST_LOGIN } from "../auth0/facts";
+import { ActionLoadError, SandboxError, UsageError } from "../errors";
 import { compileFlow } from "../flow/compile";
-import type { FlowAsDeployed, FlowTrigger } from "../flow/model";
+import { actionsOf, type FlowAsDeployed, type FlowTrigger } from "../flow/model";
+import { secretsRecord } from "../flow/secrets";
 import type { CompiledFlow } from "../runtime/compiled-flow";
 import { ClaimIssuer, failedOutcome } from "../runtime/outcome";
 import { OneAtATime } from "../runtime/one-at-a-time";
 import { type ExportedUser, type LoginContext, type LoginOutcome, newLoginState } from "../runtime/types";
 import { Sandbox, type SandboxedFlow } from "../sandbox/host";
-import type { ActionsStore, DeployedAction } from "./actions-store";
+import { ActionsError, type ActionsStore, type DeployedAction } from "./actions-store";
 
 const TRIGGER: FlowTrigger = POST_LOGIN.id;
 
@@ -104,4 +106,30 @@ export function storeFlow(deployed: readonly DeployedAction[], trigger: FlowTrig
 /** The deployed versions as a flow the sandbox loads; each one's declared npm dependencies bundled. */
 export function compiledFlow(deployed: readonly DeployedAction[]): CompiledFlow {
   return compileFlow(storeFlow(deployed));
+}
+
+/**
+ * Deploys `flow`'s actions (each secret with its value) and binds them to its trigger, in order,
+ * through the store's own calls, as `cdktf deploy` would through its Management API. An action that
+ * can't be deployed (its build fails) stops the start with one line.
+ */
+export function deployFlow(actions: ActionsStore, flow: FlowAsDeployed): void {
+  const ids = actionsOf(flow).map((step) => {
+    try {
+      const action = actions.create({
+        name: step.name,
+        supportedTriggers: [{ id: flow.trigger, version: POST_LOGIN.version }],
+        code: step.code,
+        runtime: step.runtime ?? ACTION_RUNTIME,
+        dependencies: step.dependencies,
+        secrets: Object.entries(secretsRecord(step)).map(([name, value]) => ({ name, value })),
+      });
+      actions.deploy(action.id);
+      return action.id;
+    } catch (err) {
+      if (!(err instanceof ActionsError)) throw err;
+      throw new UsageError(`action ${JSON.stringify(step.name)} (${step.source}) can't be deployed to the local tenant: ${err.message}`);
+    }
+  });
+  actions.setBindings(flow.trigger, ids.map((id) => ({ ref: { type: "action_id", value: id } })));
 }
