@@ -1,7 +1,7 @@
 // A flow as deployed (model.ts) turned into what a sandbox worker loads (src/runtime/compiled-flow.ts):
 // each action that runs, in order, with its secrets' values and its declared npm dependencies
 // bundled (esbuild runs here, once, never in the worker).
-import { ToolError } from "../errors";
+import { UsageError } from "../errors";
 import { bundleDependencies } from "../compile/dependencies";
 import type { CompiledFlow } from "../runtime/compiled-flow";
 import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
@@ -21,7 +21,7 @@ export interface CompileOptions {
  */
 export function compileFlow(flow: FlowAsDeployed, options: CompileOptions = {}): CompiledFlow {
   // The runtime (src/runtime/) implements post-login's event and api only.
-  if (flow.trigger !== "post-login") throw new ToolError(`the ${flow.trigger} trigger can't run locally; only post-login flows do`, 2);
+  if (flow.trigger !== "post-login") throw new UsageError(`the ${flow.trigger} trigger can't run locally; only post-login flows do`);
   const values = options.secrets ?? noSecretValues();
   const { timeoutMs, ...perAction } = options.runtime ?? {};
   const steps = actionsOf(resolveSecrets(flow, values)).map((action) => {

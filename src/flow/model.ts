@@ -32,7 +32,7 @@ export interface ActionAsDeployed {
   readonly code: string;
   /** The Node runtime Auth0 runs it on, e.g. "node22"; undefined when the source doesn't say. */
   readonly runtime?: string;
-  /** npm packages Auth0 installs for it, sorted by name. */
+  /** npm packages Auth0 installs for it, as declared (TypeScriptAction sorts them by name). */
   readonly dependencies: readonly FlowDependency[];
   readonly secrets: readonly FlowSecret[];
 }
