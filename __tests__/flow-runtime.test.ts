@@ -5,6 +5,7 @@ import { compileActionSource } from "../src/compile/action-source";
 import { FLOW_TIMEOUT_MS } from "../src/auth0/facts";
 import { NAMESPACE_SECRET } from "../src/compile/claims-action";
 import { startEnvironmentAction } from "../src/environment/load-action";
+import { actionsOf } from "../src/flow/model";
 import type { ExportedUser, LoginContext } from "../src/runtime/types";
 import { compileClaims, NAMESPACE } from "./helpers/claims-action";
 import { type ActionSpec, loadInSandbox, loginOnce } from "./helpers/sandbox";
@@ -131,8 +132,8 @@ describe("an environment's whole managed flow, as preview, verify and the local 
   test("the example environment runs deny-blocked-users, then the claims action", async () => {
     const loaded = await startEnvironmentAction({ env: "flow-example" });
     try {
-      expect(loaded.actions.map((a) => a.name)).toEqual(["deny-blocked-users", "app-metadata-claims"]);
-      expect(loaded.actions[0].source).toMatch(/^actions\/deny-blocked-users\.ts \(sha256 [0-9a-f]{12}\)$/);
+      expect(actionsOf(loaded.flow).map((a) => a.name)).toEqual(["deny-blocked-users", "app-metadata-claims"]);
+      expect(actionsOf(loaded.flow)[0].source).toMatch(/^actions\/deny-blocked-users\.ts \(sha256 [0-9a-f]{12}\)$/);
       const blocked = await loaded.runtime.login({ user_id: "auth0|b", app_metadata: { blocked: true, roles: ["admin"] } });
       expect(blocked.denied).toBe(`deny-blocked-users: ${BLOCKED}`);
       const allowed = await loaded.runtime.login({ user_id: "auth0|a", app_metadata: { roles: ["admin"] } });
@@ -144,7 +145,7 @@ describe("an environment's whole managed flow, as preview, verify and the local 
 
   test("an environment with only the claims action keeps the single action's messages", async () => {
     const loaded = await startEnvironmentAction({ env: "dev" });
-    expect(loaded.actions.map((a) => a.name)).toEqual(["app-metadata-claims"]);
+    expect(actionsOf(loaded.flow).map((a) => a.name)).toEqual(["app-metadata-claims"]);
     const out = await loaded.runtime.login({ app_metadata: { roles: ["r"] } });
     await loaded.runtime.close();
     expect(out.idToken).toEqual({ "https://dev.example.com/claims/roles": ["r"] });

@@ -48,7 +48,7 @@ beforeAll(() => {
 });
 
 test("the graph covers src/ (every layer below has files)", () => {
-  for (const folder of ["src/auth0/", "src/runtime/", "src/sandbox/", "src/compile/", "src/constructs/", "src/review/", "src/environment/", "src/users/", "src/preview/", "src/verify/", "src/local-tenant/", "src/cli/"]) {
+  for (const folder of ["src/auth0/", "src/runtime/", "src/sandbox/", "src/compile/", "src/constructs/", "src/review/", "src/environment/", "src/flow/", "src/users/", "src/preview/", "src/verify/", "src/local-tenant/", "src/cli/"]) {
     expect(under(folder).length).toBeGreaterThan(0);
   }
 });
@@ -89,8 +89,8 @@ test("the sandbox reaches the compiler only to bundle its worker, and no constru
   }
 });
 
-test("the shared layers (environment, users, runtime, sandbox) reach no tool that uses them", () => {
-  for (const file of [...under("src/environment/"), ...under("src/users/"), ...under("src/runtime/"), ...under("src/sandbox/")]) {
+test("the shared layers (environment, flow, users, runtime, sandbox) reach no tool that uses them", () => {
+  for (const file of [...under("src/environment/"), ...under("src/flow/"), ...under("src/users/"), ...under("src/runtime/"), ...under("src/sandbox/")]) {
     const bad = [...reached(file)].filter((f) => /^src\/(cli|preview|verify|local-tenant|review)\//.test(f));
     expect([file, bad]).toEqual([file, []]);
   }

@@ -5,7 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../src/errors";
-import { boundOrder, readBaseAction } from "../src/preview/base-action";
+import { actionReference, appendBindings, appendOrder } from "../src/environment/stack-file";
+import { actionsOf } from "../src/flow/model";
+import { noSecretValues } from "../src/flow/secrets";
+import { readBaseAction } from "../src/preview/base-action";
 import { preview } from "./helpers/preview-in-process";
 
 const dir = mkdtempSync(join(tmpdir(), "claims-base-order-"));
@@ -35,9 +38,11 @@ const stackFile = (name: string, resource: Resources) => {
   writeFileSync(path, JSON.stringify({ resource }));
   return path;
 };
+/** The actions the append bindings bind, in the order they run (the ordering alone: no limit on their number). */
+const boundOrder = (file: string, resources: Resources) => appendOrder(file, appendBindings(resources), (message) => new UsageError(message)).map(([, b]) => actionReference(b.action_id));
 const refusal = (path: string) => {
   try {
-    readBaseAction(path, undefined, NS);
+    readBaseAction(path, undefined, NS, noSecretValues());
   } catch (err) {
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).not.toMatch(/\n/);
@@ -54,8 +59,8 @@ test("append bindings run in depends_on order, equals in the stack's order: 50 c
 });
 
 test("a flow of more than Auth0's 20 bound actions is refused, bound in append mode or exclusively; 20 run, in order", () => {
-  const twenty = readBaseAction(stackFile("twenty.tf.json", chain(20)), undefined, NS);
-  expect(twenty.steps.map((step) => step.name)).toEqual(Array.from({ length: 20 }, (_, i) => `a${i}`));
+  const twenty = readBaseAction(stackFile("twenty.tf.json", chain(20)), undefined, NS, noSecretValues());
+  expect(actionsOf(twenty.flow).map((step) => step.name)).toEqual(Array.from({ length: 20 }, (_, i) => `a${i}`));
   expect(refusal(stackFile("append21.tf.json", chain(21)))).toMatch(/^--compare: ".*append21\.tf\.json" binds 21 actions to post-login; Auth0 runs at most 20 in a flow: give the cdk\.tf\.json of a stack Auth0 can deploy$/);
   const names = Array.from({ length: 21 }, (_, i) => `a${i}`);
   const exclusive = {

@@ -67,9 +67,10 @@ export const environments: readonly EnvironmentConfig[] = [
 ];
 
 /**
- * An example, not deployed (main.ts synthesizes `environments` only): the claims action and a second
- * managed action in one exclusive flow. Preview it with `npm run preview -- --env flow-example`; copy
- * it into `environments` to deploy it (docs/flow.md).
+ * Examples, not deployed (main.ts synthesizes `environments` only): the claims action and a second
+ * managed action in one exclusive flow; an action that reads a secret after the claims action.
+ * Preview one with `npm run preview -- --env flow-example`; copy it into `environments` to deploy it
+ * (docs/flow.md).
  */
 export const exampleEnvironments: readonly EnvironmentConfig[] = [
   {
@@ -77,6 +78,17 @@ export const exampleEnvironments: readonly EnvironmentConfig[] = [
     namespace: "https://example.com/claims",
     tokens: ["id", "access"],
     binding: { mode: "exclusive", before: [{ entry: "actions/deny-blocked-users.ts" }] },
+  },
+  {
+    // An action with a secret: its value comes from TF_VAR_support_user_hash_secret_user_hash_key at
+    // apply time, and from that variable or --secrets-file when previewed (docs/flow.md#secrets).
+    name: "secrets-example",
+    namespace: "https://example.com/claims",
+    tokens: ["id"],
+    binding: {
+      mode: "append",
+      after: [{ entry: "actions/support-user-hash.ts", secrets: ["USER_HASH_KEY"], constants: { USER_HASH_CLAIM: "https://example.com/claims/user_hash" } }],
+    },
   },
 ];
 

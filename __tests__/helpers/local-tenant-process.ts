@@ -12,7 +12,12 @@ export interface TenantProcess {
 
 /** Starts the local tenant CLI with `args` (plus --port 0); resolves once it has printed its banner. */
 export function startTenantProcess(...args: string[]): Promise<TenantProcess> {
-  const child = spawn(process.execPath, [...cli("src/cli/local-tenant.ts"), "--port", "0", ...args], { cwd: projectRoot() });
+  return startTenantProcessWith({}, ...args);
+}
+
+/** startTenantProcess, with extra environment variables. */
+export function startTenantProcessWith(env: Record<string, string>, ...args: string[]): Promise<TenantProcess> {
+  const child = spawn(process.execPath, [...cli("src/cli/local-tenant.ts"), "--port", "0", ...args], { cwd: projectRoot(), env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {

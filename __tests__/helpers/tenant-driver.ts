@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { AuthClient } from "@auth0/auth0-auth-js";
 import { startLocalTenant } from "../../src/local-tenant/tenant";
-import { compileEnvironmentFlow } from "../../src/environment/load-action";
+import { loadEnvironmentFlow } from "../../src/environment/load-action";
 import type { ExportedUser } from "../../src/runtime/types";
 import { fetchTrusting, TenantBrowser } from "./tenant-browser";
 
@@ -20,7 +20,7 @@ export interface DriverInfo {
 
 async function main(certDir: string): Promise<void> {
   const users = readFileSync("samples/users.ndjson", "utf8").trim().split("\n").map((line) => JSON.parse(line) as ExportedUser);
-  const { flow } = compileEnvironmentFlow({ env: "dev" });
+  const { flow } = loadEnvironmentFlow({ env: "dev" });
   const tenant = await startLocalTenant({ flow, users, password: "local-password", port: 0, https: { certDir } });
   const secureFetch = fetchTrusting(tenant.ca!.file);
   const clients: Record<string, AuthClient> = {

@@ -2,7 +2,10 @@
 // at Auth0's paths that runs the environment's compiled action on every login and refresh.
 import { resolve } from "node:path";
 import type { LocalTenant } from "../local-tenant/tenant";
-import { compileEnvironmentFlow } from "../environment/load-action";
+import { loadEnvironmentFlow } from "../environment/load-action";
+import { secretValues } from "../flow/secrets";
+import { actionsOf } from "../flow/model";
+import { NAMESPACE_VARIABLE } from "../compile/claims-action";
 import { UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/types";
 import { quote, UsageError } from "../errors";
@@ -13,7 +16,7 @@ const COMMAND = {
   name: "local-tenant",
   usage: [
     "usage: npm run local-tenant -- [--https [--cert-dir DIR]] [--host 127.0.0.1|localhost] [--port N] [--env NAME] [--users FILE]",
-    "         [--namespace URL] [--code FILE] [--empty] [--password PASSWORD] [--callbacks URLS] [--logout-urls URLS]",
+    "         [--namespace URL] [--code FILE] [--secrets-file FILE] [--empty] [--password PASSWORD] [--callbacks URLS] [--logout-urls URLS]",
     "A local OpenID tenant at Auth0's paths, with Auth0's Actions Management API: every login and refresh runs the post-login",
     "flow as deployed there; at start, the environment's flow is deployed and bound (with --empty, nothing is).",
     "  --https              serve https with a certificate from a local CA (printed: trust it with NODE_EXTRA_CA_CERTS)",
@@ -24,6 +27,8 @@ const COMMAND = {
     "  --users FILE         users who can log in: JSON, JSON array or NDJSON, optionally gzipped (default samples/users.ndjson)",
     "  --namespace URL      claim namespace (default: the environment's)",
     "  --code FILE          deploy this compiled action instead of the environment's claims action",
+    "  --secrets-file FILE  the values of the actions' secrets deployed at start: dotenv lines TF_VAR_<variable>=VALUE, as the",
+    "                       deploy reads them (default: the TF_VAR_<variable> environment variables; CLAIM_NAMESPACE is the namespace)",
     "  --empty              deploy and bind nothing: a new tenant waiting for npx cdktf deploy (needs --https for the provider)",
     "  --password PASSWORD  every user's password (default local-password)",
     "  --callbacks URLS     more allowed callback URLs, comma-separated (loopback /callback on any port is always allowed)",
@@ -39,6 +44,7 @@ const COMMAND = {
     users: { type: "string", default: "samples/users.ndjson" },
     namespace: { type: "string" },
     code: { type: "string" },
+    "secrets-file": { type: "string" },
     empty: { type: "boolean", default: false },
     password: { type: "string", default: "local-password" },
     callbacks: { type: "string", default: "" },
@@ -59,15 +65,14 @@ async function main(): Promise<number | undefined> {
   for await (const batch of file.users()) for (const { user } of batch) users.push(user);
   const missingId = users.findIndex((u) => typeof u.user_id !== "string" || u.user_id === "");
   if (missingId !== -1) throw new UsageError(`--users: user ${missingId + 1} of ${values.users} has no user_id; every user needs one to log in`);
-  if (values.empty && (values.code !== undefined || values.namespace !== undefined)) {
-    throw new UsageError(`--${values.code !== undefined ? "code" : "namespace"}: --empty deploys nothing; drop one of them`);
-  }
-  // Compiled here (esbuild), deployed and bound through the tenant's Actions store at its start.
-  const compiled = values.empty ? undefined : compileEnvironmentFlow({ env: values.env, namespace: values.namespace, codeFile: values.code });
+  const deploying = (["code", "namespace", "secrets-file"] as const).find((flag) => values[flag] !== undefined);
+  if (values.empty && deploying !== undefined) throw new UsageError(`--${deploying}: --empty deploys nothing; drop one of them`);
+  // Compiled here (esbuild), with its secrets' values, deployed and bound through the tenant's Actions store at its start.
+  const loaded = values.empty ? undefined : loadEnvironmentFlow({ env: values.env, namespace: values.namespace, codeFile: values.code, secrets: secretValues(values["secrets-file"], process.env) });
   // Loaded here, not at the top: the OpenID server costs half a second that --help and bad flags need not pay.
   const { startLocalTenant } = await import("../local-tenant/tenant");
   const tenant = await startLocalTenant({
-    flow: compiled?.flow,
+    flow: loaded?.flow,
     users,
     password: values.password,
     port,
@@ -76,8 +81,11 @@ async function main(): Promise<number | undefined> {
     callbacks,
     logoutUrls,
   });
-  const env = compiled?.environment.name ?? values.env ?? environments[0].name;
-  printTenant(tenant, env, compiled ? `namespace ${compiled.namespace}` : "empty: nothing deployed", users, values.password, values.users);
+  const env = loaded?.environment.name ?? values.env ?? environments[0].name;
+  // Names only: the values never reach any output.
+  const secrets = (loaded ? actionsOf(loaded.flow) : []).flatMap((a) => a.secrets.filter((s) => s.variable !== NAMESPACE_VARIABLE).map((s) => `${a.name}'s ${s.name}`));
+  const started = loaded ? `namespace ${loaded.namespace}${secrets.length > 0 ? `; secrets ${secrets.join(", ")}` : ""}` : "empty: nothing deployed";
+  printTenant(tenant, env, started, users, values.password, values.users);
   console.log("Ctrl-C stops it.");
 
   const stop = () => {

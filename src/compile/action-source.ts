@@ -1,5 +1,6 @@
-// What an action is built from (entry, constants, npm dependencies, trigger) and how that becomes
-// its code. Free of cdktf, so the preview compiles each action of a flow to the bytes the stack deploys.
+// What an action is built from (entry, constants, npm dependencies, trigger), how that becomes its
+// code, and the names Terraform gives it. Free of cdktf, so the tools build each action of a flow as
+// the stack deploys it: the same bytes, the same resource and secret variable names.
 import { basename, extname } from "node:path";
 import { ActionTrigger, POST_LOGIN } from "../auth0/facts";
 import { CompiledAction, compileAction } from "./compile-action";
@@ -36,4 +37,17 @@ export function compileActionSource(source: ActionSource): CompiledAction {
 /** An action's name when none is given: its entry file's name, e.g. "deny-blocked-users". */
 export function defaultActionName(entry: string): string {
   return basename(entry, extname(entry));
+}
+
+/** The auth0_action resource name an action's name gives (environment-flow.ts names each construct so). */
+export function resourceNameOf(actionName: string): string {
+  return actionName.replace(/[^A-Za-z0-9_]/g, "_");
+}
+
+/**
+ * The sensitive Terraform variable TypeScriptAction declares for a secret given no value: the deploy
+ * reads it from TF_VAR_<this name>, and so do the tools that run the action (src/flow/secrets.ts).
+ */
+export function secretVariableName(resourceName: string, secretName: string): string {
+  return `${resourceName}_secret_${secretName}`.toLowerCase().replace(/[^a-z0-9_]/g, "_");
 }

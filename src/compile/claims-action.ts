@@ -9,6 +9,10 @@ export const DEFAULT_CLAIM_KEYS: readonly string[] = ["roles", "permissions"];
 export const DEFAULT_TOKENS: readonly TokenKind[] = ["id"];
 export const DEFAULT_ENTRY = "actions/post-login-claims.ts";
 export const DEFAULT_ACTION_NAME = "app-metadata-claims";
+/** The claims action's resource name in an environment's stack: auth0_action.app_metadata_claims. */
+export const CLAIMS_RESOURCE = "app_metadata_claims";
+/** The Terraform variable the namespace comes from, unless the construct is given another name. */
+export const NAMESPACE_VARIABLE = "claim_namespace";
 /** Action secret that carries the namespace, so changing it needs no rebuild of the code. */
 export const NAMESPACE_SECRET = "CLAIM_NAMESPACE";
 /** The values of constants the action is compiled with (see actions/auth0-actions.d.ts). */

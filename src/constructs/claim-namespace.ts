@@ -3,8 +3,9 @@
 import { Token, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import { namespaceProblem } from "../auth0/namespace-rule";
+import { NAMESPACE_VARIABLE } from "../compile/claims-action";
 
-export const DEFAULT_NAMESPACE_VARIABLE = "claim_namespace";
+export const DEFAULT_NAMESPACE_VARIABLE = NAMESPACE_VARIABLE;
 
 export interface ClaimNamespaceProps {
   /** Name of the Terraform variable (so also of `TF_VAR_<name>`). @default "claim_namespace" */

@@ -4,6 +4,7 @@ import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformSt
 import { Construct } from "constructs";
 import { Auth0Provider } from "../../.gen/providers/auth0/provider";
 import { AppMetadataClaims } from "./app-metadata-claims";
+import { CLAIMS_RESOURCE } from "../compile/claims-action";
 import { environmentFlow } from "./environment-flow";
 import type { PostLoginFlow } from "./post-login-flow";
 import type { Backend, EnvironmentConfig } from "../environments";
@@ -26,7 +27,7 @@ export class ClaimsStack extends TerraformStack {
     // (or AUTH0_API_TOKEN) when Terraform runs, so no credential is ever written to cdktf.out.
     new Auth0Provider(this, "auth0", {});
     addBackend(this, environment.name, environment.backend ?? { type: "local" });
-    this.claims = new AppMetadataClaims(this, "app_metadata_claims", {
+    this.claims = new AppMetadataClaims(this, CLAIMS_RESOURCE, {
       namespace: environment.namespace,
       claimKeys: environment.claimKeys,
       tokens: environment.tokens,

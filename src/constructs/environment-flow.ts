@@ -1,7 +1,7 @@
 // An environment's post-login flow (src/environments.ts) as constructs: the other managed actions
 // as TypeScriptActions, and one PostLoginFlow binding them with the claims action in order.
 import { Construct } from "constructs";
-import { defaultActionName } from "../compile/action-source";
+import { defaultActionName, resourceNameOf } from "../compile/action-source";
 import type { AppMetadataClaims } from "./app-metadata-claims";
 import { EnvironmentConfig, flowOf, isManaged, ManagedActionConfig } from "../environments";
 import { FlowAction, PostLoginFlow } from "./post-login-flow";
@@ -21,7 +21,7 @@ export function environmentFlow(scope: Construct, id: string, environment: Envir
 
 function managedAction(scope: Construct, entry: ManagedActionConfig): TypeScriptAction {
   const name = entry.actionName ?? defaultActionName(entry.entry);
-  return new TypeScriptAction(scope, name.replace(/[^A-Za-z0-9_]/g, "_"), {
+  return new TypeScriptAction(scope, resourceNameOf(name), {
     ...entry,
     secrets: (entry.secrets ?? []).map((secret) => ({ name: secret })),
   });

@@ -4,7 +4,7 @@
 import { Annotations, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Action } from "../../.gen/providers/auth0/action";
-import { ActionDependency, ActionSource, compileActionSource, defaultActionName } from "../compile/action-source";
+import { ActionDependency, ActionSource, compileActionSource, defaultActionName, secretVariableName } from "../compile/action-source";
 import {
   ACTION_RUNTIME,
   ACTION_RUNTIMES,
@@ -71,6 +71,8 @@ export class TypeScriptAction extends Construct {
   public readonly source: ActionSource;
   /** The names of the action's secrets, in the order given. */
   public readonly secretNames: readonly string[];
+  /** Each secret, in the order given, with the sensitive variable made for it (none when its value was given). */
+  public readonly secrets: readonly { readonly name: string; readonly variable?: string }[];
   /** The id of the hand-made action this construct imports, if it adopts one. */
   public readonly adopted?: string;
   /** The auth0_action resource. */
@@ -99,6 +101,7 @@ export class TypeScriptAction extends Construct {
     this.compiled = atPath(this, () => compileActionSource(this.source));
     const secrets = this.secretValues(props.secrets ?? []);
     this.secretNames = secrets.map((s) => s.name);
+    this.secrets = secrets.map(({ name, variable }) => (variable === undefined ? { name } : { name, variable }));
 
     this.action = new Action(this, "action", {
       name: actionName,
@@ -107,7 +110,7 @@ export class TypeScriptAction extends Construct {
       supportedTriggers: { id: this.trigger.id, version: this.trigger.version },
       code: this.compiled.terraformCode,
       ...(dependencies.length > 0 ? { dependencies: dependencies.map((d) => ({ name: d.name, version: d.version })) } : {}),
-      ...(secrets.length > 0 ? { secrets } : {}),
+      ...(secrets.length > 0 ? { secrets: secrets.map(({ name, value }) => ({ name, value })) } : {}),
     });
     this.action.overrideLogicalId(this.resourceName);
 
@@ -133,7 +136,7 @@ export class TypeScriptAction extends Construct {
   }
 
   /** Checks the secrets and gives each one without a value a sensitive variable of its own. */
-  private secretValues(secrets: readonly ActionSecret[]): { name: string; value: string }[] {
+  private secretValues(secrets: readonly ActionSecret[]): { name: string; value: string; variable?: string }[] {
     if (!Array.isArray(secrets) || secrets.length > MAX_ACTION_SECRETS) {
       throw new ConstructPropError(this, `secrets: ${Array.isArray(secrets) ? `${secrets.length} secrets` : JSON.stringify(secrets)} is not a list Auth0 takes; list at most ${MAX_ACTION_SECRETS} secrets`);
     }
@@ -154,7 +157,7 @@ export class TypeScriptAction extends Construct {
         }
         return { name, value: secret.value };
       }
-      const variableName = `${this.resourceName}_secret_${name}`.toLowerCase().replace(/[^a-z0-9_]/g, "_");
+      const variableName = secretVariableName(this.resourceName, name);
       const variable = new TerraformVariable(this, `secret_${name}`, {
         type: "string",
         sensitive: true,
@@ -162,7 +165,7 @@ export class TypeScriptAction extends Construct {
         description: `Secret ${name} of action ${this.actionName}. Set it at apply time with TF_VAR_${variableName}; never in code.`,
       });
       variable.overrideLogicalId(variableName);
-      return { name, value: variable.stringValue };
+      return { name, value: variable.stringValue, variable: variableName };
     });
   }
 }

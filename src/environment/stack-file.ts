@@ -1,10 +1,12 @@
-// A synthesized stack (cdk.tf.json) read back: its auth0_action resources and its post-login bindings
-// in the order Terraform creates them. Shared by compare's BASE (src/preview/base-action.ts) and
-// `verify --deployed`, which check a stack against what runs. Linear in the stack's size, whatever
-// its depends_on; every error is one line naming the file, made by the caller's `fail`.
+// A synthesized stack (cdk.tf.json) read back as the flow it deploys (src/flow/model.ts): its
+// auth0_action resources and its bindings in the order Terraform creates them. Shared by compare's
+// BASE (src/preview/base-action.ts) and `verify --deployed`, which check a stack against what runs.
+// Linear in the stack's size, whatever its depends_on; every error is one line naming the file, made
+// by the caller's `fail`.
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
-import { MAX_FLOW_ACTIONS } from "../auth0/facts";
+import { MAX_FLOW_ACTIONS, POST_LOGIN } from "../auth0/facts";
 import { quote, UsageError } from "../errors";
+import type { ActionAsDeployed, FlowAsDeployed, FlowEntry, FlowSecret, FlowTrigger } from "../flow/model";
 
 export type Resources = Record<string, Record<string, Record<string, unknown>>>;
 
@@ -54,9 +56,10 @@ export function unescapeTerraformString(text: string, where: string, fail: Fail)
   });
 }
 
-export function isPostLogin(action: TerraformAction): boolean {
+/** Whether the action supports `trigger` (auth0_action.supported_triggers). */
+export function supportsTrigger(action: TerraformAction, trigger: string = POST_LOGIN.id): boolean {
   const triggers = Array.isArray(action.supported_triggers) ? action.supported_triggers : [action.supported_triggers];
-  return triggers.some((t) => (t as { id?: unknown } | undefined)?.id === "post-login");
+  return triggers.some((t) => (t as { id?: unknown } | undefined)?.id === trigger);
 }
 
 /** `${auth0_action.NAME.id}` -> NAME; anything else (an action bound by hand, by its id) -> undefined. */
@@ -64,31 +67,31 @@ export function actionReference(value: unknown): string | undefined {
   return typeof value === "string" ? /^\$\{auth0_action\.([A-Za-z_][\w-]*)\.id\}$/.exec(value)?.[1] : undefined;
 }
 
-const isPostLoginBinding = (binding: Record<string, unknown> | null | undefined) => binding?.trigger === "post-login";
+const bindsTrigger = (trigger: string) => (binding: Record<string, unknown> | null | undefined) => binding?.trigger === trigger;
 
-/** The stack's exclusive post-login binding (auth0_trigger_actions), if it has one; two is an error. */
-export function exclusiveBinding(file: string, resources: Resources, fail: Fail): Record<string, unknown> | undefined {
-  const exclusive = Object.values(resources.auth0_trigger_actions ?? {}).filter(isPostLoginBinding);
-  if (exclusive.length > 1) throw fail(`${quote(file)} binds post-login with ${exclusive.length} auth0_trigger_actions; a trigger has one flow: give one stack's cdk.tf.json`);
+/** The stack's exclusive binding of `trigger` (auth0_trigger_actions), if it has one; two is an error. */
+export function exclusiveBinding(file: string, resources: Resources, fail: Fail, trigger: string = POST_LOGIN.id): Record<string, unknown> | undefined {
+  const exclusive = Object.values(resources.auth0_trigger_actions ?? {}).filter(bindsTrigger(trigger));
+  if (exclusive.length > 1) throw fail(`${quote(file)} binds ${trigger} with ${exclusive.length} auth0_trigger_actions; a trigger has one flow: give one stack's cdk.tf.json`);
   return exclusive[0];
 }
 
-/** The stack's append bindings to post-login (auth0_trigger_action), by resource name. */
-export function appendBindings(resources: Resources): [string, Record<string, unknown>][] {
-  return Object.entries(resources.auth0_trigger_action ?? {}).filter(([, binding]) => isPostLoginBinding(binding));
+/** The stack's append bindings to `trigger` (auth0_trigger_action), by resource name. */
+export function appendBindings(resources: Resources, trigger: string = POST_LOGIN.id): [string, Record<string, unknown>][] {
+  return Object.entries(resources.auth0_trigger_action ?? {}).filter(([, binding]) => bindsTrigger(trigger)(binding));
 }
 
-/** How many actions the stack binds to post-login, managed or by hand: its exclusive binding's list, or its append bindings. */
-export function boundCount(resources: Resources): number {
-  const exclusive = Object.values(resources.auth0_trigger_actions ?? {}).find(isPostLoginBinding);
+/** How many actions the stack binds to `trigger`, managed or by hand: its exclusive binding's list, or its append bindings. */
+export function boundCount(resources: Resources, trigger: string = POST_LOGIN.id): number {
+  const exclusive = Object.values(resources.auth0_trigger_actions ?? {}).find(bindsTrigger(trigger));
   if (exclusive) return Array.isArray(exclusive.actions) ? exclusive.actions.length : 0;
-  return appendBindings(resources).length;
+  return appendBindings(resources, trigger).length;
 }
 
-/** Refuses a stack that binds more actions to post-login than Auth0 runs in a flow, before anything is ordered. */
-export function checkBoundCount(file: string, resources: Resources, fail: Fail): void {
-  const bound = boundCount(resources);
-  if (bound > MAX_FLOW_ACTIONS) throw fail(`${quote(file)} binds ${bound} actions to post-login; Auth0 runs at most ${MAX_FLOW_ACTIONS} in a flow: give the cdk.tf.json of a stack Auth0 can deploy`);
+/** Refuses a stack that binds more actions to `trigger` than Auth0 runs in a flow, before anything is ordered. */
+export function checkBoundCount(file: string, resources: Resources, fail: Fail, trigger: string = POST_LOGIN.id): void {
+  const bound = boundCount(resources, trigger);
+  if (bound > MAX_FLOW_ACTIONS) throw fail(`${quote(file)} binds ${bound} actions to ${trigger}; Auth0 runs at most ${MAX_FLOW_ACTIONS} in a flow: give the cdk.tf.json of a stack Auth0 can deploy`);
 }
 
 /**
@@ -140,37 +143,77 @@ function dependencyCycle(before: number[][], waiting: number[]): number[] {
   return [...path.slice(seen.get(i)), i];
 }
 
-/** An action the stack manages, as `verify --deployed` checks it in the tenant. */
-export interface DeclaredAction {
-  /** auth0_action.name: how the tenant knows it. */
-  readonly name: string;
-  /** The code Auth0 receives, Terraform's escapes undone. */
-  readonly code: string;
-  /** The names of its secrets (their values are Terraform variables, set at apply time). */
-  readonly secrets: readonly string[];
-  readonly dependencies: readonly { readonly name: string; readonly version: string }[];
-  readonly runtime?: string;
+/** The stack's variable defaults, for secrets written as `${var.NAME}`. */
+function variableDefault(stack: Record<string, unknown>, name: string): string | undefined {
+  const variables = (stack.variable ?? {}) as Record<string, { default?: unknown } | undefined>;
+  const value = variables[name]?.default;
+  return typeof value === "string" ? value : undefined;
 }
 
-/** One entry of the post-login flow the stack declares: a managed action (by name) or one bound by hand (by id). */
-export interface DeclaredBinding {
-  readonly name?: string;
-  readonly id?: string;
-  readonly displayName: string;
+/**
+ * The flow as deployed (src/flow/model.ts) of a synthesized stack's `trigger`: the actions its
+ * exclusive binding lists (actions bound there by id are bound by hand), or its append bindings in
+ * the order Terraform creates them; its other actions of the trigger are retired. A stack that binds
+ * nothing is `unbound`, its actions in the stack's order. A secret written `${var.NAME}` carries
+ * NAME and that variable's default as its value, if it has one (TF_VAR_NAME is resolved later).
+ */
+export function stackModel(file: string, stack: Record<string, unknown>, fail: Fail, trigger: FlowTrigger = POST_LOGIN.id): FlowAsDeployed {
+  const resources = (stack.resource ?? {}) as Resources;
+  // Checked before the flow is ordered: Auth0 refuses such a flow, so nothing larger needs ordering.
+  checkBoundCount(file, resources, fail, trigger);
+  const actions = new Map(
+    Object.entries((resources.auth0_action ?? {}) as Record<string, TerraformAction>)
+      .filter(([, action]) => supportsTrigger(action, trigger))
+      .map(([id, action]) => [id, stackAction(file, stack, id, action, fail)]),
+  );
+  const entry = (reference: unknown, displayName: unknown): FlowEntry => {
+    const id = actionReference(reference);
+    const action = id === undefined ? undefined : actions.get(id);
+    return action === undefined
+      ? { kind: "hand", id: String(reference), displayName: String(displayName ?? "") }
+      : { kind: "action", action, displayName: String(displayName ?? action.name) };
+  };
+  const exclusive = exclusiveBinding(file, resources, fail, trigger);
+  const append = exclusive ? [] : appendBindings(resources, trigger);
+  if (!exclusive && append.length === 0) return { trigger, mode: "unbound", entries: [...actions.values()].map((action) => ({ kind: "action", action, displayName: action.name })), retired: [] };
+  const entries = exclusive
+    ? (Array.isArray(exclusive.actions) ? (exclusive.actions as ({ id?: unknown; display_name?: unknown } | null)[]) : []).map((b) => entry(b?.id, b?.display_name))
+    : appendOrder(file, append, fail).map(([, b]) => entry(b.action_id, b.display_name));
+  const bound = new Set(entries.flatMap((e) => (e.kind === "action" ? [e.action] : [])));
+  return { trigger, mode: exclusive ? "exclusive" : "append", entries, retired: [...actions.values()].filter((a) => !bound.has(a)) };
 }
 
-/** The post-login deployment a stack declares. */
-export interface DeclaredFlow {
-  readonly environment: string;
-  /** exclusive: the stack owns the trigger's whole list; append: it adds its own; unbound: it binds nothing. */
-  readonly mode: "exclusive" | "append" | "unbound";
-  readonly bound: readonly DeclaredBinding[];
-  /** Every post-login action the stack manages, bound or not (a retired action is kept, unbound, before removal). */
-  readonly actions: readonly DeclaredAction[];
+function stackAction(file: string, stack: Record<string, unknown>, id: string, action: TerraformAction, fail: Fail): ActionAsDeployed {
+  const where = `${file}: auth0_action.${id}`;
+  if (typeof action.code !== "string") throw fail(`${quote(where)} has no literal code; give a stack synthesized by npm run synth`);
+  const secrets = (Array.isArray(action.secrets) ? (action.secrets as ({ name?: unknown; value?: unknown } | null)[]) : []).flatMap((secret): FlowSecret[] => {
+    if (typeof secret?.name !== "string") return [];
+    const written = typeof secret.value === "string" ? secret.value : "";
+    const variable = /^\$\{var\.([A-Za-z_][\w-]*)\}$/.exec(written)?.[1];
+    if (variable !== undefined) {
+      const fallback = variableDefault(stack, variable);
+      return [fallback === undefined ? { name: secret.name, variable } : { name: secret.name, variable, value: fallback }];
+    }
+    // Any other expression is evaluated by Terraform at apply time only: the secret has no value here.
+    if (/(^|[^$])\$\{|(^|[^%])%\{/.test(written)) return [{ name: secret.name }];
+    return [{ name: secret.name, value: unescapeTerraformString(written, `${where} secret ${secret.name}`, fail) }];
+  });
+  const dependencies = Array.isArray(action.dependencies)
+    ? (action.dependencies as ({ name?: unknown; version?: unknown } | null)[]).filter((d) => typeof d?.name === "string").map((d) => ({ name: String(d?.name), version: String(d?.version ?? "") }))
+    : [];
+  const name = typeof action.name === "string" ? action.name : id;
+  return {
+    name,
+    source: `${file} (auth0_action.${id}${typeof action.name === "string" ? `, ${action.name}` : ""})`,
+    code: unescapeTerraformString(action.code, where, fail),
+    runtime: typeof action.runtime === "string" ? action.runtime : undefined,
+    dependencies,
+    secrets,
+  };
 }
 
-/** The stack's post-login deployment, for `verify --deployed`; UsageError naming --stack otherwise. */
-export function readDeclaredFlow(file: string, environment: string): DeclaredFlow {
+/** The stack's post-login flow as deployed, for `verify --deployed`; UsageError naming --stack otherwise. */
+export function readDeclaredFlow(file: string, environment: string): FlowAsDeployed {
   const fail: Fail = (message) => new UsageError(`--stack: ${message}`);
   const what = `cdktf.out/stacks/${environment}/cdk.tf.json from npm run synth (or --stack FILE)`;
   const text = readTextFile(file, MAX_STACK_BYTES, fail, what);
@@ -181,44 +224,5 @@ export function readDeclaredFlow(file: string, environment: string): DeclaredFlo
     throw fail(`${quote(file)} is not JSON; give ${what}`);
   }
   if (typeof stack !== "object" || stack === null || typeof stack.resource !== "object") throw fail(`${quote(file)} is not a synthesized stack (no "resource"); give ${what}`);
-  const resources = stack.resource;
-  checkBoundCount(file, resources, fail);
-  const managed = new Map(Object.entries((resources.auth0_action ?? {}) as Record<string, TerraformAction>).filter(([, action]) => isPostLogin(action)));
-  const actions = new Map([...managed].map(([id, action]) => [id, declaredAction(file, id, action, fail)]));
-  const entry = (reference: unknown, displayName: unknown): DeclaredBinding => {
-    const id = actionReference(reference);
-    const name = id === undefined ? undefined : actions.get(id)?.name;
-    return name === undefined ? { id: String(reference), displayName: String(displayName ?? "") } : { name, displayName: String(displayName ?? name) };
-  };
-  const exclusive = exclusiveBinding(file, resources, fail);
-  let mode: DeclaredFlow["mode"] = "unbound";
-  let bound: DeclaredBinding[] = [];
-  if (exclusive) {
-    mode = "exclusive";
-    const list = Array.isArray(exclusive.actions) ? (exclusive.actions as { id?: unknown; display_name?: unknown }[]) : [];
-    bound = list.map((b) => entry(b?.id, b?.display_name));
-  } else {
-    const append = appendBindings(resources);
-    if (append.length > 0) {
-      mode = "append";
-      bound = appendOrder(file, append, fail).map(([, b]) => entry(b.action_id, b.display_name));
-    }
-  }
-  return { environment, mode, bound, actions: [...actions.values()] };
-}
-
-function declaredAction(file: string, id: string, action: TerraformAction, fail: Fail): DeclaredAction {
-  const where = `${file}: auth0_action.${id}`;
-  if (typeof action.code !== "string") throw fail(`${quote(where)} has no literal code; synthesize the stack with npm run synth`);
-  const secrets = Array.isArray(action.secrets) ? (action.secrets as { name?: unknown }[]).map((s) => s?.name).filter((n): n is string => typeof n === "string") : [];
-  const dependencies = Array.isArray(action.dependencies)
-    ? (action.dependencies as { name?: unknown; version?: unknown }[]).filter((d) => typeof d?.name === "string").map((d) => ({ name: String(d.name), version: String(d.version ?? "") }))
-    : [];
-  return {
-    name: typeof action.name === "string" ? action.name : id,
-    code: unescapeTerraformString(action.code, where, fail),
-    secrets,
-    dependencies,
-    runtime: typeof action.runtime === "string" ? action.runtime : undefined,
-  };
+  return stackModel(file, stack as Record<string, unknown>, fail);
 }

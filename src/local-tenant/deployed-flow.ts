@@ -1,17 +1,21 @@
 // What a login at the local tenant runs: the actions bound to post-login in its Actions store, each
 // as its deployed version (code, secrets, dependencies), in binding order, in a sandbox worker. A
 // deploy or a bindings change takes effect at the next login; a login already running finishes
-// with what it started with; an undeployed draft changes nothing.
-import { bundleDependencies } from "../compile/dependencies";
-import { ActionLoadError, SandboxError } from "../errors";
+// with what it started with; an undeployed draft changes nothing. Also the way in: a flow as
+// deployed (src/flow/model.ts) deployed and bound through the store, as the tenant's start does.
+import { ACTION_RUNTIME, POST_LOGIN } from "../auth0/facts";
+import { ActionLoadError, SandboxError, UsageError } from "../errors";
+import { compileFlow } from "../flow/compile";
+import { actionsOf, type FlowAsDeployed, type FlowTrigger } from "../flow/model";
+import { secretsRecord } from "../flow/secrets";
 import type { CompiledFlow } from "../runtime/compiled-flow";
 import { ClaimIssuer, failedOutcome } from "../runtime/outcome";
 import { OneAtATime } from "../runtime/one-at-a-time";
 import { type ExportedUser, type LoginContext, type LoginOutcome, newLoginState } from "../runtime/types";
 import { Sandbox, type SandboxedFlow } from "../sandbox/host";
-import type { ActionsStore, DeployedAction } from "./actions-store";
+import { ActionsError, type ActionsStore, type DeployedAction } from "./actions-store";
 
-const TRIGGER = "post-login";
+const TRIGGER: FlowTrigger = POST_LOGIN.id;
 
 export class DeployedFlow {
   private readonly sandbox = new Sandbox();
@@ -74,18 +78,58 @@ export class DeployedFlow {
   }
 }
 
+/**
+ * The store's flow of `trigger` as deployed (src/flow/model.ts): its bindings in order, each action
+ * as its deployed version, every secret with the value deployed with it. The bindings are the
+ * trigger's whole list, so the flow is exclusive.
+ */
+export function storeFlow(deployed: readonly DeployedAction[], trigger: FlowTrigger = TRIGGER): FlowAsDeployed {
+  return {
+    trigger,
+    mode: "exclusive",
+    entries: deployed.map((action) => ({
+      kind: "action",
+      displayName: action.name,
+      action: {
+        name: action.name,
+        source: `${action.name} (version ${action.number})`,
+        code: action.code,
+        runtime: action.runtime,
+        dependencies: action.dependencies.map((d) => ({ name: d.name, version: d.version })),
+        secrets: Object.entries(action.secrets).map(([name, value]) => ({ name, value })),
+      },
+    })),
+    retired: [],
+  };
+}
+
 /** The deployed versions as a flow the sandbox loads; each one's declared npm dependencies bundled. */
 export function compiledFlow(deployed: readonly DeployedAction[]): CompiledFlow {
-  return {
-    steps: deployed.map((action) => {
-      const dependencies = action.dependencies.map((d) => d.name);
-      const source = `${action.name} (version ${action.number})`;
-      return {
-        name: action.name,
-        source,
-        code: action.code,
-        options: { code: action.code, secrets: { ...action.secrets }, dependencies, modules: bundleDependencies(action.code, dependencies, action.name), filename: source },
-      };
-    }),
-  };
+  return compileFlow(storeFlow(deployed));
+}
+
+/**
+ * Deploys `flow`'s actions (each secret with its value) and binds them to its trigger, in order,
+ * through the store's own calls, as `cdktf deploy` would through its Management API. An action that
+ * can't be deployed (its build fails) stops the start with one line.
+ */
+export function deployFlow(actions: ActionsStore, flow: FlowAsDeployed): void {
+  const ids = actionsOf(flow).map((step) => {
+    try {
+      const action = actions.create({
+        name: step.name,
+        supportedTriggers: [{ id: flow.trigger, version: POST_LOGIN.version }],
+        code: step.code,
+        runtime: step.runtime ?? ACTION_RUNTIME,
+        dependencies: step.dependencies,
+        secrets: Object.entries(secretsRecord(step)).map(([name, value]) => ({ name, value })),
+      });
+      actions.deploy(action.id);
+      return action.id;
+    } catch (err) {
+      if (!(err instanceof ActionsError)) throw err;
+      throw new UsageError(`action ${JSON.stringify(step.name)} (${step.source}) can't be deployed to the local tenant: ${err.message}`);
+    }
+  });
+  actions.setBindings(flow.trigger, ids.map((id) => ({ ref: { type: "action_id", value: id } })));
 }

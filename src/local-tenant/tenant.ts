@@ -7,16 +7,14 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import Provider from "oidc-provider";
-import { ACTION_RUNTIME, POST_LOGIN } from "../auth0/facts";
-import { UsageError } from "../errors";
-import type { CompiledFlow } from "../runtime/compiled-flow";
+import type { FlowAsDeployed } from "../flow/model";
 import type { ExportedUser } from "../runtime/types";
 import { tenantCertificates } from "./certificates";
 import { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, MANAGEMENT_CLIENT_ID, MANAGEMENT_CLIENT_SECRET } from "./clients";
 import { allowClaims, providerConfiguration } from "./configuration";
 import type { TenantContext } from "./context";
-import { ActionsError, ActionsStore } from "./actions-store";
-import { DeployedFlow } from "./deployed-flow";
+import { ActionsStore } from "./actions-store";
+import { DeployedFlow, deployFlow } from "./deployed-flow";
 import { answerErrors, denyFraming, jsonTokenRequests } from "./http";
 import { loginInteraction, markOfflineAccess } from "./login-interaction";
 import { logout } from "./logout";
@@ -29,9 +27,9 @@ import { TenantUsers } from "./users";
 export interface LocalTenantOptions {
   /**
    * The flow deployed and bound to post-login at start, through the Actions store (so the Management
-   * API lists it): an environment's, compiled. @default - none: a tenant waiting for a deploy
+   * API lists it): an environment's, every secret with its value. @default - none: a tenant waiting for a deploy
    */
-  readonly flow?: CompiledFlow;
+  readonly flow?: FlowAsDeployed;
   /** Users who can log in. */
   readonly users: readonly ExportedUser[];
   /** Password of every user. */
@@ -69,7 +67,7 @@ export interface LocalTenant {
 
 export async function startLocalTenant(options: LocalTenantOptions): Promise<LocalTenant> {
   const actions = new ActionsStore();
-  if (options.flow) deployAtStart(actions, options.flow);
+  if (options.flow) deployFlow(actions, options.flow);
   const flow = new DeployedFlow(actions);
   const users = new TenantUsers(options.users, flow);
   const signing = await signingKey();
@@ -106,32 +104,6 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
       await flow.close();
     },
   };
-}
-
-/**
- * Deploys `flow`'s actions and binds them to post-login, in order, through the store's own calls,
- * as `cdktf deploy` would through its Management API. An action that can't be deployed (its build
- * fails) stops the start with one line.
- */
-function deployAtStart(actions: ActionsStore, flow: CompiledFlow): void {
-  const ids = flow.steps.map((step) => {
-    try {
-      const action = actions.create({
-        name: step.name,
-        supportedTriggers: [{ id: POST_LOGIN.id, version: POST_LOGIN.version }],
-        code: step.code,
-        runtime: ACTION_RUNTIME,
-        dependencies: step.dependencies ?? (step.options.dependencies ?? []).map((name) => ({ name, version: "latest" })),
-        secrets: Object.entries(step.options.secrets ?? {}).map(([name, value]) => ({ name, value })),
-      });
-      actions.deploy(action.id);
-      return action.id;
-    } catch (err) {
-      if (!(err instanceof ActionsError)) throw err;
-      throw new UsageError(`action ${JSON.stringify(step.name)} (${step.source}) can't be deployed to the local tenant: ${err.message}`);
-    }
-  });
-  actions.setBindings(POST_LOGIN.id, ids.map((id) => ({ ref: { type: "action_id", value: id } })));
 }
 
 async function signingKey(): Promise<TenantContext["signing"] & { jwk: JWK }> {

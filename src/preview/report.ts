@@ -2,7 +2,6 @@
 // taken from the input (user ids, claim names and values, logs, reasons) has its control
 // characters escaped: an export must not be able to move the cursor or rewrite the terminal.
 import { MAX_CUSTOM_CLAIMS_BYTES } from "../auth0/facts";
-import type { CompiledEnvironment } from "../environment/load-action";
 import { escapeControl } from "../errors";
 import type { LoginOutcome } from "../runtime/types";
 
@@ -116,12 +115,4 @@ export class PreviewSummary {
     if (this.problems.length > 0) lines.push("", `first users with problems:`, ...this.problems);
     return lines.join("\n");
   }
-}
-
-/** The actions that run, in order: "action <source>" for one, "flow a <source> -> b <source>" for several. */
-export function flowText(action: CompiledEnvironment | undefined): string {
-  if (!action) return "action (fails to load)";
-  const steps = action.flow.steps;
-  if (steps.length === 1) return `action ${action.source}`;
-  return `flow ${steps.map((a) => `${a.name} ${a.source}`).join(" -> ")}`;
 }

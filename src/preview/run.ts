@@ -1,4 +1,4 @@
-// `npm run preview -- [--env NAME] [--namespace URL] [--code FILE] (--user FILE | --users FILE) [--json] [--compare BASE] ...`
+// `npm run preview -- [--env NAME] [--namespace URL] [--code FILE] [--secrets-file FILE] (--user FILE | --users FILE) [--json] [--compare BASE] ...`
 // Runs the environment's compiled action over users, as Auth0 would, and shows the tokens they get;
 // with --compare BASE, runs another version too and shows which users' tokens change, and how.
 // Exit: 0 every login succeeds (compare: always, unless --fail-on-change), 1 some login would be
@@ -12,8 +12,10 @@ import { CompareCounts, compareMarkdown, compareReport, countsJson, emptyCounts,
 import { Progress } from "./progress";
 import { Spool } from "./spool";
 import { compileEnvironmentFlow, type CompiledEnvironment, type EnvironmentActionOptions } from "../environment/load-action";
+import { flowText } from "../flow/model";
+import { secretValues } from "../flow/secrets";
 import { UserFile } from "../users/user-file";
-import { flowText, PreviewSummary } from "./report";
+import { PreviewSummary } from "./report";
 import { type BatchResult, WorkerPool, type WorkerSetup } from "./workers";
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../runtime/timeout";
 
@@ -28,7 +30,8 @@ const SMALL_INPUT_BYTES = 1 << 20;
 const MAX_WORKERS = 64;
 
 const USAGE =
-  "usage: npm run preview -- [--env NAME] [--namespace URL] [--code FILE] [--audience URL] [--timeout-ms N] (--user FILE | --users FILE) [--json] [--stats] [--workers N]\n" +
+  "usage: npm run preview -- [--env NAME] [--namespace URL] [--code FILE] [--secrets-file FILE] [--audience URL] [--timeout-ms N] (--user FILE | --users FILE)\n" +
+  "                          [--json] [--stats] [--workers N]\n" +
   "                          [--compare BASE [--base-namespace URL] [--markdown] [--fail-on-change]] [--summary-json FILE]";
 const COMMAND = {
   name: "preview",
@@ -38,6 +41,8 @@ const COMMAND = {
     "  --env NAME            environment (default: the first in src/environments.ts)",
     "  --namespace URL       claim namespace (default: the environment's)",
     "  --code FILE           run this compiled action instead of the environment's (e.g. the dashboard's)",
+    "  --secrets-file FILE   the actions' secrets (the head's and BASE's): dotenv lines TF_VAR_<variable>=VALUE, as the deploy",
+    "                        reads them (default: the TF_VAR_<variable> environment variables; CLAIM_NAMESPACE is the namespace)",
     "  --audience URL        the API audience the login asks for (an Auth0 API refuses non-namespaced access-token claims)",
     "  --timeout-ms N        deny a login that takes longer (default 20000, Auth0's limit)",
     "  --user FILE           one user (JSON object)",
@@ -57,6 +62,7 @@ const COMMAND = {
     env: { type: "string" },
     namespace: { type: "string" },
     code: { type: "string" },
+    "secrets-file": { type: "string" },
     audience: { type: "string" },
     user: { type: "string" },
     users: { type: "string" },
@@ -80,6 +86,8 @@ export interface PreviewIo {
   readonly stderr: NodeJS.WritableStream;
   /** Told the exit code before --json output is copied out, since a reader that closes the pipe (| head) ends the process during the copy. */
   readonly exitKnown?: (code: number) => void;
+  /** Where TF_VAR_<variable> secrets are read from. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** The whole CLI on `argv`: the exit code; output and failures on `io`. */
@@ -95,7 +103,7 @@ async function main(argv: string[], io: PreviewIo): Promise<number> {
   const comparing = values.compare !== undefined;
   const file = (values.user ?? values.users) as string;
   const users = await UserFile.open(file);
-  const loaded = compileActions(values, timeoutMs);
+  const loaded = compileActions(values, timeoutMs, io.env ?? process.env);
 
   const started = process.hrtime.bigint();
   // Always sandbox worker threads, even for one user: the only place action code runs (docs/sandbox.md).
@@ -145,15 +153,16 @@ interface Loaded {
 }
 
 /** Compiles the head (and with --compare reads the base); nothing is loaded or run here. */
-function compileActions(values: Values, timeoutMs: number): Loaded {
+function compileActions(values: Values, timeoutMs: number, env: NodeJS.ProcessEnv): Loaded {
   const comparing = values.compare !== undefined;
   const runtime = { timeoutMs, audience: values.audience };
-  const head: EnvironmentActionOptions = { env: values.env, namespace: values.namespace, codeFile: values.code, runtime };
+  const secrets = secretValues(values["secrets-file"], env);
+  const head: EnvironmentActionOptions = { env: values.env, namespace: values.namespace, codeFile: values.code, secrets, runtime };
   const compiled = compileEnvironmentFlow(head);
   const headNamespace = compiled.namespace;
-  const setup: WorkerSetup = { head: compiled.flow, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
+  const setup: WorkerSetup = { head: compiled.compiled, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
   if (!comparing) return { compiled, headNamespace, setup };
-  const base = readBaseAction(values.compare as string, values["base-namespace"], headNamespace);
+  const base = readBaseAction(values.compare as string, values["base-namespace"], headNamespace, secrets);
   return { compiled, headNamespace, base, setup: { ...setup, base: baseFlow(base, runtime) } };
 }
 
@@ -229,14 +238,14 @@ function report(values: Values, loaded: Loaded, run: Run): string {
   const env = compiled.environment.name;
   if (values.compare !== undefined) {
     const total = run.counts.users;
-    const after = `environment ${env}, namespace ${headNamespace}, ${action ? flowText(action) : `action ${values.code ?? "(fails to load)"}`}`;
+    const after = `environment ${env}, namespace ${headNamespace}, ${action ? flowText(action.flow) : `action ${values.code ?? "(fails to load)"}`}`;
     const baseText = `${base?.source}, namespace ${base?.namespace}`;
     return values.markdown
       ? compareMarkdown(run.counts, `Claims: what changes for whom (${escapeControl(env)}, ${total} user(s) of ${escapeControl(file)})`)
       : compareReport(run.counts, [`compare: ${total} user(s) from ${file}`, `  before: ${baseText}`, `  after:  ${after}`].map(escapeControl).join("\n"));
   }
   const { summary, details } = run;
-  const lines = [escapeControl(`preview: environment ${env}, namespace ${headNamespace}, ${flowText(action)}, ${summary.users} user(s) from ${file}`), ""];
+  const lines = [escapeControl(`preview: environment ${env}, namespace ${headNamespace}, ${action ? flowText(action.flow) : "action (fails to load)"}, ${summary.users} user(s) from ${file}`), ""];
   if (summary.users <= DETAIL_LIMIT) lines.push(...details.map((d) => d + "\n"));
   if (values.users !== undefined) lines.push(summary.toString());
   return lines.join("\n");

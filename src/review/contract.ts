@@ -62,6 +62,11 @@ export function claimsOf(stack: ClaimsStack) {
 /** Said in the contract of an unbound flow: applying it removes every binding of these actions. */
 const UNBOUND_NOTE = "the flow is unbound: after this apply no action of it runs at login, so no token carries these claims; the actions stay deployed (step 1 of retiring them, docs/lifecycle.md)";
 
+/** Said when the samples ran with placeholders for secrets: a synthesis never reads a secret's value. */
+function placeholderNote(secrets: readonly string[]): string {
+  return `the sample logins ran with a placeholder "<variable>" as the value of ${secrets.join(", ")}: a secret's value is set at apply time (TF_VAR_<variable>), never read by a synthesis; preview them with --secrets-file (docs/preview.md)`;
+}
+
 /** What the first apply after adopting a hand-made action does; said in the contract and docs/gitops.md. */
 export const ADOPTION_NOTES = [
   "the first apply after adoption updates the adopted action and deploys a new version of it: Terraform can't import action secrets, so it sends them once",
@@ -105,6 +110,7 @@ export async function buildContract(stack: ClaimsStack, samples: readonly Export
       ...(provider.lock.state === "missing" ? [`WARNING: ${provider.lock.warning}`] : []),
       ...(claims.adopted ? ADOPTION_NOTES : []),
       ...(flow.mode === "unbound" ? [UNBOUND_NOTE] : []),
+      ...(run.placeholders.length > 0 ? [placeholderNote(run.placeholders)] : []),
     ],
     samples: { file: samplesFile, ran: run.ran, notRun: run.notRun, users },
   };

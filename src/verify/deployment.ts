@@ -4,11 +4,9 @@
 // terraform plan reads an action's draft, not its deployed version: this reads what logins run.
 import { createHash } from "node:crypto";
 import { AuthError, quote } from "../errors";
-import type { DeclaredAction, DeclaredBinding, DeclaredFlow } from "../environment/stack-file";
+import { type ActionAsDeployed, actionsOf, type FlowAsDeployed, type FlowEntry } from "../flow/model";
 import { type Budget, jsonOf } from "./http";
 
-/** The trigger whose flow the stack declares. */
-const TRIGGER = "post-login";
 /**
  * Items per page: an action or a binding carries its code (up to 100 kB, twice in a binding), and
  * every answer is read under verify's 1 MiB cap.
@@ -48,21 +46,32 @@ export interface DeploymentResult {
   readonly differences: string[];
 }
 
-/** Reads the tenant's actions of the declared names and its post-login bindings, then compares. */
-export async function checkDeployment(declared: DeclaredFlow, issuerUrl: URL, token: string, budget: Budget): Promise<DeploymentResult> {
+/** The stack declares these: every action of the trigger it manages, bound or retired, and `environment` to deploy. */
+export interface Declared {
+  readonly environment: string;
+  readonly flow: FlowAsDeployed;
+}
+
+/** Every action the stack manages for the trigger, bound or not, once each. */
+function managedActions(flow: FlowAsDeployed): ActionAsDeployed[] {
+  return [...new Set([...actionsOf(flow), ...flow.retired])];
+}
+
+/** Reads the tenant's actions of the declared names and its bindings of the flow's trigger, then compares. */
+export async function checkDeployment(declared: Declared, issuerUrl: URL, token: string, budget: Budget): Promise<DeploymentResult> {
   const api = new ManagementReader(issuerUrl, token, budget);
   const found = new Map<string, TenantAction[]>();
-  for (const action of declared.actions) found.set(action.name, await api.actionsNamed(action.name));
-  const bindings = await api.bindings(TRIGGER);
+  for (const action of managedActions(declared.flow)) found.set(action.name, await api.actionsNamed(action.name));
+  const bindings = await api.bindings(declared.flow.trigger);
   return compareDeployment(declared, found, bindings);
 }
 
 /** The comparison itself, on what was read. */
-export function compareDeployment(declared: DeclaredFlow, found: ReadonlyMap<string, readonly TenantAction[]>, bindings: readonly TenantBinding[]): DeploymentResult {
+export function compareDeployment(declared: Declared, found: ReadonlyMap<string, readonly TenantAction[]>, bindings: readonly TenantBinding[]): DeploymentResult {
   const matches: string[] = [];
   const differences: string[] = [];
   const ids = new Map<string, string>();
-  for (const action of declared.actions) {
+  for (const action of managedActions(declared.flow)) {
     const named = (found.get(action.name) ?? []).filter((a) => a.name === action.name);
     if (named.length === 0) {
       differences.push(`${quote(action.name)}: not in the tenant; deploy the stack (npx cdktf deploy ${declared.environment})`);
@@ -83,7 +92,8 @@ export function compareDeployment(declared: DeclaredFlow, found: ReadonlyMap<str
   return { matches, differences };
 }
 
-function actionProblems(action: DeclaredAction, tenant: TenantAction): string[] {
+function actionProblems(declared: ActionAsDeployed, tenant: TenantAction): string[] {
+  const action = { ...declared, secrets: declared.secrets.map((s) => s.name) };
   const deployed = tenant.deployed_version;
   if (deployed === undefined || deployed.deployed === false) return ["never deployed: logins don't run it; deploy it (deploy = true in the stack)"];
   const problems: string[] = [];
@@ -121,28 +131,34 @@ function dependencyList(dependencies: readonly { readonly name?: string; readonl
 }
 
 /**
- * The post-login bindings against the stack's: exclusive, the whole list in the declared order
+ * The trigger's bindings against the stack's: exclusive, the whole list in the declared order
  * (managed actions by name, actions bound by hand by id); append or unbound, the stack's own
  * actions in the declared order and none of them bound that it doesn't bind.
  */
-function compareBindings(declared: DeclaredFlow, bindings: readonly TenantBinding[], ids: ReadonlyMap<string, string>): { match: string; difference?: undefined } | { match?: undefined; difference: string } {
+function compareBindings(stack: Declared, bindings: readonly TenantBinding[], ids: ReadonlyMap<string, string>): { match: string; difference?: undefined } | { match?: undefined; difference: string } {
+  const declared = { mode: stack.flow.mode, bound: stack.flow.mode === "unbound" ? [] : stack.flow.entries.map(declaredBinding) };
   const bound = bindings.map((b) => ({ id: b.action?.id ?? "", name: ids.get(b.action?.id ?? ""), display: b.display_name ?? "" }));
   const shown = (keys: readonly string[]) => (keys.length === 0 ? "(nothing)" : keys.map((k) => quote(k)).join(" -> "));
   const tenantKey = (b: (typeof bound)[number]) => b.name ?? `id ${b.id}`;
-  const declaredKey = (b: DeclaredBinding) => b.name ?? `id ${b.id}`;
+  const declaredKey = (b: { name?: string; id?: string }) => b.name ?? `id ${b.id}`;
   const expected = declared.bound.map(declaredKey);
   const actual = declared.mode === "exclusive" ? bound.map(tenantKey) : bound.filter((b) => b.name !== undefined).map(tenantKey);
   if (actual.join("\u0000") !== expected.join("\u0000")) {
     const whose = declared.mode === "exclusive" ? "the tenant runs" : "the stack's actions are bound as";
     const owns = declared.mode === "exclusive" ? "the stack owns the whole flow and declares" : `the stack declares (${declared.mode} mode)`;
-    return { difference: `post-login bindings: ${whose} ${shown(actual)}; ${owns} ${shown(expected)}; deploy the stack` };
+    return { difference: `${stack.flow.trigger} bindings: ${whose} ${shown(actual)}; ${owns} ${shown(expected)}; deploy the stack` };
   }
   const names = new Map(declared.bound.filter((b) => b.name !== undefined).map((b) => [b.name as string, b.displayName]));
   const renamed = bound.find((b) => b.name !== undefined && names.has(b.name) && b.display !== names.get(b.name));
   if (renamed) {
-    return { difference: `post-login bindings: ${quote(renamed.name)} is bound as ${quote(renamed.display)}, the stack says ${quote(names.get(renamed.name as string))}; deploy the stack` };
+    return { difference: `${stack.flow.trigger} bindings: ${quote(renamed.name)} is bound as ${quote(renamed.display)}, the stack says ${quote(names.get(renamed.name as string))}; deploy the stack` };
   }
-  return { match: `post-login bindings: ${shown(bound.map(tenantKey))} (${declared.mode} mode), as the stack declares` };
+  return { match: `${stack.flow.trigger} bindings: ${shown(bound.map(tenantKey))} (${declared.mode} mode), as the stack declares` };
+}
+
+/** A binding as the stack declares it: a managed action by name, one bound by hand by id. */
+function declaredBinding(entry: FlowEntry): { name?: string; id?: string; displayName: string } {
+  return entry.kind === "action" ? { name: entry.action.name, displayName: entry.displayName } : { id: entry.id, displayName: entry.displayName };
 }
 
 function sha(text: string): string {

@@ -1,6 +1,7 @@
 // The claims a user should get: computed by the preview runtime from the user's app_metadata, read
-// from a users file or from the Management API, with the environment's compiled action.
-import { startEnvironmentAction } from "../environment/load-action";
+// from a users file or from the Management API, with the environment's compiled flow.
+import { type CompiledEnvironment, startCompiledEnvironment } from "../environment/load-action";
+import { flowText } from "../flow/model";
 import { UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/types";
 import { AuthError, quote, UsageError } from "../errors";
@@ -25,10 +26,11 @@ export interface Records {
   readonly loginUser?: ExportedUser;
 }
 
-export async function expectedFor(subject: string, options: VerifyOptions, namespace: string, budget: Budget): Promise<Expected & { records: Records }> {
+/** The claims `head` (the environment's flow, compiled with its secrets) gives `subject`, whose record comes from --users or the Management API. */
+export async function expectedFor(subject: string, options: VerifyOptions, head: CompiledEnvironment, budget: Budget): Promise<Expected & { records: Records }> {
   const records = options.usersFile ? await fromFile(options.usersFile, subject, options.grant === "password" ? options.username : undefined) : await fromManagementApi(options, subject, budget);
   const { user, source } = records;
-  const action = await startEnvironmentAction({ env: options.env, namespace, runtime: { audience: options.audience } });
+  const action = await startCompiledEnvironment(head);
   let outcome;
   try {
     outcome = await action.runtime.login(user);
@@ -42,7 +44,7 @@ export async function expectedFor(subject: string, options: VerifyOptions, names
     idToken: outcome.idToken,
     accessToken: outcome.accessToken,
     userinfo: outcome.userinfo,
-    source: `the preview of ${options.env}'s action (${action.source}) for ${subject}'s app_metadata from ${source}`,
+    source: `the preview of ${options.env}'s ${flowText(head.flow)} for ${subject}'s app_metadata from ${source}`,
     records,
   };
 }

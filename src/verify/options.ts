@@ -3,12 +3,13 @@ import { join } from "node:path";
 import { readCommandLine } from "../command-line";
 import { projectRoot } from "../project-root";
 import { escapeControl, quote, UsageError } from "../errors";
+import { secretValues, type SecretValues } from "../flow/secrets";
 
 
 export const USAGE =
   "usage: npm run verify -- --env NAME [--domain DOMAIN] [--client-id ID] [--client-secret SECRET] [--grant code|password]\n" +
   "         [--redirect-uri URI] [--open] [--timeout SECONDS] [--audience API] [--namespace URL] [--realm CONNECTION]\n" +
-  "         [--expect FILE | --users FILE | --mgmt-client-id ID --mgmt-client-secret SECRET [--mgmt-audience URL]] [--json] [--show-tokens]\n" +
+  "         [--expect FILE | --users FILE | --mgmt-client-id ID --mgmt-client-secret SECRET [--mgmt-audience URL]] [--secrets-file FILE] [--json] [--show-tokens]\n" +
   "       npm run verify -- --deployed --env NAME [--domain DOMAIN] --mgmt-client-id ID --mgmt-client-secret SECRET [--stack FILE] [--timeout SECONDS] [--json]";
 
 export const COMMAND = {
@@ -33,6 +34,8 @@ export const COMMAND = {
     "  --mgmt-client-id ID        Management API application with read:users (AUTH0_VERIFY_MGMT_CLIENT_ID)",
     "  --mgmt-client-secret S     its secret (AUTH0_VERIFY_MGMT_CLIENT_SECRET)",
     "  --mgmt-audience URL        Management API audience (default https://DOMAIN/api/v2/)",
+    "  --secrets-file FILE        the actions' secrets, for the expected claims: dotenv lines TF_VAR_<variable>=VALUE, as the deploy",
+    "                             reads them (default: the TF_VAR_<variable> environment variables); never printed",
     "  --deployed                 no login: check what the tenant runs (actions' deployed code, drafts, secrets, post-login bindings)",
     "                             against the synthesized stack, with a Management API application that has read:actions",
     "  --stack FILE               with --deployed: the stack (default cdktf.out/stacks/<env>/cdk.tf.json, from npm run synth)",
@@ -57,6 +60,7 @@ export const COMMAND = {
     "mgmt-client-id": { type: "string" },
     "mgmt-client-secret": { type: "string" },
     "mgmt-audience": { type: "string" },
+    "secrets-file": { type: "string" },
     deployed: { type: "boolean", default: false },
     stack: { type: "string" },
     json: { type: "boolean", default: false },
@@ -78,7 +82,7 @@ export interface DeployedOptions {
 }
 
 /** Flags that only a login uses: refused with --deployed, which logs no one in. */
-const LOGIN_FLAGS = ["client-id", "client-secret", "grant", "redirect-uri", "open", "audience", "namespace", "realm", "expect", "users", "show-tokens"] as const;
+const LOGIN_FLAGS = ["client-id", "client-secret", "grant", "redirect-uri", "open", "audience", "namespace", "realm", "expect", "users", "secrets-file", "show-tokens"] as const;
 
 export interface VerifyOptions {
   readonly env: string;
@@ -101,6 +105,8 @@ export interface VerifyOptions {
   readonly expectFile?: string;
   readonly usersFile?: string;
   readonly management?: { readonly clientId: string; readonly clientSecret: string; readonly audience?: string };
+  /** Values of the actions' secrets, for the expected claims (--secrets-file, TF_VAR_*); none with --expect, which runs no action. */
+  readonly secrets?: SecretValues;
   readonly json: boolean;
   readonly showTokens: boolean;
 }
@@ -132,7 +138,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
     namespace: values.namespace,
     ...readTestUser(grant.grant, env),
     realm: pick(values.realm, "AUTH0_VERIFY_REALM"),
-    ...readExpectationSource(values, pick),
+    ...readExpectationSource(values, pick, env),
     json: values.json ?? false,
     showTokens: values["show-tokens"] ?? false,
   };
@@ -273,7 +279,7 @@ function readTestUser(grant: "code" | "password", env: NodeJS.ProcessEnv): { use
 }
 
 /** Exactly one source of expected claims: --expect, --users, or Management API credentials. */
-function readExpectationSource(values: Values, pick: FromFlagOrEnv): Pick<VerifyOptions, "expectFile" | "usersFile" | "management"> {
+function readExpectationSource(values: Values, pick: FromFlagOrEnv, env: NodeJS.ProcessEnv): Pick<VerifyOptions, "expectFile" | "usersFile" | "management" | "secrets"> {
   const mgmtId = pick(values["mgmt-client-id"], "AUTH0_VERIFY_MGMT_CLIENT_ID");
   const mgmtSecret = pick(values["mgmt-client-secret"], "AUTH0_VERIFY_MGMT_CLIENT_SECRET");
   if ((mgmtId === undefined) !== (mgmtSecret === undefined)) {
@@ -287,8 +293,12 @@ function readExpectationSource(values: Values, pick: FromFlagOrEnv): Pick<Verify
     );
   }
   if (sources > 1) throw new UsageError("give one source of expected claims: --expect, --users or Management API credentials");
+  if (values.expect !== undefined && values["secrets-file"] !== undefined) {
+    throw new UsageError("--secrets-file goes with --users or the Management API, where the expected claims come from running the actions; --expect runs none: drop one of them");
+  }
   return {
     expectFile: values.expect,
+    secrets: values.expect === undefined ? secretValues(values["secrets-file"], env) : undefined,
     usersFile: values.users,
     management: mgmtId && mgmtSecret ? { clientId: mgmtId, clientSecret: mgmtSecret, audience: values["mgmt-audience"] } : undefined,
   };

@@ -2,6 +2,7 @@
 // compares the custom claims and judges them; render.ts writes the report for a person. Whatever it
 // writes passes through the run's Secrets (scrub.ts) first. src/cli/verify.ts wraps it.
 import { resolveEnvironment } from "../environment/resolve";
+import { compileEnvironmentFlow } from "../environment/load-action";
 import { escapeControl, ToolError } from "../errors";
 import { accessTokenClaims, TokenChecker, userinfo, verifyIdToken } from "./checks";
 import { readExpectFile } from "./expect-file";
@@ -74,6 +75,10 @@ async function verify(argv: string[], env: NodeJS.ProcessEnv, out: Output, secre
 async function check(options: VerifyOptions, report: Report, out: Output, secrets: Secrets): Promise<void> {
   const { namespace } = resolveEnvironment(options.env, options.namespace);
   const fromFile: Expected | undefined = options.expectFile ? readExpectFile(options.expectFile) : undefined;
+  // Compiled before anyone logs in: a secret without a value stops the run here, and the values
+  // found join the run's secrets before anything is written.
+  const head = fromFile ? undefined : compileEnvironmentFlow({ env: options.env, namespace, runtime: { audience: options.audience }, secrets: options.secrets });
+  secrets.add(...(options.secrets?.used ?? []));
   report.environment = options.env;
   // One deadline for everything from here: discovery, the login, JWKS, /userinfo, the Management API.
   const budget = new Budget(options.timeoutMs, secrets, options.schemeHint);
@@ -82,7 +87,7 @@ async function check(options: VerifyOptions, report: Report, out: Output, secret
   let expected: Expected;
   let records: Records | undefined;
   if (fromFile) expected = fromFile;
-  else ({ records, ...expected } = await expectedFor(found.subject, options, namespace, budget));
+  else ({ records, ...expected } = await expectedFor(found.subject, options, head!, budget));
   report.expectedFrom = expected.source;
 
   const identity = checkIdentity(found.subject, options.grant === "password" ? options.username : undefined, [found.idToken, found.userinfo], records);
@@ -100,7 +105,7 @@ async function checkDeployed(options: DeployedOptions, report: Report, secrets: 
   const budget = new Budget(options.timeoutMs, secrets, options.schemeHint);
   report.issuer = options.issuerUrl.href;
   const token = await managementToken(options.issuerUrl, options.management, budget, "read:actions");
-  const result = await checkDeployment(declared, options.issuerUrl, token, budget);
+  const result = await checkDeployment({ environment: options.env, flow: declared }, options.issuerUrl, token, budget);
   report.checks.push(...result.matches.map((detail) => ({ name: "deployed", ok: true, detail })));
   report.deployment = { stack: options.stackFile, differences: result.differences };
   report.ok = result.differences.length === 0;

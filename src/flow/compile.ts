@@ -1,0 +1,38 @@
+// A flow as deployed (model.ts) turned into what a sandbox worker loads (src/runtime/compiled-flow.ts):
+// each action that runs, in order, with its secrets' values and its declared npm dependencies
+// bundled (esbuild runs here, once, never in the worker).
+import { UsageError } from "../errors";
+import { bundleDependencies } from "../compile/dependencies";
+import type { CompiledFlow } from "../runtime/compiled-flow";
+import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
+import { actionsOf, type FlowAsDeployed } from "./model";
+import { noSecretValues, resolveSecrets, type SecretValues, secretsRecord } from "./secrets";
+
+export interface CompileOptions {
+  /** Values for the secrets the flow's source leaves to Terraform variables. @default none: each such secret is a UsageError */
+  readonly secrets?: SecretValues;
+  /** Runtime settings of every action (audience, client), and `timeoutMs`, the whole flow's. */
+  readonly runtime?: Partial<PostLoginRuntimeOptions>;
+}
+
+/**
+ * The flow's actions (entries bound by hand and retired actions aside), each given its secrets as
+ * event.secrets and its dependencies bundled. UsageError naming an action and a secret without a value.
+ */
+export function compileFlow(flow: FlowAsDeployed, options: CompileOptions = {}): CompiledFlow {
+  // The runtime (src/runtime/) implements post-login's event and api only.
+  if (flow.trigger !== "post-login") throw new UsageError(`the ${flow.trigger} trigger can't run locally; only post-login flows do`);
+  const values = options.secrets ?? noSecretValues();
+  const { timeoutMs, ...perAction } = options.runtime ?? {};
+  const steps = actionsOf(resolveSecrets(flow, values)).map((action) => {
+    const dependencies = action.dependencies.map((d) => d.name);
+    const secrets = secretsRecord(action, values);
+    return {
+      name: action.name,
+      source: action.source,
+      code: action.code,
+      options: { ...perAction, code: action.code, secrets, dependencies, modules: bundleDependencies(action.code, dependencies, action.name), filename: action.source },
+    };
+  });
+  return { steps, timeoutMs };
+}
