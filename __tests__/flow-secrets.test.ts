@@ -3,7 +3,7 @@
 // a secret without a value, or a bad line of the file, is exit 2 with one line naming it; no value
 // reaches stdout or stderr; a synthesis runs its samples with a placeholder, never a value.
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing } from "cdktf";
@@ -92,6 +92,28 @@ describe("compare: a BASE stack's secrets come from the same file or variables",
     const human = await preview("--env", "dev", "--namespace", "https://example.com/claims", "--users", users, "--compare", stack, "--secrets-file", secrets);
     expect(human.status).toBe(0);
     expectNoKey(human, KEY);
+  });
+
+  test("a base whose action leaks its secret into a claim, a log and a denial: every output shows [redacted], never the value", async () => {
+    const tf = JSON.parse(readFileSync(stack, "utf8"));
+    const [name] = Object.keys(tf.resource.auth0_action).filter((n) => tf.resource.auth0_action[n].name === "support-user-hash");
+    tf.resource.auth0_action[name].code = `exports.onExecutePostLogin = async (event, api) => {
+  const key = event.secrets.USER_HASH_KEY;
+  console.log("the key is " + key);
+  api.idToken.setCustomClaim("https://example.com/claims/leak", { key, long: "x".repeat(150) + key + "y".repeat(300) });
+  if (event.user.user_id === "auth0|bob") api.access.deny("no: " + key);
+};`;
+    const leaky = file("leaky.tf.json", JSON.stringify(tf));
+    const args = ["--env", "dev", "--namespace", "https://example.com/claims", "--users", users, "--compare", leaky, "--secrets-file", secrets];
+    const [json, human, markdown] = await Promise.all([preview(...args, "--json"), preview(...args), preview(...args, "--markdown")]);
+    for (const run of [json, human, markdown]) {
+      expect(run.status).toBe(0);
+      expectNoKey(run, KEY);
+    }
+    const lines = jsonLines(json.stdout);
+    expect(lines[0].idToken["https://example.com/claims/leak"].before.key).toBe("[redacted]");
+    expect(lines[1].denied.before).toBe("support-user-hash: api.access.deny: no: [redacted]");
+    expect(human.stdout).toContain("[redacted]");
   });
 
   test("without a value, the base's secret is named: exit 2, one line, nothing on stdout", async () => {

@@ -1,9 +1,9 @@
-// How verify's output loses its secrets (src/verify/scrub.ts): each form an echo may give a secret,
+// How verify's output loses its secrets (src/scrub.ts): each form an echo may give a secret,
 // a secret cut short by an ellipsis, the rule for very short secrets, tokens shown on purpose, URL
 // credentials, and the secrets a request carries. The hostile servers of verify-secrets.test.ts
 // check the same end to end.
 import { escapeControl, quote } from "../src/errors";
-import { REDACTED, Secrets } from "../src/verify/scrub";
+import { REDACTED, Secrets } from "../src/scrub";
 
 const SECRET = 'Xk9/q+"Zr é&v=\\w%7 t\u0007Lm';
 

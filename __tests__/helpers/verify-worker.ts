@@ -8,7 +8,7 @@ import { TokenChecker, verifyIdToken } from "../../src/verify/checks";
 import { Budget } from "../../src/verify/http";
 import type { VerifyOptions } from "../../src/verify/options";
 import { runVerify } from "../../src/verify/run";
-import { Secrets } from "../../src/verify/scrub";
+import { Secrets } from "../../src/scrub";
 
 interface Case {
   readonly id: number;

@@ -11,6 +11,7 @@ import type { FlowRuntime } from "../runtime/flow-runtime";
 import { failedOutcome } from "../runtime/outcome";
 import type { ExportedUser, LoginContext, LoginOutcome } from "../runtime/types";
 import { loadUnderPulse } from "../sandbox/login-worker";
+import { Secrets } from "../scrub";
 import { Pulse } from "../sandbox/pulse";
 import { jsonProblem, userProblem } from "../users/user-file";
 import { type CompareCounts, compareOutcomes, emptyCounts } from "./compare";
@@ -32,6 +33,8 @@ export interface WorkerSetup {
   /** How many users of each batch to describe in full, for the human report. */
   readonly details: number;
   readonly audience?: string;
+  /** The secret values the flows were given (--secrets-file, TF_VAR_): never written, whatever an action does with them. */
+  readonly secretValues?: readonly string[];
 }
 
 /** A worker's own start: the setup, its pulse, its spool file (appended to when it replaces a worker that was ended). */
@@ -222,11 +225,13 @@ function login(runtime: Runtime, pulse: Pulse, flow: number, user: ExportedUser,
 }
 
 /** Runs one batch: each user through head (and base), in order. Batches run one after another (serveBatches), so logins never overlap. */
-async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undefined, task: Task, spool: WorkerSpool | undefined, pulse: Pulse): Promise<BatchResult> {
+async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undefined, task: Task, spool: WorkerSpool | undefined, pulse: Pulse, secrets: Secrets | undefined): Promise<BatchResult> {
   const parsed = task.bytes ? new BatchUsers(task.bytes) : undefined;
   const users: Iterable<ExportedUser> = parsed ?? task.users ?? [];
   const details: string[] = [];
-  const out = setup.json ? spool : undefined;
+  const spooled = setup.json ? spool : undefined;
+  // Only a flow given secret values pays for looking for them.
+  const out = spooled && secrets ? { line: (text: string) => spooled.line(secrets.scrubValues(text)) } : spooled;
   const overran = task.overran;
   let count = 0;
   const done = () => {
@@ -254,7 +259,10 @@ async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undef
     if (outcome instanceof Promise) outcome = await outcome;
     summary.add(outcome);
     if (out) out.line(outcomeJson(outcome));
-    else if (details.length < setup.details) details.push(describeOutcome(outcome, typeof user.email === "string" ? user.email : undefined, setup.audience));
+    else if (details.length < setup.details) {
+      const text = describeOutcome(outcome, typeof user.email === "string" ? user.email : undefined, setup.audience);
+      details.push(secrets ? secrets.scrubValues(text) : text);
+    }
   }
   return { ...done(), preview: summary };
 }
@@ -287,11 +295,20 @@ export function serveBatches(): void {
   }
   pulse.idle();
   const spool = spoolPath === undefined ? undefined : new WorkerSpool(spoolPath, append === true);
+  const secrets = previewSecrets(setup.secretValues);
   let queue = Promise.resolve();
   port.on("message", (task: Task) => {
     queue = queue.then(async () => {
-      port.postMessage({ id: task.id, result: await runBatch(setup, head, base, task, spool, pulse) });
+      port.postMessage({ id: task.id, result: await runBatch(setup, head, base, task, spool, pulse, secrets) });
     });
   });
   port.postMessage({ ready: true, headError } satisfies ReadyMessage);
+}
+
+/** What keeps the given secret values out of the preview's output; undefined when there are none. */
+export function previewSecrets(values: readonly string[] | undefined): Secrets | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const secrets = new Secrets();
+  secrets.add(...values);
+  return secrets;
 }

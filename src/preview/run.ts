@@ -17,6 +17,7 @@ import { secretValues } from "../flow/secrets";
 import { UserFile } from "../users/user-file";
 import { PreviewSummary } from "./report";
 import { type BatchResult, WorkerPool, type WorkerSetup } from "./workers";
+import { previewSecrets } from "./batch-worker";
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../runtime/timeout";
 
 /** Up to this many users, the human output shows each one before the summary. */
@@ -110,7 +111,7 @@ async function main(argv: string[], io: PreviewIo): Promise<number> {
   const size = workers ?? (statSync(file).size < SMALL_INPUT_BYTES ? 1 : availableParallelism());
   const run = await runBatches(values, users, loaded, size, timeoutMs, io);
   if (run === undefined) return 1;
-  if (!values.json) io.stdout.write(report(values, loaded, run) + "\n");
+  if (!values.json) io.stdout.write(scrubbed(loaded, report(values, loaded, run)) + "\n");
   if (values.stats) {
     const total = comparing ? run.counts.users : run.summary.users;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -161,9 +162,9 @@ function compileActions(values: Values, timeoutMs: number, env: NodeJS.ProcessEn
   const compiled = compileEnvironmentFlow(head);
   const headNamespace = compiled.namespace;
   const setup: WorkerSetup = { head: compiled.compiled, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
-  if (!comparing) return { compiled, headNamespace, setup };
+  if (!comparing) return { compiled, headNamespace, setup: { ...setup, secretValues: [...secrets.used] } };
   const base = readBaseAction(values.compare as string, values["base-namespace"], headNamespace, secrets);
-  return { compiled, headNamespace, base, setup: { ...setup, base: baseFlow(base, runtime) } };
+  return { compiled, headNamespace, base, setup: { ...setup, base: baseFlow(base, runtime), secretValues: [...secrets.used] } };
 }
 
 interface Run {
@@ -193,7 +194,7 @@ async function runBatches(values: Values, users: UserFile, loaded: Loaded, size:
     loaded.headError = started.headError;
     if (loaded.headError !== undefined && !comparing) {
       // Compared, an action that can't load is a result: every login newly denied. Alone, it is the answer.
-      io.stderr.write(`preview: every login would be denied: ${escapeControl(loaded.headError)}\n`);
+      io.stderr.write(scrubbed(loaded, `preview: every login would be denied: ${escapeControl(loaded.headError)}\n`));
       return undefined;
     }
     const document = users.documentUsers;
@@ -249,6 +250,11 @@ function report(values: Values, loaded: Loaded, run: Run): string {
   if (summary.users <= DETAIL_LIMIT) lines.push(...details.map((d) => d + "\n"));
   if (values.users !== undefined) lines.push(summary.toString());
   return lines.join("\n");
+}
+
+/** `text` without the secret values the flows were given (the workers scrub what they write). */
+function scrubbed(loaded: Loaded, text: string): string {
+  return previewSecrets(loaded.setup.secretValues)?.scrubValues(text) ?? text;
 }
 
 function writeSummary(path: string, json: string): void {

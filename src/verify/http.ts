@@ -3,7 +3,7 @@
 // secrets each request carries noted for the scrubbing of verify's output.
 import { AuthError, quote, ToolError } from "../errors";
 import { errorText } from "./error-text";
-import type { Secrets } from "./scrub";
+import type { Secrets } from "../scrub";
 
 /** The most any one response may send: 10 times the 100 KB Auth0 allows for a token's claims. */
 export const BODY_LIMIT = 1024 * 1024;

@@ -18,7 +18,7 @@ import { checkDeployment } from "./deployment";
 import { managementToken } from "./expected";
 import { type DeployedOptions, inputSecrets, readOptions, type VerifyOptions } from "./options";
 import { readDeclaredFlow } from "../environment/stack-file";
-import { REDACTED, Secrets } from "./scrub";
+import { REDACTED, Secrets } from "../scrub";
 
 export interface Output {
   readonly stdout: (text: string) => void;

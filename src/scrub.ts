@@ -1,7 +1,8 @@
-// The secrets of one verify run (client secrets, the test user's password, tokens, the authorization
-// code, the PKCE verifier, URL credentials) and their removal from whatever verify writes: run.ts
-// passes every line of output, the --json report included, through one Secrets' scrub().
-import { escapeControl } from "../errors";
+// Secrets and their removal from whatever a tool writes. Verify's (client secrets, the test user's
+// password, tokens, the authorization code, the PKCE verifier, URL credentials): src/verify/run.ts
+// passes every line of output, the --json report included, through one Secrets' scrub(). The
+// preview's (the actions' secret values it was given): scrubValues() on each line it writes.
+import { escapeControl } from "./errors";
 
 /** What a secret is replaced with. */
 export const REDACTED = "[redacted]";
@@ -96,6 +97,18 @@ export class Secrets {
 
   /** `text` with every secret replaced by REDACTED: in each form a server or a message may give it, cut short by an ellipsis, or as a secret field's value. */
   scrub(text: string): string {
+    return this.scrubValues(text)
+      .replace(FORM_FIELD, `$1=${REDACTED}`)
+      .replace(JSON_FIELD, `$1$2$1$3$4${REDACTED}`)
+      .replace(URL_CREDENTIALS, `$1${REDACTED}@`);
+  }
+
+  /**
+   * `text` with every secret value added replaced by REDACTED, in each of its forms and cut short by
+   * an ellipsis, but no field rule: what an action's output needs, where `code=...` is data.
+   */
+  scrubValues(text: string): string {
+    if (this.values.size === 0) return text;
     const { forms, starts } = this.compiled();
     const spans: [number, number][] = [];
     for (const form of forms) {
@@ -109,10 +122,7 @@ export class Secrets {
       const start = cutStart(text, cut, starts);
       if (start < cut) spans.push([start, cut]);
     }
-    return replaceSpans(text, spans)
-      .replace(FORM_FIELD, `$1=${REDACTED}`)
-      .replace(JSON_FIELD, `$1$2$1$3$4${REDACTED}`)
-      .replace(URL_CREDENTIALS, `$1${REDACTED}@`);
+    return replaceSpans(text, spans);
   }
 
   private addFields(fields: URLSearchParams): void {
