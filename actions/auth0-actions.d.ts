@@ -14,6 +14,7 @@ interface PostLoginEvent {
   readonly secrets?: Readonly<Record<string, string | undefined>>;
   readonly client?: { readonly client_id?: string; readonly name?: string };
   readonly authorization?: { readonly roles?: readonly string[] };
+  readonly transaction?: { readonly protocol?: string };
   readonly [field: string]: unknown;
 }
 
@@ -25,6 +26,14 @@ interface PostLoginApi {
   readonly idToken: PostLoginTokenApi;
   readonly accessToken: PostLoginTokenApi & { addScope?(scope: string): unknown };
   readonly access?: { deny(reason: string): unknown };
+  /** Sends the browser away and pauses the login until /continue (onContinuePostLogin). */
+  readonly redirect?: {
+    sendUserTo(url: string, options?: { query?: Record<string, string> }): unknown;
+    encodeToken(options: { secret: string; payload: Record<string, unknown>; expiresInSeconds?: number }): string;
+    validateToken(options: { secret: string; tokenParameterName?: string }): Record<string, unknown>;
+  };
+  /** Writes one top-level key of the user's metadata: seen by the later actions, persisted at the end of the flow. */
+  readonly user?: { setAppMetadata(key: string, value: unknown): unknown; setUserMetadata(key: string, value: unknown): unknown };
 }
 
 /** Replaced at compile time by src/compile/compile-action.ts with the stack's claim settings. */

@@ -4,9 +4,9 @@
 import { parseArgs } from "node:util";
 import { escapeControl, ToolError, UsageError } from "./errors";
 
-type OptionSpec = { type: "string" | "boolean"; short?: string; default?: string | boolean; multiple?: false };
+type OptionSpec = { type: "string" | "boolean"; short?: string; default?: string | boolean; multiple?: boolean };
 type Values<O extends Record<string, OptionSpec>> = {
-  [K in keyof O]: O[K]["type"] extends "boolean" ? boolean : O[K] extends { default: string } ? string : string | undefined;
+  [K in keyof O]: O[K]["type"] extends "boolean" ? boolean : O[K] extends { multiple: true } ? string[] | undefined : O[K] extends { default: string } ? string : string | undefined;
 };
 
 export interface Command<O extends Record<string, OptionSpec>> {

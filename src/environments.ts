@@ -68,7 +68,8 @@ export const environments: readonly EnvironmentConfig[] = [
 
 /**
  * Examples, not deployed (main.ts synthesizes `environments` only): the claims action and a second
- * managed action in one exclusive flow; an action that reads a secret after the claims action.
+ * managed action in one exclusive flow; an action that reads a secret after the claims action; a
+ * default-role writer before it and an API call with a secret after it; a redirect to a terms page.
  * Preview one with `npm run preview -- --env flow-example`; copy it into `environments` to deploy it
  * (docs/flow.md).
  */
@@ -88,6 +89,30 @@ export const exampleEnvironments: readonly EnvironmentConfig[] = [
     binding: {
       mode: "append",
       after: [{ entry: "actions/support-user-hash.ts", secrets: ["USER_HASH_KEY"], constants: { USER_HASH_CLAIM: "https://example.com/claims/user_hash" } }],
+    },
+  },
+  {
+    // The post-login api beyond claims (docs/post-login-api.md): a default role written to
+    // app_metadata before the claims action copies it, and entitlements fetched from an API with a
+    // secret token after it. Preview it against a mock of the API with --allow-fetch.
+    name: "enrichment-example",
+    namespace: "https://example.com/claims",
+    tokens: ["id", "access"],
+    binding: {
+      mode: "append",
+      before: [{ entry: "actions/default-role.ts", constants: { DEFAULT_ROLES: ["viewer"] } }],
+      after: [{ entry: "actions/entitlements-api.ts", secrets: ["ENTITLEMENTS_API_URL", "ENTITLEMENTS_API_TOKEN"], constants: { ENTITLEMENTS_CLAIM: "https://example.com/claims/entitlements" } }],
+    },
+  },
+  {
+    // A redirect (docs/post-login-api.md#redirects): users who have not accepted the current terms go
+    // to a terms page first and come back through /continue, where the acceptance is saved.
+    name: "consent-example",
+    namespace: "https://example.com/claims",
+    tokens: ["id", "access"],
+    binding: {
+      mode: "append",
+      before: [{ entry: "actions/terms-consent.ts", secrets: ["CONSENT_PAGE_URL", "CONSENT_SECRET"], constants: { TERMS_VERSION: "2026-12" } }],
     },
   },
 ];

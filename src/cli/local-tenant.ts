@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import type { LocalTenant } from "../local-tenant/tenant";
 import { loadEnvironmentFlow } from "../environment/load-action";
 import { secretValues } from "../flow/secrets";
+import { fetchOrigins } from "../flow/compile";
 import { actionsOf } from "../flow/model";
 import { NAMESPACE_VARIABLE } from "../compile/claims-action";
 import { UserFile } from "../users/user-file";
@@ -16,7 +17,8 @@ const COMMAND = {
   name: "local-tenant",
   usage: [
     "usage: npm run local-tenant -- [--https [--cert-dir DIR]] [--host 127.0.0.1|localhost] [--port N] [--env NAME] [--users FILE]",
-    "         [--namespace URL] [--code FILE] [--secrets-file FILE] [--empty] [--password PASSWORD] [--callbacks URLS] [--logout-urls URLS]",
+    "         [--namespace URL] [--code FILE] [--secrets-file FILE] [--allow-fetch ORIGIN]... [--empty] [--password PASSWORD]",
+    "         [--callbacks URLS] [--logout-urls URLS]",
     "A local OpenID tenant at Auth0's paths, with Auth0's Actions Management API: every login and refresh runs the post-login",
     "flow as deployed there; at start, the environment's flow is deployed and bound (with --empty, nothing is).",
     "  --https              serve https with a certificate from a local CA (printed: trust it with NODE_EXTRA_CA_CERTS)",
@@ -29,6 +31,8 @@ const COMMAND = {
     "  --code FILE          deploy this compiled action instead of the environment's claims action",
     "  --secrets-file FILE  the values of the actions' secrets deployed at start: dotenv lines TF_VAR_<variable>=VALUE, as the",
     "                       deploy reads them (default: the TF_VAR_<variable> environment variables; CLAIM_NAMESPACE is the namespace)",
+    "  --allow-fetch ORIGIN let the actions' fetch reach ORIGIN (scheme://host[:port]; repeatable), e.g. a local mock of",
+    "                       your roles API; every other call is refused (default: none)",
     "  --empty              deploy and bind nothing: a new tenant waiting for npx cdktf deploy (needs --https for the provider)",
     "  --password PASSWORD  every user's password (default local-password)",
     "  --callbacks URLS     more allowed callback URLs, comma-separated (loopback /callback on any port is always allowed)",
@@ -45,6 +49,7 @@ const COMMAND = {
     namespace: { type: "string" },
     code: { type: "string" },
     "secrets-file": { type: "string" },
+    "allow-fetch": { type: "string", multiple: true },
     empty: { type: "boolean", default: false },
     password: { type: "string", default: "local-password" },
     callbacks: { type: "string", default: "" },
@@ -80,6 +85,7 @@ async function main(): Promise<number | undefined> {
     https: values.https ? { certDir: resolve(values["cert-dir"]) } : undefined,
     callbacks,
     logoutUrls,
+    allowFetch: fetchOrigins(values["allow-fetch"]),
   });
   const env = loaded?.environment.name ?? values.env ?? environments[0].name;
   // Names only: the values never reach any output.

@@ -1,7 +1,7 @@
 // A flow as deployed (model.ts) turned into what a sandbox worker loads (src/runtime/compiled-flow.ts):
 // each action that runs, in order, with its secrets' values and its declared npm dependencies
 // bundled (esbuild runs here, once, never in the worker).
-import { UsageError } from "../errors";
+import { quote, UsageError } from "../errors";
 import { bundleDependencies } from "../compile/dependencies";
 import type { CompiledFlow } from "../runtime/compiled-flow";
 import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
@@ -35,4 +35,27 @@ export function compileFlow(flow: FlowAsDeployed, options: CompileOptions = {}):
     };
   });
   return { steps, timeoutMs };
+}
+
+/**
+ * The origins given with --allow-fetch (repeatable), as fetch compares them (URL.origin). UsageError
+ * naming the value for one that is not an http(s) origin: a path, a query or credentials would
+ * suggest a narrower allowance than the origin the sandbox checks.
+ */
+export function fetchOrigins(given: readonly string[] | undefined): string[] {
+  const origins = new Set<string>();
+  for (const text of given ?? []) {
+    let url: URL | undefined;
+    try {
+      url = new URL(text);
+    } catch {
+      url = undefined;
+    }
+    const origin = url && (url.protocol === "http:" || url.protocol === "https:") ? url.origin : undefined;
+    if (origin === undefined || url === undefined || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "" || (url.pathname !== "/" && url.pathname !== "")) {
+      throw new UsageError(`--allow-fetch: ${quote(text)} is not an origin; give scheme://host[:port], e.g. http://127.0.0.1:8080 (an action may then call any path there)`);
+    }
+    origins.add(origin);
+  }
+  return [...origins];
 }

@@ -68,6 +68,20 @@ export function providerConfiguration(users: TenantUsers, jwk: JWK, clients: Cli
     },
     interactions: { url: (_ctx, interaction) => `/u/login/${interaction.uid}` },
     ...accountHooks(users),
+    // An API's JWT access token carries the scope the actions left (api.accessToken.addScope/removeScope).
+    formats: {
+      customizers: {
+        jwt: (_ctx, token, jwt) => {
+          const accountId = (token as { accountId?: string }).accountId;
+          const scope = accountId && token.kind === "AccessToken" && jwt.payload.aud !== managementAudienceOf(jwt.payload.iss) ? users.accessTokenScope(accountId) : undefined;
+          if (scope !== undefined) {
+            jwt.payload.scope = scope;
+            (token as { scope?: string }).scope = scope;
+          }
+          return jwt;
+        },
+      },
+    },
     renderError: (ctx, out) => {
       ctx.type = "html";
       ctx.body = `<!doctype html><title>error</title><h1>${escapeHtml(String(out.error))}</h1><p>${escapeHtml(String(out.error_description ?? ""))}</p>\n`;
@@ -108,4 +122,9 @@ function accountHooks(users: TenantUsers): Pick<Configuration, "loadExistingGran
       };
     },
   };
+}
+
+/** The Management API's audience for the issuer `iss`: its tokens' scopes are Auth0's, never an action's. */
+function managementAudienceOf(iss: unknown): string | undefined {
+  return typeof iss === "string" ? managementAudience(iss) : undefined;
 }

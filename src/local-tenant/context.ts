@@ -3,6 +3,7 @@ import type { CryptoKey } from "jose";
 import type Provider from "oidc-provider";
 import type { ActionsStore } from "./actions-store";
 import type { ClientSettings } from "./clients";
+import type { PausedLogins } from "./login-interaction";
 import type { TenantUsers } from "./users";
 
 export interface TenantContext {
@@ -17,6 +18,8 @@ export interface TenantContext {
   readonly clients: ClientSettings;
   /** The tenant's Actions: what the Actions Management API changes and logins run. */
   readonly actions: ActionsStore;
+  /** Logins an action's redirect paused, waiting for /continue. */
+  readonly paused: PausedLogins;
 }
 
 /** Size limits of request bodies the tenant reads itself (oidc-provider bounds its own at 56 kB). */

@@ -9,6 +9,7 @@ import { compileFlow } from "../flow/compile";
 import { actionsOf, type FlowAsDeployed, type FlowTrigger } from "../flow/model";
 import { secretsRecord } from "../flow/secrets";
 import type { CompiledFlow } from "../runtime/compiled-flow";
+import type { ContinueRequest } from "../runtime/flow-runtime";
 import { ClaimIssuer, failedOutcome } from "../runtime/outcome";
 import { OneAtATime } from "../runtime/one-at-a-time";
 import { type ExportedUser, type LoginContext, type LoginOutcome, newLoginState } from "../runtime/types";
@@ -24,7 +25,11 @@ export class DeployedFlow {
   /** The flow loaded for the current bindings, or why it can't load; undefined until the next login loads it. */
   private loaded: { flow?: SandboxedFlow; names: string[]; error?: string } | undefined;
 
-  constructor(private readonly actions: ActionsStore) {
+  constructor(
+    private readonly actions: ActionsStore,
+    /** The origins the actions' fetch may reach (--allow-fetch). */
+    private readonly allowFetch: readonly string[] = [],
+  ) {
     actions.onChange((trigger) => {
       if (trigger === TRIGGER) this.stale();
     });
@@ -54,6 +59,23 @@ export class DeployedFlow {
     });
   }
 
+  /**
+   * Resumes a login a redirect paused, at /continue: undefined when none waits with that state (used,
+   * expired, or the flow was deployed again since: a new flow has no paused logins).
+   */
+  resume(stateToken: string, user: ExportedUser, request: ContinueRequest): Promise<LoginOutcome | undefined> {
+    return this.logins.run(async () => {
+      const flow = this.loaded?.flow;
+      if (flow === undefined) return undefined;
+      try {
+        return await flow.resume(stateToken, user, request);
+      } catch (err) {
+        if (!(err instanceof SandboxError) && !(err instanceof ActionLoadError)) throw err;
+        return failedOutcome(user, `${err.message}; the local tenant fails the login`);
+      }
+    });
+  }
+
   async close(): Promise<void> {
     await this.sandbox.close();
   }
@@ -70,7 +92,7 @@ export class DeployedFlow {
     const names = deployed.map((a) => a.name);
     if (deployed.length === 0) return { names };
     try {
-      return { flow: await this.sandbox.load(compiledFlow(deployed)), names };
+      return { flow: await this.sandbox.load(compiledFlow(deployed, this.allowFetch)), names };
     } catch (err) {
       if (!(err instanceof ActionLoadError) && !(err instanceof SandboxError)) throw err;
       return { names, error: `the deployed flow can't run: ${err.message}` };
@@ -104,8 +126,8 @@ export function storeFlow(deployed: readonly DeployedAction[], trigger: FlowTrig
 }
 
 /** The deployed versions as a flow the sandbox loads; each one's declared npm dependencies bundled. */
-export function compiledFlow(deployed: readonly DeployedAction[]): CompiledFlow {
-  return compileFlow(storeFlow(deployed));
+export function compiledFlow(deployed: readonly DeployedAction[], allowFetch: readonly string[] = []): CompiledFlow {
+  return compileFlow(storeFlow(deployed), { runtime: { allowFetch } });
 }
 
 /**

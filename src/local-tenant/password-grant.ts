@@ -4,6 +4,7 @@
 import type Provider from "oidc-provider";
 import { OIDC_SCOPES, type TenantContext } from "./context";
 import { managementAudience, userScopeFor } from "./management-access";
+import { notRunHere } from "./users";
 
 // oidc-provider has the class but its types leave it out.
 type ResourceServerClass = new (identifier: string, info: object) => NonNullable<InstanceType<Provider["AccessToken"]>["resourceServer"]>;
@@ -22,18 +23,27 @@ export function registerPasswordGrant(t: TenantContext): void {
         ctx.body = { error: "invalid_grant", error_description: "Wrong email or password." };
         return;
       }
-      const outcome = await t.users.login(user, "oauth2-resource-owner");
+      const requested = String(params.scope ?? "openid");
+      const outcome = await t.users.login(user, "oauth2-resource-owner", { requestedScopes: requested.split(" ").filter(Boolean) });
       if (outcome.denied !== null) {
         ctx.status = 403;
         ctx.body = { error: "access_denied", error_description: outcome.denied };
         return;
       }
+      const unmet = notRunHere(outcome);
+      if (unmet !== undefined) {
+        // What Auth0 answers a password grant whose flow asks for MFA.
+        ctx.status = 403;
+        ctx.body = { error: "mfa_required", error_description: unmet };
+        return;
+      }
       const client = ctx.oidc.client!;
-      const scopes = String(params.scope ?? "openid").split(" ").filter((s) => OIDC_SCOPES.includes(s));
+      const scopes = requested.split(" ").filter((s) => OIDC_SCOPES.includes(s));
       const scope = scopes.join(" ");
       const audience = params.audience || undefined;
-      // The Management API also takes Auth0's current-user scopes from a user (management-access.ts).
-      const apiScope = audience && audience === managementAudience(t.url) ? userScopeFor(audience, t.url, String(params.scope ?? "openid")) : scope;
+      // The Management API also takes Auth0's current-user scopes from a user (management-access.ts);
+      // an API's token carries the scope the actions left (api.accessToken.addScope/removeScope).
+      const apiScope = audience && audience === managementAudience(t.url) ? userScopeFor(audience, t.url, requested) : audience ? (t.users.accessTokenScope(user.sub) ?? scope) : scope;
       const grant = new provider.Grant({ accountId: user.sub, clientId: client.clientId });
       grant.addOIDCScope(scope);
       if (audience) grant.addResourceScope(audience, apiScope);

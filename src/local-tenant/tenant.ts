@@ -16,7 +16,7 @@ import type { TenantContext } from "./context";
 import { ActionsStore } from "./actions-store";
 import { DeployedFlow, deployFlow } from "./deployed-flow";
 import { answerErrors, denyFraming, jsonTokenRequests } from "./http";
-import { loginInteraction, markOfflineAccess } from "./login-interaction";
+import { loginInteraction, markOfflineAccess, PausedLogins } from "./login-interaction";
 import { logout } from "./logout";
 import { managementAudience } from "./management-access";
 import { managementApi, registerManagementGrant } from "./management-api";
@@ -44,6 +44,8 @@ export interface LocalTenantOptions {
   readonly callbacks?: readonly string[];
   /** Logout URLs allowed beyond http(s)://127.0.0.1|localhost (any port or path). @default [] */
   readonly logoutUrls?: readonly string[];
+  /** Origins the actions' fetch may reach (--allow-fetch); every other call is refused. @default [] */
+  readonly allowFetch?: readonly string[];
 }
 
 export interface LocalTenant {
@@ -68,7 +70,7 @@ export interface LocalTenant {
 export async function startLocalTenant(options: LocalTenantOptions): Promise<LocalTenant> {
   const actions = new ActionsStore();
   if (options.flow) deployFlow(actions, options.flow);
-  const flow = new DeployedFlow(actions);
+  const flow = new DeployedFlow(actions, options.allowFetch);
   const users = new TenantUsers(options.users, flow);
   const signing = await signingKey();
   const certificates = options.https ? await tenantCertificates(options.https.certDir) : undefined;
@@ -81,7 +83,7 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
   const provider = new Provider(url, providerConfiguration(users, signing.jwk, clients));
   provider.proxy = false;
   users.onClaims((names) => allowClaims(provider, names));
-  const t: TenantContext = { url, provider, users, password: options.password, signing, clients, actions };
+  const t: TenantContext = { url, provider, users, password: options.password, signing, clients, actions, paused: new PausedLogins() };
   registerPasswordGrant(t);
   registerManagementGrant(t);
   // Before oidc-provider's own routes, in this order; framing is refused on every answer.

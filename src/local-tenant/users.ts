@@ -1,6 +1,7 @@
 // The local tenant's users: who can log in, their Management API record (app_metadata can change
 // while the tenant runs), and the claims each one's latest post-login run computed.
-import type { ExportedUser, LoginOutcome } from "../runtime/types";
+import type { ContinueRequest } from "../runtime/flow-runtime";
+import type { ExportedUser, LoginContext, LoginOutcome } from "../runtime/types";
 import type { DeployedFlow } from "./deployed-flow";
 
 /**
@@ -56,14 +57,34 @@ export class TenantUsers {
     this.claimsSeen = listener;
   }
 
-  /** Runs the post-login flow as deployed for `user` now, on the current record; its outcome feeds the next tokens. */
-  async login(user: TenantUser, protocol: LoginProtocol): Promise<LoginOutcome> {
-    const outcome = await this.flow.login(user.record, { protocol });
-    if (outcome.denied === null) {
+  /**
+   * Runs the post-login flow as deployed for `user` now, on the current record. Its metadata writes
+   * are saved to the record (a denied or redirected login's too, as Auth0 saves them); a login that
+   * ran to its end feeds the next tokens.
+   */
+  async login(user: TenantUser, protocol: LoginProtocol, context: Omit<LoginContext, "protocol" | "lastUse"> = {}): Promise<LoginOutcome> {
+    return this.ended(user, await this.flow.login(user.record, { ...context, protocol }));
+  }
+
+  /** Resumes `user`'s login that a redirect paused (/continue); undefined when no login waits with that state. */
+  async resume(user: TenantUser, stateToken: string, request: ContinueRequest): Promise<LoginOutcome | undefined> {
+    const outcome = await this.flow.resume(stateToken, user.record, request);
+    return outcome && this.ended(user, outcome);
+  }
+
+  private ended(user: TenantUser, outcome: LoginOutcome): LoginOutcome {
+    const writes = outcome.effects?.metadata;
+    if (writes !== undefined) user.record = withWrites(user.record, writes);
+    if (outcome.denied === null && outcome.effects?.redirect === undefined) {
       this.claimsSeen(Object.keys(outcome.idToken));
       this.outcomes.set(user.sub, outcome);
     }
     return outcome;
+  }
+
+  /** The access token's scope the latest login gave `sub` when an action changed it (api.accessToken.addScope/removeScope). */
+  accessTokenScope(sub: string): string | undefined {
+    return this.outcomes.get(sub)?.effects?.scope?.join(" ");
   }
 
   idTokenClaims(sub: string): Record<string, unknown> {
@@ -86,4 +107,35 @@ export class TenantUsers {
       updated_at: typeof r.updated_at === "string" ? Math.floor(Date.parse(r.updated_at) / 1000) || undefined : undefined,
     };
   }
+}
+
+/**
+ * `record` with a login's metadata writes, as Auth0 saves them at the end of the flow: each key
+ * written replaces the field's key of that name (no deep merge), null removes it; updated_at moves.
+ */
+function withWrites(record: ExportedUser, writes: NonNullable<NonNullable<LoginOutcome["effects"]>["metadata"]>): ExportedUser {
+  const next: Record<string, unknown> = { ...record };
+  for (const field of ["app_metadata", "user_metadata"] as const) {
+    const keys = writes[field];
+    if (keys === undefined || Object.keys(keys).length === 0) continue;
+    const current = record[field];
+    const merged: Record<string, unknown> = typeof current === "object" && current !== null && !Array.isArray(current) ? { ...(current as Record<string, unknown>) } : {};
+    for (const [key, value] of Object.entries(keys)) {
+      if (value === null) delete merged[key];
+      else merged[key] = value;
+    }
+    next[field] = merged;
+  }
+  next.updated_at = new Date().toISOString();
+  return next as ExportedUser;
+}
+
+/**
+ * Why the local tenant fails a login Auth0 would go on with: an action asked for MFA or another
+ * authentication (api.multifactor.enable, api.authentication.challengeWith...), which it doesn't run.
+ */
+export function notRunHere(outcome: LoginOutcome): string | undefined {
+  const challenges = outcome.effects?.challenges;
+  if (challenges === undefined || outcome.denied !== null) return undefined;
+  return `the local tenant does not run MFA or other authentication challenges, so it fails this login (${challenges.join("; ")}); preview shows the rest of the flow`;
 }

@@ -13,6 +13,7 @@ import { Progress } from "./progress";
 import { Spool } from "./spool";
 import { compileEnvironmentFlow, type CompiledEnvironment, type EnvironmentActionOptions } from "../environment/load-action";
 import { flowText } from "../flow/model";
+import { fetchOrigins } from "../flow/compile";
 import { secretValues } from "../flow/secrets";
 import { UserFile } from "../users/user-file";
 import { PreviewSummary } from "./report";
@@ -31,8 +32,8 @@ const SMALL_INPUT_BYTES = 1 << 20;
 const MAX_WORKERS = 64;
 
 const USAGE =
-  "usage: npm run preview -- [--env NAME] [--namespace URL] [--code FILE] [--secrets-file FILE] [--audience URL] [--timeout-ms N] (--user FILE | --users FILE)\n" +
-  "                          [--json] [--stats] [--workers N]\n" +
+  "usage: npm run preview -- [--env NAME] [--namespace URL] [--code FILE] [--secrets-file FILE] [--allow-fetch ORIGIN]... [--audience URL]\n" +
+  "                          [--timeout-ms N] (--user FILE | --users FILE) [--json] [--stats] [--workers N]\n" +
   "                          [--compare BASE [--base-namespace URL] [--markdown] [--fail-on-change]] [--summary-json FILE]";
 const COMMAND = {
   name: "preview",
@@ -44,6 +45,8 @@ const COMMAND = {
     "  --code FILE           run this compiled action instead of the environment's (e.g. the dashboard's)",
     "  --secrets-file FILE   the actions' secrets (the head's and BASE's): dotenv lines TF_VAR_<variable>=VALUE, as the deploy",
     "                        reads them (default: the TF_VAR_<variable> environment variables; CLAIM_NAMESPACE is the namespace)",
+    "  --allow-fetch ORIGIN  let the actions' fetch reach ORIGIN (scheme://host[:port]; repeatable), e.g. a local mock of",
+    "                        your roles API; every other call is refused (default: none)",
     "  --audience URL        the API audience the login asks for (an Auth0 API refuses non-namespaced access-token claims)",
     "  --timeout-ms N        deny a login that takes longer (default 20000, Auth0's limit)",
     "  --user FILE           one user (JSON object)",
@@ -55,7 +58,7 @@ const COMMAND = {
     "                        shows per claim the users who gain it, lose it or get another value; exit 0",
     "  --base-namespace URL  the namespace BASE runs with (default: the stack's variable default, or --namespace's)",
     "  --markdown            with --compare: a short Markdown table for a pull-request comment",
-    "  --fail-on-change      with --compare: exit 1 when any user's tokens change",
+    "  --fail-on-change      with --compare: exit 1 when any user's result changes (tokens, writes, scope, redirect, MFA)",
     "  --summary-json FILE   write the counts as JSON to FILE",
     "  -h, --help            this text",
   ].join("\n"),
@@ -64,6 +67,7 @@ const COMMAND = {
     namespace: { type: "string" },
     code: { type: "string" },
     "secrets-file": { type: "string" },
+    "allow-fetch": { type: "string", multiple: true },
     audience: { type: "string" },
     user: { type: "string" },
     users: { type: "string" },
@@ -108,7 +112,11 @@ async function main(argv: string[], io: PreviewIo): Promise<number> {
 
   const started = process.hrtime.bigint();
   // Always sandbox worker threads, even for one user: the only place action code runs (docs/sandbox.md).
-  const size = workers ?? (statSync(file).size < SMALL_INPUT_BYTES ? 1 : availableParallelism());
+  // A flow that keeps values in api.cache sees the users in input order, as one Auth0 instance would:
+  // one worker, so the result is the same whatever --workers says.
+  const cached = usesCache(loaded.setup);
+  if (cached && workers !== undefined && workers > 1) io.stderr.write("preview: the flow uses api.cache, which logins share in input order: it runs on one worker\n");
+  const size = cached ? 1 : (workers ?? (statSync(file).size < SMALL_INPUT_BYTES ? 1 : availableParallelism()));
   const run = await runBatches(values, users, loaded, size, timeoutMs, io);
   if (run === undefined) return 1;
   if (!values.json) io.stdout.write(scrubbed(loaded, report(values, loaded, run)) + "\n");
@@ -156,7 +164,7 @@ interface Loaded {
 /** Compiles the head (and with --compare reads the base); nothing is loaded or run here. */
 function compileActions(values: Values, timeoutMs: number, env: NodeJS.ProcessEnv): Loaded {
   const comparing = values.compare !== undefined;
-  const runtime = { timeoutMs, audience: values.audience };
+  const runtime = { timeoutMs, audience: values.audience, allowFetch: fetchOrigins(values["allow-fetch"]) };
   const secrets = secretValues(values["secrets-file"], env);
   const head: EnvironmentActionOptions = { env: values.env, namespace: values.namespace, codeFile: values.code, secrets, runtime };
   const compiled = compileEnvironmentFlow(head);
@@ -250,6 +258,11 @@ function report(values: Values, loaded: Loaded, run: Run): string {
   if (summary.users <= DETAIL_LIMIT) lines.push(...details.map((d) => d + "\n"));
   if (values.users !== undefined) lines.push(summary.toString());
   return lines.join("\n");
+}
+
+/** Whether an action of the flow (or BASE's) may use api.cache: its code names `cache` (a word). */
+function usesCache(setup: WorkerSetup): boolean {
+  return [...setup.head.steps, ...(setup.base?.steps ?? [])].some((step) => /\bcache\b/.test(step.code));
 }
 
 /** `text` without the secret values the flows were given (the workers scrub what they write). */

@@ -6,6 +6,7 @@ import { UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/types";
 import { AuthError, quote, UsageError } from "../errors";
 import { errorText } from "./error-text";
+import { LOGIN_SCOPES } from "./login";
 import { Budget, jsonOf, toolErrorIn } from "./http";
 import type { VerifyOptions } from "./options";
 
@@ -33,12 +34,22 @@ export async function expectedFor(subject: string, options: VerifyOptions, head:
   const action = await startCompiledEnvironment(head);
   let outcome;
   try {
-    outcome = await action.runtime.login(user);
+    // As the tenant ran it: the protocol of verify's login, the scopes it asked for, prompt=login for a code flow.
+    const code = options.grant !== "password";
+    outcome = await action.runtime.login(user, { protocol: code ? "oidc-basic-profile" : "oauth2-resource-owner", requestedScopes: LOGIN_SCOPES, prompt: code ? ["login"] : [] });
   } finally {
     await action.runtime.close();
   }
   if (outcome.denied !== null) {
     throw new UsageError(`the preview of ${options.env}'s action denies ${subject} (${outcome.denied}), yet the tenant logged them in: the tenant runs other code`);
+  }
+  const redirect = outcome.effects?.redirect;
+  if (redirect !== undefined) {
+    // The claims after /continue depend on what the redirect's site sends back: not computable here.
+    throw new UsageError(
+      `the preview of ${options.env}'s flow redirects ${subject} (${redirect.action}), so the claims after /continue can't be computed from ${source}; ` +
+        "read the record after the login from the Management API (--mgmt-client-id), where the redirect's writes let the flow through, or give --expect",
+    );
   }
   return {
     idToken: outcome.idToken,

@@ -6,6 +6,9 @@ import * as client from "openid-client";
 import { AuthError, escapeControl, escapeHtml } from "../errors";
 import { errorText } from "./error-text";
 import { Budget, toolErrorIn } from "./http";
+
+/** The scopes every verify login asks for (and the expected claims' run is told it asked for). */
+export const LOGIN_SCOPES: readonly string[] = ["openid", "profile", "email"];
 import type { VerifyOptions } from "./options";
 
 export interface Tokens {
@@ -53,7 +56,7 @@ export async function codeFlow(config: client.Configuration, options: VerifyOpti
   const params: Record<string, string> = {
     redirect_uri: options.redirectUri.href,
     response_type: "code",
-    scope: "openid profile email",
+    scope: LOGIN_SCOPES.join(" "),
     state,
     nonce,
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
@@ -86,7 +89,7 @@ export async function passwordFlow(config: client.Configuration, options: Verify
   const params: Record<string, string> = {
     username: options.username as string,
     password: options.password as string,
-    scope: "openid profile email",
+    scope: LOGIN_SCOPES.join(" "),
   };
   if (options.audience) params.audience = options.audience;
   let grantType = "password";

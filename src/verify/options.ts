@@ -4,12 +4,14 @@ import { readCommandLine } from "../command-line";
 import { projectRoot } from "../project-root";
 import { escapeControl, quote, UsageError } from "../errors";
 import { secretValues, type SecretValues } from "../flow/secrets";
+import { fetchOrigins } from "../flow/compile";
 
 
 export const USAGE =
   "usage: npm run verify -- --env NAME [--domain DOMAIN] [--client-id ID] [--client-secret SECRET] [--grant code|password]\n" +
   "         [--redirect-uri URI] [--open] [--timeout SECONDS] [--audience API] [--namespace URL] [--realm CONNECTION]\n" +
-  "         [--expect FILE | --users FILE | --mgmt-client-id ID --mgmt-client-secret SECRET [--mgmt-audience URL]] [--secrets-file FILE] [--json] [--show-tokens]\n" +
+  "         [--expect FILE | --users FILE | --mgmt-client-id ID --mgmt-client-secret SECRET [--mgmt-audience URL]] [--secrets-file FILE] [--allow-fetch ORIGIN]...\n" +
+  "         [--json] [--show-tokens]\n" +
   "       npm run verify -- --deployed --env NAME [--domain DOMAIN] --mgmt-client-id ID --mgmt-client-secret SECRET [--stack FILE] [--timeout SECONDS] [--json]";
 
 export const COMMAND = {
@@ -36,6 +38,7 @@ export const COMMAND = {
     "  --mgmt-audience URL        Management API audience (default https://DOMAIN/api/v2/)",
     "  --secrets-file FILE        the actions' secrets, for the expected claims: dotenv lines TF_VAR_<variable>=VALUE, as the deploy",
     "                             reads them (default: the TF_VAR_<variable> environment variables); never printed",
+    "  --allow-fetch ORIGIN       for the expected claims: let the actions' fetch reach ORIGIN (repeatable), as preview does",
     "  --deployed                 no login: check what the tenant runs (actions' deployed code, drafts, secrets, post-login bindings)",
     "                             against the synthesized stack, with a Management API application that has read:actions",
     "  --stack FILE               with --deployed: the stack (default cdktf.out/stacks/<env>/cdk.tf.json, from npm run synth)",
@@ -61,6 +64,7 @@ export const COMMAND = {
     "mgmt-client-secret": { type: "string" },
     "mgmt-audience": { type: "string" },
     "secrets-file": { type: "string" },
+    "allow-fetch": { type: "string", multiple: true },
     deployed: { type: "boolean", default: false },
     stack: { type: "string" },
     json: { type: "boolean", default: false },
@@ -82,7 +86,7 @@ export interface DeployedOptions {
 }
 
 /** Flags that only a login uses: refused with --deployed, which logs no one in. */
-const LOGIN_FLAGS = ["client-id", "client-secret", "grant", "redirect-uri", "open", "audience", "namespace", "realm", "expect", "users", "secrets-file", "show-tokens"] as const;
+const LOGIN_FLAGS = ["client-id", "client-secret", "grant", "redirect-uri", "open", "audience", "namespace", "realm", "expect", "users", "secrets-file", "allow-fetch", "show-tokens"] as const;
 
 export interface VerifyOptions {
   readonly env: string;
@@ -107,6 +111,8 @@ export interface VerifyOptions {
   readonly management?: { readonly clientId: string; readonly clientSecret: string; readonly audience?: string };
   /** Values of the actions' secrets, for the expected claims (--secrets-file, TF_VAR_*); none with --expect, which runs no action. */
   readonly secrets?: SecretValues;
+  /** Origins the actions' fetch may reach while computing the expected claims (--allow-fetch). */
+  readonly allowFetch: readonly string[];
   readonly json: boolean;
   readonly showTokens: boolean;
 }
@@ -279,7 +285,7 @@ function readTestUser(grant: "code" | "password", env: NodeJS.ProcessEnv): { use
 }
 
 /** Exactly one source of expected claims: --expect, --users, or Management API credentials. */
-function readExpectationSource(values: Values, pick: FromFlagOrEnv, env: NodeJS.ProcessEnv): Pick<VerifyOptions, "expectFile" | "usersFile" | "management" | "secrets"> {
+function readExpectationSource(values: Values, pick: FromFlagOrEnv, env: NodeJS.ProcessEnv): Pick<VerifyOptions, "expectFile" | "usersFile" | "management" | "secrets" | "allowFetch"> {
   const mgmtId = pick(values["mgmt-client-id"], "AUTH0_VERIFY_MGMT_CLIENT_ID");
   const mgmtSecret = pick(values["mgmt-client-secret"], "AUTH0_VERIFY_MGMT_CLIENT_SECRET");
   if ((mgmtId === undefined) !== (mgmtSecret === undefined)) {
@@ -293,10 +299,13 @@ function readExpectationSource(values: Values, pick: FromFlagOrEnv, env: NodeJS.
     );
   }
   if (sources > 1) throw new UsageError("give one source of expected claims: --expect, --users or Management API credentials");
-  if (values.expect !== undefined && values["secrets-file"] !== undefined) {
-    throw new UsageError("--secrets-file goes with --users or the Management API, where the expected claims come from running the actions; --expect runs none: drop one of them");
+  for (const flag of ["secrets-file", "allow-fetch"] as const) {
+    if (values.expect !== undefined && values[flag] !== undefined) {
+      throw new UsageError(`--${flag} goes with --users or the Management API, where the expected claims come from running the actions; --expect runs none: drop one of them`);
+    }
   }
   return {
+    allowFetch: fetchOrigins(values["allow-fetch"]),
     expectFile: values.expect,
     secrets: values.expect === undefined ? secretValues(values["secrets-file"], env) : undefined,
     usersFile: values.users,

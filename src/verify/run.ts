@@ -77,7 +77,7 @@ async function check(options: VerifyOptions, report: Report, out: Output, secret
   const fromFile: Expected | undefined = options.expectFile ? readExpectFile(options.expectFile) : undefined;
   // Compiled before anyone logs in: a secret without a value stops the run here, and the values
   // found join the run's secrets before anything is written.
-  const head = fromFile ? undefined : compileEnvironmentFlow({ env: options.env, namespace, runtime: { audience: options.audience }, secrets: options.secrets });
+  const head = fromFile ? undefined : compileEnvironmentFlow({ env: options.env, namespace, runtime: { audience: options.audience, allowFetch: options.allowFetch }, secrets: options.secrets });
   secrets.add(...(options.secrets?.used ?? []));
   report.environment = options.env;
   // One deadline for everything from here: discovery, the login, JWKS, /userinfo, the Management API.
