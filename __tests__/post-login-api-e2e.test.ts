@@ -175,6 +175,37 @@ describe("preview", () => {
   });
 });
 
+describe("module scope, as Node 22 actions have it", () => {
+  // Module-level code runs once per instance; Auth0 reuses the instance across logins.
+  const module = (claim: string) =>
+    file(
+      `module-${claim}.js`,
+      `let logins = 0;
+let table;
+exports.onExecutePostLogin = async (event, api) => {
+  logins++;
+  table ??= Object.fromEntries(["a", "b", "c"].map((k, i) => [k, i]));
+  api.idToken.setCustomClaim("${NS}/${claim}", ${claim === "memo" ? "table" : "logins"});
+};
+`,
+    );
+  const many = () => file("module-users.ndjson.gz", gzipSync(Array.from({ length: 30000 }, (_, i) => JSON.stringify({ user_id: `auth0|${i}`, blob: "x".repeat(40) })).join("\n") + "\n"));
+
+  test("state that lives across logins: one worker counts every login in input order", async () => {
+    const run = await preview("--users", many(), "--code", module("count"), "--json", "--workers", "1");
+    expect(jsonLines(run.stdout).map((l) => l.idToken[`${NS}/count`])).toEqual(Array.from({ length: 30000 }, (_, i) => i + 1));
+  });
+
+  test("state that doesn't change a login's result (a memo): the same bytes with 1 and 3 workers", async () => {
+    const users = many();
+    const code = module("memo");
+    const [one, three] = await Promise.all([preview("--users", users, "--code", code, "--json", "--workers", "1"), preview("--users", users, "--code", code, "--json", "--workers", "3")]);
+    expect(one.status).toBe(0);
+    expect(three.stdout).toBe(one.stdout);
+    expect(three.stderr).toBe("");
+  });
+});
+
 describe("compare: a base without the default-role writer", () => {
   let base: string;
   beforeAll(() => {
