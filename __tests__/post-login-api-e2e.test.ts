@@ -384,6 +384,50 @@ describe("a redirect, in headless Chromium: out to the terms page and back throu
   });
 });
 
+describe("scopes and the cache at the local tenant", () => {
+  let tenant: TenantProcess;
+  beforeAll(async () => {
+    const code = file(
+      "scope-cache.js",
+      `exports.onExecutePostLogin = async (event, api) => {
+  const n = Number(api.cache.get("logins")?.value ?? "0") + 1;
+  api.cache.set("logins", String(n));
+  api.idToken.setCustomClaim("${NS}/login_number", n);
+  api.accessToken.addScope("read:reports");
+  api.accessToken.removeScope("email");
+};
+`,
+    );
+    tenant = await startTenantProcess("--env", "dev", "--users", users, "--code", code);
+  });
+  afterAll(() => tenant?.child.kill());
+
+  const login = async (audience?: string) => {
+    const form = new URLSearchParams({ grant_type: "password", username: "alice@example.com", password: PASSWORD, scope: "openid profile email", client_id: "local-test-client", client_secret: "local-test-secret", ...(audience && { audience }) });
+    return (await (await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form })).json()) as Record<string, string>;
+  };
+
+  test("an API's access token and the token response carry the scope the action left; the cache lives across logins", async () => {
+    const first = await login(AUDIENCE);
+    expect(payload(first.access_token).scope).toBe("openid profile read:reports");
+    expect(first.scope).toBe("openid profile read:reports");
+    expect(payload(first.id_token)[`${NS}/login_number`]).toBe(1);
+    const second = await login();
+    expect(payload(second.id_token)[`${NS}/login_number`]).toBe(2);
+  });
+
+  test("the code flow's access token too", async () => {
+    const callbackOrigin = "http://127.0.0.1:9";
+    const authorize = new URL("authorize", tenant.url);
+    authorize.search = new URLSearchParams({ client_id: "local-test-client", response_type: "code", redirect_uri: `${callbackOrigin}/callback`, scope: "openid profile email", audience: AUDIENCE }).toString();
+    const { callback } = await loginThroughBrowser(authorize.href, "alice@example.com", PASSWORD, callbackOrigin);
+    const form = new URLSearchParams({ grant_type: "authorization_code", code: callback.searchParams.get("code")!, redirect_uri: `${callbackOrigin}/callback`, client_id: "local-test-client", client_secret: "local-test-secret" });
+    const tokens = (await (await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form })).json()) as Record<string, string>;
+    expect(payload(tokens.access_token).scope).toBe("openid profile read:reports");
+    expect(tokens.scope).toBe("openid profile read:reports");
+  });
+});
+
 describe("MFA", () => {
   let tenant: TenantProcess;
   beforeAll(async () => {
