@@ -4,6 +4,7 @@
 // /continue?state=... resumes the flow, then ends the login as the form would have.
 import type { Context, Next } from "koa";
 import { errors, type KoaContextWithOIDC } from "oidc-provider";
+import { MAX_PAUSED, PAUSED_MS } from "../runtime/flow-runtime";
 import type { LoginOutcome } from "../runtime/types";
 import { notRunHere, type TenantUser, type TenantUsers } from "./users";
 import { FORM_LIMIT, type TenantContext } from "./context";
@@ -21,11 +22,11 @@ export const OFFLINE_ACCESS_PARAM = "x_local_offline_access";
 const LOGIN_PATH = /^\/u\/login\/([\w-]{1,128})$/;
 /** Where /continue sends the browser on: under the login form's path, where the interaction's cookie goes. */
 const CONTINUE_PATH = /^\/u\/login\/([\w-]{1,128})\/continue$/;
-/** How long a login paused by a redirect waits for /continue, and how many wait at most (as the runtime keeps them). */
-const PAUSED_MS = 3_600_000;
-const MAX_PAUSED = 1000;
 
-/** Logins an action's redirect paused, by Auth0's state: whose, and which login form they belong to. */
+/**
+ * Logins an action's redirect paused, by Auth0's state: whose, and which login form they belong to;
+ * kept as long and as many as the runtime keeps their flows paused.
+ */
 export class PausedLogins {
   private readonly byState = new Map<string, { readonly uid: string; readonly sub: string; readonly authenticated: boolean; readonly until: number }>();
 

@@ -27,8 +27,8 @@ export function timedOutReason(names: readonly string[], step: number, timeoutMs
 }
 
 /** Logins paused by a redirect, kept at most this long and this many (the oldest go first). */
-const PAUSED_MS = 3_600_000;
-const MAX_PAUSED = 1000;
+export const PAUSED_MS = 3_600_000;
+export const MAX_PAUSED = 1000;
 
 /** Protocols where Auth0 can't redirect: a redirect there fails the login ("Redirect with Actions"). */
 const NON_INTERACTIVE = new Set(["oauth2-resource-owner", "oauth2-refresh-token", "oauth2-password", "oauth2-resource-owner-jwt-bearer", "oauth2-token-exchange", "oauth2-device-code"]);
