@@ -1,5 +1,6 @@
 // `npm test`: the type-check of everything (tsc, incremental: its build info is kept in
-// node_modules/.cache) and the jest suite run side by side; fails if either fails.
+// node_modules/.cache), the lint (`npm run lint`: ESLint, then Prettier's check) and the jest suite
+// run side by side; fails if any fails.
 // Arguments go to jest, e.g. `npm test -- __tests__/stacks.test.ts`.
 // `npm run test:unit` (--unit): jest's unit project alone, no type-check (docs/testing.md). Its
 // --selectProjects goes last: jest reads every word after it as a project name, a file too.
@@ -8,6 +9,8 @@ import { createRequire } from "node:module";
 import { setPriority } from "node:os";
 
 const require = createRequire(import.meta.url);
+const ESLINT = [require.resolve("eslint/bin/eslint.js"), "."];
+const PRETTIER = [require.resolve("prettier/bin/prettier.cjs"), "--check", "--log-level", "warn", "."];
 const TSC = [require.resolve("typescript/bin/tsc"), "-p", ".", "--incremental", "--tsBuildInfoFile", "node_modules/.cache/tsc/tsconfig.tsbuildinfo"];
 const unit = process.argv[2] === "--unit";
 const JEST = [require.resolve("jest/bin/jest"), ...process.argv.slice(unit ? 3 : 2), ...(unit ? ["--selectProjects", "unit"] : [])];
@@ -23,10 +26,21 @@ function run(args, quiet, nice = 0) {
 if (unit) {
   process.exitCode = (await run(JEST, false)).code;
 } else {
-  // tsc's report is held until jest is done, so the two never interleave. tsc runs at a lower
-  // priority: its answer is only needed at the end, while jest starts its longest files first.
-  const [tsc, jest] = await Promise.all([run(TSC, true, 10), run(JEST, false)]);
-  if (tsc.code !== 0) process.stderr.write(`\ntsc -p . failed (exit ${tsc.code}${tsc.signal ? `, ${tsc.signal}` : ""}):\n${tsc.output}`);
-  else process.stderr.write("tsc -p .: no type errors\n");
-  process.exitCode = tsc.code !== 0 ? tsc.code : jest.code;
+  // The reports of tsc and the lint are held until jest is done, so nothing interleaves. They run at
+  // a lower priority: their answers are only needed at the end, while jest starts its longest files
+  // first. The lint runs after tsc, not beside it: two cores are jest's.
+  const checks = (async () => {
+    const results = [["tsc -p .", await run(TSC, true, 10), "no type errors"]];
+    results.push(["eslint .", await run(ESLINT, true, 10), "no problems"]);
+    results.push(["prettier --check .", await run(PRETTIER, true, 10), "formatted"]);
+    return results;
+  })();
+  const [results, jest] = await Promise.all([checks, run(JEST, false)]);
+  let failed = 0;
+  for (const [name, { code, signal, output }, clean] of results) {
+    if (code === 0) process.stderr.write(`${name}: ${clean}\n`);
+    else process.stderr.write(`\n${name} failed (exit ${code}${signal ? `, ${signal}` : ""}):\n${output}`);
+    failed ||= code;
+  }
+  process.exitCode = failed || jest.code;
 }
