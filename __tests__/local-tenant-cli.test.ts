@@ -71,7 +71,7 @@ test("verify's Management API path (--mgmt-client-id/--mgmt-client-secret) reads
 test("--callbacks adds an allowed callback URL; one not listed is refused", async () => {
   const secureFetch = fetchTrusting(join(certDir, "ca.pem"));
   const authorize = (redirectUri: string) =>
-    secureFetch(`${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: "local-test-client", scope: "openid", redirect_uri: redirectUri })}`, { redirect: "manual" });
+    secureFetch(`${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: "local-test-client", scope: "openid", redirect_uri: redirectUri }).toString()}`, { redirect: "manual" });
   const listed = await authorize("http://localhost:3000/auth/callback");
   expect(listed.status).toBe(303);
   expect(listed.headers.get("location")).toMatch(/^\/u\/login\//);

@@ -13,7 +13,7 @@ let loginHtml: string;
 beforeAll(async () => {
   tenant = await startTenantProcess();
   browser = new TenantBrowser();
-  let url = `${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: "local-test-client", redirect_uri: `${APP}/callback`, scope: "openid" })}`;
+  let url = `${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: "local-test-client", redirect_uri: `${APP}/callback`, scope: "openid" }).toString()}`;
   let response = await browser.request(url);
   for (let hops = 0; response.status >= 300 && response.status < 400 && hops < 5; hops++) {
     url = new URL(response.headers.get("location")!, url).href;
@@ -53,7 +53,7 @@ test("an error page (a login that was never started)", async () => {
 });
 
 test("an error page of the OpenID layer (an unknown application at /authorize)", async () => {
-  const response = await fetch(`${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: "no-such-app", redirect_uri: `${APP}/callback`, scope: "openid" })}`);
+  const response = await fetch(`${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: "no-such-app", redirect_uri: `${APP}/callback`, scope: "openid" }).toString()}`);
   expect(response.status).toBe(400);
   expect(await response.text()).toMatch(/<h1>invalid_client<\/h1>/);
   expectUnframeable(response);

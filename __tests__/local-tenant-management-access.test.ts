@@ -27,7 +27,7 @@ async function token(form: Record<string, string>): Promise<{ status: number; bo
 
 /** A login through /authorize and the form, as an application does it; the code exchanged for tokens. */
 async function codeFlowLogin(username: string, scope: string, audience: string): Promise<Record<string, any>> {
-  const authorize = `${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: LOGIN.client_id, redirect_uri: `${APP}/callback`, scope, audience, state: "s" })}`;
+  const authorize = `${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: LOGIN.client_id, redirect_uri: `${APP}/callback`, scope, audience, state: "s" }).toString()}`;
   const { callback } = await new TenantBrowser().navigate(authorize, APP, { username, password: "local-password" });
   const code = callback?.searchParams.get("code");
   if (!code) throw new Error(`no code: ${callback?.href}`);

@@ -85,7 +85,7 @@ describe("the workflows' commands exist", () => {
 
 /** The artifact a job uploads (upload-artifact's `name` and `path` lines) or downloads (its `name`). */
 const artifacts = (job: Job, action: "upload-artifact" | "download-artifact") =>
-  (job.steps ?? []).filter((s) => s.uses?.startsWith(`actions/${action}@`)).map((s) => ({ name: String(s.with?.name), path: String(s.with?.path ?? "").split("\n").filter(Boolean) }));
+  (job.steps ?? []).filter((s) => s.uses?.startsWith(`actions/${action}@`)).map((s) => ({ name: String(s.with?.name), path: (typeof s.with?.path === "string" ? s.with.path : "").split("\n").filter(Boolean) }));
 
 test("pull requests get each environment's claims contract as a comment, posted by a job that runs none of their code; merges deploy then verify", () => {
   const uploaded = artifacts(main.jobs.test, "upload-artifact");

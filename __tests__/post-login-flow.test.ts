@@ -135,7 +135,7 @@ describe("PostLoginFlow", () => {
     expect(() => app.synth()).toThrow(/lost\/app_metadata_claims: is in no PostLoginFlow, so it would be deployed but never run/);
   });
 
-  test.each<[string, FlowMode | string, (s: TerraformStack) => FlowAction[], RegExp]>([
+  test.each<[string, string, (s: TerraformStack) => FlowAction[], RegExp]>([
     ["an unknown mode", "replace", (s) => [new TypeScriptAction(s, "a", { entry: DENY })], /^test\/flow: mode: "replace" is not a binding mode; use "append", "exclusive" or "unbound"/],
     ["no action", "append", () => [], /^test\/flow: actions: \[\] holds no action/],
     ["a hand-bound action in append mode", "append", () => [{ id: "act-1", displayName: "Audit" }], /^test\/flow: actions\[0\]: "Audit" is bound by hand; "append" leaves actions bound by hand where they are/],
@@ -189,7 +189,7 @@ describe("adopting a hand-made action with secrets of its own", () => {
 
   test("a synth-time warning says the first apply deploys a new version and every secret must be listed", () => {
     const adopted = new TypeScriptAction(newStack(), "adopted", { entry: DENY, adopt: { actionId: "act_9" }, secrets: [{ name: "API_KEY" }] });
-    const warnings = adopted.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+    const warnings = adopted.node.metadata.filter((m) => m.type === (AnnotationMetadataEntryType.WARN as string)).map((m) => String(m.data));
     expect(warnings).toEqual([
       expect.stringMatching(/^adopting action act_9: the first apply updates it and deploys a new version.*\(API_KEY\), or Auth0 refuses the update with "Unmanaged Action Secret"$/),
     ]);

@@ -6,7 +6,7 @@
 const BLOCKED_REASON = "This account is blocked. Contact your administrator.";
 
 exports.onExecutePostLogin = async (event: PostLoginEvent, api: PostLoginApi): Promise<void> => {
-  let blocked = false;
+  let blocked: boolean;
   try {
     const metadata = event?.user?.app_metadata;
     // Own property only: a "blocked" inherited through a crafted prototype is not the user's.

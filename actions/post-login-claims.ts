@@ -118,7 +118,7 @@ function jsonProblem(value: unknown, maxBytes: number): string | undefined {
         const isArray = Array.isArray(v);
         if (!isArray) {
           // A plain object's prototype is a root prototype (Object.prototype of whichever realm made it).
-          const proto = Object.getPrototypeOf(v);
+          const proto: unknown = Object.getPrototypeOf(v);
           if (proto !== null && Object.getPrototypeOf(proto) !== null) return "not JSON: a class instance";
         }
         ancestors.push(v);

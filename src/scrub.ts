@@ -158,7 +158,7 @@ type Starts = Map<string, [string, number][]>;
  */
 function formsOf(secret: string): string[] {
   const bases = [secret, uriEncode(secret), formEncode(secret), Buffer.from(secret).toString("base64"), base64(secret), base64(secret, "base64url")];
-  const layers = [jsonEscape, (s: string) => jsonEscape(s).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`), escapeControl];
+  const layers = [jsonEscape, (s: string) => jsonEscape(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`), escapeControl];
   const all = new Set(bases);
   let last = new Set(bases);
   for (let depth = 0; depth < 3; depth++) {

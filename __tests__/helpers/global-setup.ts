@@ -14,9 +14,10 @@ function problem(): string | undefined {
   if (run.error || run.status !== 0) {
     return `terraform is not on PATH (${run.error?.message ?? `exit ${run.status}`}); the tests run the real binary: install Terraform >= ${TERRAFORM_MINIMUM.join(".")} (see docs/testing.md)`;
   }
-  let version = "";
+  let version: string;
   try {
-    version = String((JSON.parse(run.stdout) as { terraform_version?: unknown }).terraform_version ?? "");
+    const reported = (JSON.parse(run.stdout) as { terraform_version?: unknown }).terraform_version;
+    version = typeof reported === "string" ? reported : "";
   } catch {
     version = /Terraform v(\d+\.\d+\.\d+)/.exec(run.stdout)?.[1] ?? "";
   }

@@ -38,7 +38,7 @@ export function useSandbox() {
     load: (action: ActionSpec | readonly ActionSpec[], timeoutMs?: number): Promise<SandboxedFlow> =>
       get().load(isList(action) ? testFlow(action, timeoutMs) : testFlow([action], timeoutMs ?? action.timeoutMs)),
     /** Loads `action`, runs one login of `user`, unloads it. */
-    async once(action: ActionSpec, user: ExportedUser, context?: LoginContext): Promise<LoginOutcome> {
+    once: async (action: ActionSpec, user: ExportedUser, context?: LoginContext): Promise<LoginOutcome> => {
       const flow = await get().load(testFlow([action], action.timeoutMs));
       try {
         return await flow.login(user, context);

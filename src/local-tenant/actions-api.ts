@@ -85,20 +85,20 @@ function check(value: unknown, schema: Schema, path: string): void {
 }
 
 /** The body, read and checked against `schema` whole before anything is changed. */
-async function body(ctx: Context, schema: Schema): Promise<Record<string, any>> {
+async function body(ctx: Context, schema: Schema): Promise<Record<string, unknown>> {
   const parsed = await readJsonBody(ctx);
   if (deeperThan(parsed, JSON_DEPTH_LIMIT)) throw invalidBody(`the body is nested more than ${JSON_DEPTH_LIMIT} levels deep; an Actions body is at most 4`);
   check(parsed, schema, "");
-  return parsed as Record<string, any>;
+  return parsed as Record<string, unknown>;
 }
 
 /** The body of a route that may be sent none (the roll back): an absent or empty body is {}. */
-async function optionalBody(ctx: Context, schema: Schema): Promise<Record<string, any>> {
+async function optionalBody(ctx: Context, schema: Schema): Promise<Record<string, unknown>> {
   if (ctx.get("content-length") === "0" || (!ctx.get("content-type") && !ctx.get("content-length") && !ctx.get("transfer-encoding"))) return {};
   return body(ctx, schema);
 }
 
-function actionInput(fields: Record<string, any>) {
+function actionInput(fields: Record<string, unknown>) {
   if (Array.isArray(fields.modules) && fields.modules.length > 0) {
     throw new ManagementError(400, "modules: the local tenant serves no Actions Modules; remove the action's modules", "invalid_body");
   }
@@ -112,7 +112,7 @@ function actionInput(fields: Record<string, any>) {
   };
 }
 
-function bindingInputs(fields: Record<string, any>): BindingInput[] {
+function bindingInputs(fields: Record<string, unknown>): BindingInput[] {
   return (fields.bindings as { ref: { type: string; value: string }; display_name?: string }[]).map((b, index) => {
     if (!REF_TYPES.includes(b.ref.type)) throw invalidBody(`'Data does not match any schemas from 'oneOf'' on property bindings[${index}].`);
     return { ref: { type: b.ref.type as BindingInput["ref"]["type"], value: b.ref.value }, displayName: b.display_name };

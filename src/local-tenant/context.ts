@@ -22,6 +22,9 @@ export interface TenantContext {
   readonly paused: PausedLogins;
 }
 
+/** The next middleware of the chain: koa types what it resolves to as `any`; ours resolve to nothing. */
+export type Next = () => Promise<void>;
+
 /** Size limits of request bodies the tenant reads itself (oidc-provider bounds its own at 56 kB). */
 export const FORM_LIMIT = 16 * 1024;
 export const JSON_LIMIT = 1024 * 1024;

@@ -2,7 +2,8 @@
 // that carries its one-line reason, so bad input never turns into a 500.
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
-import type { Context, Next } from "koa";
+import type { Context } from "koa";
+import type { Next } from "./context";
 import { escapeControl, quote } from "../errors";
 import { escapeHtml } from "../errors";
 

@@ -2,12 +2,12 @@
 // submitted form runs post-login before the code is issued. offline_access works without consent. An
 // action's redirect (api.redirect.sendUserTo) sends the browser away with Auth0's state, and
 // /continue?state=... resumes the flow, then ends the login as the form would have.
-import type { Context, Next } from "koa";
+import type { Context } from "koa";
 import { errors, type KoaContextWithOIDC } from "oidc-provider";
 import { MAX_PAUSED, PAUSED_MS } from "../runtime/flow-runtime";
 import type { LoginOutcome } from "../runtime/types";
-import { notRunHere, type TenantUser, type TenantUsers } from "./users";
-import { FORM_LIMIT, type TenantContext } from "./context";
+import { notRunHere, requestedScope, type TenantUser, type TenantUsers } from "./users";
+import { FORM_LIMIT, type TenantContext, type Next } from "./context";
 import { HttpError, readForm } from "./http";
 import { loginPage } from "./login-page";
 import { userScopeFor } from "./management-access";
@@ -67,7 +67,7 @@ export async function markOfflineAccess(ctx: Context, next: Next): Promise<void>
 export async function loadGrantAfterSsoLogin(ctx: KoaContextWithOIDC, users: TenantUsers) {
   const user = ctx.oidc.account && !ctx.oidc.result && !ctx.oidc.prompts.has("login") ? users.bySubject(ctx.oidc.account.accountId) : undefined;
   if (user) {
-    const outcome = await users.login(user, "oidc-basic-profile", { requestedScopes: String(ctx.oidc.params?.scope ?? "openid").split(" ").filter(Boolean) });
+    const outcome = await users.login(user, "oidc-basic-profile", { requestedScopes: requestedScope(ctx.oidc.params?.scope).split(" ").filter(Boolean) });
     if (outcome.denied !== null) throw new errors.AccessDenied(outcome.denied);
     const unmet = notRunHere(outcome);
     if (unmet !== undefined) throw new errors.AccessDenied(unmet);
@@ -123,7 +123,7 @@ export function loginInteraction(t: TenantContext) {
  * login, a new auth_time).
  */
 async function finishLogin(t: TenantContext, ctx: Context, details: Interaction, user: TenantUser, authenticated: boolean): Promise<void> {
-  const requestedScopes = String(details.params.scope ?? "openid").split(" ").filter(Boolean);
+  const requestedScopes = requestedScope(details.params.scope).split(" ").filter(Boolean);
   const prompt = typeof details.params.prompt === "string" ? details.params.prompt.split(" ").filter(Boolean) : undefined;
   const outcome = await t.users.login(user, "oidc-basic-profile", { requestedScopes, prompt, request: requestOf(t, ctx, details.params) });
   return afterFlow(t, ctx, details, user, authenticated, outcome);
@@ -161,7 +161,7 @@ async function continueAtLoginPath(t: TenantContext, ctx: Context): Promise<void
   const query = new URLSearchParams(ctx.querystring);
   query.set("state", state);
   ctx.status = 307;
-  ctx.redirect(`/u/login/${uid}/continue?${query}`);
+  ctx.redirect(`/u/login/${uid}/continue?${query.toString()}`);
 }
 
 /**
@@ -200,7 +200,7 @@ async function afterFlow(t: TenantContext, ctx: Context, details: Interaction, u
   // The session's grant only if it is this user's: another account's (a switch of user in one browser) would be theirs.
   const existing = details.grantId ? await t.provider.Grant.find(details.grantId) : undefined;
   const grant = existing?.accountId === user.sub ? existing : new t.provider.Grant({ accountId: user.sub, clientId });
-  const scope = String(details.params.scope ?? "openid");
+  const scope = requestedScope(details.params.scope);
   grant.addOIDCScope(details.params[OFFLINE_ACCESS_PARAM] ? `${scope} offline_access` : scope);
   const audience = details.params.audience as string | undefined;
   if (audience) grant.addResourceScope(audience, userScopeFor(audience, t.url, scope));

@@ -1,9 +1,9 @@
 // Auth0's logout endpoint, /v2/logout: ends the login session (the next /authorize asks for the
 // password again) and sends the browser to `returnTo` if it is an allowed logout URL.
-import type { Context, Next } from "koa";
+import type { Context } from "koa";
 import { quote } from "../errors";
 import { LOCAL_CLIENT_ID, logoutUrlAllowed, MANAGEMENT_CLIENT_ID } from "./clients";
-import type { TenantContext } from "./context";
+import type { TenantContext, Next } from "./context";
 import { HttpError } from "./http";
 
 export function logout(t: TenantContext) {

@@ -2,11 +2,11 @@
 // client, GET and PATCH /api/v2/users/{id} on the tenant's users, the Actions API (actions-api.ts),
 // with Auth0's error shapes. Each route declares who may call it (management-access.ts); the
 // dispatcher checks it before the route runs.
-import type { Context, Next } from "koa";
+import type { Context } from "koa";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { escapeControl, quote } from "../errors";
 import { ACTIONS_ROUTES } from "./actions-api";
-import { JSON_DEPTH_LIMIT, type TenantContext } from "./context";
+import { JSON_DEPTH_LIMIT, type TenantContext, type Next } from "./context";
 import { HttpError } from "./http";
 import { MANAGEMENT_CLIENT_GRANTS, ManagementError, managementAudience, managementCaller, requireAccess, type ManagementCaller } from "./management-access";
 import { deeperThan, isObject, kind, readJsonBody, type Route } from "./management-request";

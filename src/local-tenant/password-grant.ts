@@ -4,7 +4,7 @@
 import type Provider from "oidc-provider";
 import { OIDC_SCOPES, type TenantContext } from "./context";
 import { managementAudience, userScopeFor } from "./management-access";
-import { notRunHere } from "./users";
+import { notRunHere, requestedScope } from "./users";
 
 // oidc-provider has the class but its types leave it out.
 type ResourceServerClass = new (identifier: string, info: object) => NonNullable<InstanceType<Provider["AccessToken"]>["resourceServer"]>;
@@ -23,7 +23,7 @@ export function registerPasswordGrant(t: TenantContext): void {
         ctx.body = { error: "invalid_grant", error_description: "Wrong email or password." };
         return;
       }
-      const requested = String(params.scope ?? "openid");
+      const requested = requestedScope(params.scope);
       const outcome = await t.users.login(user, "oauth2-resource-owner", { requestedScopes: requested.split(" ").filter(Boolean) });
       if (outcome.denied !== null) {
         ctx.status = 403;

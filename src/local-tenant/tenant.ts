@@ -88,7 +88,9 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
   registerManagementGrant(t);
   // Before oidc-provider's own routes, in this order; framing is refused on every answer.
   for (const middleware of [denyFraming, answerErrors, jsonTokenRequests, markOfflineAccess, userinfo(t), loginInteraction(t), logout(t), managementApi(t)]) provider.use(middleware);
-  server.on("request", provider.callback());
+  // koa answers a failed request itself (its context's onerror): the promise never rejects.
+  const handle = provider.callback();
+  server.on("request", (req, res) => void handle(req, res));
 
   return {
     url,

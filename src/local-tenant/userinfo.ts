@@ -1,8 +1,8 @@
 // /userinfo as Auth0 answers it: with an opaque access token (oidc-provider's own endpoint), or with
 // the JWT access token issued for an API audience, which oidc-provider alone refuses.
-import type { Context, Next } from "koa";
+import type { Context } from "koa";
 import { jwtVerify } from "jose";
-import type { TenantContext } from "./context";
+import type { TenantContext, Next } from "./context";
 
 export function userinfo(t: TenantContext) {
   return async (ctx: Context, next: Next): Promise<void> => {

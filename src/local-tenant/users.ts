@@ -48,7 +48,7 @@ export class TenantUsers {
 
   /** The user whose email or user_id is `login` (case-insensitive) if `password` is right. */
   authenticate(login: unknown, password: unknown, expected: string): TenantUser | undefined {
-    const user = this.byLogin.get(String(login ?? "").toLowerCase());
+    const user = typeof login === "string" ? this.byLogin.get(login.toLowerCase()) : undefined;
     return user && password === expected ? user : undefined;
   }
 
@@ -134,6 +134,11 @@ function withWrites(record: ExportedUser, writes: NonNullable<NonNullable<LoginO
  * Why the local tenant fails a login Auth0 would go on with: an action asked for MFA or another
  * authentication (api.multifactor.enable, api.authentication.challengeWith...), which it doesn't run.
  */
+/** The scope an authorization or token request asked for: its `scope` parameter, or `openid`. */
+export function requestedScope(param: unknown): string {
+  return typeof param === "string" ? param : "openid";
+}
+
 export function notRunHere(outcome: LoginOutcome): string | undefined {
   const challenges = outcome.effects?.challenges;
   if (challenges === undefined || outcome.denied !== null) return undefined;

@@ -144,6 +144,8 @@ function jsonCopy(field: MetadataField, key: string, value: unknown): unknown {
   try {
     json = JSON.stringify(value);
   } catch (err) {
+    // The action catches this: the message says what went wrong, and nothing of the host rides along.
+    // eslint-disable-next-line preserve-caught-error
     throw new TypeError(`${field}.${key}: the value can't be stored as JSON (${err instanceof Error ? err.message : String(err)})`);
   }
   if (json === undefined) throw new TypeError(`${field}.${key}: the value is ${typeof value}, which JSON can't store`);

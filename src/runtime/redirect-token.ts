@@ -51,6 +51,8 @@ export function validateToken(options: unknown, resumed: { state: string; query:
     if (alg !== "HS256") throw new Error(`alg ${String(alg)}`);
     claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Record<string, unknown>;
   } catch (err) {
+    // The action catches this: the message says what went wrong, and nothing of the host rides along.
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(`The session token is invalid: ${err instanceof Error ? err.message : "it can't be read"}`);
   }
   const expected = Buffer.from(sign(`${header}.${body}`, key));
