@@ -156,6 +156,15 @@ describe("against the local tenant", () => {
     expect(run.status).toBe(3);
     expect(report(run).error).toMatch(/^the password grant was refused: invalid_grant: Wrong email or password\./);
   });
+
+  test("a wrong client secret is an authentication failure that says which setting to check (exit 3)", async () => {
+    const args = base().map((arg) => (arg === "local-test-secret" ? "not-the-secret" : arg));
+    const run = await verify([...args, "--grant", "password"], password("alice@example.com"));
+    expect(run.status).toBe(3);
+    expect(report(run).error).toBe(
+      "the password grant was refused: invalid_client: client authentication failed; check --client-id and --client-secret (or AUTH0_VERIFY_CLIENT_ID, AUTH0_VERIFY_CLIENT_SECRET): the login application's, Applications > your app > Settings",
+    );
+  });
 });
 
 describe("a login the action denies", () => {
@@ -197,6 +206,13 @@ describe("a tenant that can't be reached", () => {
     const run = await verify(["--env", "dev", "--domain", `http://127.0.0.1:${port}`, ...CLIENT, "--users", "samples/users.ndjson", "--json", "--grant", "password"], password("alice@example.com"));
     expect(run.status).toBe(3);
     expect(report(run).error).toMatch(new RegExp(`^GET http://127\\.0\\.0\\.1:${port}/\\.well-known/openid-configuration: .*ECONNREFUSED.*; check --domain and that the tenant is up$`));
+  });
+
+  test("the report says which tenant it tried: the --domain given, since discovery named no issuer", async () => {
+    const port = await freePort();
+    const run = await verify(["--env", "dev", "--domain", `http://127.0.0.1:${port}`, ...CLIENT, "--users", "samples/users.ndjson", "--grant", "password"], password("alice@example.com"));
+    expect(run.status).toBe(3);
+    expect(run.stdout.split("\n")[0]).toBe(`verify dev against http://127.0.0.1:${port}/ (--domain; discovery gave no issuer)`);
   });
 });
 

@@ -138,6 +138,8 @@ const REJECTED: [Misbehaviour, "password" | "code" | "mgmt", RegExp][] = [
   ["other-subject", "password", /^the tokens are for "auth0\|bob" \(email "bob@example\.com"\), but the password grant logged in "alice@example\.com"$/],
   ["other-subject-no-email", "password", /says "alice@example\.com" is "auth0\|alice", but the tokens are for "auth0\|bob"$/],
   ["other-subject-access", "password", /^access token rejected: it is for "auth0\|bob", but the ID token is for "auth0\|alice"$/],
+  ["auth0-unauthorized", "password", /^the password grant was refused: access_denied: Unauthorized; Auth0 answers this to a wrong client id or secret: check --client-id and --client-secret \(or AUTH0_VERIFY_CLIENT_ID, AUTH0_VERIFY_CLIENT_SECRET\)/],
+  ["auth0-unauthorized-code", "code", /^the login was refused: access_denied: Unauthorized; Auth0 answers this to a wrong client id or secret: check --client-id and --client-secret/],
   ["mgmt-other-user", "mgmt", /^the Management API answered for the subject "auth0\|alice" with the record of "auth0\|bob"/],
 ];
 

@@ -25,6 +25,9 @@ export const MISBEHAVIOURS = [
   "other-subject-no-email",
   "other-subject-access",
   "mgmt-other-user",
+  // Auth0's answer to a login with a wrong client secret (or id): 401 access_denied "Unauthorized".
+  "auth0-unauthorized",
+  "auth0-unauthorized-code",
   "hang-discovery",
   "hang-jwks",
   "hang-token",
@@ -171,6 +174,7 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
           `authorization ${req.headers.authorization ?? "none"}, or Basic ${basic}; query ${url.search}`;
         return json({ error: "invalid_request", error_description: echo }, 400);
       }
+      if (how.startsWith("auth0-unauthorized")) return json({ error: "access_denied", error_description: "Unauthorized" }, 401);
       const grant = form.get("grant_type");
       let user: RogueUser | undefined;
       let nonce: string | undefined;

@@ -99,6 +99,17 @@ async function main(): Promise<number | undefined> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  // Whoever started it (npm, whose script execs node, or a shell) may die without a signal reaching
+  // this process, e.g. npm killed with SIGKILL: the tenant is then re-parented, and nobody can Ctrl-C
+  // it any more. It notices within a second and stops rather than keep the port.
+  const parent = process.ppid;
+  const orphaned = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(orphaned);
+    console.error(`local-tenant: the process that started it (pid ${parent}) is gone; stopping`);
+    stop();
+  }, 1000);
+  orphaned.unref();
   return undefined;
 }
 

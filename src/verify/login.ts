@@ -105,8 +105,14 @@ export async function passwordFlow(config: client.Configuration, options: Verify
   }
 }
 
+/** Where the login application's credentials come from, for a tenant that refuses them. */
+const CLIENT_SETTINGS = "check --client-id and --client-secret (or AUTH0_VERIFY_CLIENT_ID, AUTH0_VERIFY_CLIENT_SECRET): the login application's, Applications > your app > Settings";
+
 function hint(err: unknown): string {
   const text = errorText(err);
+  if (/invalid_client/.test(text)) return `; ${CLIENT_SETTINGS}`;
+  // Auth0 says no more than this to a wrong client id or secret; an action's denial carries its reason.
+  if (text === "access_denied: Unauthorized") return `; Auth0 answers this to a wrong client id or secret: ${CLIENT_SETTINGS}`;
   if (/unauthorized_client|grant type/i.test(text)) {
     return "; enable the Password grant on the application (Applications > Advanced Settings > Grant Types) and set a Default Directory (Tenant Settings), or use --realm";
   }

@@ -19,7 +19,9 @@ function verdictLine(report: Report): string {
 /** The whole human report. */
 export function human(report: Report): string {
   const lines: string[] = [];
-  lines.push(`verify ${report.environment ?? ""} against ${report.issuer ?? "?"}${report.flow ? ` (${report.flow})` : ""}`);
+  // Discovery names the issuer; when it failed, the --domain tried is all there is to say.
+  const against = report.issuer ?? (report.domain ? `${report.domain} (--domain; discovery gave no issuer)` : undefined);
+  lines.push(["verify", report.environment, against && `against ${against}`, report.flow && `(${report.flow})`].filter(Boolean).join(" "));
   for (const check of report.checks) lines.push(`  ok  ${check.name.padEnd(13)} ${check.detail}`);
   for (const missed of report.notChecked) lines.push(`  --  ${missed.name.padEnd(13)} NOT CHECKED: ${missed.why}`);
   if (report.deployment) {

@@ -16,6 +16,8 @@ export interface Report {
   verdict: Verdict;
   exit: number;
   environment?: string;
+  /** The tenant as --domain gives it, before discovery names its issuer. */
+  domain?: string;
   issuer?: string;
   subject?: string;
   flow?: string;

@@ -124,6 +124,7 @@ interface Found {
 
 /** Discovery, the login, the ID token, /userinfo and (with --audience) the access token; each check made goes into the report. */
 async function logInAndCheckTokens(options: VerifyOptions, report: Report, out: Output, budget: Budget, secrets: Secrets): Promise<Found> {
+  report.domain = options.issuerUrl.href;
   const config = await discover(options, budget);
   const issuer = config.serverMetadata().issuer;
   report.issuer = issuer;
