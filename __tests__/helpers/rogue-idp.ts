@@ -114,7 +114,7 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
     return value;
   };
 
-  const server: Server = createServer(async (req, res) => {
+  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
     const url = new URL(req.url ?? "/", origin);
     const [, prefix, ...rest] = url.pathname.split("/");
     const how = prefix as Misbehaviour;
@@ -251,7 +251,9 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
       return json({ user_id: user.sub, email: user.email, app_metadata: user.app_metadata });
     }
     return res.writeHead(404).end();
-  });
+  };
+  // A handler that throws ends its request, rather than leaving an unhandled rejection.
+  const server: Server = createServer((req, res) => void answer(req, res).catch((err: unknown) => res.destroy(err as Error)));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
