@@ -3,7 +3,8 @@
 // prints the summaries.
 import { isAbsolute, join, relative } from "node:path";
 import "./stdout-closed";
-import { readCommandLine, runCommand } from "../command-line";
+import { readCommandLine } from "../command-line";
+import { runCommand } from "./run-command";
 import { projectRoot } from "../project-root";
 
 const COMMAND = {

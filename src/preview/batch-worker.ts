@@ -80,7 +80,7 @@ export interface Task {
 }
 
 /** What a worker says once its flows are loaded: the head's load failure (every login denied) if any. */
-export type ReadyMessage = { readonly ready: true; readonly headError?: string } | { readonly loadError: string; readonly flow: number; readonly step: number };
+export type ReadyMessage = { readonly ready: true; readonly headError?: string } | { readonly loadError: string; readonly code: ActionLoadError["code"]; readonly flow: number; readonly step: number };
 
 /** A flow as the worker runs it: one login at a time, as its batches run in turn (FlowRuntime.loginNow). */
 interface Runtime {
@@ -290,7 +290,7 @@ export function serveBatches(): void {
     base = setup.base ? loadUnderPulse(setup.base, pulse, BASE) : undefined;
   } catch (err) {
     if (!(err instanceof ActionLoadError)) throw err;
-    port.postMessage({ loadError: err.message, flow: BASE, step: pulse.read().step } satisfies ReadyMessage);
+    port.postMessage({ loadError: err.message, code: err.code, flow: BASE, step: pulse.read().step } satisfies ReadyMessage);
     return;
   }
   pulse.idle();

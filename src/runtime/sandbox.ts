@@ -73,11 +73,11 @@ export function loadAction(code: string, options: LoadOptions): LoadedAction {
   try {
     runModule(compartment, code, options.filename, module, require);
   } catch (err) {
-    throw new ActionLoadError(`action failed to load: ${describe(err)}`);
+    throw new ActionLoadError("ERR_ACTION_LOAD", `action failed to load: ${describe(err)}`);
   }
   const handler = (module.exports as Record<string, unknown>).onExecutePostLogin;
   if (typeof handler !== "function") {
-    throw new ActionLoadError("action does not export onExecutePostLogin: post-login actions need exports.onExecutePostLogin = async (event, api) => {...}");
+    throw new ActionLoadError("ERR_ACTION_LOAD", "action does not export onExecutePostLogin: post-login actions need exports.onExecutePostLogin = async (event, api) => {...}");
   }
   const continueHandler = (module.exports as Record<string, unknown>).onContinuePostLogin;
   return { handler: handler as Handler, continueHandler: typeof continueHandler === "function" ? (continueHandler as Handler) : undefined };

@@ -41,6 +41,7 @@ const TO_NDJSON = "convert it to NDJSON, which is streamed: jq -c '.[]' FILE > u
 
 function lineTooLong(file: string, line: number): UsageError {
   return new UsageError(
+    "ERR_INPUT_TOO_LARGE",
     `${file}:${line}: a line longer than ${byteSize(MAX_LINE_BYTES)}; no Auth0 user is that large (at most 16 MB of metadata): check the file; if it is a one-line JSON array, ${TO_NDJSON}`,
   );
 }
@@ -58,13 +59,13 @@ function open(file: string, progress?: { file: ReadStream }): { stream: Readable
   try {
     fd = openSync(file, "r");
   } catch (err) {
-    throw new UsageError(`${file}: can't read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path`);
+    throw new UsageError("ERR_INPUT_UNREADABLE", `${file}: can't read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path`);
   }
   const isFile = fstatSync(fd).isFile();
   const magic = Buffer.alloc(2);
   const read = isFile ? readSync(fd, magic, 0, 2, 0) : 0;
   closeSync(fd);
-  if (!isFile) throw new UsageError(`${file}: not a regular file; the preview reads its input twice (checked, then run), so save it to a file first`);
+  if (!isFile) throw new UsageError("ERR_INPUT_UNREADABLE", `${file}: not a regular file; the preview reads its input twice (checked, then run), so save it to a file first`);
   const raw = createReadStream(file, { highWaterMark: 1 << 18 });
   if (progress) progress.file = raw;
   if (read === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
@@ -90,6 +91,7 @@ async function* chunks(file: string, line: () => number, progress?: { file: Read
         // bytesWritten: the compressed bytes zlib has consumed, not those read ahead from the file.
         if (inflated > INFLATE_FREE_BYTES && inflated > MAX_INFLATE_RATIO * gunzip.bytesWritten) {
           throw new UsageError(
+            "ERR_INPUT_TOO_LARGE",
             `${file}:${line()}: inflates more than ${MAX_INFLATE_RATIO} times (${byteSize(inflated)} from ${byteSize(gunzip.bytesWritten)}), as a decompression bomb does; an export inflates 10 to 40 times: if you trust the file, gunzip it and give the plain file`,
           );
         }
@@ -98,7 +100,7 @@ async function* chunks(file: string, line: () => number, progress?: { file: Read
     }
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
+    throw new UsageError("ERR_INPUT_UNREADABLE", `${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
   } finally {
     stream.destroy();
   }
@@ -129,7 +131,7 @@ async function* lineBatches(file: string, maxBytes?: { bytes: number; problem: s
   const finish = (line: string) => (line.endsWith("\r") ? line.slice(0, -1) : line);
   for await (const bytes of chunks(file, () => lines + 1)) {
     total += bytes.length;
-    if (maxBytes && total > maxBytes.bytes) throw new UsageError(`${file}:${lines + 1}: ${maxBytes.problem}`);
+    if (maxBytes && total > maxBytes.bytes) throw new UsageError("ERR_INPUT_TOO_LARGE", `${file}:${lines + 1}: ${maxBytes.problem}`);
     const firstEnd = bytes.indexOf(10);
     if (firstEnd !== -1 && reading + firstEnd > MAX_LINE_BYTES) throw lineTooLong(file, lines + 1);
     let chunk = decoder.write(bytes);
@@ -213,7 +215,7 @@ export function userProblem(value: unknown): string | undefined {
 
 function asUser(value: unknown, where: string): ExportedUser {
   const problem = userProblem(value);
-  if (problem !== undefined) throw new UsageError(`${where}: ${problem}`);
+  if (problem !== undefined) throw new UsageError("ERR_INPUT_INVALID", `${where}: ${problem}`);
   return value as ExportedUser;
 }
 
@@ -237,7 +239,7 @@ function parseDocument(text: string, file: string): unknown {
     // Node 20 gives a position for some syntax errors only; without one, name no line rather than a wrong one.
     const position = /position (\d+)/.exec(message);
     const where = position ? `${file}:${lineAt(text, Number(position[1]))}` : file;
-    throw new UsageError(`${where}: invalid JSON (${message.replace(/ in JSON at position.*$/, "")})`);
+    throw new UsageError("ERR_INPUT_INVALID", `${where}: invalid JSON (${message.replace(/ in JSON at position.*$/, "")})`);
   }
 }
 
@@ -254,10 +256,10 @@ export class UserFile {
 
   static async open(file: string): Promise<UserFile> {
     const first = await firstLine(file);
-    if (first === undefined) throw new UsageError(`${file}: holds no users; give a JSON user object, a JSON array of users or NDJSON`);
+    if (first === undefined) throw new UsageError("ERR_INPUT_INVALID", `${file}: holds no users; give a JSON user object, a JSON array of users or NDJSON`);
     const start = first.text.trimStart()[0];
     if (start !== "{" && start !== "[") {
-      throw new UsageError(`${file}:${first.line}: not JSON: expected a user object, an array of users or NDJSON (one user per line)`);
+      throw new UsageError("ERR_INPUT_INVALID", `${file}:${first.line}: not JSON: expected a user object, an array of users or NDJSON (one user per line)`);
     }
     if (start === "{") {
       try {
@@ -276,7 +278,7 @@ export class UserFile {
     const value = parseDocument(text, file);
     const users = Array.isArray(value) ? value : [value];
     users.forEach((user, i) => asUser(user, Array.isArray(value) ? `${file}: element ${i + 1} of the array` : file));
-    if (users.length === 0) throw new UsageError(`${file}: the array holds no users`);
+    if (users.length === 0) throw new UsageError("ERR_INPUT_INVALID", `${file}: the array holds no users`);
     return new UserFile(file, "json", users as ExportedUser[]);
   }
 
@@ -365,7 +367,7 @@ export class UserFile {
         try {
           value = JSON.parse(line);
         } catch (err) {
-          throw new UsageError(`${this.file}:${n}: ${jsonProblem(err)}`);
+          throw new UsageError("ERR_INPUT_INVALID", `${this.file}:${n}: ${jsonProblem(err)}`);
         }
         users.push({ line: n, user: asUser(value, `${this.file}:${n}`) });
       }
