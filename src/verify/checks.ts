@@ -95,19 +95,34 @@ function joseWhy(err: unknown, audience: string, issuer: string, alg: unknown): 
 }
 
 /** What openid-client's own checks of a token say, in oauth4webapi's codes, as ours. */
-const CLAIM_CODES: Readonly<Record<string, CodeOfExit<3>>> = { aud: "ERR_TOKEN_AUDIENCE", azp: "ERR_TOKEN_AUDIENCE", iss: "ERR_TOKEN_ISSUER", nonce: "ERR_TOKEN_NONCE", exp: "ERR_TOKEN_EXPIRED", nbf: "ERR_TOKEN_CLOCK", iat: "ERR_TOKEN_CLOCK" };
+const CLAIM_CODES: Readonly<Record<string, CodeOfExit<3>>> = {
+  aud: "ERR_TOKEN_AUDIENCE",
+  azp: "ERR_TOKEN_AUDIENCE",
+  iss: "ERR_TOKEN_ISSUER",
+  nonce: "ERR_TOKEN_NONCE",
+  sub: "ERR_TOKEN_SUBJECT",
+  exp: "ERR_TOKEN_EXPIRED",
+  nbf: "ERR_TOKEN_CLOCK",
+  iat: "ERR_TOKEN_CLOCK",
+};
 
 /**
  * The code of a login that openid-client failed: a token check it made itself (it checks the ID
  * token's claims before verify sees it) keeps that check's code; anything else is the tenant's refusal.
+ * openid-client wraps oauth4webapi's error, which names the claim in its cause (a claim that differs)
+ * or only in its message (a claim missing): the chain is walked for either.
  */
 export function loginFailureCode(err: unknown): CodeOfExit<3> {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.code === "OAUTH_JWT_CLAIM_COMPARISON_FAILED" || e.code === "OAUTH_JWT_TIMESTAMP_CHECK_FAILED") {
-      return CLAIM_CODES[String((e.cause as { claim?: unknown } | undefined)?.claim)] ?? "ERR_TOKEN_INVALID";
-    }
+  let tokenCheck = false;
+  for (let e = err as { code?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    const missing = typeof e.message === "string" ? /^JWT "(\w+)" \(.*\) claim missing$/.exec(e.message)?.[1] : undefined;
+    if (missing !== undefined) return CLAIM_CODES[missing] ?? "ERR_TOKEN_INVALID";
+    if (e.code !== "OAUTH_JWT_CLAIM_COMPARISON_FAILED" && e.code !== "OAUTH_JWT_TIMESTAMP_CHECK_FAILED") continue;
+    tokenCheck = true;
+    const claim = (e.cause as { claim?: unknown } | undefined)?.claim;
+    if (claim !== undefined) return CLAIM_CODES[String(claim)] ?? "ERR_TOKEN_INVALID";
   }
-  return "ERR_LOGIN_REFUSED";
+  return tokenCheck ? "ERR_TOKEN_INVALID" : "ERR_LOGIN_REFUSED";
 }
 
 export async function verifyIdToken(checker: TokenChecker, options: VerifyOptions, tokens: Tokens, issuer: string): Promise<{ payload: JWTPayload; checks: Check[] }> {
