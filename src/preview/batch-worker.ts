@@ -13,7 +13,7 @@ import type { ExportedUser, LoginContext, LoginOutcome } from "../runtime/types"
 import { loadUnderPulse } from "../sandbox/login-worker";
 import { Secrets } from "../scrub";
 import { Pulse } from "../sandbox/pulse";
-import { jsonProblem, userProblem } from "../users/user-file";
+import { endedLines, LineProblem, userOfLine, withoutCr } from "../users/user-file";
 import { type CompareCounts, compareOutcomes, emptyCounts } from "./compare";
 import { describeOutcome, outcomeJson, PreviewSummary } from "./report";
 
@@ -128,28 +128,21 @@ export class BatchUsers implements Iterable<ExportedUser> {
       if (to === 0) to = buffer.length;
       const text = buffer.toString("utf8", from, to);
       from = to;
-      let start = 0;
-      while (start < text.length) {
-        let end = text.indexOf("\n", start);
-        if (end === -1) end = text.length;
+      const lines: string[] = [];
+      const rest = endedLines(text, lines);
+      // Only the batch's last piece may end without a "\n".
+      if (rest < text.length) lines.push(withoutCr(text.slice(rest)));
+      for (const line of lines) {
         const n = ++this.lines;
-        let line = text.slice(start, end);
-        start = end + 1;
-        if (line.endsWith("\r")) line = line.slice(0, -1);
-        if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) continue;
-        let value: unknown;
+        let user: ExportedUser | undefined;
         try {
-          value = JSON.parse(line);
+          user = userOfLine(line);
         } catch (err) {
-          this.error = { line: n, problem: jsonProblem(err) };
+          if (!(err instanceof LineProblem)) throw err;
+          this.error = { line: n, problem: err.problem };
           return;
         }
-        const problem = userProblem(value);
-        if (problem !== undefined) {
-          this.error = { line: n, problem };
-          return;
-        }
-        yield value as ExportedUser;
+        if (user !== undefined) yield user;
       }
     }
   }

@@ -19,7 +19,7 @@ import { UserFile } from "../users/user-file";
 import { PreviewSummary } from "./report";
 import { type BatchResult, WorkerPool, type WorkerSetup } from "./workers";
 import { previewSecrets } from "./batch-worker";
-import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../runtime/timeout";
+import { DEFAULT_TIMEOUT_MS, isTimerMs, MAX_TIMEOUT_MS } from "../runtime/timeout";
 
 /** Up to this many users, the human output shows each one before the summary. */
 const DETAIL_LIMIT = 10;
@@ -138,7 +138,7 @@ function checkFlags(values: Values): { timeoutMs: number; workers?: number } {
   // Digits only: Number() also takes "0x2", "1e1", "+2", "2.0" and " 2", none of which is what was meant.
   const wholeNumber = (text: string) => (/^[0-9]+$/.test(text) ? Number(text) : NaN);
   const timeoutMs = values["timeout-ms"] === undefined ? DEFAULT_TIMEOUT_MS : wholeNumber(values["timeout-ms"]);
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+  if (!isTimerMs(timeoutMs)) {
     throw new UsageError("ERR_USAGE", `--timeout-ms: ${quote(values["timeout-ms"])} is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
   }
   for (const flag of ["markdown", "fail-on-change", "base-namespace"] as const) {

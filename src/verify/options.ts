@@ -5,6 +5,7 @@ import { projectRoot } from "../project-root";
 import { escapeControl, quote, UsageError } from "../errors";
 import { secretValues, type SecretValues } from "../flow/secrets";
 import { fetchOrigins } from "../flow/compile";
+import { isTimerMs, MAX_TIMEOUT_MS } from "../runtime/timeout";
 
 
 export const USAGE =
@@ -268,12 +269,11 @@ function readGrant(values: Values, pick: FromFlagOrEnv): { grant: "code" | "pass
 
 /** --timeout in seconds (default 300), as milliseconds a Node timer can keep. */
 function readTimeout(text: string | undefined): number {
-  const timeout = text === undefined ? 300 : Number(text);
-  // Node fires a timer longer than 2^31 - 1 ms at once.
-  if (!Number.isFinite(timeout) || timeout <= 0 || timeout * 1000 > 2 ** 31 - 1) {
-    throw new UsageError("ERR_USAGE", `--timeout: "${text}" is not a number of seconds from 1 to 2147483; e.g. --timeout 120`);
+  const timeoutMs = text === undefined ? 300_000 : Math.round(Number(text) * 1000);
+  if (!isTimerMs(timeoutMs)) {
+    throw new UsageError("ERR_USAGE", `--timeout: "${text}" is not a number of seconds from 1 to ${Math.floor(MAX_TIMEOUT_MS / 1000)}; e.g. --timeout 120`);
   }
-  return timeout * 1000;
+  return timeoutMs;
 }
 
 /** The test user of the password grant, from the environment only (never flags: shell history). */
