@@ -48,8 +48,8 @@ function lineTooLong(file: string, line: number): UsageError {
 
 /**
  * Bytes zlib inflates per output chunk: the cost is per chunk, not per byte. Node's default (16 KiB)
- * made reading a 1,000,000-user export cost the main thread 1.4 to 1.5 s of CPU (partly in libuv's
- * thread pool, which a CPU profile shows as idle); 256 KiB chunks, about one batch each, 0.5 to 0.9 s.
+ * cost the main thread twice the CPU (partly in libuv's thread pool, which a CPU profile shows as
+ * idle) of 256 KiB chunks, about one batch each (docs/measured.md#figures-behind-the-code).
  */
 const GUNZIP_CHUNK_BYTES = 1 << 18;
 
