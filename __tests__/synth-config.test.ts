@@ -11,9 +11,13 @@ import { runProcess, type Run } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 // Inside node_modules: the bundle requires the project's npm packages, which stay external.
-const parent = join(root, "node_modules", ".cache", "test-bundles");
-mkdirSync(parent, { recursive: true });
-const dir = mkdtempSync(join(parent, "synth-config-"));
+// Made in beforeAll, not at load: a run that filters every test out skips the hooks, so would leave it.
+let dir: string;
+beforeAll(() => {
+  const parent = join(root, "node_modules", ".cache", "test-bundles");
+  mkdirSync(parent, { recursive: true });
+  dir = mkdtempSync(join(parent, "synth-config-"));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** npm run synth with src/environments.ts's `environments` replaced by `environments` (TypeScript source). */
