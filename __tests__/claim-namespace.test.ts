@@ -59,7 +59,7 @@ describe("the synth-time check of a default agrees", () => {
 
   test("a bad variable name is refused", () => {
     const stack = new TerraformStack(Testing.app(), "bad");
-    expect(() => new ClaimNamespace(stack, "ns", { variableName: "Claim-NS" })).toThrow(/^variableName: "Claim-NS" is not a usable Terraform variable name/);
+    expect(() => new ClaimNamespace(stack, "ns", { variableName: "Claim-NS" })).toThrow(/^bad: variableName: "Claim-NS" is not a usable Terraform variable name/);
   });
 });
 

@@ -53,7 +53,7 @@ describe.each(Object.entries(ENVIRONMENTS))("%s", (_what, environment) => {
 
   test("the environment and the cdk.tf.json its stack synthesizes give the same model", () => {
     const synthesized = JSON.parse(Testing.synth(stack));
-    expect(model(stackModel("cdk.tf.json", synthesized, (message) => new UsageError(message)))).toEqual(model(fromEnvironment));
+    expect(model(stackModel("cdk.tf.json", synthesized, (code, message) => new UsageError(code, message)))).toEqual(model(fromEnvironment));
   });
 
   test("deployed to the local tenant's Actions store, the flow reads back the same, each secret with its value", () => {

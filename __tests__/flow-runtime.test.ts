@@ -6,7 +6,8 @@ import { FLOW_TIMEOUT_MS } from "../src/auth0/facts";
 import { NAMESPACE_SECRET } from "../src/compile/claims-action";
 import { startEnvironmentAction } from "../src/environment/load-action";
 import { actionsOf } from "../src/flow/model";
-import type { ExportedUser, LoginContext } from "../src/runtime/types";
+import type { ExportedUser } from "../src/runtime/types";
+import type { RunContext } from "../src/runtime/event";
 import { compileClaims, NAMESPACE } from "./helpers/claims-action";
 import { type ActionSpec, loadInSandbox, loginOnce } from "./helpers/sandbox";
 
@@ -25,7 +26,7 @@ const claims = (): ActionSpec => ({ name: "app-metadata-claims", code: claimsCod
 const inline = (name: string, body: string): ActionSpec => ({ name, code: `exports.onExecutePostLogin = async (event, api) => { ${body} };` });
 
 /** One login of `user` through the flow of `actions`, in the sandbox. */
-async function flowLogin(actions: ActionSpec[], user: ExportedUser, context?: LoginContext, timeoutMs?: number) {
+async function flowLogin(actions: ActionSpec[], user: ExportedUser, context?: RunContext, timeoutMs?: number) {
   const flow = await loadInSandbox(actions, timeoutMs);
   try {
     return await flow.login(user, context);

@@ -101,7 +101,7 @@ describe("verify's expected claims", () => {
 
   test("a tenant deployed with another value: MISMATCH on the claim, the expectation made with verify's value", () => {
     expect(otherKey.status).toBe(1);
-    expect(report(otherKey)).toMatchObject({ verdict: "MISMATCH", claims: { idToken: { expected: { [CLAIM]: hash(KEY) }, found: { [CLAIM]: hash(OTHER_KEY) } } } });
+    expect(report(otherKey)).toMatchObject({ verdict: "MISMATCH", code: "ERR_CLAIMS_MISMATCH", claims: { idToken: { expected: { [CLAIM]: hash(KEY) }, found: { [CLAIM]: hash(OTHER_KEY) } } } });
   });
 
   test("no value: exit 2 before anyone logs in, one line naming the action, the secret and both ways", () => {

@@ -151,8 +151,12 @@ describe("a secret without a value, a bad file: exit 2, one line, nothing on std
     const run = await preview("--env", "secrets-example", "--users", users, "--secrets-file", file("bad.env", content), "--json");
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
-    expect(run.stderr.split("\n")).toEqual([expect.stringMatching(/^preview: --secrets-file: /), ""]);
-    expect(run.stderr).toMatch(message);
+    // With --json, the one line is JSON, with the code a pipeline branches on.
+    expect(run.stderr.split("\n")).toEqual([expect.any(String), ""]);
+    const said = JSON.parse(run.stderr) as { command: string; code: string; exit: number; error: string };
+    expect([said.command, said.code, said.exit]).toEqual(["preview", "ERR_SECRETS_FILE", 2]);
+    expect(said.error).toMatch(/^--secrets-file: /);
+    expect(said.error).toMatch(message);
     expectNoKey(run, KEY);
   });
 

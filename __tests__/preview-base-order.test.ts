@@ -39,7 +39,7 @@ const stackFile = (name: string, resource: Resources) => {
   return path;
 };
 /** The actions the append bindings bind, in the order they run (the ordering alone: no limit on their number). */
-const boundOrder = (file: string, resources: Resources) => appendOrder(file, appendBindings(resources), (message) => new UsageError(message)).map(([, b]) => actionReference(b.action_id));
+const boundOrder = (file: string, resources: Resources) => appendOrder(file, appendBindings(resources), (code, message) => new UsageError(code, message)).map(([, b]) => actionReference(b.action_id));
 const refusal = (path: string) => {
   try {
     readBaseAction(path, undefined, NS, noSecretValues());

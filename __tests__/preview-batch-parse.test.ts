@@ -74,3 +74,9 @@ test("a multi-byte character right at a piece's edge is decoded whole", () => {
   expect(users.map((u) => u.user_id)).toEqual(["a", "b"]);
   expect(users[1].name).toBe("é".repeat(20_000) + "😀");
 });
+
+test("a line of Unicode blanks holds no user for the workers, as for every other reader (one NDJSON rule)", () => {
+  const text = '{"user_id":"a"}\n\u00a0\u2003\r\n{"user_id":"b"}\n';
+  expect(parseLines(Buffer.from(text))).toEqual(wholeBatch(Buffer.from(text)));
+  expect(parseLines(Buffer.from(text))).toEqual({ users: [{ user_id: "a" }, { user_id: "b" }], lines: 3 });
+});

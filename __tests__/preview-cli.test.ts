@@ -193,7 +193,7 @@ test("a reader that stops early (| head) still gets exit 1 for denied logins, an
   expect(readdirSync(ownTmp).filter((f) => f.startsWith("claims-preview-"))).toEqual([]);
 });
 
-test("an unwritable TMPDIR with --json: one line naming TMPDIR and the fix, exit 2, no stack trace", () => {
+test("an unwritable TMPDIR with --json: one JSON line on stderr, code ERR_TMPDIR, naming TMPDIR and the fix, exit 2, no stack trace", () => {
   const notAFolder = file("tmp-is-a-file", "");
   const run = spawnSync(process.execPath, [...cli("src/cli/preview.ts"), "--user", alice, "--json"], {
     cwd: root,
@@ -202,7 +202,10 @@ test("an unwritable TMPDIR with --json: one line naming TMPDIR and the fix, exit
   });
   expect(run.status).toBe(2);
   expect(run.stdout).toBe("");
-  expect(run.stderr.trim()).toMatch(/^preview: TMPDIR: can't create a folder in ".*tmp-is-a-file\/sub" \(ENOTDIR\); .* set TMPDIR to a writable folder, e\.g\. TMPDIR=\/tmp$/);
+  expect(run.stderr.trim().split("\n")).toHaveLength(1);
+  const said = JSON.parse(run.stderr) as { command: string; code: string; exit: number; error: string };
+  expect([said.command, said.code, said.exit]).toEqual(["preview", "ERR_TMPDIR", 2]);
+  expect(said.error).toMatch(/^TMPDIR: can't create a folder in ".*tmp-is-a-file\/sub" \(ENOTDIR\); .* set TMPDIR to a writable folder, e\.g\. TMPDIR=\/tmp$/);
 });
 
 test("terminal escape sequences in an export reach the human report escaped, never raw", async () => {

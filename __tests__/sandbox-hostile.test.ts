@@ -139,5 +139,8 @@ test("an action that exhausts memory ends the run with exit 2 and one line namin
   const run = await preview("--users", SAMPLES, "--code", file("hog.js", code), "--json");
   expect(run.status).toBe(2);
   expect(run.stdout).toBe("");
-  expect(run.stderr).toBe('preview: a preview worker running action "app-metadata-claims" ran out of memory (the sandbox allows 512 MiB); the run is incomplete\n');
+  // Run with --json: the one line is JSON, with the code a pipeline branches on.
+  expect(run.stderr).toBe(
+    `${JSON.stringify({ command: "preview", code: "ERR_SANDBOX_STOPPED", exit: 2, error: 'a preview worker running action "app-metadata-claims" ran out of memory (the sandbox allows 512 MiB); the run is incomplete' })}\n`,
+  );
 });

@@ -67,7 +67,7 @@ async function codeFlow(how: Misbehaviour): Promise<VerifyRun> {
 
 test("the well-behaved control: the same server unbroken gives MATCH (exit 0)", async () => {
   const run = await passwordGrant("none");
-  expect(reportOf(run)).toMatchObject({ verdict: "MATCH", exit: 0, error: null, subject: "auth0|alice" });
+  expect(reportOf(run)).toMatchObject({ verdict: "MATCH", exit: 0, code: null, error: null, subject: "auth0|alice" });
   expect(run.exit).toBe(0);
 });
 
@@ -106,7 +106,7 @@ test("without --audience, the access token's expected claims are NOT CHECKED: ve
   const run = await runner.run([...common(idp.url("none")), "--grant", "password", "--users", usersFile], LOGIN);
   const report = reportOf(run);
   expect(run.exit).toBe(4);
-  expect(report).toMatchObject({ ok: false, verdict: "PARTIAL", exit: 4 });
+  expect(report).toMatchObject({ ok: false, verdict: "PARTIAL", exit: 4, code: "ERR_NOT_CHECKED" });
   expect((report.claims as { accessToken: unknown }).accessToken).toMatchObject({ checked: false, skipped: expect.stringMatching(/^no --audience/) });
   expect(report.notChecked).toEqual([{ name: "accessToken", why: expect.stringMatching(/2 expected claim\(s\) on it NOT CHECKED: give --audience API/) }]);
 });
@@ -120,27 +120,28 @@ test("the human verdict line of a partial run says what was not checked, never a
   expect(run.stdout).not.toMatch(/^MATCH/m);
 });
 
-// [misbehaviour, how verify logs in, the message the failure must carry]; each must exit 3.
-const REJECTED: [Misbehaviour, "password" | "code" | "mgmt", RegExp][] = [
-  ["opaque-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is not a JWT \(an opaque string\)/],
-  ["not-jws-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is not a JWT \(three parts, but not a JWS\)/],
-  ["unsigned-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is unsigned \(alg none\)/],
-  ["wrong-aud-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: its audience is \["https:\/\/someone-else\.example\/api"\], not "https:\/\/api\.example\.com"$/],
-  ["expired-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it has expired/],
-  ["future-iat-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: its iat \(issued at\) is 86\d{3} s in the future, beyond the clock tolerance of 60 s/],
-  ["wrong-aud-id", "password", /^the password grant was refused: .*"aud" \(audience\) claim/],
-  ["future-iat-id", "password", /^ID token rejected: its iat \(issued at\) is 86\d{3} s in the future, beyond the clock tolerance of 60 s/],
-  ["future-nbf-id", "password", /^the password grant was refused: .*"nbf" \(not before\)/],
-  ["foreign-key", "password", /^ID token rejected: its signature doesn't match any key of the tenant's JWKS/],
-  ["wrong-issuer", "password", /^the password grant was refused: .*"iss" \(issuer\) claim value/],
-  ["no-nonce", "code", /^the login was refused: .*nonce/],
-  ["wrong-nonce", "code", /^the login was refused: .*nonce/],
-  ["other-subject", "password", /^the tokens are for "auth0\|bob" \(email "bob@example\.com"\), but the password grant logged in "alice@example\.com"$/],
-  ["other-subject-no-email", "password", /says "alice@example\.com" is "auth0\|alice", but the tokens are for "auth0\|bob"$/],
-  ["other-subject-access", "password", /^access token rejected: it is for "auth0\|bob", but the ID token is for "auth0\|alice"$/],
-  ["auth0-unauthorized", "password", /^the password grant was refused: access_denied: Unauthorized; Auth0 answers this to a wrong client id or secret: check --client-id and --client-secret \(or AUTH0_VERIFY_CLIENT_ID, AUTH0_VERIFY_CLIENT_SECRET\)/],
-  ["auth0-unauthorized-code", "code", /^the login was refused: access_denied: Unauthorized; Auth0 answers this to a wrong client id or secret: check --client-id and --client-secret/],
-  ["mgmt-other-user", "mgmt", /^the Management API answered for the subject "auth0\|alice" with the record of "auth0\|bob"/],
+// [misbehaviour, how verify logs in, the message the failure must carry, the code --json gives it
+// (docs/errors.md), which a pipeline branches on]; each must exit 3.
+const REJECTED: [Misbehaviour, "password" | "code" | "mgmt", RegExp, string][] = [
+  ["opaque-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is not a JWT \(an opaque string\)/, "ERR_TOKEN_FORMAT"],
+  ["not-jws-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is not a JWT \(three parts, but not a JWS\)/, "ERR_TOKEN_FORMAT"],
+  ["unsigned-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is unsigned \(alg none\)/, "ERR_TOKEN_SIGNATURE"],
+  ["wrong-aud-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: its audience is \["https:\/\/someone-else\.example\/api"\], not "https:\/\/api\.example\.com"$/, "ERR_TOKEN_AUDIENCE"],
+  ["expired-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it has expired/, "ERR_TOKEN_EXPIRED"],
+  ["future-iat-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: its iat \(issued at\) is 86\d{3} s in the future, beyond the clock tolerance of 60 s/, "ERR_TOKEN_CLOCK"],
+  ["wrong-aud-id", "password", /^the password grant was refused: .*"aud" \(audience\) claim/, "ERR_TOKEN_AUDIENCE"],
+  ["future-iat-id", "password", /^ID token rejected: its iat \(issued at\) is 86\d{3} s in the future, beyond the clock tolerance of 60 s/, "ERR_TOKEN_CLOCK"],
+  ["future-nbf-id", "password", /^the password grant was refused: .*"nbf" \(not before\)/, "ERR_TOKEN_CLOCK"],
+  ["foreign-key", "password", /^ID token rejected: its signature doesn't match any key of the tenant's JWKS/, "ERR_TOKEN_SIGNATURE"],
+  ["wrong-issuer", "password", /^the password grant was refused: .*"iss" \(issuer\) claim value/, "ERR_TOKEN_ISSUER"],
+  ["no-nonce", "code", /^the login was refused: .*nonce/, "ERR_TOKEN_NONCE"],
+  ["wrong-nonce", "code", /^the login was refused: .*nonce/, "ERR_TOKEN_NONCE"],
+  ["other-subject", "password", /^the tokens are for "auth0\|bob" \(email "bob@example\.com"\), but the password grant logged in "alice@example\.com"$/, "ERR_IDENTITY_MISMATCH"],
+  ["other-subject-no-email", "password", /says "alice@example\.com" is "auth0\|alice", but the tokens are for "auth0\|bob"$/, "ERR_IDENTITY_MISMATCH"],
+  ["other-subject-access", "password", /^access token rejected: it is for "auth0\|bob", but the ID token is for "auth0\|alice"$/, "ERR_TOKEN_SUBJECT"],
+  ["auth0-unauthorized", "password", /^the password grant was refused: access_denied: Unauthorized; Auth0 answers this to a wrong client id or secret: check --client-id and --client-secret \(or AUTH0_VERIFY_CLIENT_ID, AUTH0_VERIFY_CLIENT_SECRET\)/, "ERR_LOGIN_REFUSED"],
+  ["auth0-unauthorized-code", "code", /^the login was refused: access_denied: Unauthorized; Auth0 answers this to a wrong client id or secret: check --client-id and --client-secret/, "ERR_LOGIN_REFUSED"],
+  ["mgmt-other-user", "mgmt", /^the Management API answered for the subject "auth0\|alice" with the record of "auth0\|bob"/, "ERR_IDENTITY_MISMATCH"],
 ];
 
 const MGMT = ["--mgmt-client-id", "m", "--mgmt-client-secret", "s"];
@@ -168,13 +169,14 @@ beforeAll(() => {
 });
 const started = (how: Misbehaviour) => runs.get(how) as Promise<VerifyRun>;
 
-describe.each(REJECTED)("%s", (how, flow, message) => {
+describe.each(REJECTED)("%s", (how, flow, message, code) => {
   let run: VerifyRun;
   beforeAll(async () => {
     run = await started(how);
   });
   test("fails with exit 3", () => expect(run.exit).toBe(3));
   test("names why", () => expect(reportOf(run).error).toMatch(message));
+  test(`gives the code ${code}`, () => expect(reportOf(run)).toMatchObject({ code, exit: 3, verdict: "FAILED" }));
 });
 
 describe.each(HANGS)("%s", (how, message) => {
@@ -182,8 +184,9 @@ describe.each(HANGS)("%s", (how, message) => {
   beforeAll(async () => {
     run = await started(how);
   });
-  test("fails with exit 3 naming the endpoint and the time-out", () => {
+  test("fails with exit 3 naming the endpoint and the time-out, code ERR_TIMEOUT", () => {
     expect(reportOf(run).error).toMatch(message);
+    expect(reportOf(run).code).toBe("ERR_TIMEOUT");
     expect(run.exit).toBe(3);
   });
   test("ends within --timeout plus a generous margin", () => expect(run.ms).toBeLessThan(TIMEOUT_S * 1000 + 10_000));
@@ -195,7 +198,8 @@ describe.each(HUGE)("%s", (how) => {
   beforeAll(async () => {
     run = await started(how);
   });
-  test("fails with exit 3 at the body limit, naming the endpoint", () => {
+  test("fails with exit 3 at the body limit, naming the endpoint, code ERR_BODY_TOO_LARGE", () => {
+    expect(reportOf(run).code).toBe("ERR_BODY_TOO_LARGE");
     expect(reportOf(run).error).toMatch(new RegExp(`^(GET|POST) http://127\\.0\\.0\\.1:\\d+/${how}/\\S+ sent more than 1048576 bytes, over the limit of 1048576 bytes \\(1 MiB\\) for any response`));
     expect(run.exit).toBe(3);
   });

@@ -2,7 +2,7 @@
 // check it against the constraint the stacks declare, and place it, byte for byte, in each stack's folder.
 import { copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { ToolError } from "./errors";
+import { LockError } from "./errors";
 
 /** Where the lock file is committed, relative to the project's root. */
 export const LOCK_FILE = ".terraform.lock.hcl";
@@ -46,7 +46,7 @@ export function satisfies(version: string, constraint: string): boolean {
   if (v.some((n) => !Number.isInteger(n))) return false;
   return constraint.split(",").every((part) => {
     const m = /^\s*(~>|>=|<=|!=|=|>|<)?\s*(\d+(?:\.\d+)*)\s*$/.exec(part);
-    if (!m) throw new Error(`version constraint ${JSON.stringify(part.trim())} is not understood; use forms like "~> 1.51" or ">= 1.51, < 2.0"`);
+    if (!m) throw new LockError("ERR_PROVIDER_CONSTRAINT", `version constraint ${JSON.stringify(part.trim())} is not understood; use forms like "~> 1.51" or ">= 1.51, < 2.0"`);
     const [, op = "=", text] = m;
     const c = parse(text);
     const cmp = compare(v, c);
@@ -79,18 +79,18 @@ export function readProjectLock(lockPath: string, constraint: string, shownAs = 
   if (!existsSync(lockPath)) {
     return { state: "missing", file: shownAs, warning: `no provider lock file (${shownAs}): terraform init resolves the newest auth0/auth0 matching "${constraint}" and checks no hash; ${HOW_TO_LOCK}` };
   }
-  if (statSync(lockPath).size > MAX_LOCK_BYTES) throw new ToolError(`${shownAs}: larger than ${MAX_LOCK_BYTES} bytes, so not a Terraform lock file; ${HOW_TO_LOCK}`, 1);
+  if (statSync(lockPath).size > MAX_LOCK_BYTES) throw new LockError("ERR_LOCK_FILE", `${shownAs}: larger than ${MAX_LOCK_BYTES} bytes, so not a Terraform lock file; ${HOW_TO_LOCK}`);
   const locked = parseLockFile(readFileSync(lockPath, "utf8")).get(AUTH0_PROVIDER);
-  if (!locked || !locked.version) throw new ToolError(`${shownAs}: has no provider "${AUTH0_PROVIDER}" block with a version; ${HOW_TO_LOCK}`, 1);
+  if (!locked || !locked.version) throw new LockError("ERR_LOCK_FILE", `${shownAs}: has no provider "${AUTH0_PROVIDER}" block with a version; ${HOW_TO_LOCK}`);
   if (!satisfies(locked.version, constraint)) {
-    throw new ToolError(`${shownAs}: locks auth0/auth0 ${locked.version}, which does not meet "${constraint}" (cdktf.json); ${HOW_TO_LOCK}`, 1);
+    throw new LockError("ERR_LOCK_FILE", `${shownAs}: locks auth0/auth0 ${locked.version}, which does not meet "${constraint}" (cdktf.json); ${HOW_TO_LOCK}`);
   }
   // Terraform rewrites constraints with its own spacing (">=1.51" becomes ">= 1.51"): compare without it.
   const bare = (text: string | undefined) => (text ?? "").replace(/\s+/g, "");
   if (bare(locked.constraints) !== bare(constraint)) {
-    throw new ToolError(`${shownAs}: was locked for constraints "${locked.constraints ?? ""}", the stacks now ask for "${constraint}" (cdktf.json), and cdktf would upgrade past the lock; ${HOW_TO_LOCK}`, 1);
+    throw new LockError("ERR_LOCK_FILE", `${shownAs}: was locked for constraints "${locked.constraints ?? ""}", the stacks now ask for "${constraint}" (cdktf.json), and cdktf would upgrade past the lock; ${HOW_TO_LOCK}`);
   }
-  if (locked.hashes.length === 0) throw new ToolError(`${shownAs}: the auth0/auth0 block has no hashes, so nothing would be verified; ${HOW_TO_LOCK}`, 1);
+  if (locked.hashes.length === 0) throw new LockError("ERR_LOCK_FILE", `${shownAs}: the auth0/auth0 block has no hashes, so nothing would be verified; ${HOW_TO_LOCK}`);
   return { state: "locked", file: shownAs, version: locked.version, hashes: locked.hashes.length };
 }
 

@@ -17,8 +17,10 @@ export const MIN_SCRUBBED = 4;
 /** Fields of a form, query or JSON body whose value is a secret, however short: what verify sends. */
 const SECRET_FIELDS = "client_secret|password|code_verifier|refresh_token|code";
 const FORM_FIELD = new RegExp(`(?<=^|[\\s?&;,"'(\\[{])(${SECRET_FIELDS})=(?!\\[redacted\\])[^\\s&#"'\\\\<>]+`, "g");
-// Escaped once or twice when a JSON body is quoted in a message or the message in --json.
-const JSON_FIELD = new RegExp(`(\\\\*["'])(${SECRET_FIELDS})\\1(\\s*:\\s*)(\\\\*["'])(?!\\[redacted\\])[^"'\\\\]+`, "g");
+// Escaped once or twice when a JSON body is quoted in a message or the message in --json. A stable
+// error code (ERR_..., docs/errors.md) is no secret: the --json report's own `code` keeps it, and an
+// authorization code made to look like one is still scrubbed by value (every code sent is a secret).
+const JSON_FIELD = new RegExp(`(\\\\*["'])(${SECRET_FIELDS})\\1(\\s*:\\s*)(\\\\*["'])(?!\\[redacted\\]|ERR_[A-Z]+(?:_[A-Z]+)*\\\\*["'])[^"'\\\\]+`, "g");
 /** Credentials before the host in any URL: https://user:password@host. */
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)(?!\[redacted\]@)[^\s/?#@"'<>\\]+@/gi;
 /** What cuts a quoted snippet short (quote() in src/errors.ts, the report's long values). */

@@ -7,7 +7,7 @@ import { App } from "cdktf";
 import { ClaimsStack } from "./constructs/claims-stack";
 import { buildContract, contractJson, contractMarkdown, type ProviderPin } from "./review/contract";
 import { environments } from "./environments";
-import { ToolError } from "./errors";
+import { LockError } from "./errors";
 import { UserFile } from "./users/user-file";
 import { projectRoot } from "./project-root";
 import { LOCK_FILE, placeLock, readProjectLock } from "./provider-lock";
@@ -108,7 +108,7 @@ function providerConstraint(stacks: readonly ClaimsStack[]): string {
   const found = new Set(stacks.map((stack) => ((stack.toTerraform() as { terraform?: { required_providers?: { auth0?: { version?: string } } } }).terraform?.required_providers?.auth0?.version ?? "")));
   const [constraint, ...others] = [...found];
   if (others.length > 0 || !constraint) {
-    throw new ToolError(`the stacks require auth0/auth0 as ${[...found].map((c) => JSON.stringify(c)).join(" and ")}; one constraint for all (cdktf.json terraformProviders) lets one lock file serve every stack`, 1);
+    throw new LockError("ERR_PROVIDER_CONSTRAINT", `the stacks require auth0/auth0 as ${[...found].map((c) => JSON.stringify(c)).join(" and ")}; one constraint for all (cdktf.json terraformProviders) lets one lock file serve every stack`);
   }
   return constraint;
 }

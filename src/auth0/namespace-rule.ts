@@ -21,6 +21,11 @@ export function reservedNamespace(namespace: string): string | undefined {
   return undefined;
 }
 
+/** The error code of a namespace namespaceProblem refuses (src/errors.ts): reserved by Auth0, or not a namespace at all. */
+export function namespaceCode(namespace: string): "ERR_NAMESPACE_RESERVED" | "ERR_NAMESPACE_INVALID" {
+  return reservedNamespace(namespace) === undefined ? "ERR_NAMESPACE_INVALID" : "ERR_NAMESPACE_RESERVED";
+}
+
 /** Why `namespace` can't be a claim namespace, or undefined if it can. */
 export function namespaceProblem(namespace: string): string | undefined {
   if (namespace.toLowerCase().startsWith("urn:auth0")) return reservedNamespace(namespace);

@@ -14,7 +14,8 @@ import { projectRoot } from "../project-root";
 import { type BenchFigures, BENCH_KIND, type BenchWorkerData } from "../sandbox/bench-worker";
 import { SANDBOX_HEAP_MB, startSandboxWorker } from "../sandbox/host";
 import { UsageError } from "../errors";
-import { readCommandLine, runCommand } from "../command-line";
+import { readCommandLine } from "../command-line";
+import { runCommand } from "./run-command";
 
 const root = projectRoot();
 const COMMAND = {
@@ -30,19 +31,10 @@ const COMMAND = {
   options: { rounds: { type: "string", default: "3" }, only: { type: "string" }, users: { type: "string", default: "1000000" } },
 } as const;
 
-const values = readCommandLineOrExit();
-
-/** Parsed at load, since every section reads the flags; a bad flag ends here with exit 2, as in the other CLIs. */
-function readCommandLineOrExit() {
-  try {
-    return readCommandLine(COMMAND) ?? process.exit(0);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`${COMMAND.name}: ${err.message}\n`);
-    process.exit(2);
-  }
-}
-const rounds = Number(values.rounds);
+type Values = NonNullable<ReturnType<typeof readCommandLine<typeof COMMAND.options>>>;
+/** The flags, read by main before any section runs: every section reads them. */
+let values: Values;
+let rounds: number;
 
 interface Row {
   readonly what: string;
@@ -212,11 +204,15 @@ const sections: [string, () => Row[] | Promise<Row[]>][] = [
 ];
 
 async function main(): Promise<number> {
-  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds: ${values.rounds} is not a positive integer; e.g. --rounds 3`);
+  const read = readCommandLine(COMMAND);
+  if (!read) return 0;
+  values = read;
+  rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError("ERR_USAGE", `--rounds: ${values.rounds} is not a positive integer; e.g. --rounds 3`);
   const users = Number(values.users);
-  if (!Number.isInteger(users) || users < 1) throw new UsageError(`--users: ${values.users} is not a positive integer; e.g. --users 100000`);
+  if (!Number.isInteger(users) || users < 1) throw new UsageError("ERR_USAGE", `--users: ${values.users} is not a positive integer; e.g. --users 100000`);
   const parts = sections.map(([name]) => name);
-  if (values.only !== undefined && !parts.includes(values.only)) throw new UsageError(`--only: ${values.only} is not a part; use one of ${parts.join(", ")}`);
+  if (values.only !== undefined && !parts.includes(values.only)) throw new UsageError("ERR_USAGE", `--only: ${values.only} is not a part; use one of ${parts.join(", ")}`);
   const rows: Row[] = [];
   for (const [name, section] of sections) {
     if (values.only && values.only !== name) continue;

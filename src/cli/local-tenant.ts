@@ -10,7 +10,8 @@ import { NAMESPACE_VARIABLE } from "../compile/claims-action";
 import { UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/types";
 import { quote, UsageError } from "../errors";
-import { readCommandLine, runCommand } from "../command-line";
+import { readCommandLine } from "../command-line";
+import { runCommand } from "./run-command";
 import { environments } from "../environments";
 
 const COMMAND = {
@@ -61,17 +62,17 @@ async function main(): Promise<number | undefined> {
   const values = readCommandLine(COMMAND);
   if (!values) return 0;
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: "${values.port}" is not a port; e.g. --port 4000 (0 picks a free one)`);
-  if (values.host !== "127.0.0.1" && values.host !== "localhost") throw new UsageError(`--host: ${quote(values.host)} is not 127.0.0.1 or localhost; the certificate covers those two`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("ERR_USAGE", `--port: "${values.port}" is not a port; e.g. --port 4000 (0 picks a free one)`);
+  if (values.host !== "127.0.0.1" && values.host !== "localhost") throw new UsageError("ERR_USAGE", `--host: ${quote(values.host)} is not 127.0.0.1 or localhost; the certificate covers those two`);
   const callbacks = urlList("--callbacks", values.callbacks);
   const logoutUrls = urlList("--logout-urls", values["logout-urls"]);
   const file = await UserFile.open(values.users as string);
   const users: ExportedUser[] = [];
   for await (const batch of file.users()) for (const { user } of batch) users.push(user);
   const missingId = users.findIndex((u) => typeof u.user_id !== "string" || u.user_id === "");
-  if (missingId !== -1) throw new UsageError(`--users: user ${missingId + 1} of ${values.users} has no user_id; every user needs one to log in`);
+  if (missingId !== -1) throw new UsageError("ERR_INPUT_INVALID", `--users: user ${missingId + 1} of ${values.users} has no user_id; every user needs one to log in`);
   const deploying = (["code", "namespace", "secrets-file"] as const).find((flag) => values[flag] !== undefined);
-  if (values.empty && deploying !== undefined) throw new UsageError(`--${deploying}: --empty deploys nothing; drop one of them`);
+  if (values.empty && deploying !== undefined) throw new UsageError("ERR_USAGE", `--${deploying}: --empty deploys nothing; drop one of them`);
   // Compiled here (esbuild), with its secrets' values, deployed and bound through the tenant's Actions store at its start.
   const loaded = values.empty ? undefined : loadEnvironmentFlow({ env: values.env, namespace: values.namespace, codeFile: values.code, secrets: secretValues(values["secrets-file"], process.env) });
   // Loaded here, not at the top: the OpenID server costs half a second that --help and bad flags need not pay.
@@ -161,14 +162,14 @@ function printTenant(tenant: LocalTenant, env: string, started: string, users: E
 function urlList(flag: string, text: string): string[] {
   const urls = text.split(",").map((u) => u.trim()).filter((u) => u !== "");
   for (const url of urls) {
-    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`${flag}: ${quote(url)} is not an http(s) URL; e.g. ${flag} https://localhost:3000/callback`);
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError("ERR_USAGE", `${flag}: ${quote(url)} is not an http(s) URL; e.g. ${flag} https://localhost:3000/callback`);
   }
   return urls;
 }
 
 runCommand(COMMAND.name, () =>
   main().catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError("--port: that port is in use; pick another with --port N (0 picks a free one)");
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError("ERR_PORT_IN_USE", "--port: that port is in use; pick another with --port N (0 picks a free one)");
     throw err;
   }),
 );

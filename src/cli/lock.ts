@@ -4,11 +4,12 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { AuthError, ToolError, UsageError } from "../errors";
+import { LockError, NetworkError, UsageError } from "../errors";
 import { projectRoot } from "../project-root";
 import { LOCK_FILE, readProjectLock } from "../provider-lock";
 import "./stdout-closed";
-import { readCommandLine, runCommand } from "../command-line";
+import { readCommandLine } from "../command-line";
+import { runCommand } from "./run-command";
 import { hasTerraform, registryUnreachable, terraform } from "./terraform";
 
 /** Linux and macOS on Intel and ARM, and Windows: where pipelines and people run terraform. */
@@ -30,7 +31,7 @@ async function main(): Promise<number> {
   const values = readCommandLine(COMMAND);
   if (!values) return 0;
   const target = values.out ? resolve(values.out) : join(projectRoot(), LOCK_FILE);
-  if (!hasTerraform()) throw new UsageError("terraform is not on PATH; install Terraform 1.10 or later (https://developer.hashicorp.com/terraform/install)");
+  if (!hasTerraform()) throw new UsageError("ERR_TERRAFORM_MISSING", "terraform is not on PATH; install Terraform 1.10 or later (https://developer.hashicorp.com/terraform/install)");
 
   const work = mkdtempSync(join(tmpdir(), "claims-lock-"));
   try {
@@ -45,8 +46,8 @@ async function main(): Promise<number> {
     const run = terraform(dir, ["providers", "lock", ...PLATFORMS.map((p) => `-platform=${p}`)], 600_000);
     if (run.status !== 0) {
       const reason = registryUnreachable(run);
-      if (reason) throw new AuthError(`can't reach the Terraform registry (${reason}); run npm run lock where registry.terraform.io is reachable, then commit ${LOCK_FILE}`);
-      throw new ToolError(`terraform providers lock failed:\n${`${run.stderr}${run.stdout}`.trim()}`, 1);
+      if (reason) throw new NetworkError("ERR_REGISTRY_UNREACHABLE", `can't reach the Terraform registry (${reason}); run npm run lock where registry.terraform.io is reachable, then commit ${LOCK_FILE}`);
+      throw new LockError("ERR_TERRAFORM_FAILED", "terraform providers lock failed; its output follows", { detail: `${run.stderr}${run.stdout}`.trim() });
     }
     // Checked like synthesis checks it, then moved into place whole: a half-written lock breaks every init.
     const made = join(dir, LOCK_FILE);

@@ -4,8 +4,9 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import "./stdout-closed";
-import { readCommandLine, runCommand } from "../command-line";
+import { readCommandLine } from "../command-line";
 import { escapeControl } from "../errors";
+import { runCommand } from "./run-command";
 import { projectRoot } from "../project-root";
 
 const COMMAND = {

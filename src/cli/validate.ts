@@ -7,8 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../project-root";
 import { LOCK_FILE } from "../provider-lock";
+import { NetworkError, UsageError } from "../errors";
 import "./stdout-closed";
-import { readCommandLine, runCommand } from "../command-line";
+import { readCommandLine } from "../command-line";
+import { runCommand } from "./run-command";
 import { hasTerraform, registryUnreachable, terraform } from "./terraform";
 
 const COMMAND = {
@@ -24,10 +26,7 @@ const COMMAND = {
 
 async function main(): Promise<number> {
   if (!readCommandLine(COMMAND)) return 0;
-  if (!hasTerraform()) {
-    console.error("validate: terraform is not on PATH; install Terraform 1.10 or later (https://developer.hashicorp.com/terraform/install)");
-    return 2;
-  }
+  if (!hasTerraform()) throw new UsageError("ERR_TERRAFORM_MISSING", "terraform is not on PATH; install Terraform 1.10 or later (https://developer.hashicorp.com/terraform/install)");
   const out = mkdtempSync(join(tmpdir(), "claims-validate-"));
   try {
     // Loaded only now, so --help and a bad flag answer without loading cdktf.
@@ -47,11 +46,11 @@ async function main(): Promise<number> {
         const text = `${init.stderr}\n${init.stdout}`;
         const reason = registryUnreachable(init);
         if (reason) {
-          console.error(
-            `validate: can't run here: terraform init must download auth0/auth0 from the Terraform registry, and it can't be reached (${reason}). ` +
+          throw new NetworkError(
+            "ERR_REGISTRY_UNREACHABLE",
+            `can't run here: terraform init must download auth0/auth0 from the Terraform registry, and it can't be reached (${reason}). ` +
               "Run npm run validate where registry.terraform.io is reachable, e.g. in CI.",
           );
-          return 3;
         }
         console.error(`validate: ${name}: terraform init failed:\n${text.trim()}`);
         invalid++;

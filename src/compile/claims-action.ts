@@ -4,6 +4,7 @@
 import { MAX_CUSTOM_CLAIMS_BYTES, TOKEN_KINDS, TokenKind } from "../auth0/facts";
 import { ActionSource, compileActionSource } from "./action-source";
 import type { CompiledAction } from "./compile-action";
+import { UsageError } from "../errors";
 
 export const DEFAULT_CLAIM_KEYS: readonly string[] = ["roles", "permissions"];
 export const DEFAULT_TOKENS: readonly TokenKind[] = ["id"];
@@ -50,17 +51,18 @@ export function compileClaimsAction(settings: ClaimsActionSettings = {}): Claims
 
 function checkClaimKeys(keys: readonly string[]): readonly string[] {
   if (!Array.isArray(keys) || keys.length === 0) {
-    throw new Error(`claimKeys: ${JSON.stringify(keys)} names no app_metadata field; list at least one, e.g. ["roles", "permissions"]`);
+    throw new UsageError("ERR_CLAIM_KEY", `claimKeys: ${JSON.stringify(keys)} names no app_metadata field; list at least one, e.g. ["roles", "permissions"]`);
   }
   const seen = new Set<string>();
   for (const key of keys) {
     if (typeof key !== "string" || !CLAIM_KEY.test(key) || INERT_KEYS.has(key)) {
-      throw new Error(
+      throw new UsageError(
+        "ERR_CLAIM_KEY",
         `claimKeys: ${JSON.stringify(key)} can't be a claim key; use 1 to 64 letters, digits, "_", "-" or "." (not starting with "-" or "."), ` +
           `and not __proto__, constructor or prototype`,
       );
     }
-    if (seen.has(key)) throw new Error(`claimKeys: "${key}" is listed twice; list each app_metadata field once`);
+    if (seen.has(key)) throw new UsageError("ERR_CLAIM_KEY", `claimKeys: "${key}" is listed twice; list each app_metadata field once`);
     seen.add(key);
   }
   return [...keys];
@@ -68,14 +70,14 @@ function checkClaimKeys(keys: readonly string[]): readonly string[] {
 
 function checkTokens(tokens: readonly TokenKind[]): readonly TokenKind[] {
   if (!Array.isArray(tokens) || tokens.length === 0) {
-    throw new Error(`tokens: ${JSON.stringify(tokens)} names no token; use ["id"], ["access"] or ["id", "access"]`);
+    throw new UsageError("ERR_TOKEN_KIND", `tokens: ${JSON.stringify(tokens)} names no token; use ["id"], ["access"] or ["id", "access"]`);
   }
   const seen = new Set<string>();
   for (const token of tokens) {
     if (!TOKEN_KINDS.includes(token)) {
-      throw new Error(`tokens: ${JSON.stringify(token)} is not a token kind; use "id" (ID token and /userinfo) or "access"`);
+      throw new UsageError("ERR_TOKEN_KIND", `tokens: ${JSON.stringify(token)} is not a token kind; use "id" (ID token and /userinfo) or "access"`);
     }
-    if (seen.has(token)) throw new Error(`tokens: "${token}" is listed twice; list each token once`);
+    if (seen.has(token)) throw new UsageError("ERR_TOKEN_KIND", `tokens: "${token}" is listed twice; list each token once`);
     seen.add(token);
   }
   // Keep a fixed order so the compiled code, and so the plan, doesn't change with the order of the list.

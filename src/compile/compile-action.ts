@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { buildSync, version as esbuildVersion } from "esbuild";
 import { ACTION_RUNTIME, MAX_ACTION_CODE_BYTES, POST_LOGIN } from "../auth0/facts";
+import { UsageError } from "../errors";
 import { projectRoot } from "../project-root";
 
 export interface CompileActionOptions {
@@ -41,7 +42,7 @@ export function compileAction(options: CompileActionOptions): CompiledAction {
   const entryPath = resolve(root, options.entry);
   const source = relative(root, entryPath).split(sep).join("/");
   if (source.startsWith("../") || isAbsolute(source)) {
-    throw new Error(`entry: ${options.entry} is outside ${root}; put the action under actions/`);
+    throw new UsageError("ERR_ACTION_ENTRY", `entry: ${options.entry} is outside ${root}; put the action under actions/`);
   }
   const constants = options.constants ?? {};
   const external = [...(options.external ?? [])].sort();
@@ -59,7 +60,8 @@ export function compileAction(options: CompileActionOptions): CompiledAction {
   const code = header + body;
   const bytes = Buffer.byteLength(code, "utf8");
   if (bytes > MAX_ACTION_CODE_BYTES) {
-    throw new Error(
+    throw new UsageError(
+      "ERR_ACTION_TOO_LARGE",
       `${source}: compiled action is ${bytes} bytes, over Auth0's limit of ${MAX_ACTION_CODE_BYTES} bytes of action code; ` +
         `move large data out of the action (into app_metadata or an API) or drop bundled imports`,
     );
@@ -102,11 +104,11 @@ function bundle(root: string, source: string, constants: Readonly<Record<string,
   } catch (err) {
     const first = (err as { errors?: { text: string; location?: { file: string; line: number } }[] }).errors?.[0];
     const where = first?.location ? `${first.location.file}:${first.location.line}: ` : `${source}: `;
-    throw new Error(`${where}esbuild could not compile the action: ${first?.text ?? String(err)}`);
+    throw new UsageError("ERR_ACTION_COMPILE", `${where}esbuild could not compile the action: ${first?.text ?? String(err)}`);
   }
   const text = result.outputFiles[0].text;
   if (text.includes(root)) {
-    throw new Error(`${source}: compiled action contains the absolute path ${root}; it would differ between machines`);
+    throw new UsageError("ERR_ACTION_COMPILE", `${source}: compiled action contains the absolute path ${root}; it would differ between machines`);
   }
   return text;
 }

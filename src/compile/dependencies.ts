@@ -69,7 +69,7 @@ function bundle(specifier: string, action: string): string {
     code = result.outputFiles[0].text;
   } catch (err) {
     const first = (err as { errors?: { text: string }[] }).errors?.[0]?.text ?? String(err);
-    throw new ActionLoadError(`${action}: dependency ${JSON.stringify(specifier)} can't be bundled for the local sandbox (${first}); npm install the package to preview the action`);
+    throw new ActionLoadError("ERR_DEPENDENCY_BUNDLE", `${action}: dependency ${JSON.stringify(specifier)} can't be bundled for the local sandbox (${first}); npm install the package to preview the action`);
   }
   bundles.set(specifier, code);
   return code;

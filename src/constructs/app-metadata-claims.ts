@@ -61,7 +61,7 @@ export class AppMetadataClaims extends Construct implements ManagedFlowAction {
     this.namespace = atPath(this, () => new ClaimNamespace(this, "namespace", { default: props.namespace, variableName: props.namespaceVariable }));
     const secrets = props.secrets ?? [];
     if (Array.isArray(secrets) && secrets.some((s) => s?.name === NAMESPACE_SECRET)) {
-      throw new ConstructPropError(this, `secrets: "${NAMESPACE_SECRET}" is this construct's own secret (the namespace variable); list only the action's other secrets`);
+      throw new ConstructPropError(this, "ERR_ACTION_SECRETS", `secrets: "${NAMESPACE_SECRET}" is this construct's own secret (the namespace variable); list only the action's other secrets`);
     }
     // The resources keep the construct's id as their name (auth0_action.<id>), for readable, stable plans.
     this.typeScriptAction = new TypeScriptAction(this, "action", {

@@ -2,8 +2,9 @@
 // value stops `cdktf diff/deploy` before anything reaches the tenant.
 import { Token, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
-import { namespaceProblem } from "../auth0/namespace-rule";
+import { namespaceCode, namespaceProblem } from "../auth0/namespace-rule";
 import { NAMESPACE_VARIABLE } from "../compile/claims-action";
+import { ConstructPropError } from "./construct-error";
 
 export const DEFAULT_NAMESPACE_VARIABLE = NAMESPACE_VARIABLE;
 
@@ -24,16 +25,21 @@ export class ClaimNamespace extends Construct {
 
   constructor(scope: Construct, id: string, props: ClaimNamespaceProps = {}) {
     super(scope, id);
+    // Errors name `scope`: its owner (AppMetadataClaims) took the value as its own prop.
     this.variableName = props.variableName ?? DEFAULT_NAMESPACE_VARIABLE;
     if (!/^[a-z][a-z0-9_]*$/.test(this.variableName)) {
-      throw new Error(
+      throw new ConstructPropError(
+        scope,
+        "ERR_NAMESPACE_VARIABLE",
         `variableName: "${this.variableName}" is not a usable Terraform variable name; use lower case letters, digits and _ (e.g. "claim_namespace")`,
       );
     }
     if (props.default !== undefined && !Token.isUnresolved(props.default)) {
       const problem = namespaceProblem(props.default);
       if (problem) {
-        throw new Error(
+        throw new ConstructPropError(
+          scope,
+          namespaceCode(props.default),
           `namespace: "${props.default}" can't be a claim namespace (${problem}); use an http(s) URL you control, such as https://example.com/claims`,
         );
       }

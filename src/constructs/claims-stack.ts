@@ -5,9 +5,11 @@ import { Construct } from "constructs";
 import { Auth0Provider } from "../../.gen/providers/auth0/provider";
 import { AppMetadataClaims } from "./app-metadata-claims";
 import { CLAIMS_RESOURCE } from "../compile/claims-action";
+import { ConstructPropError } from "./construct-error";
 import { environmentFlow } from "./environment-flow";
 import type { PostLoginFlow } from "./post-login-flow";
 import type { Backend, EnvironmentConfig } from "../environments";
+import { quote } from "../errors";
 
 export class ClaimsStack extends TerraformStack {
   public readonly environment: EnvironmentConfig;
@@ -19,7 +21,8 @@ export class ClaimsStack extends TerraformStack {
 
   constructor(scope: Construct, environment: EnvironmentConfig) {
     if (!/^[a-z][a-z0-9-]{0,62}$/.test(environment.name)) {
-      throw new Error(`environments: name "${environment.name}" can't be a stack name; use lower case letters, digits and "-", starting with a letter`);
+      // Checked before the stack exists: named by the environment, not by a construct's path.
+      throw new ConstructPropError("environments", "ERR_STACK_NAME", `name ${quote(environment.name)} can't be a stack name; use lower case letters, digits and "-", starting with a letter`);
     }
     super(scope, environment.name);
     this.environment = environment;
@@ -64,6 +67,6 @@ function addBackend(stack: TerraformStack, name: string, backend: Backend): void
       });
       return;
     default:
-      throw new Error(`environments: backend type ${JSON.stringify((backend as { type: unknown }).type)} is unknown; use "local", "s3" or "cloud"`);
+      throw new ConstructPropError(stack, "ERR_BACKEND", `backend.type: ${quote((backend as { type: unknown }).type)} is unknown; use "local", "s3" or "cloud"`);
   }
 }

@@ -7,7 +7,6 @@ import { compileActionSource, defaultActionName, resourceNameOf, secretVariableN
 import { CLAIMS_RESOURCE, compileClaimsAction, DEFAULT_ACTION_NAME, NAMESPACE_SECRET, NAMESPACE_VARIABLE } from "../compile/claims-action";
 import type { CompiledAction } from "../compile/compile-action";
 import { EnvironmentConfig, flowOf, isManaged, type ManagedActionConfig } from "../environments";
-import { UsageError } from "../errors";
 import { compileFlow } from "../flow/compile";
 import type { ActionAsDeployed, FlowAsDeployed, FlowDependency, FlowEntry } from "../flow/model";
 import { noSecretValues, resolveSecrets, type SecretValues } from "../flow/secrets";
@@ -15,7 +14,7 @@ import type { CompiledFlow } from "../runtime/compiled-flow";
 import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
 import { type SandboxLimits, SandboxedFlow } from "../sandbox/host";
 import { resolveEnvironment } from "./resolve";
-import { MAX_STACK_BYTES, readTextFile } from "./stack-file";
+import { failFor, MAX_STACK_BYTES, readTextFile } from "./stack-file";
 
 export type { CompiledFlow } from "../runtime/compiled-flow";
 
@@ -67,7 +66,7 @@ export function environmentModel(environment: EnvironmentConfig, namespace: stri
   let code = compiled.code;
   let source = sourceOf(compiled);
   if (codeFile !== undefined) {
-    code = readTextFile(codeFile, MAX_STACK_BYTES, (message) => new UsageError(`--code: ${message}`), "a compiled action file");
+    code = readTextFile(codeFile, MAX_STACK_BYTES, failFor("--code"), "a compiled action file");
     source = codeFile;
   }
   const claims: ActionAsDeployed = {

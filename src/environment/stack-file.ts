@@ -5,7 +5,7 @@
 // by the caller's `fail`.
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { MAX_FLOW_ACTIONS, POST_LOGIN } from "../auth0/facts";
-import { quote, UsageError } from "../errors";
+import { type CodeOfExit, quote, type ToolError, UsageError } from "../errors";
 import type { ActionAsDeployed, FlowAsDeployed, FlowEntry, FlowSecret, FlowTrigger } from "../flow/model";
 
 export type Resources = Record<string, Record<string, Record<string, unknown>>>;
@@ -20,8 +20,13 @@ export interface TerraformAction {
   readonly supported_triggers?: unknown;
 }
 
-/** Makes the error a reader throws, from a one-line message. */
-export type Fail = (message: string) => Error;
+/** Makes the error a reader throws, from its code and a one-line message. */
+export type Fail = (code: CodeOfExit<2>, message: string) => ToolError;
+
+/** A Fail whose errors are UsageErrors naming `flag`, e.g. "--stack: ...". */
+export function failFor(flag: string): Fail {
+  return (code, message) => new UsageError(code, `${flag}: ${message}`);
+}
 
 /** A stack file larger than this is not one of ours (the stacks this project writes are a few hundred kB). */
 export const MAX_STACK_BYTES = 64 * 2 ** 20;
@@ -32,12 +37,12 @@ export function readTextFile(file: string, maxBytes: number, fail: Fail, what: s
   try {
     fd = openSync(file, "r");
   } catch (err) {
-    throw fail(`${quote(file)}: can't read it (${(err as NodeJS.ErrnoException).code}); give ${what}`);
+    throw fail("ERR_INPUT_UNREADABLE", `${quote(file)}: can't read it (${(err as NodeJS.ErrnoException).code}); give ${what}`);
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw fail(`${quote(file)} is not a regular file; give ${what}`);
-    if (stat.size > maxBytes) throw fail(`${quote(file)} is ${stat.size} bytes, over ${maxBytes}; give ${what}`);
+    if (!stat.isFile()) throw fail("ERR_INPUT_UNREADABLE", `${quote(file)} is not a regular file; give ${what}`);
+    if (stat.size > maxBytes) throw fail("ERR_INPUT_TOO_LARGE", `${quote(file)} is ${stat.size} bytes, over ${maxBytes}; give ${what}`);
     return readFileSync(fd, "utf8");
   } finally {
     closeSync(fd);
@@ -52,7 +57,7 @@ export function unescapeTerraformString(text: string, where: string, fail: Fail)
   return text.replace(/\$\$\{|%%\{|\$\{|%\{/g, (match) => {
     if (match === "$${") return "${";
     if (match === "%%{") return "%{";
-    throw fail(`${where} holds a Terraform template sequence ${match}...}; only literal code can be read (synthesize it with npm run synth)`);
+    throw fail("ERR_INPUT_INVALID", `${where} holds a Terraform template sequence ${match}...}; only literal code can be read (synthesize it with npm run synth)`);
   });
 }
 
@@ -72,7 +77,7 @@ const bindsTrigger = (trigger: string) => (binding: Record<string, unknown> | nu
 /** The stack's exclusive binding of `trigger` (auth0_trigger_actions), if it has one; two is an error. */
 export function exclusiveBinding(file: string, resources: Resources, fail: Fail, trigger: string = POST_LOGIN.id): Record<string, unknown> | undefined {
   const exclusive = Object.values(resources.auth0_trigger_actions ?? {}).filter(bindsTrigger(trigger));
-  if (exclusive.length > 1) throw fail(`${quote(file)} binds ${trigger} with ${exclusive.length} auth0_trigger_actions; a trigger has one flow: give one stack's cdk.tf.json`);
+  if (exclusive.length > 1) throw fail("ERR_INPUT_INVALID", `${quote(file)} binds ${trigger} with ${exclusive.length} auth0_trigger_actions; a trigger has one flow: give one stack's cdk.tf.json`);
   return exclusive[0];
 }
 
@@ -91,7 +96,7 @@ export function boundCount(resources: Resources, trigger: string = POST_LOGIN.id
 /** Refuses a stack that binds more actions to `trigger` than Auth0 runs in a flow, before anything is ordered. */
 export function checkBoundCount(file: string, resources: Resources, fail: Fail, trigger: string = POST_LOGIN.id): void {
   const bound = boundCount(resources, trigger);
-  if (bound > MAX_FLOW_ACTIONS) throw fail(`${quote(file)} binds ${bound} actions to ${trigger}; Auth0 runs at most ${MAX_FLOW_ACTIONS} in a flow: give the cdk.tf.json of a stack Auth0 can deploy`);
+  if (bound > MAX_FLOW_ACTIONS) throw fail("ERR_INPUT_INVALID", `${quote(file)} binds ${bound} actions to ${trigger}; Auth0 runs at most ${MAX_FLOW_ACTIONS} in a flow: give the cdk.tf.json of a stack Auth0 can deploy`);
 }
 
 /**
@@ -119,7 +124,7 @@ export function appendOrder(file: string, append: readonly [string, Record<strin
   }
   if (done.length < append.length) {
     const names = dependencyCycle(before, waiting).map((i) => `auth0_trigger_action.${append[i][0]}`);
-    throw fail(`${quote(file)}: the post-login bindings depend on each other in a cycle (${names.join(" -> ")}, each depending on the next); Terraform refuses it: give a stack from npm run synth`);
+    throw fail("ERR_INPUT_INVALID", `${quote(file)}: the post-login bindings depend on each other in a cycle (${names.join(" -> ")}, each depending on the next); Terraform refuses it: give a stack from npm run synth`);
   }
   // Grouped by depth, in the stack's order within each: a counting sort, linear too.
   const byDepth: number[][] = [];
@@ -185,7 +190,7 @@ export function stackModel(file: string, stack: Record<string, unknown>, fail: F
 
 function stackAction(file: string, stack: Record<string, unknown>, id: string, action: TerraformAction, fail: Fail): ActionAsDeployed {
   const where = `${file}: auth0_action.${id}`;
-  if (typeof action.code !== "string") throw fail(`${quote(where)} has no literal code; give a stack synthesized by npm run synth`);
+  if (typeof action.code !== "string") throw fail("ERR_INPUT_INVALID", `${quote(where)} has no literal code; give a stack synthesized by npm run synth`);
   const secrets = (Array.isArray(action.secrets) ? (action.secrets as ({ name?: unknown; value?: unknown } | null)[]) : []).flatMap((secret): FlowSecret[] => {
     if (typeof secret?.name !== "string") return [];
     const written = typeof secret.value === "string" ? secret.value : "";
@@ -214,15 +219,15 @@ function stackAction(file: string, stack: Record<string, unknown>, id: string, a
 
 /** The stack's post-login flow as deployed, for `verify --deployed`; UsageError naming --stack otherwise. */
 export function readDeclaredFlow(file: string, environment: string): FlowAsDeployed {
-  const fail: Fail = (message) => new UsageError(`--stack: ${message}`);
+  const fail = failFor("--stack");
   const what = `cdktf.out/stacks/${environment}/cdk.tf.json from npm run synth (or --stack FILE)`;
   const text = readTextFile(file, MAX_STACK_BYTES, fail, what);
   let stack: { resource?: Resources };
   try {
     stack = JSON.parse(text) as { resource?: Resources };
   } catch {
-    throw fail(`${quote(file)} is not JSON; give ${what}`);
+    throw fail("ERR_INPUT_INVALID", `${quote(file)} is not JSON; give ${what}`);
   }
-  if (typeof stack !== "object" || stack === null || typeof stack.resource !== "object") throw fail(`${quote(file)} is not a synthesized stack (no "resource"); give ${what}`);
+  if (typeof stack !== "object" || stack === null || typeof stack.resource !== "object") throw fail("ERR_INPUT_INVALID", `${quote(file)} is not a synthesized stack (no "resource"); give ${what}`);
   return stackModel(file, stack as Record<string, unknown>, fail);
 }

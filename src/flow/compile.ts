@@ -21,7 +21,7 @@ export interface CompileOptions {
  */
 export function compileFlow(flow: FlowAsDeployed, options: CompileOptions = {}): CompiledFlow {
   // The runtime (src/runtime/) implements post-login's event and api only.
-  if (flow.trigger !== "post-login") throw new UsageError(`the ${flow.trigger} trigger can't run locally; only post-login flows do`);
+  if (flow.trigger !== "post-login") throw new UsageError("ERR_TRIGGER_UNSUPPORTED", `the ${flow.trigger} trigger can't run locally; only post-login flows do`);
   const values = options.secrets ?? noSecretValues();
   const { timeoutMs, ...perAction } = options.runtime ?? {};
   const steps = actionsOf(resolveSecrets(flow, values)).map((action) => {
@@ -53,7 +53,7 @@ export function fetchOrigins(given: readonly string[] | undefined): string[] {
     }
     const origin = url && (url.protocol === "http:" || url.protocol === "https:") ? url.origin : undefined;
     if (origin === undefined || url === undefined || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "" || (url.pathname !== "/" && url.pathname !== "")) {
-      throw new UsageError(`--allow-fetch: ${quote(text)} is not an origin; give scheme://host[:port], e.g. http://127.0.0.1:8080 (an action may then call any path there)`);
+      throw new UsageError("ERR_USAGE", `--allow-fetch: ${quote(text)} is not an origin; give scheme://host[:port], e.g. http://127.0.0.1:8080 (an action may then call any path there)`);
     }
     origins.add(origin);
   }

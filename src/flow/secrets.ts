@@ -4,7 +4,7 @@
 // here ever quotes a value, nor a line of the file (which may be one).
 import { parseEnv } from "node:util";
 import { MAX_SECRET_VALUE_CHARS } from "../auth0/facts";
-import { readTextFile } from "../environment/stack-file";
+import { failFor, readTextFile } from "../environment/stack-file";
 import { quote, UsageError } from "../errors";
 import type { ActionAsDeployed, FlowAsDeployed, FlowSecret } from "./model";
 
@@ -67,7 +67,7 @@ const QUOTES = new Set(['"', "'", "`"]);
  * cut short at a `#` or a missing quote would run silently. Quoted values may span lines.
  */
 export function readSecretsFile(file: string): Map<string, { value: string; line: number }> {
-  const fail = (message: string) => new UsageError(`--secrets-file: ${message}`);
+  const fail = failFor("--secrets-file");
   const text = readTextFile(file, MAX_SECRETS_FILE_BYTES, fail, "a dotenv file of TF_VAR_<variable>=VALUE lines");
   const lines = text.split("\n").map((line) => line.replace(/\r$/, ""));
   const where = (i: number) => `${quote(file)} line ${i + 1}`;
@@ -76,9 +76,9 @@ export function readSecretsFile(file: string): Map<string, { value: string; line
     if (BLANK_OR_COMMENT.test(lines[i])) continue;
     // Never quoted in a message: a bad line may be a value pasted on its own.
     const match = ASSIGNMENT.exec(lines[i]);
-    if (!match) throw fail(`${where(i)} is not NAME=VALUE; write TF_VAR_<variable>=VALUE (quote a value that holds a # or spans lines), or a # comment`);
+    if (!match) throw fail("ERR_SECRETS_FILE", `${where(i)} is not NAME=VALUE; write TF_VAR_<variable>=VALUE (quote a value that holds a # or spans lines), or a # comment`);
     const [, key, rest] = match;
-    if (keys.has(key)) throw fail(`${where(i)} sets ${key} again (first on line ${keys.get(key)}); set each variable once`);
+    if (keys.has(key)) throw fail("ERR_SECRETS_FILE", `${where(i)} sets ${key} again (first on line ${keys.get(key)}); set each variable once`);
     keys.set(key, i + 1);
     const quoteChar = rest[0];
     if (QUOTES.has(quoteChar)) {
@@ -91,11 +91,11 @@ export function readSecretsFile(file: string): Map<string, { value: string; line
         end = lines[last].indexOf(quoteChar);
         after = end === -1 ? "" : lines[last].slice(end + 1);
       }
-      if (end === -1) throw fail(`${where(i)}: the value of ${key} opens a ${quoteChar} quote that never closes; close it`);
-      if (!BLANK_OR_COMMENT.test(after)) throw fail(`${where(last)}: text after the closing quote of ${key}'s value; only a # comment may follow it`);
+      if (end === -1) throw fail("ERR_SECRETS_FILE", `${where(i)}: the value of ${key} opens a ${quoteChar} quote that never closes; close it`);
+      if (!BLANK_OR_COMMENT.test(after)) throw fail("ERR_SECRETS_FILE", `${where(last)}: text after the closing quote of ${key}'s value; only a # comment may follow it`);
       i = last;
     } else if (/(^|[^\s])#/.test(rest)) {
-      throw fail(`${where(i)}: the value of ${key} holds a # that would start a comment and cut it short; quote the value`);
+      throw fail("ERR_SECRETS_FILE", `${where(i)}: the value of ${key} holds a # that would start a comment and cut it short; quote the value`);
     }
   }
   const values = parseEnv(text);
@@ -123,7 +123,7 @@ export function resolveSecrets(flow: FlowAsDeployed, values: SecretValues): Flow
       const found = secret.variable === undefined ? undefined : values.find(secret.variable);
       if (found === undefined) throw missingSecret(action, secret, values);
       if (found.value.length > MAX_SECRET_VALUE_CHARS) {
-        throw new UsageError(`action ${quote(action.name)}: secret ${quote(secret.name)}: the value from ${found.from} is ${found.value.length} characters; Auth0 allows at most ${MAX_SECRET_VALUE_CHARS}`);
+        throw new UsageError("ERR_SECRET_TOO_LONG", `action ${quote(action.name)}: secret ${quote(secret.name)}: the value from ${found.from} is ${found.value.length} characters; Auth0 allows at most ${MAX_SECRET_VALUE_CHARS}`);
       }
       return { ...secret, value: found.value };
     }),
@@ -143,5 +143,5 @@ export function secretsRecord(action: ActionAsDeployed, values: SecretValues = n
 
 function missingSecret(action: ActionAsDeployed, secret: FlowSecret, values: SecretValues): UsageError {
   const fix = secret.variable === undefined ? "no Terraform variable of the stack gives it either; give the secret a value in the stack" : howToGive(secret.variable, values);
-  return new UsageError(`action ${quote(action.name)}: secret ${quote(secret.name)} has no value; ${fix}`);
+  return new UsageError("ERR_SECRET_MISSING", `action ${quote(action.name)}: secret ${quote(secret.name)} has no value; ${fix}`);
 }

@@ -64,7 +64,7 @@ export async function tenantCertificates(dir: string): Promise<TenantCertificate
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new UsageError(`--cert-dir: can't create ${dir} (${(err as NodeJS.ErrnoException).code}); pick a writable folder`);
+    throw new UsageError("ERR_CERT_DIR", `--cert-dir: can't create ${dir} (${(err as NodeJS.ErrnoException).code}); pick a writable folder`);
   }
   const existing = await loadCa(dir);
   const ca = existing ?? (await createCa(dir));
@@ -142,7 +142,7 @@ async function loadCa(dir: string): Promise<Ca | undefined> {
   const mode = statSync(keyFile).mode & 0o777;
   if (mode & 0o077) {
     const file = escapeControl(keyFile);
-    throw new UsageError(`--cert-dir: ${file} has mode 0${mode.toString(8)}, open to group or others, and anyone who read it can issue certificates your processes trust: chmod 600 ${file}, or delete it for a new CA`);
+    throw new UsageError("ERR_CERT_DIR", `--cert-dir: ${file} has mode 0${mode.toString(8)}, open to group or others, and anyone who read it can issue certificates your processes trust: chmod 600 ${file}, or delete it for a new CA`);
   }
   return ca;
 }
@@ -179,7 +179,7 @@ function writeAtomically(file: string, text: string, mode: number): void {
     chmodSync(temporary, mode);
     renameSync(temporary, file);
   } catch (err) {
-    throw new UsageError(`--cert-dir: can't write ${file} (${(err as NodeJS.ErrnoException).code}); pick a writable folder`);
+    throw new UsageError("ERR_CERT_DIR", `--cert-dir: can't write ${file} (${(err as NodeJS.ErrnoException).code}); pick a writable folder`);
   }
 }
 

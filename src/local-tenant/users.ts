@@ -62,7 +62,7 @@ export class TenantUsers {
    * are saved to the record (a denied or redirected login's too, as Auth0 saves them); a login that
    * ran to its end feeds the next tokens.
    */
-  async login(user: TenantUser, protocol: LoginProtocol, context: Omit<LoginContext, "protocol" | "lastUse"> = {}): Promise<LoginOutcome> {
+  async login(user: TenantUser, protocol: LoginProtocol, context: Omit<LoginContext, "protocol"> = {}): Promise<LoginOutcome> {
     return this.ended(user, await this.flow.login(user.record, { ...context, protocol }));
   }
 

@@ -3,9 +3,9 @@
 // and secrets, in order.
 import { NAMESPACE_SECRET } from "../compile/claims-action";
 import { quote, ToolError, UsageError } from "../errors";
-import { namespaceProblem } from "../auth0/namespace-rule";
+import { namespaceCode, namespaceProblem } from "../auth0/namespace-rule";
 import { POST_LOGIN } from "../auth0/facts";
-import { MAX_STACK_BYTES, readTextFile, type Resources, stackModel, supportsTrigger } from "../environment/stack-file";
+import { failFor, MAX_STACK_BYTES, readTextFile, type Resources, stackModel, supportsTrigger } from "../environment/stack-file";
 import { compileFlow } from "../flow/compile";
 import { type ActionAsDeployed, actionsOf, boundByHand, type FlowAsDeployed } from "../flow/model";
 import { resolveSecrets, type SecretValues } from "../flow/secrets";
@@ -23,7 +23,7 @@ export interface BaseAction {
   readonly namespace: string;
 }
 
-const fail = (message: string) => new UsageError(`--compare: ${message}`);
+const fail = failFor("--compare");
 
 function readText(file: string): string {
   return readTextFile(file, MAX_BASE_BYTES, fail, "a compiled action file or a cdk.tf.json from npm run synth");
@@ -37,7 +37,7 @@ function withNamespace(flow: FlowAsDeployed, namespace: string | undefined): Flo
       if (secret.name !== NAMESPACE_SECRET) return secret;
       if (namespace !== undefined) return { ...secret, value: namespace };
       if (secret.value === undefined && secret.variable !== undefined) {
-        throw fail(`${quote(action.source)}: secret ${NAMESPACE_SECRET} comes from var.${secret.variable}, which has no default in the stack; pass --base-namespace URL (the namespace the base is deployed with)`);
+        throw fail("ERR_SECRET_MISSING", `${quote(action.source)}: secret ${NAMESPACE_SECRET} comes from var.${secret.variable}, which has no default in the stack; pass --base-namespace URL (the namespace the base is deployed with)`);
       }
       return secret;
     }),
@@ -49,19 +49,20 @@ function withNamespace(flow: FlowAsDeployed, namespace: string | undefined): Flo
 function fromStack(file: string, stack: Record<string, unknown>, baseNamespace: string | undefined, secrets: SecretValues): Omit<BaseAction, "namespace"> & { namespace?: string } {
   const ids = Object.entries(((stack.resource ?? {}) as Resources).auth0_action ?? {}).flatMap(([id, action]) => (supportsTrigger(action, POST_LOGIN.id) ? [id] : []));
   if (ids.length === 0) {
-    throw fail(`${quote(file)} holds no post-login auth0_action; give the cdk.tf.json of a stack from npm run synth (cdktf.out/stacks/<env>/cdk.tf.json) or a compiled action file`);
+    throw fail("ERR_INPUT_INVALID", `${quote(file)} holds no post-login auth0_action; give the cdk.tf.json of a stack from npm run synth (cdktf.out/stacks/<env>/cdk.tf.json) or a compiled action file`);
   }
   const model = stackModel(file, stack, fail);
   if (model.mode === "unbound" && ids.length > 1) {
-    throw fail(`${quote(file)} holds ${ids.length} post-login actions (${ids.map((id) => `auth0_action.${id}`).join(", ")}) and binds none of them; compare runs the bound flow: give a stack that binds them, or one action's compiled code as a file`);
+    throw fail("ERR_INPUT_INVALID", `${quote(file)} holds ${ids.length} post-login actions (${ids.map((id) => `auth0_action.${id}`).join(", ")}) and binds none of them; compare runs the bound flow: give a stack that binds them, or one action's compiled code as a file`);
   }
   const steps = actionsOf(model);
-  if (steps.length === 0) throw fail(`${quote(file)} binds none of its post-login actions to post-login; give the cdk.tf.json of a stack whose flow runs them`);
+  if (steps.length === 0) throw fail("ERR_INPUT_INVALID", `${quote(file)} binds none of its post-login actions to post-login; give the cdk.tf.json of a stack whose flow runs them`);
   let flow: FlowAsDeployed;
   try {
     flow = resolveSecrets(withNamespace(model, baseNamespace), secrets);
   } catch (err) {
-    throw err instanceof ToolError && !err.message.startsWith("--compare: ") ? fail(err.message) : err;
+    if (err instanceof ToolError && !err.message.startsWith("--compare: ")) err.message = `--compare: ${err.message}`;
+    throw err;
   }
   const byHand = boundByHand(flow).length;
   // Said in the report: those actions run in the tenant but not here, in the base as in the head.
@@ -82,7 +83,7 @@ function fromStack(file: string, stack: Record<string, unknown>, baseNamespace: 
 export function readBaseAction(file: string, baseNamespace: string | undefined, headNamespace: string, secrets: SecretValues): BaseAction {
   if (baseNamespace !== undefined) {
     const problem = namespaceProblem(baseNamespace);
-    if (problem) throw new UsageError(`--base-namespace: ${quote(baseNamespace)} can't be a claim namespace (${problem}); use an http(s) URL you control`);
+    if (problem) throw new UsageError(namespaceCode(baseNamespace), `--base-namespace: ${quote(baseNamespace)} can't be a claim namespace (${problem}); use an http(s) URL you control`);
   }
   const text = readText(file);
   let parsed: unknown;
@@ -96,12 +97,12 @@ export function readBaseAction(file: string, baseNamespace: string | undefined, 
   }
   if (parsed !== undefined || /\.json$/i.test(file)) {
     if (typeof parsed !== "object" || parsed === null || !("resource" in parsed)) {
-      throw fail(`${quote(file)} is not a synthesized stack (no "resource"); give cdktf.out/stacks/<env>/cdk.tf.json or a compiled action file`);
+      throw fail("ERR_INPUT_INVALID", `${quote(file)} is not a synthesized stack (no "resource"); give cdktf.out/stacks/<env>/cdk.tf.json or a compiled action file`);
     }
     const base = fromStack(file, parsed as Record<string, unknown>, baseNamespace, secrets);
     const namespace = base.namespace ?? baseNamespace ?? headNamespace;
     const problem = namespaceProblem(namespace);
-    if (problem) throw fail(`${quote(file)}: namespace ${quote(namespace)} can't be a claim namespace (${problem}); pass --base-namespace URL`);
+    if (problem) throw fail(namespaceCode(namespace), `${quote(file)}: namespace ${quote(namespace)} can't be a claim namespace (${problem}); pass --base-namespace URL`);
     return { ...base, namespace };
   }
   const namespace = baseNamespace ?? headNamespace;

@@ -10,10 +10,11 @@ import type { CompiledFlow } from "../runtime/compiled-flow";
 import type { FlowRuntime } from "../runtime/flow-runtime";
 import { failedOutcome } from "../runtime/outcome";
 import type { ExportedUser, LoginContext, LoginOutcome } from "../runtime/types";
+import type { RunContext } from "../runtime/event";
 import { loadUnderPulse } from "../sandbox/login-worker";
 import { Secrets } from "../scrub";
 import { Pulse } from "../sandbox/pulse";
-import { jsonProblem, userProblem } from "../users/user-file";
+import { endedLines, LineProblem, userOfLine, withoutCr } from "../users/user-file";
 import { type CompareCounts, compareOutcomes, emptyCounts } from "./compare";
 import { describeOutcome, outcomeJson, PreviewSummary } from "./report";
 
@@ -80,7 +81,7 @@ export interface Task {
 }
 
 /** What a worker says once its flows are loaded: the head's load failure (every login denied) if any. */
-export type ReadyMessage = { readonly ready: true; readonly headError?: string } | { readonly loadError: string; readonly flow: number; readonly step: number };
+export type ReadyMessage = { readonly ready: true; readonly headError?: string } | { readonly loadError: string; readonly code: ActionLoadError["code"]; readonly flow: number; readonly step: number };
 
 /** A flow as the worker runs it: one login at a time, as its batches run in turn (FlowRuntime.loginNow). */
 interface Runtime {
@@ -89,7 +90,7 @@ interface Runtime {
 }
 
 /** The head runs last on each parsed user, which nothing reads after it: its last action may take the user's nested values. */
-const LAST_USE: LoginContext = { lastUse: true };
+const LAST_USE_CONTEXT: RunContext = { lastUse: true };
 
 /** A flow that failed to load: Auth0 would fail every login, with this reason. */
 class UnloadableFlow implements Runtime {
@@ -104,7 +105,8 @@ class UnloadableFlow implements Runtime {
 
 /**
  * Bytes decoded into one string at a time, at most: a longer string lands in V8's large-object space,
- * one mmap'd page run each, which made decoding 256 KiB batches whole ten times slower than in pieces.
+ * one mmap'd page run each, which made decoding 256 KiB batches whole far slower than in pieces
+ * (docs/measured.md#figures-behind-the-code).
  */
 const DECODE_BYTES = 32 * 1024;
 
@@ -128,28 +130,21 @@ export class BatchUsers implements Iterable<ExportedUser> {
       if (to === 0) to = buffer.length;
       const text = buffer.toString("utf8", from, to);
       from = to;
-      let start = 0;
-      while (start < text.length) {
-        let end = text.indexOf("\n", start);
-        if (end === -1) end = text.length;
+      const lines: string[] = [];
+      const rest = endedLines(text, lines);
+      // Only the batch's last piece may end without a "\n".
+      if (rest < text.length) lines.push(withoutCr(text.slice(rest)));
+      for (const line of lines) {
         const n = ++this.lines;
-        let line = text.slice(start, end);
-        start = end + 1;
-        if (line.endsWith("\r")) line = line.slice(0, -1);
-        if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) continue;
-        let value: unknown;
+        let user: ExportedUser | undefined;
         try {
-          value = JSON.parse(line);
+          user = userOfLine(line);
         } catch (err) {
-          this.error = { line: n, problem: jsonProblem(err) };
+          if (!(err instanceof LineProblem)) throw err;
+          this.error = { line: n, problem: err.problem };
           return;
         }
-        const problem = userProblem(value);
-        if (problem !== undefined) {
-          this.error = { line: n, problem };
-          return;
-        }
-        yield value as ExportedUser;
+        if (user !== undefined) yield user;
       }
     }
   }
@@ -158,14 +153,14 @@ export class BatchUsers implements Iterable<ExportedUser> {
 /**
  * A worker's spool file: batches appended in the order the worker ran them. Each line is encoded as
  * it comes into one reused buffer: joining a batch's lines first made a string of hundreds of KiB
- * (large-object space, flattened before encoding), which cost 30 times more than the encoding.
+ * (large-object space, flattened before encoding), which cost far more than the encoding (docs/measured.md#figures-behind-the-code).
  */
 class WorkerSpool {
   private offset = 0;
   private buffer = Buffer.allocUnsafe(1024 * 1024);
   /**
    * The buffer's bytes, for the "\n" after each line: in the locked-down realm V8 stores into a
-   * typed array's elements 30 times slower than through a DataView (Object.prototype is frozen).
+   * typed array's elements far slower than through a DataView (Object.prototype is frozen).
    */
   private view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
   private length = 0;
@@ -245,7 +240,7 @@ async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undef
       // A login whose actions returned no promise costs no await (async actions always return one).
       let before = login(base, pulse, BASE, user, index, overran);
       if (before instanceof Promise) before = await before;
-      let after = login(head, pulse, HEAD, user, index, overran, LAST_USE);
+      let after = login(head, pulse, HEAD, user, index, overran, LAST_USE_CONTEXT);
       if (after instanceof Promise) after = await after;
       const line = compareOutcomes(before, after, counts);
       if (line !== undefined) out?.line(line);
@@ -255,7 +250,7 @@ async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undef
   const summary = new PreviewSummary();
   for (const user of users) {
     const index = count++;
-    let outcome = login(head, pulse, HEAD, user, index, overran, LAST_USE);
+    let outcome = login(head, pulse, HEAD, user, index, overran, LAST_USE_CONTEXT);
     if (outcome instanceof Promise) outcome = await outcome;
     summary.add(outcome);
     if (out) out.line(outcomeJson(outcome));
@@ -290,7 +285,7 @@ export function serveBatches(): void {
     base = setup.base ? loadUnderPulse(setup.base, pulse, BASE) : undefined;
   } catch (err) {
     if (!(err instanceof ActionLoadError)) throw err;
-    port.postMessage({ loadError: err.message, flow: BASE, step: pulse.read().step } satisfies ReadyMessage);
+    port.postMessage({ loadError: err.message, code: err.code, flow: BASE, step: pulse.read().step } satisfies ReadyMessage);
     return;
   }
   pulse.idle();

@@ -6,7 +6,7 @@
 import { statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { commandExit, readCommandLine } from "../command-line";
-import { escapeControl, quote, UsageError } from "../errors";
+import { errorJson, escapeControl, quote, UsageError } from "../errors";
 import { BaseAction, baseFlow, readBaseAction } from "./base-action";
 import { CompareCounts, compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "./compare";
 import { Progress } from "./progress";
@@ -19,7 +19,7 @@ import { UserFile } from "../users/user-file";
 import { PreviewSummary } from "./report";
 import { type BatchResult, WorkerPool, type WorkerSetup } from "./workers";
 import { previewSecrets } from "./batch-worker";
-import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../runtime/timeout";
+import { DEFAULT_TIMEOUT_MS, isTimerMs, MAX_TIMEOUT_MS } from "../runtime/timeout";
 
 /** Up to this many users, the human output shows each one before the summary. */
 const DETAIL_LIMIT = 10;
@@ -98,7 +98,8 @@ export interface PreviewIo {
 /** The whole CLI on `argv`: the exit code; output and failures on `io`. */
 export function runPreview(argv: string[], io: PreviewIo): Promise<number> {
   // An unforeseen failure exits 2, as bad input does, so it is never mistaken for "some login denied" (1).
-  return commandExit(COMMAND.name, () => main(argv, io), 2, io.stderr);
+  // With --json a failure is said as JSON too, on stderr: stdout holds only the users' lines.
+  return commandExit(COMMAND.name, () => main(argv, io), { unexpected: 2, stderr: io.stderr, json: argv.includes("--json") });
 }
 
 async function main(argv: string[], io: PreviewIo): Promise<number> {
@@ -132,21 +133,21 @@ async function main(argv: string[], io: PreviewIo): Promise<number> {
 /** The flags that go together, and the numbers in range; throws UsageError naming the flag. */
 function checkFlags(values: Values): { timeoutMs: number; workers?: number } {
   if ((values.user === undefined) === (values.users === undefined)) {
-    throw new UsageError(`give exactly one of --user FILE (one user) or --users FILE (an export)\n${USAGE}`);
+    throw new UsageError("ERR_USAGE", `give exactly one of --user FILE (one user) or --users FILE (an export)`, { detail: USAGE });
   }
   // Digits only: Number() also takes "0x2", "1e1", "+2", "2.0" and " 2", none of which is what was meant.
   const wholeNumber = (text: string) => (/^[0-9]+$/.test(text) ? Number(text) : NaN);
   const timeoutMs = values["timeout-ms"] === undefined ? DEFAULT_TIMEOUT_MS : wholeNumber(values["timeout-ms"]);
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-    throw new UsageError(`--timeout-ms: ${quote(values["timeout-ms"])} is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
+  if (!isTimerMs(timeoutMs)) {
+    throw new UsageError("ERR_USAGE", `--timeout-ms: ${quote(values["timeout-ms"])} is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
   }
   for (const flag of ["markdown", "fail-on-change", "base-namespace"] as const) {
-    if (values.compare === undefined && values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} goes with --compare BASE; add --compare or drop --${flag}`);
+    if (values.compare === undefined && values[flag] !== undefined && values[flag] !== false) throw new UsageError("ERR_USAGE", `--${flag} goes with --compare BASE; add --compare or drop --${flag}`);
   }
-  if (values.json && values.markdown) throw new UsageError("--json and --markdown: choose one output");
+  if (values.json && values.markdown) throw new UsageError("ERR_USAGE", "--json and --markdown: choose one output");
   if (values.workers === undefined) return { timeoutMs };
   const workers = wholeNumber(values.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new UsageError(`--workers: ${quote(values.workers)} is not a whole number from 1 to ${MAX_WORKERS}`);
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new UsageError("ERR_USAGE", `--workers: ${quote(values.workers)} is not a whole number from 1 to ${MAX_WORKERS}`);
   return { timeoutMs, workers };
 }
 
@@ -202,7 +203,8 @@ async function runBatches(values: Values, users: UserFile, loaded: Loaded, size:
     loaded.headError = started.headError;
     if (loaded.headError !== undefined && !comparing) {
       // Compared, an action that can't load is a result: every login newly denied. Alone, it is the answer.
-      io.stderr.write(scrubbed(loaded, `preview: every login would be denied: ${escapeControl(loaded.headError)}\n`));
+      const said = `every login would be denied: ${loaded.headError}`;
+      io.stderr.write(scrubbed(loaded, values.json ? errorJson(COMMAND.name, "ERR_EVERY_LOGIN_DENIED", 1, said) + "\n" : `preview: ${escapeControl(said)}\n`));
       return undefined;
     }
     const document = users.documentUsers;
@@ -211,12 +213,12 @@ async function runBatches(values: Values, users: UserFile, loaded: Loaded, size:
     const inFlight: Promise<BatchResult>[] = [];
     let lines = 0;
     const take = async (result: BatchResult) => {
-      if (result.error) throw new UsageError(`${file}:${lines + result.error.line}: ${result.error.problem}`);
+      if (result.error) throw new UsageError("ERR_INPUT_INVALID", `${file}:${lines + result.error.line}: ${result.error.problem}`);
       lines += result.lines;
       if (result.compare) mergeCounts(counts, result.compare);
       if (result.preview) summary.merge(result.preview);
       for (const d of result.details) if (details.length < DETAIL_LIMIT) details.push(d);
-      if (values.user !== undefined && summary.users + counts.users > 1) throw new UsageError(`--user: ${file} holds more than one user; use --users`);
+      if (values.user !== undefined && summary.users + counts.users > 1) throw new UsageError("ERR_INPUT_INVALID", `--user: ${file} holds more than one user; use --users`);
       spool?.add(result);
     };
     const send = async (batch: Parameters<WorkerPool["run"]>[0]) => {
@@ -274,7 +276,7 @@ function writeSummary(path: string, json: string): void {
   try {
     writeFileSync(path, json);
   } catch (err) {
-    throw new UsageError(`--summary-json: ${quote(path)}: can't write it (${(err as NodeJS.ErrnoException).code}); check the folder exists and is writable`);
+    throw new UsageError("ERR_OUTPUT_FILE", `--summary-json: ${quote(path)}: can't write it (${(err as NodeJS.ErrnoException).code}); check the folder exists and is writable`);
   }
 }
 

@@ -18,12 +18,11 @@ class Spool {
   private readonly ranges: [number, number, number][] = [];
 
   private readonly onExit = () => this.remove();
-  private readonly onSignal = (signal: NodeJS.Signals) => process.exit(signal === "SIGINT" ? 130 : 143);
 
   private constructor(private readonly dir: string) {
-    // Also when the process ends early (a closed pipe exits from inside the copy), or is interrupted.
+    // Also when the process ends early: a closed pipe exits from inside the copy, and an interrupt
+    // ends it the same way (src/cli/preview.ts), so this listener runs.
     process.once("exit", this.onExit);
-    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, this.onSignal);
   }
 
   /** A spool in TMPDIR; a TMPDIR that can't be written is bad input (exit 2), said in one line. */
@@ -32,6 +31,7 @@ class Spool {
       return new Spool(mkdtempSync(join(tmpdir(), "claims-preview-")));
     } catch (err) {
       throw new UsageError(
+        "ERR_TMPDIR",
         `TMPDIR: can't create a folder in ${quote(tmpdir())} (${(err as NodeJS.ErrnoException).code}); --json output waits there until the whole input is read: set TMPDIR to a writable folder, e.g. TMPDIR=/tmp`,
       );
     }
@@ -44,7 +44,7 @@ class Spool {
 
   add(result: BatchResult): void {
     if (result.spoolError !== undefined) {
-      throw new UsageError(`TMPDIR: writing in ${quote(this.dir)} failed (${result.spoolError}); set TMPDIR to a folder with room, e.g. TMPDIR=/tmp`);
+      throw new UsageError("ERR_TMPDIR", `TMPDIR: writing in ${quote(this.dir)} failed (${result.spoolError}); set TMPDIR to a folder with room, e.g. TMPDIR=/tmp`);
     }
     const range = result.spooled;
     if (!range) return;
@@ -83,6 +83,5 @@ class Spool {
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
     process.off("exit", this.onExit);
-    for (const signal of ["SIGINT", "SIGTERM"] as const) process.off(signal, this.onSignal);
   }
 }

@@ -128,7 +128,7 @@ export class WorkerPool {
       slot.watchdog = new Watchdog(pulse, deadline, (overrun) => {
         if (ready) return this.replace(slot, overrun);
         void this.stop(slot);
-        if (overrun.flow === BASE) return reject(this.baseError(overrun.step, `did not finish loading within ${overrun.limitMs} ms`));
+        if (overrun.flow === BASE) return reject(this.baseError(overrun.step, "ERR_ACTION_LOAD", `did not finish loading within ${overrun.limitMs} ms`));
         this.headError ??= `action ${actionName(this.setup.head, overrun.step)} did not finish loading within ${overrun.limitMs} ms`;
         this.boot(slot, append).then(resolve, reject);
       });
@@ -139,7 +139,7 @@ export class WorkerPool {
           resolve(message.headError);
         } else if ("loadError" in message) {
           void this.stop(slot);
-          reject(this.baseError(message.step, message.loadError));
+          reject(this.baseError(message.step, message.code, message.loadError));
         } else this.answer(slot, message.id, message.result);
       });
       worker.on("error", (error) => (ready ? this.fail(this.stopped(slot, { error })) : reject(this.stopped(slot, { error }))));
@@ -181,9 +181,9 @@ export class WorkerPool {
   }
 
   /** An action of the version compared with can't load: bad input, since nothing can be compared with it. */
-  private baseError(step: number, problem: string): ActionLoadError {
+  private baseError(step: number, code: ActionLoadError["code"], problem: string): ActionLoadError {
     const source = this.setup.base?.steps[step]?.source ?? `action ${step + 1}`;
-    return new ActionLoadError(`--compare: ${quote(source)}: ${problem}; give a compiled action (JavaScript) or a cdk.tf.json from npm run synth`);
+    return new ActionLoadError(code, `--compare: ${quote(source)}: ${problem}; give a compiled action (JavaScript) or a cdk.tf.json from npm run synth`);
   }
 
   /** The error for a worker that stopped on its own, naming the action it was running or loading. */
@@ -192,7 +192,7 @@ export class WorkerPool {
     const which = flow === BASE && this.setup.base ? this.setup.base : this.setup.head;
     const label = this.setup.base ? (flow === BASE ? " (the version compared with)" : " (the version under review)") : "";
     const where = phase === Phase.Idle ? "" : ` running action ${actionName(which, step)}${label}`;
-    return new SandboxError(`a preview worker${where} ${stopText(cause, this.heapMb)}; the run is incomplete`);
+    return new SandboxError("ERR_SANDBOX_STOPPED", `a preview worker${where} ${stopText(cause, this.heapMb)}; the run is incomplete`);
   }
 
   private fail(err: Error): void {

@@ -3,6 +3,20 @@
 import { withMetadataWrites } from "./effects";
 import type { ExportedUser, LoginContext, LoginState } from "./types";
 
+/**
+ * A LoginContext as the runtime passes it inside, with a speed hint of the preview's own, kept off
+ * the public LoginContext: no other caller should set it. A plain field, not a symbol: it crosses
+ * into a sandbox worker with the context (structured clone drops symbols).
+ */
+export interface RunContext extends LoginContext {
+  /**
+   * The caller reads nothing nested in this user after the login (a preview worker's parsed line):
+   * the flow's last action may take the user's nested values instead of a deep copy of them (the
+   * saving: docs/measured.md). Earlier actions still get their own copies. @default false
+   */
+  readonly lastUse?: boolean;
+}
+
 export interface EventSettings {
   readonly secrets: Readonly<Record<string, string>>;
   readonly client: { readonly client_id: string; readonly name: string };
@@ -17,7 +31,7 @@ export class EventFactory {
    * of the login applied (Auth0's optimistic update), its transaction metadata, and the context's
    * protocol, scopes, prompt and request.
    */
-  event(user: ExportedUser, context: LoginContext, state?: LoginState): unknown {
+  event(user: ExportedUser, context: RunContext, state?: LoginState): unknown {
     const event = Object.create(this.eventParts) as Record<string, unknown>;
     const effects = state?.effects;
     if (context.protocol !== undefined || context.requestedScopes !== undefined || context.prompt !== undefined || effects?.transaction !== undefined) {
@@ -62,8 +76,8 @@ export class EventFactory {
 
 /**
  * A deep copy of a user as JSON.parse makes it (objects, arrays, primitives), in key order. Written
- * out because it costs 0.3 µs for a typical exported user where structuredClone costs 2.9 µs and
- * JSON.parse(JSON.stringify()) 2.7 µs, once per action run. Only plain objects and arrays are
+ * out because it costs a tenth of structuredClone or JSON.parse(JSON.stringify()), once per action
+ * run (docs/measured.md#figures-behind-the-code). Only plain objects and arrays are
  * copied; anything else (a Date, a boxed number: never in an export, but built by tests) is kept as
  * it is. A user whose deep copy throws (a nested getter that throws) is copied one level deep; if
  * that throws too, the runtime reports the login as one it could not run.

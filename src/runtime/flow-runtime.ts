@@ -7,6 +7,7 @@ import { DEFAULT_SCOPES } from "./outcome";
 import { type ActionRun, couldNotRun, PostLoginRuntime } from "./post-login-runtime";
 import { type ExportedUser, type LoginContext, type LoginOutcome, type LoginState, newLoginState } from "./types";
 import { checkTimeoutMs } from "./timeout";
+import type { RunContext } from "./event";
 
 /** One action of the flow, loaded. */
 export interface FlowStep {
@@ -102,7 +103,7 @@ export class FlowRuntime {
   }
 
   /** Steps `from` on, in order; the first one resumed at onContinuePostLogin when `resumed` is given. */
-  private runFrom(user: ExportedUser, state: LoginState, context: LoginContext, from: number, resumed: ActionRun["resumed"]): LoginOutcome | Promise<LoginOutcome> {
+  private runFrom(user: ExportedUser, state: LoginState, context: RunContext, from: number, resumed: ActionRun["resumed"]): LoginOutcome | Promise<LoginOutcome> {
     const deadline = Date.now() + this.timeoutMs;
     try {
       for (let i = from; i < this.steps.length; i++) {
@@ -122,7 +123,7 @@ export class FlowRuntime {
   }
 
   /** The rest of a login once step `i` must be waited for: one promise for the whole rest. */
-  private async finish(waiting: Promise<void>, i: number, user: ExportedUser, state: LoginState, context: LoginContext, deadline: number): Promise<LoginOutcome> {
+  private async finish(waiting: Promise<void>, i: number, user: ExportedUser, state: LoginState, context: RunContext, deadline: number): Promise<LoginOutcome> {
     try {
       await waiting;
       if (this.stopped(this.steps[i], state)) return this.ended(user, state, context, i);
@@ -172,7 +173,7 @@ export class FlowRuntime {
   }
 
   /** The context step `i` runs with: only the last step may take the user's nested values (lastUse). */
-  private stepContext(i: number, context: LoginContext): LoginContext {
+  private stepContext(i: number, context: RunContext): RunContext {
     return context.lastUse === true && i < this.steps.length - 1 ? { ...context, lastUse: false } : context;
   }
 

@@ -89,7 +89,7 @@ export class PostLoginRuntime implements LoginRunner {
   static load(options: PostLoginRuntimeOptions): PostLoginRuntime {
     const bytes = Buffer.byteLength(options.code, "utf8");
     if (bytes > MAX_ACTION_CODE_BYTES) {
-      throw new ActionLoadError(`action code is ${bytes} bytes; Auth0 refuses action code over ${MAX_ACTION_CODE_BYTES} bytes`);
+      throw new ActionLoadError("ERR_ACTION_TOO_LARGE", `action code is ${bytes} bytes; Auth0 refuses action code over ${MAX_ACTION_CODE_BYTES} bytes`);
     }
     return new PostLoginRuntime(options);
   }

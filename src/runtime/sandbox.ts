@@ -15,7 +15,7 @@ import type { Handler, LoginState } from "./types";
 /**
  * Globals handed to the action as wrapper parameters: the Compartment's own values, read as local
  * variables instead of through SES's scope proxy, which made every `JSON` or `Object` lookup a proxy
- * trap (a handler 2.5x slower). Code that declares one of these names itself runs without them.
+ * trap, which slowed every handler (docs/measured.md#figures-behind-the-code). Code that declares one of these names itself runs without them.
  */
 const FAST_GLOBALS = ["JSON", "Object", "Array", "Number", "String", "Boolean", "Math", "Promise", "Error", "TypeError", "Symbol", "Date", "RegExp", "Map", "Set", "Buffer", "console"];
 
@@ -73,11 +73,11 @@ export function loadAction(code: string, options: LoadOptions): LoadedAction {
   try {
     runModule(compartment, code, options.filename, module, require);
   } catch (err) {
-    throw new ActionLoadError(`action failed to load: ${describe(err)}`);
+    throw new ActionLoadError("ERR_ACTION_LOAD", `action failed to load: ${describe(err)}`);
   }
   const handler = (module.exports as Record<string, unknown>).onExecutePostLogin;
   if (typeof handler !== "function") {
-    throw new ActionLoadError("action does not export onExecutePostLogin: post-login actions need exports.onExecutePostLogin = async (event, api) => {...}");
+    throw new ActionLoadError("ERR_ACTION_LOAD", "action does not export onExecutePostLogin: post-login actions need exports.onExecutePostLogin = async (event, api) => {...}");
   }
   const continueHandler = (module.exports as Record<string, unknown>).onContinuePostLogin;
   return { handler: handler as Handler, continueHandler: typeof continueHandler === "function" ? (continueHandler as Handler) : undefined };

@@ -6,10 +6,17 @@ export const DEFAULT_TIMEOUT_MS = FLOW_TIMEOUT_MS;
 /** The longest delay a Node timer takes. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
+/**
+ * The one rule of a time limit, for every flag and option that takes one: a whole number of
+ * milliseconds from 1 to MAX_TIMEOUT_MS. Node fires a longer timer at once (it must fit in 32 bits).
+ */
+export function isTimerMs(timeoutMs: number): boolean {
+  return Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS;
+}
+
 /** Throws RangeError unless `timeoutMs` is a whole number of milliseconds a Node timer can keep. */
 export function checkTimeoutMs(timeoutMs: number): number {
-  // Node fires a longer timer at once (it must fit in 32 bits).
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+  if (!isTimerMs(timeoutMs)) {
     throw new RangeError(`timeoutMs: ${timeoutMs} is not a whole number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`);
   }
   return timeoutMs;

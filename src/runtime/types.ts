@@ -52,12 +52,6 @@ export interface LoginContext {
    * @default "oidc-basic-profile"
    */
   readonly protocol?: string;
-  /**
-   * The caller reads nothing nested in this user after the login (a preview worker's parsed line):
-   * the flow's last action may take the user's nested values instead of a deep copy of them (0.3 µs
-   * saved a login). Earlier actions still get their own copies. @default false
-   */
-  readonly lastUse?: boolean;
   /** `event.transaction.requested_scopes`. @default ["openid", "profile", "email"] */
   readonly requestedScopes?: readonly string[];
   /** `event.transaction.prompt`. @default ["login"] */

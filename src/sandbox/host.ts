@@ -167,7 +167,7 @@ export class Sandbox {
     const answer = await this.send({ load: flow, flow: number });
     if ("failure" in answer) throw new Error(`sandbox worker: ${answer.failure}`);
     if ("loadError" in answer) {
-      throw new ActionLoadError(flow.steps.length > 1 ? `${actionName(flow, answer.step)}: ${answer.loadError}` : answer.loadError);
+      throw new ActionLoadError(answer.code, flow.steps.length > 1 ? `${actionName(flow, answer.step)}: ${answer.loadError}` : answer.loadError);
     }
   }
 
@@ -243,7 +243,7 @@ export class Sandbox {
       const user = "login" in request ? request.login : request.user;
       current.resolve({ id: current.id, outcome: failedOutcome(user, timedOutReason(names, overrun.step, overrun.limitMs)) });
     } else {
-      current.reject(new ActionLoadError(`action ${actionName(flow, overrun.step)} did not finish loading within ${overrun.limitMs} ms`));
+      current.reject(new ActionLoadError("ERR_ACTION_LOAD", `action ${actionName(flow, overrun.step)} did not finish loading within ${overrun.limitMs} ms`));
     }
   }
 
@@ -256,7 +256,7 @@ export class Sandbox {
     const current = this.current;
     this.current = undefined;
     void this.stop();
-    current?.reject(new SandboxError(`the sandbox worker${where} ${stopText(cause, this.heapMb)}`));
+    current?.reject(new SandboxError("ERR_SANDBOX_STOPPED", `the sandbox worker${where} ${stopText(cause, this.heapMb)}`));
   }
 
   private async stop(): Promise<void> {

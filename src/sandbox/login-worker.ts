@@ -32,7 +32,7 @@ export type WorkerAnswer =
   | { readonly id: number; readonly done: true }
   | { readonly id: number; readonly notPaused: true }
   | { readonly id: number; readonly outcome: LoginOutcome }
-  | { readonly id: number; readonly loadError: string; readonly step: number }
+  | { readonly id: number; readonly loadError: string; readonly code: ActionLoadError["code"]; readonly step: number }
   | { readonly id: number; readonly failure: string };
 
 /** Loads flow number `which` under `pulse`, which hears which action loads and, later, runs. */
@@ -58,7 +58,7 @@ export function serveLogins(): void {
         if (!(err instanceof ActionLoadError)) throw err;
         const step = pulse.read().step;
         pulse.idle();
-        return { id: request.id, loadError: err.message, step };
+        return { id: request.id, loadError: err.message, code: err.code, step };
       }
       return { id: request.id, done: true };
     }

@@ -4,7 +4,7 @@
 // cost more than the rest); the host reads them on a timer and times a load or login itself, from
 // when it first saw it, to end a worker stuck in code that never yields (`while (true) {}`), which no
 // timer inside the worker can interrupt. Written through a DataView: in a locked-down realm, where
-// Object.prototype is frozen, V8 stores into a typed array's elements 30 times slower (about 85 ns).
+// Object.prototype is frozen, V8 stores into a typed array's elements far slower (docs/measured.md#figures-behind-the-code).
 
 /** What the worker is doing. */
 export const Phase = { Idle: 0, Loading: 1, Running: 2 } as const;

@@ -41,14 +41,15 @@ const TO_NDJSON = "convert it to NDJSON, which is streamed: jq -c '.[]' FILE > u
 
 function lineTooLong(file: string, line: number): UsageError {
   return new UsageError(
+    "ERR_INPUT_TOO_LARGE",
     `${file}:${line}: a line longer than ${byteSize(MAX_LINE_BYTES)}; no Auth0 user is that large (at most 16 MB of metadata): check the file; if it is a one-line JSON array, ${TO_NDJSON}`,
   );
 }
 
 /**
  * Bytes zlib inflates per output chunk: the cost is per chunk, not per byte. Node's default (16 KiB)
- * made reading a 1,000,000-user export cost the main thread 1.4 to 1.5 s of CPU (partly in libuv's
- * thread pool, which a CPU profile shows as idle); 256 KiB chunks, about one batch each, 0.5 to 0.9 s.
+ * cost the main thread twice the CPU (partly in libuv's thread pool, which a CPU profile shows as
+ * idle) of 256 KiB chunks, about one batch each (docs/measured.md#figures-behind-the-code).
  */
 const GUNZIP_CHUNK_BYTES = 1 << 18;
 
@@ -58,13 +59,13 @@ function open(file: string, progress?: { file: ReadStream }): { stream: Readable
   try {
     fd = openSync(file, "r");
   } catch (err) {
-    throw new UsageError(`${file}: can't read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path`);
+    throw new UsageError("ERR_INPUT_UNREADABLE", `${file}: can't read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path`);
   }
   const isFile = fstatSync(fd).isFile();
   const magic = Buffer.alloc(2);
   const read = isFile ? readSync(fd, magic, 0, 2, 0) : 0;
   closeSync(fd);
-  if (!isFile) throw new UsageError(`${file}: not a regular file; the preview reads its input twice (checked, then run), so save it to a file first`);
+  if (!isFile) throw new UsageError("ERR_INPUT_UNREADABLE", `${file}: not a regular file; the preview reads its input twice (checked, then run), so save it to a file first`);
   const raw = createReadStream(file, { highWaterMark: 1 << 18 });
   if (progress) progress.file = raw;
   if (read === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
@@ -90,6 +91,7 @@ async function* chunks(file: string, line: () => number, progress?: { file: Read
         // bytesWritten: the compressed bytes zlib has consumed, not those read ahead from the file.
         if (inflated > INFLATE_FREE_BYTES && inflated > MAX_INFLATE_RATIO * gunzip.bytesWritten) {
           throw new UsageError(
+            "ERR_INPUT_TOO_LARGE",
             `${file}:${line()}: inflates more than ${MAX_INFLATE_RATIO} times (${byteSize(inflated)} from ${byteSize(gunzip.bytesWritten)}), as a decompression bomb does; an export inflates 10 to 40 times: if you trust the file, gunzip it and give the plain file`,
           );
         }
@@ -98,7 +100,7 @@ async function* chunks(file: string, line: () => number, progress?: { file: Read
     }
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
+    throw new UsageError("ERR_INPUT_UNREADABLE", `${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
   } finally {
     stream.destroy();
   }
@@ -126,28 +128,23 @@ async function* lineBatches(file: string, maxBytes?: { bytes: number; problem: s
   let reading = 0;
   let total = 0;
   let first = true;
-  const finish = (line: string) => (line.endsWith("\r") ? line.slice(0, -1) : line);
-  for await (const bytes of chunks(file, () => lines + 1)) {
-    total += bytes.length;
-    if (maxBytes && total > maxBytes.bytes) throw new UsageError(`${file}:${lines + 1}: ${maxBytes.problem}`);
-    const firstEnd = bytes.indexOf(10);
-    if (firstEnd !== -1 && reading + firstEnd > MAX_LINE_BYTES) throw lineTooLong(file, lines + 1);
-    let chunk = decoder.write(bytes);
-    if (first && chunk.length > 0) {
-      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+  for await (let bytes of chunks(file, () => lines + 1)) {
+    if (first) {
+      bytes = withoutBom(bytes);
       first = false;
     }
+    total += bytes.length;
+    if (maxBytes && total > maxBytes.bytes) throw new UsageError("ERR_INPUT_TOO_LARGE", `${file}:${lines + 1}: ${maxBytes.problem}`);
+    const firstEnd = bytes.indexOf(10);
+    if (firstEnd !== -1 && reading + firstEnd > MAX_LINE_BYTES) throw lineTooLong(file, lines + 1);
+    const chunk = decoder.write(bytes);
     const batch: string[] = [];
-    let start = 0;
-    for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
-      let line = chunk.slice(start, end);
-      if (pending.length > 0) {
-        pending.push(line);
-        line = pending.join("");
-        pending = [];
-      }
-      batch.push(finish(line));
-      start = end + 1;
+    const start = endedLines(chunk, batch);
+    if (pending.length > 0 && batch.length > 0) {
+      // The first line ended here began in earlier chunks (its "\r" may be the last of them).
+      pending.push(batch[0]);
+      batch[0] = withoutCr(pending.join(""));
+      pending = [];
     }
     if (start < chunk.length) pending.push(chunk.slice(start));
     lines += batch.length;
@@ -157,7 +154,7 @@ async function* lineBatches(file: string, maxBytes?: { bytes: number; problem: s
   }
   const rest = decoder.end();
   if (rest.length > 0) pending.push(rest);
-  if (pending.length > 0) yield [finish(pending.join(""))];
+  if (pending.length > 0) yield [withoutCr(pending.join(""))];
 }
 
 /**
@@ -171,7 +168,7 @@ async function firstLine(file: string): Promise<{ text: string; line: number } |
   let atStart = true;
   for await (let bytes of chunks(file, () => lines + 1)) {
     if (atStart) {
-      if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+      bytes = withoutBom(bytes);
       atStart = false;
     }
     let at = 0;
@@ -194,14 +191,14 @@ async function firstLine(file: string): Promise<{ text: string; line: number } |
       if (held > MAX_LINE_BYTES) throw lineTooLong(file, lines + 1);
       if (end === -1) break;
       const text = Buffer.concat(parts).toString("utf8");
-      if (text.trim() !== "") return { text: text.endsWith("\r") ? text.slice(0, -1) : text, line: lines + 1 };
+      if (text.trim() !== "") return { text: withoutCr(text), line: lines + 1 };
       lines++;
       parts = undefined;
       at = end + 1;
     }
   }
   const text = parts && Buffer.concat(parts).toString("utf8");
-  return text !== undefined && text.trim() !== "" ? { text: text.endsWith("\r") ? text.slice(0, -1) : text, line: lines + 1 } : undefined;
+  return text !== undefined && text.trim() !== "" ? { text: withoutCr(text), line: lines + 1 } : undefined;
 }
 
 /** Why `value` can't be a user, or undefined when it is an object. */
@@ -213,13 +210,62 @@ export function userProblem(value: unknown): string | undefined {
 
 function asUser(value: unknown, where: string): ExportedUser {
   const problem = userProblem(value);
-  if (problem !== undefined) throw new UsageError(`${where}: ${problem}`);
+  if (problem !== undefined) throw new UsageError("ERR_INPUT_INVALID", `${where}: ${problem}`);
   return value as ExportedUser;
 }
 
 /** JSON.parse's message without the position, which names a column of one line only. */
 export function jsonProblem(err: unknown): string {
   return `invalid JSON (${(err as Error).message.replace(/ in JSON at position.*$/, "")})`;
+}
+
+// The NDJSON rule, in one place for its three readers (lineBatches and firstLine here, the preview's
+// BatchUsers in its workers): a leading byte order mark is dropped; a line ends at "\n", without a
+// "\r" before it; a blank line (whitespace only) holds no user; any other line holds one user object.
+
+/** `bytes` without a leading UTF-8 byte order mark: the start of a file, as editors on Windows save it. */
+export function withoutBom(bytes: Buffer): Buffer {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+}
+
+/** `line` without the "\r" of a "\r\n" ending. */
+export function withoutCr(line: string): string {
+  return line.endsWith("\r") ? line.slice(0, -1) : line;
+}
+
+/**
+ * The lines `text` ends (each without its "\n" and a "\r" before it), pushed onto `lines`; returns
+ * where the unended rest starts. A hand-written split: node:readline spends a promise and a regular
+ * expression per line, and a generator per line costs the hot reader of the preview as much.
+ */
+export function endedLines(text: string, lines: string[]): number {
+  let start = 0;
+  for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
+    lines.push(text.charCodeAt(end - 1) === 13 && end > start ? text.slice(start, end - 1) : text.slice(start, end));
+    start = end + 1;
+  }
+  return start;
+}
+
+/** Why a line holds no user: invalid JSON, or JSON that is not a user object. Its reader names the line. */
+export class LineProblem {
+  constructor(readonly problem: string) {}
+}
+
+/** The user of one NDJSON line, or undefined for a blank line; throws LineProblem. */
+export function userOfLine(line: string): ExportedUser | undefined {
+  // Only a line that starts with whitespace (ASCII or not) can be blank: the rest skip the trim.
+  const first = line.charCodeAt(0);
+  if (line.length === 0 || ((first <= 32 || first > 127) && line.trim() === "")) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    throw new LineProblem(jsonProblem(err));
+  }
+  const problem = userProblem(value);
+  if (problem !== undefined) throw new LineProblem(problem);
+  return value as ExportedUser;
 }
 
 /** Line (1-based) of the character at `position` in `text`. */
@@ -237,7 +283,7 @@ function parseDocument(text: string, file: string): unknown {
     // Node 20 gives a position for some syntax errors only; without one, name no line rather than a wrong one.
     const position = /position (\d+)/.exec(message);
     const where = position ? `${file}:${lineAt(text, Number(position[1]))}` : file;
-    throw new UsageError(`${where}: invalid JSON (${message.replace(/ in JSON at position.*$/, "")})`);
+    throw new UsageError("ERR_INPUT_INVALID", `${where}: invalid JSON (${message.replace(/ in JSON at position.*$/, "")})`);
   }
 }
 
@@ -254,10 +300,10 @@ export class UserFile {
 
   static async open(file: string): Promise<UserFile> {
     const first = await firstLine(file);
-    if (first === undefined) throw new UsageError(`${file}: holds no users; give a JSON user object, a JSON array of users or NDJSON`);
+    if (first === undefined) throw new UsageError("ERR_INPUT_INVALID", `${file}: holds no users; give a JSON user object, a JSON array of users or NDJSON`);
     const start = first.text.trimStart()[0];
     if (start !== "{" && start !== "[") {
-      throw new UsageError(`${file}:${first.line}: not JSON: expected a user object, an array of users or NDJSON (one user per line)`);
+      throw new UsageError("ERR_INPUT_INVALID", `${file}:${first.line}: not JSON: expected a user object, an array of users or NDJSON (one user per line)`);
     }
     if (start === "{") {
       try {
@@ -276,7 +322,7 @@ export class UserFile {
     const value = parseDocument(text, file);
     const users = Array.isArray(value) ? value : [value];
     users.forEach((user, i) => asUser(user, Array.isArray(value) ? `${file}: element ${i + 1} of the array` : file));
-    if (users.length === 0) throw new UsageError(`${file}: the array holds no users`);
+    if (users.length === 0) throw new UsageError("ERR_INPUT_INVALID", `${file}: the array holds no users`);
     return new UserFile(file, "json", users as ExportedUser[]);
   }
 
@@ -325,7 +371,7 @@ export class UserFile {
       };
       for await (let chunk of chunks(file, () => lines + 1, progress)) {
         if (first) {
-          if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+          chunk = withoutBom(chunk);
           first = false;
         }
         const firstEnd = chunk.indexOf(10);
@@ -360,14 +406,14 @@ export class UserFile {
       const users: NumberedUser[] = [];
       for (const line of batch) {
         n++;
-        if (line.trim() === "") continue;
-        let value: unknown;
+        let user: ExportedUser | undefined;
         try {
-          value = JSON.parse(line);
+          user = userOfLine(line);
         } catch (err) {
-          throw new UsageError(`${this.file}:${n}: ${jsonProblem(err)}`);
+          if (!(err instanceof LineProblem)) throw err;
+          throw new UsageError("ERR_INPUT_INVALID", `${this.file}:${n}: ${err.problem}`);
         }
-        users.push({ line: n, user: asUser(value, `${this.file}:${n}`) });
+        if (user !== undefined) users.push({ line: n, user });
       }
       yield users;
     }

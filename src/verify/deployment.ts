@@ -3,7 +3,7 @@
 // secrets by name, its dependencies and runtime, and the post-login bindings in the declared order.
 // terraform plan reads an action's draft, not its deployed version: this reads what logins run.
 import { createHash } from "node:crypto";
-import { AuthError, quote } from "../errors";
+import { AuthError, NetworkError, quote } from "../errors";
 import { type ActionAsDeployed, actionsOf, type FlowAsDeployed, type FlowEntry } from "../flow/model";
 import { type Budget, jsonOf } from "./http";
 
@@ -190,15 +190,15 @@ class ManagementReader {
       const response = await this.budget.fetch(url, { headers: { authorization: `Bearer ${this.token}` } });
       const what = `GET /${path}`;
       if (response.status === 401 || response.status === 403) {
-        throw new AuthError(`${what}: HTTP ${response.status}; the Management API application needs the read:actions scope`);
+        throw new AuthError("ERR_MANAGEMENT_REFUSED", `${what}: HTTP ${response.status}; the Management API application needs the read:actions scope`);
       }
-      if (!response.ok) throw new AuthError(`${what}: HTTP ${response.status}: ${quote(await response.text(), 200)}`);
+      if (!response.ok) throw new AuthError("ERR_MANAGEMENT_REFUSED", `${what}: HTTP ${response.status}: ${quote(await response.text(), 200)}`);
       const body = await jsonOf(response, what);
       const list = (body as Record<string, unknown> | null)?.[field];
-      if (!Array.isArray(list)) throw new AuthError(`${what}: the answer has no ${field} list`);
+      if (!Array.isArray(list)) throw new NetworkError("ERR_ANSWER_INVALID", `${what}: the answer has no ${field} list`);
       items.push(...(list as T[]));
       if (list.length < PER_PAGE) return items;
     }
-    throw new AuthError(`GET /${path}: more than ${MAX_PAGES * PER_PAGE} items; a tenant has at most 100 actions and 20 bindings per trigger`);
+    throw new NetworkError("ERR_ANSWER_INVALID", `GET /${path}: more than ${MAX_PAGES * PER_PAGE} items; a tenant has at most 100 actions and 20 bindings per trigger`);
   }
 }

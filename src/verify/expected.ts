@@ -4,7 +4,7 @@ import { type CompiledEnvironment, startCompiledEnvironment } from "../environme
 import { flowText } from "../flow/model";
 import { UserFile } from "../users/user-file";
 import type { ExportedUser } from "../runtime/types";
-import { AuthError, quote, UsageError } from "../errors";
+import { AuthError, NetworkError, quote, UsageError } from "../errors";
 import { errorText } from "./error-text";
 import { LOGIN_SCOPES } from "./login";
 import { Budget, jsonOf, toolErrorIn } from "./http";
@@ -41,12 +41,13 @@ export async function expectedFor(subject: string, options: VerifyOptions, head:
     await action.runtime.close();
   }
   if (outcome.denied !== null) {
-    throw new UsageError(`the preview of ${options.env}'s action denies ${subject} (${outcome.denied}), yet the tenant logged them in: the tenant runs other code`);
+    throw new UsageError("ERR_EXPECTATION", `the preview of ${options.env}'s action denies ${subject} (${outcome.denied}), yet the tenant logged them in: the tenant runs other code`);
   }
   const redirect = outcome.effects?.redirect;
   if (redirect !== undefined) {
     // The claims after /continue depend on what the redirect's site sends back: not computable here.
     throw new UsageError(
+      "ERR_EXPECTATION",
       `the preview of ${options.env}'s flow redirects ${subject} (${redirect.action}), so the claims after /continue can't be computed from ${source}; ` +
         "read the record after the login from the Management API (--mgmt-client-id), where the redirect's writes let the flow through, or give --expect",
     );
@@ -73,7 +74,7 @@ async function fromFile(file: string, subject: string, login: string | undefined
     }
     if (user && (lowerLogin === undefined || loginUser)) break;
   }
-  if (!user) throw new UsageError(`--users: ${file} has no user with user_id ${quote(subject)}, who just logged in; add them, or use --expect`);
+  if (!user) throw new UsageError("ERR_USER_UNKNOWN", `--users: ${file} has no user with user_id ${quote(subject)}, who just logged in; add them, or use --expect`);
   return { user, source: file, loginUser };
 }
 
@@ -84,12 +85,12 @@ async function fromManagementApi(options: VerifyOptions, subject: string, budget
     const url = new URL(`api/v2/users/${encodeURIComponent(subject)}`, options.issuerUrl);
     url.search = "fields=user_id,email,app_metadata,user_metadata&include_fields=true";
     const answer = await budget.fetch(url, { headers: { authorization: `Bearer ${token}` } });
-    if (!answer.ok) throw new AuthError(`the Management API refused GET /api/v2/users/${encodeURIComponent(subject)}: HTTP ${answer.status}; check the read:users scope`);
+    if (!answer.ok) throw new AuthError("ERR_MANAGEMENT_REFUSED", `the Management API refused GET /api/v2/users/${encodeURIComponent(subject)}: HTTP ${answer.status}; check the read:users scope`);
     const user = await jsonOf(answer, `GET ${url.href}`);
-    if (typeof user !== "object" || user === null || Array.isArray(user)) throw new AuthError(`GET ${url.href}: the answer is not a user record`);
+    if (typeof user !== "object" || user === null || Array.isArray(user)) throw new NetworkError("ERR_ANSWER_INVALID", `GET ${url.href}: the answer is not a user record`);
     return { user: user as ExportedUser, source: "the Management API" };
   } catch (err) {
-    throw toolErrorIn(err) ?? new AuthError(`can't reach the Management API: ${errorText(err)}`);
+    throw toolErrorIn(err) ?? new NetworkError("ERR_UNREACHABLE", `can't reach the Management API: ${errorText(err)}`);
   }
 }
 
@@ -110,7 +111,7 @@ export async function managementToken(
   const body = (await jsonOf(response, `POST ${tokenUrl.href}`).catch(() => ({}))) as { access_token?: unknown; error?: unknown; error_description?: unknown };
   if (!response.ok || typeof body.access_token !== "string") {
     const why = `${typeof body.error === "string" ? body.error : response.status} ${typeof body.error_description === "string" ? body.error_description : ""}`.trim();
-    throw new AuthError(`the Management API token was refused: ${quote(why)}; the application needs the ${scope} scope on the Management API`);
+    throw new AuthError("ERR_MANAGEMENT_REFUSED", `the Management API token was refused: ${quote(why)}; the application needs the ${scope} scope on the Management API`);
   }
   return body.access_token;
 }

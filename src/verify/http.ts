@@ -1,7 +1,7 @@
 // Every request verify makes goes through one Budget: one deadline for the whole run (--timeout), a
 // cap on each response body, failures that name the endpoint, the limit and the fix, and the
 // secrets each request carries noted for the scrubbing of verify's output.
-import { AuthError, quote, ToolError } from "../errors";
+import { NetworkError, quote, ToolError } from "../errors";
 import { errorText } from "./error-text";
 import type { Secrets } from "../scrub";
 
@@ -33,13 +33,13 @@ export class Budget {
   }
 
   /** The error to throw when the run's time is up while waiting for `what`. */
-  timeUp(what: string): AuthError {
-    return new AuthError(`${what}: no answer within --timeout ${this.timeoutMs / 1000} s, the bound on the whole run; check that it is up, or raise --timeout`);
+  timeUp(what: string): NetworkError {
+    return new NetworkError("ERR_TIMEOUT", `${what}: no answer within --timeout ${this.timeoutMs / 1000} s, the bound on the whole run; check that it is up, or raise --timeout`);
   }
 
   /**
    * fetch, bounded: aborted when the run's deadline passes, the body read whole but never more than
-   * BODY_LIMIT bytes. Throws AuthError naming the URL. Fits openid-client's and jose's customFetch.
+   * BODY_LIMIT bytes. Throws NetworkError naming the URL. Fits openid-client's and jose's customFetch.
    */
   readonly fetch = async (input: string | URL, init: RequestInit = {}): Promise<Response> => {
     const url = String(input);
@@ -85,26 +85,27 @@ export class Budget {
   };
 
   /** A fetch failure, named: the deadline, an untrusted certificate, https to a plain-http server, or the cause. */
-  private failure(what: string, err: unknown): AuthError {
+  private failure(what: string, err: unknown): NetworkError {
     if (this.signal.aborted) return this.timeUp(what);
     const codes = causes(err).map((c) => String((c as { code?: unknown }).code ?? ""));
     const untrusted = codes.find((code) => UNTRUSTED.test(code));
     if (untrusted) {
-      return new AuthError(
+      return new NetworkError(
+        "ERR_TLS",
         `${what}: the server's TLS certificate is not trusted (${untrusted}); if the tenant is behind a private CA (TLS inspection, a simulator), ` +
           "trust that CA: NODE_EXTRA_CA_CERTS=/path/ca.pem npm run verify -- ...",
       );
     }
     const text = errorText(err);
     if (NOT_TLS.test(text) || codes.some((code) => NOT_TLS.test(code))) {
-      return new AuthError(`${what}: the server does not answer in TLS (SSL wrong version number)${this.schemeHint ? `; ${this.schemeHint}` : "; is it a plain http server?"}`);
+      return new NetworkError("ERR_TLS", `${what}: the server does not answer in TLS (SSL wrong version number)${this.schemeHint ? `; ${this.schemeHint}` : "; is it a plain http server?"}`);
     }
-    return new AuthError(`${what}: ${text}; check --domain and that the tenant is up`);
+    return new NetworkError("ERR_UNREACHABLE", `${what}: ${text}; check --domain and that the tenant is up`);
   }
 }
 
-function tooBig(what: string, how: string): AuthError {
-  return new AuthError(`${what} ${how}, over the limit of ${BODY_LIMIT} bytes (1 MiB) for any response; a tenant's answers are far smaller, so check --domain`);
+function tooBig(what: string, how: string): NetworkError {
+  return new NetworkError("ERR_BODY_TOO_LARGE", `${what} ${how}, over the limit of ${BODY_LIMIT} bytes (1 MiB) for any response; a tenant's answers are far smaller, so check --domain`);
 }
 
 function causes(err: unknown): unknown[] {
@@ -118,12 +119,12 @@ export function toolErrorIn(err: unknown): ToolError | undefined {
   return causes(err).find((e): e is ToolError => e instanceof ToolError);
 }
 
-/** The JSON body of a bounded response; an AuthError naming the URL when it isn't JSON. */
+/** The JSON body of a bounded response; a NetworkError naming the URL when it isn't JSON. */
 export async function jsonOf(response: Response, what: string): Promise<unknown> {
   const text = await response.text();
   try {
     return JSON.parse(text);
   } catch {
-    throw new AuthError(`${what}: the answer (HTTP ${response.status}) is not JSON: ${quote(text, 120)}`);
+    throw new NetworkError("ERR_ANSWER_INVALID", `${what}: the answer (HTTP ${response.status}) is not JSON: ${quote(text, 120)}`);
   }
 }

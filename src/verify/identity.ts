@@ -20,7 +20,7 @@ export function checkIdentity(subject: string, login: string | undefined, tokenC
   if (records) {
     const recordId = records.user.user_id;
     if (recordId !== subject) {
-      throw new AuthError(`${records.source} answered for the subject ${quote(subject)} with the record of ${quote(recordId)}: the expectation would be another user's`);
+      throw new AuthError("ERR_IDENTITY_MISMATCH", `${records.source} answered for the subject ${quote(subject)} with the record of ${quote(recordId)}: the expectation would be another user's`);
     }
     how.push(`${records.source} has the record of ${subject}`);
   }
@@ -33,14 +33,14 @@ export function checkIdentity(subject: string, login: string | undefined, tokenC
     const email = claims.email;
     if (typeof email !== "string" || !isEmail) continue;
     if (email.toLowerCase() !== lower) {
-      throw new AuthError(`the tokens are for ${quote(subject)} (email ${quote(email)}), but the password grant logged in ${quote(login)}`);
+      throw new AuthError("ERR_IDENTITY_MISMATCH", `the tokens are for ${quote(subject)} (email ${quote(email)}), but the password grant logged in ${quote(login)}`);
     }
     confirmed = true;
   }
   if (confirmed) how.push(`the tokens' email is ${login}, the password grant's username`);
   if (records?.loginUser) {
     if (records.loginUser.user_id !== subject) {
-      throw new AuthError(`${records.source} says ${quote(login)} is ${quote(records.loginUser.user_id)}, but the tokens are for ${quote(subject)}`);
+      throw new AuthError("ERR_IDENTITY_MISMATCH", `${records.source} says ${quote(login)} is ${quote(records.loginUser.user_id)}, but the tokens are for ${quote(subject)}`);
     }
     confirmed = true;
     how.push(`${records.source} maps ${login} to ${subject}`);
@@ -48,7 +48,7 @@ export function checkIdentity(subject: string, login: string | undefined, tokenC
   const recordEmail = records?.user.email;
   if (isEmail && typeof recordEmail === "string") {
     if (recordEmail.toLowerCase() !== lower) {
-      throw new AuthError(`${records!.source} says ${quote(subject)} is ${quote(recordEmail)}, but the password grant logged in ${quote(login)}`);
+      throw new AuthError("ERR_IDENTITY_MISMATCH", `${records!.source} says ${quote(subject)} is ${quote(recordEmail)}, but the password grant logged in ${quote(login)}`);
     }
     confirmed = true;
     how.push(`${records!.source} gives ${subject} the email ${login}`);

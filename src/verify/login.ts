@@ -3,7 +3,8 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import * as client from "openid-client";
-import { AuthError, escapeControl, escapeHtml } from "../errors";
+import { AuthError, escapeControl, escapeHtml, NetworkError } from "../errors";
+import { loginFailureCode } from "./checks";
 import { errorText } from "./error-text";
 import { Budget, toolErrorIn } from "./http";
 
@@ -37,11 +38,12 @@ export async function discover(options: VerifyOptions, budget: Budget): Promise<
     const found = (err as { cause?: { body?: { issuer?: unknown } } }).cause?.body?.issuer;
     if ((err as { code?: string }).code === "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED" && typeof found === "string") {
       throw new AuthError(
+        "ERR_ISSUER_MISMATCH",
         `issuer mismatch: --domain gives the issuer ${options.issuerUrl.href}, but ${where} names ${escapeControl(found)}; ` +
           `give --domain ${escapeControl(found)} (the issuer is compared as written: localhost and 127.0.0.1 are different issuers)`,
       );
     }
-    throw new AuthError(`can't read ${where}: ${errorText(err)}; check --domain and that the tenant is up`);
+    throw new AuthError("ERR_DISCOVERY", `can't read ${where}: ${errorText(err)}; check --domain and that the tenant is up`);
   }
   config[client.customFetch] = budget.fetch;
   config.timeout = Math.ceil(options.timeoutMs / 1000) + 1;
@@ -80,7 +82,7 @@ export async function codeFlow(config: client.Configuration, options: VerifyOpti
     });
     return { idToken: response.id_token, accessToken: response.access_token, refreshToken: response.refresh_token, nonce, flow: "authorization code with PKCE, prompt=login" };
   } catch (err) {
-    throw toolErrorIn(err) ?? new AuthError(`the login was refused: ${errorText(err)}${hint(err)}`);
+    throw toolErrorIn(err) ?? new AuthError(loginFailureCode(err), `the login was refused: ${errorText(err)}${hint(err)}`);
   }
 }
 
@@ -101,7 +103,7 @@ export async function passwordFlow(config: client.Configuration, options: Verify
     const response = await client.genericGrantRequest(config, grantType, params);
     return { idToken: response.id_token, accessToken: response.access_token, refreshToken: response.refresh_token, flow: options.realm ? `password-realm (${options.realm})` : "password grant" };
   } catch (err) {
-    throw toolErrorIn(err) ?? new AuthError(`the password grant was refused: ${errorText(err)}${hint(err)}`);
+    throw toolErrorIn(err) ?? new AuthError(loginFailureCode(err), `the password grant was refused: ${errorText(err)}${hint(err)}`);
   }
 }
 
@@ -136,7 +138,7 @@ function waitForCallback(options: VerifyOptions, budget: Budget, ready: () => vo
       finish(() => resolve(url));
     });
     const timeUp = () =>
-      finish(() => reject(new AuthError(`no login completed within --timeout ${options.timeoutMs / 1000} s; open the printed URL and log in, or raise --timeout`)));
+      finish(() => reject(new NetworkError("ERR_TIMEOUT", `no login completed within --timeout ${options.timeoutMs / 1000} s; open the printed URL and log in, or raise --timeout`)));
     budget.signal.addEventListener("abort", timeUp, { once: true });
     const finish = (settle: () => void) => {
       budget.signal.removeEventListener("abort", timeUp);
@@ -144,7 +146,7 @@ function waitForCallback(options: VerifyOptions, budget: Budget, ready: () => vo
       server.closeAllConnections();
       settle();
     };
-    server.once("error", (err) => finish(() => reject(new AuthError(`can't listen on ${options.redirectUri.host} for the callback: ${errorText(err)}`))));
+    server.once("error", (err) => finish(() => reject(new NetworkError("ERR_CALLBACK_LISTEN", `can't listen on ${options.redirectUri.host} for the callback: ${errorText(err)}`))));
     server.listen(Number(options.redirectUri.port), options.redirectUri.hostname.replace(/^\[|\]$/g, ""), ready);
   });
 }

@@ -5,6 +5,7 @@ import { projectRoot } from "../project-root";
 import { escapeControl, quote, UsageError } from "../errors";
 import { secretValues, type SecretValues } from "../flow/secrets";
 import { fetchOrigins } from "../flow/compile";
+import { isTimerMs, MAX_TIMEOUT_MS } from "../runtime/timeout";
 
 
 export const USAGE =
@@ -126,9 +127,9 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
   const values = readCommandLine(COMMAND, argv);
   if (!values) return undefined;
   const pick: FromFlagOrEnv = (flag, variable) => flag ?? (env[variable] || undefined);
-  if (!values.env) throw new UsageError(`--env: missing; name the environment whose claims to expect (see src/environments.ts)\n${USAGE}`);
+  if (!values.env) throw new UsageError("ERR_USAGE", `--env: missing; name the environment whose claims to expect (see src/environments.ts)`, { detail: USAGE });
   if (values.deployed) return readDeployedOptions(values, pick);
-  if (values.stack !== undefined) throw new UsageError("--stack goes with --deployed; add --deployed to check the deployment, or drop --stack");
+  if (values.stack !== undefined) throw new UsageError("ERR_USAGE", "--stack goes with --deployed; add --deployed to check the deployment, or drop --stack");
   const client = readClient(values, env, pick);
   const tenant = readTenant(client.domain, values.domain === undefined ? "AUTH0_VERIFY_DOMAIN" : "--domain");
   const grant = readGrant(values, pick);
@@ -153,14 +154,14 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
 /** --deployed's settings: the tenant, a Management API application, the stack; no login flag. */
 function readDeployedOptions(values: Values, pick: FromFlagOrEnv): DeployedOptions {
   const login = LOGIN_FLAGS.find((flag) => values[flag] !== undefined && values[flag] !== false);
-  if (login) throw new UsageError(`--${login}: --deployed logs no one in, it reads the tenant's actions and bindings; drop --${login}, or run verify without --deployed to check a login`);
+  if (login) throw new UsageError("ERR_USAGE", `--${login}: --deployed logs no one in, it reads the tenant's actions and bindings; drop --${login}, or run verify without --deployed to check a login`);
   const domain = pick(values.domain, "AUTH0_VERIFY_DOMAIN");
-  if (!domain) throw new UsageError("--domain: missing; give --domain or set AUTH0_VERIFY_DOMAIN (your tenant's domain, e.g. your-tenant.eu.auth0.com)");
+  if (!domain) throw new UsageError("ERR_USAGE", "--domain: missing; give --domain or set AUTH0_VERIFY_DOMAIN (your tenant's domain, e.g. your-tenant.eu.auth0.com)");
   const tenant = readTenant(domain, values.domain === undefined ? "AUTH0_VERIFY_DOMAIN" : "--domain");
   const clientId = pick(values["mgmt-client-id"], "AUTH0_VERIFY_MGMT_CLIENT_ID");
   const clientSecret = pick(values["mgmt-client-secret"], "AUTH0_VERIFY_MGMT_CLIENT_SECRET");
   if (!clientId || !clientSecret) {
-    throw new UsageError("--deployed: give --mgmt-client-id and --mgmt-client-secret (or AUTH0_VERIFY_MGMT_*): a Management API application with read:actions, e.g. the read-only plan client");
+    throw new UsageError("ERR_USAGE", "--deployed: give --mgmt-client-id and --mgmt-client-secret (or AUTH0_VERIFY_MGMT_*): a Management API application with read:actions, e.g. the read-only plan client");
   }
   return {
     deployed: true,
@@ -176,7 +177,7 @@ function readDeployedOptions(values: Values, pick: FromFlagOrEnv): DeployedOptio
 /** The tenant's domain and the login application: flags or AUTH0_VERIFY_*, never Terraform's own application. */
 function readClient(values: Values, env: NodeJS.ProcessEnv, pick: FromFlagOrEnv): { domain: string; clientId: string; clientSecret: string } {
   const need = (value: string | undefined, flag: string, variable: string, what: string): string => {
-    if (!value) throw new UsageError(`${flag}: missing; give ${flag} or set ${variable} (${what})`);
+    if (!value) throw new UsageError("ERR_USAGE", `${flag}: missing; give ${flag} or set ${variable} (${what})`);
     return value;
   };
   const domain = need(pick(values.domain, "AUTH0_VERIFY_DOMAIN"), "--domain", "AUTH0_VERIFY_DOMAIN", "your tenant's domain, e.g. your-tenant.eu.auth0.com");
@@ -184,6 +185,7 @@ function readClient(values: Values, env: NodeJS.ProcessEnv, pick: FromFlagOrEnv)
   const clientSecret = need(pick(values["client-secret"], "AUTH0_VERIFY_CLIENT_SECRET"), "--client-secret", "AUTH0_VERIFY_CLIENT_SECRET", "of that application");
   if (env.AUTH0_CLIENT_ID && clientId === env.AUTH0_CLIENT_ID) {
     throw new UsageError(
+      "ERR_USAGE",
       `--client-id: ${clientId} is AUTH0_CLIENT_ID, Terraform's machine-to-machine application; verify logs in as a user, so give the client id of an application users log in to`,
     );
   }
@@ -197,10 +199,10 @@ function readTenant(domain: string, from: string): { issuerUrl: URL; schemeHint?
   try {
     issuerUrl = new URL(/^https?:\/\//.test(domain) ? domain : `https://${domain}`);
   } catch {
-    throw new UsageError(`--domain: "${domain}" is not a domain or URL; e.g. your-tenant.eu.auth0.com`);
+    throw new UsageError("ERR_USAGE", `--domain: "${domain}" is not a domain or URL; e.g. your-tenant.eu.auth0.com`);
   }
   if (issuerUrl.protocol === "http:" && !["127.0.0.1", "localhost", "[::1]"].includes(issuerUrl.hostname)) {
-    throw new UsageError(`--domain: ${domain} uses http; only a local tenant on 127.0.0.1 may, a real tenant is https`);
+    throw new UsageError("ERR_USAGE", `--domain: ${domain} uses http; only a local tenant on 127.0.0.1 may, a real tenant is https`);
   }
   if (!issuerUrl.pathname.endsWith("/")) issuerUrl.pathname += "/";
   const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(issuerUrl.hostname);
@@ -225,6 +227,7 @@ function refuseCredentials(url: string, from: string, why: string): void {
   const bare = escapeControl(match[1] + url.slice(match[0].length));
   const shown = escapeControl(`${match[1]}[redacted]@${url.slice(match[0].length)}`);
   throw new UsageError(
+    "ERR_USAGE",
     `${from}: ${shown} carries credentials (user:password@ before the host); ${why}, and verify must neither send nor print them: ` +
       (from.startsWith("--") ? `give ${from} ${bare}` : `set ${from}=${bare}`),
   );
@@ -249,29 +252,28 @@ export function inputSecrets(argv: string[], env: NodeJS.ProcessEnv): string[] {
 /** --grant and, for the code flow, the loopback callback verify listens on. */
 function readGrant(values: Values, pick: FromFlagOrEnv): { grant: "code" | "password"; redirectUri: URL } {
   const grant = values.grant ?? "code";
-  if (grant !== "code" && grant !== "password") throw new UsageError(`--grant: "${grant}" is not a grant; use code (a browser login) or password (for pipelines)`);
+  if (grant !== "code" && grant !== "password") throw new UsageError("ERR_USAGE", `--grant: "${grant}" is not a grant; use code (a browser login) or password (for pipelines)`);
   const redirect = pick(values["redirect-uri"], "AUTH0_VERIFY_REDIRECT_URI") ?? "http://127.0.0.1:3000/callback";
   refuseCredentials(redirect, values["redirect-uri"] === undefined ? "AUTH0_VERIFY_REDIRECT_URI" : "--redirect-uri", "the callback takes none");
   let redirectUri: URL;
   try {
     redirectUri = new URL(redirect);
   } catch {
-    throw new UsageError(`--redirect-uri: "${redirect}" is not a URL; e.g. http://127.0.0.1:3000/callback`);
+    throw new UsageError("ERR_USAGE", `--redirect-uri: "${redirect}" is not a URL; e.g. http://127.0.0.1:3000/callback`);
   }
   if (grant === "code" && (redirectUri.protocol !== "http:" || !["127.0.0.1", "localhost", "[::1]"].includes(redirectUri.hostname) || !redirectUri.port)) {
-    throw new UsageError(`--redirect-uri: ${redirect} must be http on 127.0.0.1 or localhost with a port, where verify listens for the callback`);
+    throw new UsageError("ERR_USAGE", `--redirect-uri: ${redirect} must be http on 127.0.0.1 or localhost with a port, where verify listens for the callback`);
   }
   return { grant, redirectUri };
 }
 
 /** --timeout in seconds (default 300), as milliseconds a Node timer can keep. */
 function readTimeout(text: string | undefined): number {
-  const timeout = text === undefined ? 300 : Number(text);
-  // Node fires a timer longer than 2^31 - 1 ms at once.
-  if (!Number.isFinite(timeout) || timeout <= 0 || timeout * 1000 > 2 ** 31 - 1) {
-    throw new UsageError(`--timeout: "${text}" is not a number of seconds from 1 to 2147483; e.g. --timeout 120`);
+  const timeoutMs = text === undefined ? 300_000 : Math.round(Number(text) * 1000);
+  if (!isTimerMs(timeoutMs)) {
+    throw new UsageError("ERR_USAGE", `--timeout: "${text}" is not a number of seconds from 1 to ${Math.floor(MAX_TIMEOUT_MS / 1000)}; e.g. --timeout 120`);
   }
-  return timeout * 1000;
+  return timeoutMs;
 }
 
 /** The test user of the password grant, from the environment only (never flags: shell history). */
@@ -279,7 +281,7 @@ function readTestUser(grant: "code" | "password", env: NodeJS.ProcessEnv): { use
   const username = env.AUTH0_VERIFY_USERNAME || undefined;
   const password = env.AUTH0_VERIFY_PASSWORD || undefined;
   if (grant === "password" && (!username || !password)) {
-    throw new UsageError("--grant password: set AUTH0_VERIFY_USERNAME and AUTH0_VERIFY_PASSWORD (a test user's credentials; never flags, they would land in shell history)");
+    throw new UsageError("ERR_USAGE", "--grant password: set AUTH0_VERIFY_USERNAME and AUTH0_VERIFY_PASSWORD (a test user's credentials; never flags, they would land in shell history)");
   }
   return { username, password };
 }
@@ -289,19 +291,20 @@ function readExpectationSource(values: Values, pick: FromFlagOrEnv, env: NodeJS.
   const mgmtId = pick(values["mgmt-client-id"], "AUTH0_VERIFY_MGMT_CLIENT_ID");
   const mgmtSecret = pick(values["mgmt-client-secret"], "AUTH0_VERIFY_MGMT_CLIENT_SECRET");
   if ((mgmtId === undefined) !== (mgmtSecret === undefined)) {
-    throw new UsageError("--mgmt-client-id and --mgmt-client-secret (or AUTH0_VERIFY_MGMT_*) go together: an application with the read:users scope");
+    throw new UsageError("ERR_USAGE", "--mgmt-client-id and --mgmt-client-secret (or AUTH0_VERIFY_MGMT_*) go together: an application with the read:users scope");
   }
   const sources = [values.expect, values.users, mgmtId].filter((v) => v !== undefined).length;
   if (sources === 0) {
     throw new UsageError(
+      "ERR_USAGE",
       "no expected claims: give --expect FILE (claims, or a line of npm run preview --json), --users FILE (the user's app_metadata), " +
         "or Management API credentials with read:users (--mgmt-client-id/--mgmt-client-secret) to read it from the tenant",
     );
   }
-  if (sources > 1) throw new UsageError("give one source of expected claims: --expect, --users or Management API credentials");
+  if (sources > 1) throw new UsageError("ERR_USAGE", "give one source of expected claims: --expect, --users or Management API credentials");
   for (const flag of ["secrets-file", "allow-fetch"] as const) {
     if (values.expect !== undefined && values[flag] !== undefined) {
-      throw new UsageError(`--${flag} goes with --users or the Management API, where the expected claims come from running the actions; --expect runs none: drop one of them`);
+      throw new UsageError("ERR_USAGE", `--${flag} goes with --users or the Management API, where the expected claims come from running the actions; --expect runs none: drop one of them`);
     }
   }
   return {

@@ -2,6 +2,7 @@
 // and the claims compared. run.ts fills it in; render.ts writes it for a person.
 import type { Check } from "./checks";
 import type { Comparison } from "./compare";
+import type { ErrorCode, INTERNAL_ERROR } from "../errors";
 
 /** Exit codes; see docs/verify.md. */
 export const EXIT = { match: 0, mismatch: 1, usage: 2, failed: 3, partial: 4 } as const;
@@ -15,6 +16,8 @@ export interface Report {
   ok: boolean;
   verdict: Verdict;
   exit: number;
+  /** Why it is not a MATCH, as a stable code (docs/errors.md): a verdict's, or the failure's; null on a MATCH. */
+  code: ErrorCode | typeof INTERNAL_ERROR | null;
   environment?: string;
   /** The tenant as --domain gives it, before discovery names its issuer. */
   domain?: string;

@@ -3,7 +3,8 @@
 // writes passes through the run's Secrets (scrub.ts) first. src/cli/verify.ts wraps it.
 import { resolveEnvironment } from "../environment/resolve";
 import { compileEnvironmentFlow } from "../environment/load-action";
-import { escapeControl, ToolError } from "../errors";
+import { INTERNAL_ERROR, jsonLine, ToolError } from "../errors";
+import { commandExit } from "../command-line";
 import { accessTokenClaims, TokenChecker, userinfo, verifyIdToken } from "./checks";
 import { readExpectFile } from "./expect-file";
 import { human } from "./render";
@@ -26,23 +27,22 @@ export interface Output {
 }
 
 /** Runs verify with `argv` and `env`, writes the report to `terminal`, returns the exit code. */
-export async function runVerify(argv: string[], env: NodeJS.ProcessEnv, terminal: Output): Promise<number> {
+export function runVerify(argv: string[], env: NodeJS.ProcessEnv, terminal: Output): Promise<number> {
   const secrets = new Secrets();
   secrets.add(...inputSecrets(argv, env));
   // The one way out: the report, --json, errors on stderr and the authorize URL, today's and any
-  // message added later, reach the terminal only through the scrub.
+  // message added later, reach the terminal only through the scrub; so does what commandExit says
+  // of a usage error or a bug (exit 3 then, never taken for a mismatch).
   const out: Output = { stdout: (text) => terminal.stdout(secrets.scrub(text)), stderr: (text) => terminal.stderr(secrets.scrub(text)) };
-  try {
-    return await verify(argv, env, out, secrets);
-  } catch (err) {
-    // A bug while writing the report: said here, scrubbed, rather than by the CLI's handler, which isn't.
-    out.stderr(`verify: unexpected error: ${escapeControl(errorText(err))} (a bug: please report it)`);
-    return EXIT.failed;
-  }
+  return commandExit("verify", () => verify(argv, env, out, secrets), {
+    unexpected: EXIT.failed,
+    stderr: { write: (text) => out.stderr(text.replace(/\n$/, "")) },
+    filter: (text) => secrets.scrub(text),
+  });
 }
 
 async function verify(argv: string[], env: NodeJS.ProcessEnv, out: Output, secrets: Secrets): Promise<number> {
-  const report: Report = { ok: false, verdict: "FAILED", exit: EXIT.usage, checks: [], notChecked: [], hint: null, error: null };
+  const report: Report = { ok: false, verdict: "FAILED", exit: EXIT.usage, code: null, checks: [], notChecked: [], hint: null, error: null };
   let options: VerifyOptions | undefined;
   let json = false;
   try {
@@ -61,14 +61,15 @@ async function verify(argv: string[], env: NodeJS.ProcessEnv, out: Output, secre
       await check(options, report, out, secrets);
     }
   } catch (err) {
+    // Bad flags or configuration, before anything was checked: said as every command says them.
+    if (err instanceof ToolError && err.exitCode === EXIT.usage && !json && report.checks.length === 0) throw err;
     report.ok = false;
     report.verdict = "FAILED";
     report.exit = err instanceof ToolError ? err.exitCode : EXIT.failed;
+    report.code = err instanceof ToolError ? err.code : INTERNAL_ERROR;
     report.error = err instanceof ToolError ? err.message : `unexpected error: ${errorText(err)}`;
   }
-  if (json) out.stdout(JSON.stringify(report));
-  else if (report.exit === EXIT.usage && report.checks.length === 0) out.stderr(`verify: ${escapeControl(report.error ?? "").replace(/\\n/g, "\n")}`);
-  else out.stdout(human(report));
+  out.stdout(json ? jsonLine(report) : human(report));
   return report.exit;
 }
 
@@ -111,6 +112,7 @@ async function checkDeployed(options: DeployedOptions, report: Report, secrets: 
   report.ok = result.differences.length === 0;
   report.verdict = report.ok ? "MATCH" : "DRIFT";
   report.exit = report.ok ? EXIT.match : EXIT.mismatch;
+  report.code = report.ok ? null : "ERR_DRIFT";
   if (!report.ok) report.hint = `${result.differences.length} difference(s) between what the tenant runs and ${options.stackFile}`;
 }
 
@@ -177,10 +179,12 @@ function judge(report: Report, namespace: string): void {
   if (!(claims.idToken.ok && claims.userinfo.ok && claims.accessToken.ok)) {
     report.verdict = "MISMATCH";
     report.exit = EXIT.mismatch;
+    report.code = "ERR_CLAIMS_MISMATCH";
     report.hint = mismatchHint(claims, namespace);
   } else if (report.notChecked.length > 0) {
     report.verdict = "PARTIAL";
     report.exit = EXIT.partial;
+    report.code = "ERR_NOT_CHECKED";
     report.hint = `what was checked matches, but NOT CHECKED: ${report.notChecked.map((n) => `${n.name} (${n.why})`).join("; ")}`;
   } else {
     report.verdict = "MATCH";
