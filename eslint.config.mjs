@@ -48,7 +48,11 @@ export default tseslint.config(
     // Auth0 runs an action as a CommonJS module: its handlers go on `exports` (typed `any` by Node's
     // types) and a Node module comes by `require` (an `import` makes esbuild emit module helpers).
     files: ["actions/**/*.ts"],
-    rules: { "@typescript-eslint/no-unsafe-member-access": "off", "@typescript-eslint/no-require-imports": "off" },
+    rules: {
+      "@typescript-eslint/no-unsafe-member-access": "off",
+      "@typescript-eslint/no-require-imports": "off",
+      "@typescript-eslint/consistent-type-imports": ["error", { disallowTypeAnnotations: false }],
+    },
   },
   {
     // Tests read the tools' JSON output, typed `any` by JSON.parse; asserting on its shape is the

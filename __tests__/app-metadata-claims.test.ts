@@ -5,8 +5,8 @@ import { Action } from "../.gen/providers/auth0/action";
 import { Auth0Provider } from "../.gen/providers/auth0/provider";
 import { TriggerAction } from "../.gen/providers/auth0/trigger-action";
 import { TriggerActions } from "../.gen/providers/auth0/trigger-actions";
-import { AppMetadataClaims, AppMetadataClaimsProps } from "../src/constructs/app-metadata-claims";
-import { FlowAction, FlowMode, PostLoginFlow } from "../src/constructs/post-login-flow";
+import { AppMetadataClaims, type AppMetadataClaimsProps } from "../src/constructs/app-metadata-claims";
+import { type FlowAction, type FlowMode, PostLoginFlow } from "../src/constructs/post-login-flow";
 
 /** The claims construct alone in a post-login flow (append by default), or between `before` and `after`. */
 function synth(

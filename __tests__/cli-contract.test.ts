@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../src/project-root";
-import { cli, Run, runProcess } from "./helpers/cli-bundles";
+import { cli, type Run, runProcess } from "./helpers/cli-bundles";
 
 const root = projectRoot();
 const CLIS = ["synth", "preview", "verify", "local-tenant", "validate", "bench", "lock"] as const;

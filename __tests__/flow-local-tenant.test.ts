@@ -1,7 +1,7 @@
 // An environment's whole post-login flow, run by the local tenant and checked by verify, as real
 // processes over loopback: a blocked user's login is refused by the flow's first action, and an
 // allowed user's tokens carry the claims of its second one.
-import { ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

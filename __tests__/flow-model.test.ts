@@ -5,7 +5,7 @@
 // secrets (with the variable that gives each), the same entries bound by hand, the same retired actions.
 import { Testing } from "cdktf";
 import { ClaimsStack } from "../src/constructs/claims-stack";
-import { EnvironmentConfig, exampleEnvironments } from "../src/environments";
+import { type EnvironmentConfig, exampleEnvironments } from "../src/environments";
 import { UsageError } from "../src/errors";
 import { environmentModel } from "../src/environment/load-action";
 import { stackModel } from "../src/environment/stack-file";

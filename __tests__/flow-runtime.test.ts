@@ -156,10 +156,10 @@ describe("an environment's whole managed flow, as preview, verify and the local 
 test("the runtime layer and the sandbox worker load neither the compiler, esbuild nor cdktf (one home for Auth0's facts instead)", () => {
   for (const entry of ["src/runtime/flow-runtime.ts", "src/cli/sandbox-worker.ts"]) {
     const { metafile } = buildSync({ entryPoints: [entry], bundle: true, write: false, platform: "node", metafile: true, logLevel: "silent", packages: "external" });
-    const inputs = Object.keys(metafile!.inputs);
+    const inputs = Object.keys(metafile.inputs);
     expect(inputs).toContain("src/auth0/facts.ts");
     expect(inputs.filter((file) => /^src\/(compile|constructs)\/|esbuild|cdktf/.test(file))).toEqual([]);
-    const packages = Object.values(metafile!.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path));
+    const packages = Object.values(metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path));
     expect(packages.filter((p) => /esbuild|cdktf|constructs/.test(p))).toEqual([]);
   }
 });

@@ -21,7 +21,7 @@ const file = (name: string, content: string) => {
   writeFileSync(path, content);
   return path;
 };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 const jsonLines = (stdout: string): any[] => (stdout === "" ? [] : stdout.trim().split("\n").map((line) => JSON.parse(line)));
 
 const EXAMPLE = exampleEnvironments.find((e) => e.name === "secrets-example")!;

@@ -2,7 +2,7 @@
 // metafile of every source file, so a new import that breaks a layer fails here.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { buildSync, type Metafile } from "esbuild";
+import { buildSync } from "esbuild";
 import { projectRoot } from "../src/project-root";
 
 let graph: Map<string, string[]>;
@@ -40,7 +40,7 @@ beforeAll(() => {
     logLevel: "silent",
   });
   graph = new Map(
-    Object.entries((metafile as Metafile).inputs).map(([file, input]) => [
+    Object.entries((metafile).inputs).map(([file, input]) => [
       file,
       input.imports.map((i) => (i.external ? i.path.replace(/^((@[^/]+\/)?[^/]+).*$/, "$1") : i.path)),
     ]),

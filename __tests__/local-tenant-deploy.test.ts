@@ -54,8 +54,8 @@ async function verifyDeployed(t: { tenant: TenantProcess; caFile: string }, env:
   return runVerify(["--deployed", "--env", env, "--domain", t.tenant.url, ...MGMT, "--stack", file], { NODE_EXTRA_CA_CERTS: t.caFile });
 }
 
-const bindings = async (client: ActionsClient) => ((await client.listAll("/api/v2/actions/triggers/post-login/bindings", "bindings", 100)).items as any[]).map((b) => b.action.name);
-const actionNames = async (client: ActionsClient) => ((await client.listAll("/api/v2/actions/actions", "actions", 50)).items as any[]).map((a) => a.name).sort();
+const bindings = async (client: ActionsClient) => ((await client.listAll("/api/v2/actions/triggers/post-login/bindings", "bindings", 100)).items).map((b) => b.action.name);
+const actionNames = async (client: ActionsClient) => ((await client.listAll("/api/v2/actions/actions", "actions", 50)).items).map((a) => a.name).sort();
 
 describe("dev's stack deployed to an empty tenant", () => {
   let t: Awaited<ReturnType<typeof tenantFor>>;
@@ -169,7 +169,7 @@ describe("the flow example (two actions, exclusive) and docs/lifecycle.md's reci
   });
 
   test("--deployed: a reordered binding exits 1 naming both orders", async () => {
-    const bound = (await t.client.listAll("/api/v2/actions/triggers/post-login/bindings", "bindings", 100)).items as any[];
+    const bound = (await t.client.listAll("/api/v2/actions/triggers/post-login/bindings", "bindings", 100)).items;
     const reversed = [...bound].reverse().map((b) => ({ display_name: b.display_name, ref: { type: "action_id", value: b.action.id } }));
     expect((await t.client.request("PATCH", "/api/v2/actions/triggers/post-login/bindings", { bindings: reversed })).status).toBe(200);
     const drift = await verifyDeployed(t, "flow-example", synth(example));
@@ -209,7 +209,7 @@ describe("the flow example (two actions, exclusive) and docs/lifecycle.md's reci
     const before = (example.binding as unknown as { before: { entry: string }[] }).before;
     // Unbound by the stack, but bound again by hand outside Terraform.
     await t.provider.apply(synth({ ...example, binding: { mode: "append", before: [] }, retired: before }));
-    const bound = (await t.client.listAll("/api/v2/actions/triggers/post-login/bindings", "bindings", 100)).items as any[];
+    const bound = (await t.client.listAll("/api/v2/actions/triggers/post-login/bindings", "bindings", 100)).items;
     const refs = [...bound.map((b) => b.action.id), deny.id].map((id) => ({ ref: { type: "action_id", value: id } }));
     expect((await t.client.request("PATCH", "/api/v2/actions/triggers/post-login/bindings", { bindings: refs })).status).toBe(200);
     await expect(t.provider.apply(synth({ ...example, binding: { mode: "append", before: [] } }))).rejects.toThrow(

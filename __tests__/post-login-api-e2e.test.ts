@@ -27,9 +27,9 @@ const file = (name: string, content: string | Buffer) => {
   writeFileSync(path, content);
   return path;
 };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 const jsonLines = (stdout: string): any[] => (stdout === "" ? [] : stdout.trim().split("\n").map((line) => JSON.parse(line)));
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 const byId = (lines: any[]): Record<string, any> => Object.fromEntries(lines.map((l) => [l.user_id, l]));
 const payload = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString());
 

@@ -9,8 +9,8 @@ import { TriggerAction } from "../.gen/providers/auth0/trigger-action";
 import { TriggerActions } from "../.gen/providers/auth0/trigger-actions";
 import { AppMetadataClaims } from "../src/constructs/app-metadata-claims";
 import { ClaimsStack } from "../src/constructs/claims-stack";
-import { FlowAction, FlowMode, PostLoginFlow } from "../src/constructs/post-login-flow";
-import { TypeScriptAction, TypeScriptActionProps } from "../src/constructs/typescript-action";
+import { type FlowAction, type FlowMode, PostLoginFlow } from "../src/constructs/post-login-flow";
+import { TypeScriptAction, type TypeScriptActionProps } from "../src/constructs/typescript-action";
 import { exampleEnvironments } from "../src/environments";
 
 const DENY = "actions/deny-blocked-users.ts";
@@ -72,7 +72,7 @@ describe("TypeScriptAction", () => {
     ["an unpinned dependency", { dependencies: [{ name: "jose", version: "" }] }, /^test\/bad: dependencies\[0\]\.version: "" is not a version; pin an exact one/],
     ["eleven dependencies", { dependencies: Array.from({ length: 11 }, (_, i) => ({ name: `p${i}`, version: "1.0.0" })) }, /^test\/bad: dependencies: 11 packages is more than Auth0 takes; list at most 10/],
   ])("%s is refused at synth time, naming the path, the prop and the fix", (_case, props, message) => {
-    expect(() => new TypeScriptAction(newStack(), "bad", { entry: DENY, ...props } as TypeScriptActionProps)).toThrow(message);
+    expect(() => new TypeScriptAction(newStack(), "bad", { entry: DENY, ...props })).toThrow(message);
   });
 });
 

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing } from "cdktf";
 import { ClaimsStack } from "../src/constructs/claims-stack";
-import { EnvironmentConfig, exampleEnvironments } from "../src/environments";
+import { type EnvironmentConfig, exampleEnvironments } from "../src/environments";
 import type { Run } from "./helpers/cli-bundles";
 import { preview } from "./helpers/preview-in-process";
 
@@ -25,7 +25,7 @@ const file = (name: string, content: string) => {
 };
 /** The stack of `environment`, synthesized as `npm run synth` writes it (cdk.tf.json). */
 const stackFile = (name: string, environment: EnvironmentConfig) => file(name, Testing.synth(new ClaimsStack(Testing.app(), environment)));
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 const jsonLines = (stdout: string): any[] => (stdout === "" ? [] : stdout.trim().split("\n").map((line) => JSON.parse(line)));
 
 const USERS = [

@@ -22,7 +22,7 @@ const file = (name: string, content: string | Buffer) => {
   return path;
 };
 const jsonLines = (stdout: string) => (stdout === "" ? [] : stdout.trim().split("\n").map((line) => JSON.parse(line)));
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 const byId = (lines: any[]): Record<string, any> => Object.fromEntries(lines.map((l) => [l.user_id, l]));
 
 /** Compiled variants of the project's action, as code files. */
@@ -189,7 +189,7 @@ describe("bad BASE: exit 2, nothing on stdout", () => {
 describe("worker threads", () => {
   // About 1 MB, so several batches, of the sample users' kinds; one in 7 unverified.
   // Without dave, whose 25 KB of permissions would make this export 150 MB.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   let users: any[];
   beforeAll(() => {
     const sample = readFileSync(SAMPLES, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((u) => u.user_id !== "google-oauth2|dave");

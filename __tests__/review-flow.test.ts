@@ -3,7 +3,7 @@
 // whole flow as deployed (a deny action before the claims action).
 import { Testing } from "cdktf";
 import { ClaimsStack } from "../src/constructs/claims-stack";
-import { EnvironmentConfig, exampleEnvironments } from "../src/environments";
+import { type EnvironmentConfig, exampleEnvironments } from "../src/environments";
 import { buildContract, contractMarkdown, type Contract, type ProviderPin } from "../src/review/contract";
 import { summarizeStack } from "../src/review/summary";
 

@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import { Testing } from "cdktf";
 import { Auth0Provider } from "../.gen/providers/auth0/provider";
 import { ClaimsStack } from "../src/constructs/claims-stack";
-import { EnvironmentConfig, environments } from "../src/environments";
+import { type EnvironmentConfig, environments } from "../src/environments";
 import { projectRoot } from "../src/project-root";
 import { runCli, runProcess } from "./helpers/cli-bundles";
 

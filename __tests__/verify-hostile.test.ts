@@ -1,14 +1,14 @@
 // verify against a hostile OpenID server that misbehaves one way at a time: every case must end in a
 // failure that names why (never exit 0), every hang within --timeout, every flood at the body cap.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tenantCertificates } from "../src/local-tenant/certificates";
-import { Misbehaviour, RogueIdp, RogueUser, startRogueIdp } from "./helpers/rogue-idp";
+import { type Misbehaviour, type RogueIdp, type RogueUser, startRogueIdp } from "./helpers/rogue-idp";
 import { freePort } from "./helpers/verify-process";
-import { reportOf, VerifyRun, VerifyRunner } from "./helpers/verify-runner";
+import { reportOf, type VerifyRun, VerifyRunner } from "./helpers/verify-runner";
 
 const NS = "https://dev.example.com/claims";
 const CLIENT = "rogue-client";

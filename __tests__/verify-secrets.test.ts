@@ -6,9 +6,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Misbehaviour, RogueIdp, RogueUser, startRogueIdp } from "./helpers/rogue-idp";
+import { type Misbehaviour, type RogueIdp, type RogueUser, startRogueIdp } from "./helpers/rogue-idp";
 import { freePort } from "./helpers/verify-process";
-import { reportOf, VerifyRun, VerifyRunner } from "./helpers/verify-runner";
+import { reportOf, type VerifyRun, VerifyRunner } from "./helpers/verify-runner";
 
 const NS = "https://dev.example.com/claims";
 const ECHO = `${NS}/echo`;

@@ -5,12 +5,20 @@
 // `npm run test:unit` (--unit): jest's unit project alone, no type-check (docs/testing.md). Its
 // --selectProjects goes last: jest reads every word after it as a project name, a file too.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { setPriority } from "node:os";
+import { dirname, join } from "node:path";
 
 const require = createRequire(import.meta.url);
-const ESLINT = [require.resolve("eslint/bin/eslint.js"), "."];
-const PRETTIER = [require.resolve("prettier/bin/prettier.cjs"), "--check", "--log-level", "warn", "."];
+/** A package's command, found through its package.json (its `exports` may hide the bin file). */
+function bin(name) {
+  const manifest = require.resolve(`${name}/package.json`);
+  const { bin } = JSON.parse(readFileSync(manifest, "utf8"));
+  return join(dirname(manifest), typeof bin === "string" ? bin : bin[name]);
+}
+const ESLINT = [bin("eslint"), "."];
+const PRETTIER = [bin("prettier"), "--check", "--log-level", "warn", "."];
 const TSC = [require.resolve("typescript/bin/tsc"), "-p", ".", "--incremental", "--tsBuildInfoFile", "node_modules/.cache/tsc/tsconfig.tsbuildinfo"];
 const unit = process.argv[2] === "--unit";
 const JEST = [require.resolve("jest/bin/jest"), ...process.argv.slice(unit ? 3 : 2), ...(unit ? ["--selectProjects", "unit"] : [])];

@@ -28,7 +28,7 @@ export function goJson(value: unknown): string {
 
 /** go-auth0 v1's List.HasNext(): `next != "" || total > start + limit`; Auth0's Actions lists send neither start nor limit. */
 export function goSdkHasNext(envelope: Record<string, unknown>): boolean {
-  const number = (key: string) => (typeof envelope[key] === "number" ? (envelope[key] as number) : 0);
+  const number = (key: string) => (typeof envelope[key] === "number" ? (envelope[key]) : 0);
   return (typeof envelope.next === "string" && envelope.next !== "") || number("total") > number("start") + number("limit");
 }
 
@@ -193,7 +193,7 @@ function check(answer: Answer, expected: FixtureStep["expect"], saved: Map<strin
   if (expected.empty && answer.text !== "") problems.push(`a body ${answer.text.slice(0, 200)}, expected none`);
   if (expected.body !== undefined) problems.push(...compare(answer.body, expected.body, "", answer.body, saved));
   for (const [path, keys] of Object.entries(expected.keys ?? {})) {
-    const actual = Object.keys((at(answer.body, path) ?? {}) as object);
+    const actual = Object.keys((at(answer.body, path) ?? {}));
     if (JSON.stringify(actual) !== JSON.stringify(keys)) problems.push(`keys of ${path || "the body"}: ${actual.join(",")}, expected ${keys.join(",")}`);
   }
   for (const path of expected.absent ?? []) if (at(answer.body, path) !== undefined) problems.push(`${path} is present, expected absent`);

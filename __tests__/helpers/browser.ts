@@ -1,5 +1,6 @@
 // Browsers for tests: a stand-in that follows redirects with a cookie jar and fills in the local
 // tenant's login form over plain HTTP, and headless Chromium for the flow as a person does it.
+import type { Browser } from "puppeteer-core";
 import { CHROMIUM } from "./global-setup";
 
 export interface BrowserLogin {
@@ -50,7 +51,7 @@ export async function loginThroughBrowser(authorizeUrl: string, username: string
  * downloads no browser. Without the background-networking flags Chromium's own connections are
  * refused by a closed network and slow it down; a fresh profile keeps runs independent.
  */
-export async function launchChromium(userDataDir: string): Promise<import("puppeteer-core").Browser> {
+export async function launchChromium(userDataDir: string): Promise<Browser> {
   const puppeteer = await import("puppeteer-core");
   return puppeteer.launch({
     executablePath: CHROMIUM,

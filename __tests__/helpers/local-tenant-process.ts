@@ -1,7 +1,7 @@
 // `npm run local-tenant` as a real process for tests, and `npm run verify` against it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { projectRoot } from "../../src/project-root";
-import { cli, Run, runCli } from "./cli-bundles";
+import { cli, type Run, runCli } from "./cli-bundles";
 
 export interface TenantProcess {
   readonly url: string;

@@ -2,8 +2,8 @@
 // http://127.0.0.1:PORT/<misbehaviour>/, each wrong in exactly one way (signing key, issuer, audience,
 // nonce, time claims, subject, Management API record, an endpoint that hangs or never stops
 // sending, or echoes the secrets it was sent); "none" is the well-behaved control. Signing uses node:crypto.
-import { createSign, generateKeyPairSync, KeyObject, randomBytes } from "node:crypto";
-import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
+import { createSign, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export const MISBEHAVIOURS = [
@@ -188,7 +188,7 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
       } else {
         return json({ error: "unsupported_grant_type" }, 400);
       }
-      if (how.startsWith("other-subject") && how !== "other-subject-access") user = users.find((u) => u !== user) as RogueUser;
+      if (how.startsWith("other-subject") && how !== "other-subject-access") user = users.find((u) => u !== user) ?? user;
       const now = Math.floor(Date.now() / 1000);
       const day = 86_400;
       const idClaims: Record<string, unknown> = {
@@ -247,7 +247,7 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
       const id = decodeURIComponent(path.slice("/api/v2/users/".length));
       let user = users.find((u) => u.sub === id);
       if (!user) return json({ statusCode: 404, error: "Not Found" }, 404);
-      if (how === "mgmt-other-user") user = users.find((u) => u !== user) as RogueUser;
+      if (how === "mgmt-other-user") user = users.find((u) => u !== user) ?? user;
       return json({ user_id: user.sub, email: user.email, app_metadata: user.app_metadata });
     }
     return res.writeHead(404).end();

@@ -6,7 +6,7 @@ import { Agent } from "undici";
 /** A fetch that trusts `caFile` (the local tenant's CA), as NODE_EXTRA_CA_CERTS would in a new process. */
 export function fetchTrusting(caFile: string): typeof fetch {
   const dispatcher = new Agent({ connect: { ca: readFileSync(caFile, "utf8") } });
-  return ((input: Parameters<typeof fetch>[0], init?: RequestInit) => fetch(input, { ...init, dispatcher } as RequestInit)) as typeof fetch;
+  return ((input: Parameters<typeof fetch>[0], init?: RequestInit) => fetch(input, { ...init, dispatcher }));
 }
 
 export class TenantBrowser {

@@ -47,7 +47,7 @@ export class TenantDriver {
   private send<T>(op: string, request: Record<string, unknown>): Promise<T> {
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.pending.set(id, { resolve: resolve, reject });
       this.child.stdin.write(JSON.stringify({ id, op, ...request }) + "\n");
     });
   }

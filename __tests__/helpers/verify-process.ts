@@ -1,9 +1,9 @@
 // The local tenant and verify as real processes, for the end-to-end tests: start a tenant on a free
 // port, run `npm run verify` and watch its output for the authorize URL.
-import { ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { projectRoot } from "../../src/project-root";
-import { cli, Run, runCli } from "./cli-bundles";
+import { cli, type Run, runCli } from "./cli-bundles";
 
 const root = projectRoot();
 const tenants: ChildProcess[] = [];

@@ -1,6 +1,6 @@
 // The test side of verify-worker.ts: one worker process per test file, cases sent as JSON lines
 // and answered in any order, so slow cases (time-outs) run side by side.
-import { ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { projectRoot } from "../../src/project-root";
 import { cli } from "./cli-bundles";

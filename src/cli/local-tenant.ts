@@ -66,7 +66,7 @@ async function main(): Promise<number | undefined> {
   if (values.host !== "127.0.0.1" && values.host !== "localhost") throw new UsageError("ERR_USAGE", `--host: ${quote(values.host)} is not 127.0.0.1 or localhost; the certificate covers those two`);
   const callbacks = urlList("--callbacks", values.callbacks);
   const logoutUrls = urlList("--logout-urls", values["logout-urls"]);
-  const file = await UserFile.open(values.users as string);
+  const file = await UserFile.open(values.users);
   const users: ExportedUser[] = [];
   for await (const batch of file.users()) for (const { user } of batch) users.push(user);
   const missingId = users.findIndex((u) => typeof u.user_id !== "string" || u.user_id === "");

@@ -41,7 +41,8 @@ async function main(): Promise<number> {
     const dir = join(work, "lock");
     mkdirSync(dir);
     copyFileSync(join(work, "synth", "stacks", stack.environment.name, "cdk.tf.json"), join(dir, "cdk.tf.json"));
-    const constraint = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")).terraform.required_providers.auth0.version as string;
+    const stackJson = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as { terraform: { required_providers: { auth0: { version: string } } } };
+    const constraint = stackJson.terraform.required_providers.auth0.version;
 
     const run = terraform(dir, ["providers", "lock", ...PLATFORMS.map((p) => `-platform=${p}`)], 600_000);
     if (run.status !== 0) {

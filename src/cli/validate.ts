@@ -72,7 +72,7 @@ async function main(): Promise<number> {
 function providerVersion(dir: string): string {
   const run = terraform(dir, ["version", "-json"]);
   try {
-    const selections = JSON.parse(run.stdout).provider_selections as Record<string, string>;
+    const selections = (JSON.parse(run.stdout) as { provider_selections: Record<string, string> }).provider_selections;
     return selections["registry.terraform.io/auth0/auth0"] ?? "?";
   } catch {
     return "?";

@@ -2,8 +2,8 @@
 // code, and the names Terraform gives it. Free of cdktf, so the tools build each action of a flow as
 // the stack deploys it: the same bytes, the same resource and secret variable names.
 import { basename, extname } from "node:path";
-import { ActionTrigger, POST_LOGIN } from "../auth0/facts";
-import { CompiledAction, compileAction } from "./compile-action";
+import { type ActionTrigger, POST_LOGIN } from "../auth0/facts";
+import { type CompiledAction, compileAction } from "./compile-action";
 
 /** An npm package Auth0 installs for the action. */
 export interface ActionDependency {

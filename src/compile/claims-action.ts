@@ -1,8 +1,8 @@
-/// <reference path="../../actions/auth0-actions.d.ts" />
 // The claims action's settings (keys, tokens) checked, and the action compiled with them. Kept free
 // of cdktf, so the preview can build the exact deployed code without loading the CDK.
-import { MAX_CUSTOM_CLAIMS_BYTES, TOKEN_KINDS, TokenKind } from "../auth0/facts";
-import { ActionSource, compileActionSource } from "./action-source";
+import { isList } from "../lists";
+import { MAX_CUSTOM_CLAIMS_BYTES, TOKEN_KINDS, type TokenKind } from "../auth0/facts";
+import { type ActionSource, compileActionSource } from "./action-source";
 import type { CompiledAction } from "./compile-action";
 import { UsageError } from "../errors";
 
@@ -50,7 +50,7 @@ export function compileClaimsAction(settings: ClaimsActionSettings = {}): Claims
 }
 
 function checkClaimKeys(keys: readonly string[]): readonly string[] {
-  if (!Array.isArray(keys) || keys.length === 0) {
+  if (!isList(keys) || keys.length === 0) {
     throw new UsageError("ERR_CLAIM_KEY", `claimKeys: ${JSON.stringify(keys)} names no app_metadata field; list at least one, e.g. ["roles", "permissions"]`);
   }
   const seen = new Set<string>();
@@ -69,7 +69,7 @@ function checkClaimKeys(keys: readonly string[]): readonly string[] {
 }
 
 function checkTokens(tokens: readonly TokenKind[]): readonly TokenKind[] {
-  if (!Array.isArray(tokens) || tokens.length === 0) {
+  if (!isList(tokens) || tokens.length === 0) {
     throw new UsageError("ERR_TOKEN_KIND", `tokens: ${JSON.stringify(tokens)} names no token; use ["id"], ["access"] or ["id", "access"]`);
   }
   const seen = new Set<string>();

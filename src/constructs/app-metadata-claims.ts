@@ -1,6 +1,7 @@
 // AppMetadataClaims: the claims action as a thin layer on TypeScriptAction. It adds only what is
 // specific to claims: the namespace variable (given to the action as a secret), the claim keys and
 // the tokens. Compiling, secrets and adoption are TypeScriptAction's; binding is PostLoginFlow's.
+import { isList } from "../lists";
 import { Construct } from "constructs";
 import type { Action } from "../../.gen/providers/auth0/action";
 import type { TokenKind } from "../auth0/facts";
@@ -8,8 +9,8 @@ import { ClaimNamespace } from "./claim-namespace";
 import { compileClaimsAction, DEFAULT_ACTION_NAME, DEFAULT_ENTRY, NAMESPACE_SECRET } from "../compile/claims-action";
 import type { CompiledAction } from "../compile/compile-action";
 import { atPath, ConstructPropError } from "./construct-error";
-import { HandBoundAction, ManagedFlowAction, PostLoginFlow } from "./post-login-flow";
-import { ActionSecret, Adoption, TypeScriptAction } from "./typescript-action";
+import { type HandBoundAction, type ManagedFlowAction, PostLoginFlow } from "./post-login-flow";
+import { type ActionSecret, type Adoption, TypeScriptAction } from "./typescript-action";
 
 export interface AppMetadataClaimsProps {
   /** app_metadata fields to copy; claim name = namespace + "/" + key. @default ["roles", "permissions"] */
@@ -60,7 +61,7 @@ export class AppMetadataClaims extends Construct implements ManagedFlowAction {
     this.tokens = claims.tokens;
     this.namespace = atPath(this, () => new ClaimNamespace(this, "namespace", { default: props.namespace, variableName: props.namespaceVariable }));
     const secrets = props.secrets ?? [];
-    if (Array.isArray(secrets) && secrets.some((s) => s?.name === NAMESPACE_SECRET)) {
+    if (isList(secrets) && secrets.some((s) => s?.name === NAMESPACE_SECRET)) {
       throw new ConstructPropError(this, "ERR_ACTION_SECRETS", `secrets: "${NAMESPACE_SECRET}" is this construct's own secret (the namespace variable); list only the action's other secrets`);
     }
     // The resources keep the construct's id as their name (auth0_action.<id>), for readable, stable plans.

@@ -1,7 +1,7 @@
 // One tenant environment: the auth0 provider (credentials from the environment only), a state
 // backend, the AppMetadataClaims construct and the environment's post-login flow.
 import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from "cdktf";
-import { Construct } from "constructs";
+import { type Construct } from "constructs";
 import { Auth0Provider } from "../../.gen/providers/auth0/provider";
 import { AppMetadataClaims } from "./app-metadata-claims";
 import { CLAIMS_RESOURCE } from "../compile/claims-action";

@@ -1,10 +1,10 @@
 // An environment's post-login flow (src/environments.ts) as constructs: the other managed actions
 // as TypeScriptActions, and one PostLoginFlow binding them with the claims action in order.
-import { Construct } from "constructs";
+import { type Construct } from "constructs";
 import { defaultActionName, resourceNameOf } from "../compile/action-source";
 import type { AppMetadataClaims } from "./app-metadata-claims";
-import { EnvironmentConfig, flowOf, isManaged, ManagedActionConfig } from "../environments";
-import { FlowAction, PostLoginFlow } from "./post-login-flow";
+import { type EnvironmentConfig, flowOf, isManaged, type ManagedActionConfig } from "../environments";
+import { type FlowAction, PostLoginFlow } from "./post-login-flow";
 import { TypeScriptAction } from "./typescript-action";
 
 /**

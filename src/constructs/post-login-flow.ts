@@ -1,6 +1,7 @@
 // PostLoginFlow: the post-login flow as code. An ordered list of actions, managed here or bound by
 // hand, bound to the trigger in one of three modes; "unbound" is the first of the two applies that
 // retire actions without the provider's 409 (docs/lifecycle.md).
+import { isList } from "../lists";
 import { Construct } from "constructs";
 import { TriggerAction } from "../../.gen/providers/auth0/trigger-action";
 import { TriggerActions } from "../../.gen/providers/auth0/trigger-actions";
@@ -103,7 +104,7 @@ export class PostLoginFlow extends Construct {
   }
 
   private checkActions(actions: readonly FlowAction[]): FlowEntry[] {
-    if (!Array.isArray(actions) || actions.length === 0) {
+    if (!isList(actions) || actions.length === 0) {
       throw new ConstructPropError(this, "ERR_FLOW_ACTIONS", `actions: ${JSON.stringify(actions)} holds no action; list the flow's actions in the order they run`);
     }
     if (actions.length > MAX_FLOW_ACTIONS) {

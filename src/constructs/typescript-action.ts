@@ -1,14 +1,15 @@
 // TypeScriptAction: any Auth0 Action written in TypeScript, as one auth0_action: compiled by
 // src/compile/compile-action.ts (the one owner of esbuild's options), its secrets, npm dependencies and runtime,
 // and the adoption of an action made by hand. Binding it to a trigger is PostLoginFlow's job.
+import { isList } from "../lists";
 import { Annotations, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Action } from "../../.gen/providers/auth0/action";
-import { ActionDependency, ActionSource, compileActionSource, defaultActionName, secretVariableName } from "../compile/action-source";
+import { type ActionDependency, type ActionSource, compileActionSource, defaultActionName, secretVariableName } from "../compile/action-source";
 import {
   ACTION_RUNTIME,
   ACTION_RUNTIMES,
-  ActionTrigger,
+  type ActionTrigger,
   MAX_ACTION_DEPENDENCIES,
   MAX_ACTION_SECRETS,
   MAX_SECRET_NAME_CHARS,
@@ -137,8 +138,8 @@ export class TypeScriptAction extends Construct {
 
   /** Checks the secrets and gives each one without a value a sensitive variable of its own. */
   private secretValues(secrets: readonly ActionSecret[]): { name: string; value: string; variable?: string }[] {
-    if (!Array.isArray(secrets) || secrets.length > MAX_ACTION_SECRETS) {
-      throw new ConstructPropError(this, "ERR_ACTION_SECRETS", `secrets: ${Array.isArray(secrets) ? `${secrets.length} secrets` : JSON.stringify(secrets)} is not a list Auth0 takes; list at most ${MAX_ACTION_SECRETS} secrets`);
+    if (!isList(secrets) || secrets.length > MAX_ACTION_SECRETS) {
+      throw new ConstructPropError(this, "ERR_ACTION_SECRETS", `secrets: ${isList(secrets) ? `${secrets.length} secrets` : JSON.stringify(secrets)} is not a list Auth0 takes; list at most ${MAX_ACTION_SECRETS} secrets`);
     }
     const seen = new Set<string>();
     return secrets.map((secret, i) => {
@@ -182,8 +183,8 @@ function checkTrigger(scope: Construct, trigger: ActionTrigger): ActionTrigger {
 }
 
 function checkDependencies(scope: Construct, dependencies: readonly ActionDependency[]): readonly ActionDependency[] {
-  if (!Array.isArray(dependencies) || dependencies.length > MAX_ACTION_DEPENDENCIES) {
-    throw new ConstructPropError(scope, "ERR_ACTION_DEPENDENCIES", `dependencies: ${Array.isArray(dependencies) ? `${dependencies.length} packages` : JSON.stringify(dependencies)} is more than Auth0 takes; list at most ${MAX_ACTION_DEPENDENCIES} npm packages`);
+  if (!isList(dependencies) || dependencies.length > MAX_ACTION_DEPENDENCIES) {
+    throw new ConstructPropError(scope, "ERR_ACTION_DEPENDENCIES", `dependencies: ${isList(dependencies) ? `${dependencies.length} packages` : JSON.stringify(dependencies)} is more than Auth0 takes; list at most ${MAX_ACTION_DEPENDENCIES} npm packages`);
   }
   const seen = new Set<string>();
   dependencies.forEach((dep, i) => {

@@ -6,7 +6,7 @@ import { ACTION_RUNTIME, POST_LOGIN } from "../auth0/facts";
 import { compileActionSource, defaultActionName, resourceNameOf, secretVariableName } from "../compile/action-source";
 import { CLAIMS_RESOURCE, compileClaimsAction, DEFAULT_ACTION_NAME, NAMESPACE_SECRET, NAMESPACE_VARIABLE } from "../compile/claims-action";
 import type { CompiledAction } from "../compile/compile-action";
-import { EnvironmentConfig, flowOf, isManaged, type ManagedActionConfig } from "../environments";
+import { type EnvironmentConfig, flowOf, isManaged, type ManagedActionConfig } from "../environments";
 import { compileFlow } from "../flow/compile";
 import type { ActionAsDeployed, FlowAsDeployed, FlowDependency, FlowEntry } from "../flow/model";
 import { noSecretValues, resolveSecrets, type SecretValues } from "../flow/secrets";

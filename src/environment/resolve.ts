@@ -1,7 +1,7 @@
 // Which environment a CLI means (--env) and the namespace it runs with (--namespace or the
 // environment's default), checked: shared by preview, verify and the local tenant.
 import { namespaceCode, namespaceProblem } from "../auth0/namespace-rule";
-import { EnvironmentConfig, environments, exampleEnvironments } from "../environments";
+import { type EnvironmentConfig, environments, exampleEnvironments } from "../environments";
 import { UsageError } from "../errors";
 
 /** The environment named `env` (default: the first) and the namespace to run it with; UsageError names what's wrong. */

@@ -175,8 +175,8 @@ export function stackModel(file: string, stack: Record<string, unknown>, fail: F
     const id = actionReference(reference);
     const action = id === undefined ? undefined : actions.get(id);
     return action === undefined
-      ? { kind: "hand", id: String(reference), displayName: String(displayName ?? "") }
-      : { kind: "action", action, displayName: String(displayName ?? action.name) };
+      ? { kind: "hand", id: String(reference), displayName: typeof displayName === "string" ? displayName : "" }
+      : { kind: "action", action, displayName: typeof displayName === "string" ? displayName : action.name };
   };
   const exclusive = exclusiveBinding(file, resources, fail, trigger);
   const append = exclusive ? [] : appendBindings(resources, trigger);
@@ -204,7 +204,7 @@ function stackAction(file: string, stack: Record<string, unknown>, id: string, a
     return [{ name: secret.name, value: unescapeTerraformString(written, `${where} secret ${secret.name}`, fail) }];
   });
   const dependencies = Array.isArray(action.dependencies)
-    ? (action.dependencies as ({ name?: unknown; version?: unknown } | null)[]).filter((d) => typeof d?.name === "string").map((d) => ({ name: String(d?.name), version: String(d?.version ?? "") }))
+    ? (action.dependencies as ({ name?: unknown; version?: unknown } | null)[]).filter((d) => typeof d?.name === "string").map((d) => ({ name: String(d?.name), version: typeof d?.version === "string" ? d.version : "" }))
     : [];
   const name = typeof action.name === "string" ? action.name : id;
   return {
@@ -229,5 +229,5 @@ export function readDeclaredFlow(file: string, environment: string): FlowAsDeplo
     throw fail("ERR_INPUT_INVALID", `${quote(file)} is not JSON; give ${what}`);
   }
   if (typeof stack !== "object" || stack === null || typeof stack.resource !== "object") throw fail("ERR_INPUT_INVALID", `${quote(file)} is not a synthesized stack (no "resource"); give ${what}`);
-  return stackModel(file, stack as Record<string, unknown>, fail);
+  return stackModel(file, stack, fail);
 }

@@ -3,7 +3,7 @@
 // (not in this repository, so never run here); the actions deployed but bound nowhere. Builders make
 // it from each source (an environment, a stack's constructs, a synthesized cdk.tf.json, the local
 // tenant's Actions store); src/flow/compile.ts turns it into what a sandbox worker loads.
-import { POST_LOGIN } from "../auth0/facts";
+import { type POST_LOGIN } from "../auth0/facts";
 
 /** The trigger a flow belongs to. Only post-login runs locally today; another can be added here. */
 export type FlowTrigger = typeof POST_LOGIN.id;

@@ -47,9 +47,9 @@ export function secretValues(file: string | undefined, env: NodeJS.ProcessEnv): 
       const inFile = fromFile.get(key);
       const found =
         inFile !== undefined && inFile.value !== ""
-          ? { value: inFile.value, from: `${quote(file as string)} line ${inFile.line}` }
+          ? { value: inFile.value, from: `${quote(file)} line ${inFile.line}` }
           : typeof env[key] === "string" && env[key] !== ""
-            ? { value: env[key] as string, from: key }
+            ? { value: env[key], from: key }
             : undefined;
       if (found) used.add(found.value);
       return found;

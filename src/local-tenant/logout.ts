@@ -22,7 +22,7 @@ export function logout(t: TenantContext) {
         throw new HttpError(400, `returnTo ${quote(returnTo)} is not an allowed logout URL; allowed: http(s)://127.0.0.1 or localhost (any port), or add it with --logout-urls`);
       }
     }
-    const session = await t.provider.Session.get(ctx as never);
+    const session = await t.provider.Session.get(ctx);
     await session.destroy();
     // The record is gone either way; the cookie goes too, so the browser holds nothing stale.
     ctx.cookies.set((t.provider as unknown as { cookieName(type: string): string }).cookieName("session"), null);

@@ -147,7 +147,7 @@ async function readPatch(ctx: Context): Promise<Patch> {
       throw new ManagementError(400, `Payload validation error: ${field} is nested more than ${JSON_DEPTH_LIMIT} levels deep; the local tenant stores at most ${JSON_DEPTH_LIMIT}: flatten it`, "invalid_body");
     }
   }
-  return body as Patch;
+  return body;
 }
 
 /** Auth0's merge: top-level keys are merged, a key set to null is removed, and {} empties the metadata. */

@@ -127,7 +127,7 @@ function withWrites(record: ExportedUser, writes: NonNullable<NonNullable<LoginO
     next[field] = merged;
   }
   next.updated_at = new Date().toISOString();
-  return next as ExportedUser;
+  return next;
 }
 
 /**

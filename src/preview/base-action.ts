@@ -99,7 +99,7 @@ export function readBaseAction(file: string, baseNamespace: string | undefined, 
     if (typeof parsed !== "object" || parsed === null || !("resource" in parsed)) {
       throw fail("ERR_INPUT_INVALID", `${quote(file)} is not a synthesized stack (no "resource"); give cdktf.out/stacks/<env>/cdk.tf.json or a compiled action file`);
     }
-    const base = fromStack(file, parsed as Record<string, unknown>, baseNamespace, secrets);
+    const base = fromStack(file, parsed, baseNamespace, secrets);
     const namespace = base.namespace ?? baseNamespace ?? headNamespace;
     const problem = namespaceProblem(namespace);
     if (problem) throw fail(namespaceCode(namespace), `${quote(file)}: namespace ${quote(namespace)} can't be a claim namespace (${problem}); pass --base-namespace URL`);

@@ -7,8 +7,8 @@ import { statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { commandExit, readCommandLine } from "../command-line";
 import { errorJson, escapeControl, quote, UsageError } from "../errors";
-import { BaseAction, baseFlow, readBaseAction } from "./base-action";
-import { CompareCounts, compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "./compare";
+import { type BaseAction, baseFlow, readBaseAction } from "./base-action";
+import { type CompareCounts, compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "./compare";
 import { Progress } from "./progress";
 import { Spool } from "./spool";
 import { compileEnvironmentFlow, type CompiledEnvironment, type EnvironmentActionOptions } from "../environment/load-action";
@@ -172,7 +172,7 @@ function compileActions(values: Values, timeoutMs: number, env: NodeJS.ProcessEn
   const headNamespace = compiled.namespace;
   const setup: WorkerSetup = { head: compiled.compiled, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
   if (!comparing) return { compiled, headNamespace, setup: { ...setup, secretValues: [...secrets.used] } };
-  const base = readBaseAction(values.compare as string, values["base-namespace"], headNamespace, secrets);
+  const base = readBaseAction(values.compare, values["base-namespace"], headNamespace, secrets);
   return { compiled, headNamespace, base, setup: { ...setup, base: baseFlow(base, runtime), secretValues: [...secrets.used] } };
 }
 

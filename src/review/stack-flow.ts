@@ -5,7 +5,7 @@ import { NAMESPACE_SECRET } from "../compile/claims-action";
 import type { ClaimsStack } from "../constructs/claims-stack";
 import type { FlowEntry as ConstructEntry } from "../constructs/post-login-flow";
 import type { TypeScriptAction } from "../constructs/typescript-action";
-import type { ActionAsDeployed, FlowAsDeployed, FlowEntry, FlowTrigger } from "../flow/model";
+import type { ActionAsDeployed, FlowAsDeployed, FlowEntry } from "../flow/model";
 
 /** The stack's flow; the claims action's CLAIM_NAMESPACE has `namespace` as its value. */
 export function stackFlow(stack: ClaimsStack, namespace: string): FlowAsDeployed {
@@ -22,7 +22,7 @@ export function stackFlow(stack: ClaimsStack, namespace: string): FlowAsDeployed
   });
   const entry = (e: ConstructEntry): FlowEntry => (e.kind === "hand" ? { kind: "hand", id: e.id, displayName: e.displayName } : { kind: "action", action: action(e.action), displayName: e.displayName });
   return {
-    trigger: stack.flow.trigger as FlowTrigger,
+    trigger: stack.flow.trigger,
     mode: stack.flow.mode,
     entries: stack.flow.entries.map(entry),
     retired: (stack.retired?.entries ?? []).flatMap((e) => (e.kind === "managed" ? [action(e.action)] : [])),

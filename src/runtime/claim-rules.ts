@@ -1,6 +1,6 @@
 // Auth0's rules for custom claims (the facts are in ../auth0/facts.ts; Auth0's "Create Custom Claims"
 // page), applied to what an action set, as Auth0 applies them when it issues the tokens.
-import { RESTRICTED_CLAIMS, TokenKind } from "../auth0/facts";
+import { RESTRICTED_CLAIMS, type TokenKind } from "../auth0/facts";
 import { isNamespaced, reservedNamespace } from "../auth0/namespace-rule";
 
 export interface ClaimContext {

@@ -4,7 +4,7 @@
 import { FLOW_TIMEOUT_MS } from "../auth0/facts";
 import { ActionsCache } from "./cache";
 import { DEFAULT_SCOPES } from "./outcome";
-import { type ActionRun, couldNotRun, PostLoginRuntime } from "./post-login-runtime";
+import { type ActionRun, couldNotRun, type PostLoginRuntime } from "./post-login-runtime";
 import { type ExportedUser, type LoginContext, type LoginOutcome, type LoginState, newLoginState } from "./types";
 import { checkTimeoutMs } from "./timeout";
 import type { RunContext } from "./event";

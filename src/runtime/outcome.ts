@@ -1,7 +1,7 @@
 // What Auth0 issues once every action of a login has run: the claims its rules keep (or drop, and
 // why), their size against the 100 KB limit, or the reason the login fails.
-import { MAX_CUSTOM_CLAIMS_BYTES, TokenKind } from "../auth0/facts";
-import { ClaimContext, claimJson, claimNameProblem } from "./claim-rules";
+import { MAX_CUSTOM_CLAIMS_BYTES, type TokenKind } from "../auth0/facts";
+import { type ClaimContext, claimJson, claimNameProblem } from "./claim-rules";
 import type { Effects, Redirect } from "./effects";
 import type { DroppedClaim, ExportedUser, LoginOutcome, LoginState } from "./types";
 

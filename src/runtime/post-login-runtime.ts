@@ -10,9 +10,9 @@ import { describe } from "./describe";
 import { EventFactory } from "./event";
 import { ClaimIssuer, failedOutcome } from "./outcome";
 import { OneAtATime } from "./one-at-a-time";
-import { loadAction, LoginSlot } from "./sandbox";
+import { loadAction, type LoginSlot } from "./sandbox";
 import { checkTimeoutMs, DEFAULT_TIMEOUT_MS, TimeoutError, withTimeout } from "./timeout";
-import { DroppedClaim, ExportedUser, Handler, LoginContext, LoginOutcome, LoginRunner, LoginState, newLoginState } from "./types";
+import { type DroppedClaim, type ExportedUser, type Handler, type LoginContext, type LoginOutcome, type LoginRunner, type LoginState, newLoginState } from "./types";
 
 /** An interactive login's prompt, as Auth0 gives it when none was asked for. */
 const DEFAULT_PROMPT: readonly string[] = ["login"];
@@ -170,6 +170,8 @@ export class PostLoginRuntime implements LoginRunner {
     watch.reset();
     try {
       result.then(watch.fulfilled, watch.rejected);
+      // One tick, no more: a settled promise has run its callbacks by then.
+      // eslint-disable-next-line @typescript-eslint/await-thenable -- the tick is the point
       await undefined;
       if (!watch.settled) {
         // Still pending: this watch may fire whenever; later logins get a fresh one.

@@ -75,11 +75,11 @@ export function loadAction(code: string, options: LoadOptions): LoadedAction {
   } catch (err) {
     throw new ActionLoadError("ERR_ACTION_LOAD", `action failed to load: ${describe(err)}`);
   }
-  const handler = (module.exports as Record<string, unknown>).onExecutePostLogin;
+  const handler = (module.exports).onExecutePostLogin;
   if (typeof handler !== "function") {
     throw new ActionLoadError("ERR_ACTION_LOAD", "action does not export onExecutePostLogin: post-login actions need exports.onExecutePostLogin = async (event, api) => {...}");
   }
-  const continueHandler = (module.exports as Record<string, unknown>).onContinuePostLogin;
+  const continueHandler = (module.exports).onContinuePostLogin;
   return { handler: handler as Handler, continueHandler: typeof continueHandler === "function" ? (continueHandler as Handler) : undefined };
 }
 
@@ -192,7 +192,7 @@ function outbound(options: LoadOptions): (slot: LoginSlot) => (input: unknown, i
     const record = (call: OutboundCall) => owner && (owner.effects ??= new EffectsRecord()).call(call);
     const request = typeof input === "object" && input !== null && "url" in input ? (input as { url: unknown; method?: unknown }) : undefined;
     const given = (init ?? {}) as RequestInit;
-    const method = String(given.method ?? request?.method ?? "GET").toUpperCase();
+    const method = (typeof given.method === "string" ? given.method : typeof request?.method === "string" ? request.method : "GET").toUpperCase();
     let url: URL;
     try {
       url = new URL(String(request?.url ?? input));
@@ -238,7 +238,7 @@ function sandboxGlobals(slot: LoginSlot, fetchFor: ReturnType<typeof outbound>):
       const running = slot.state;
       slot.state = owner;
       try {
-        return Reflect.apply(callback, undefined, args);
+        return Reflect.apply(callback, undefined, args) as unknown;
       } catch (err) {
         if (owner !== undefined && owner.denied === null) owner.denied = `the action threw ${describe(err)} in a callback; Auth0 fails the login`;
         return undefined;
@@ -271,12 +271,14 @@ function sandboxGlobals(slot: LoginSlot, fetchFor: ReturnType<typeof outbound>):
   };
   const once = (schedule: (cb: () => void) => NodeJS.Timeout | NodeJS.Immediate, clear: (h: never) => void, callback: unknown, args: unknown[]): TimerHandle => {
     const run = owned(callback);
-    let view: TimerHandle | undefined;
-    const handle = schedule(() => {
-      if (view !== undefined) timers.delete(Number(view));
-      run(...args);
-    });
-    view = track(handle, clear);
+    // A timer's callback runs on a later turn, when `view` is set.
+    const view: TimerHandle = track(
+      schedule(() => {
+        timers.delete(Number(view));
+        run(...args);
+      }),
+      clear,
+    );
     return view;
   };
   const delay = (ms: unknown) => (typeof ms === "number" ? ms : Number(ms));
@@ -286,19 +288,19 @@ function sandboxGlobals(slot: LoginSlot, fetchFor: ReturnType<typeof outbound>):
     // The host's classes, hardened (frozen with their prototypes) by the worker at its start
     // (src/sandbox/lockdown.ts): shared by every action of the worker and by its own code.
     ...hostGlobals(),
-    setTimeout: (callback: unknown, ms?: unknown, ...args: unknown[]) => once((cb) => setTimeout(cb, delay(ms)), clearTimeout as never, callback, args),
+    setTimeout: (callback: unknown, ms?: unknown, ...args: unknown[]) => once((cb) => setTimeout(cb, delay(ms)), clearTimeout, callback, args),
     clearTimeout: untrack,
     setInterval: (callback: unknown, ms?: unknown, ...args: unknown[]) => {
       const run = owned(callback);
       return track(
         setInterval(() => run(...args), delay(ms)),
-        clearInterval as never,
+        clearInterval,
       );
     },
     clearInterval: untrack,
-    setImmediate: (callback: unknown, ...args: unknown[]) => once((cb) => setImmediate(cb), clearImmediate as never, callback, args),
+    setImmediate: (callback: unknown, ...args: unknown[]) => once((cb) => setImmediate(cb), clearImmediate, callback, args),
     clearImmediate: untrack,
-    queueMicrotask: (callback: unknown) => queueMicrotask(owned(callback) as () => void),
+    queueMicrotask: (callback: unknown) => queueMicrotask(owned(callback)),
     structuredClone,
     fetch: fetchFor(slot),
     // Date and Math as the host has them: a Compartment's own have no clock and no randomness.

@@ -104,7 +104,7 @@ export class Sandbox {
       // Checked here, where a RangeError reaches the caller, rather than in the worker.
       for (const timeoutMs of [flow.timeoutMs, ...flow.steps.map((s) => s.options.timeoutMs)]) if (timeoutMs !== undefined) checkTimeoutMs(timeoutMs);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new RangeError(String(err)));
     }
     const number = this.nextFlow++;
     return this.ops.run(async () => {

@@ -2,10 +2,10 @@
 // (what Auth0's user export job writes), any of them gzipped. NDJSON is streamed line by line, so
 // memory stays flat on a large export; a JSON array is read whole. Every read is bounded: a line, a
 // document and a gzip's inflation each have a cap, refused in one line (see docs/preview.md).
-import { closeSync, createReadStream, fstatSync, openSync, ReadStream, readSync, statSync } from "node:fs";
-import { Readable } from "node:stream";
+import { closeSync, createReadStream, fstatSync, openSync, type ReadStream, readSync, statSync } from "node:fs";
+import { type Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { createGunzip, Gunzip } from "node:zlib";
+import { createGunzip, type Gunzip } from "node:zlib";
 import { UsageError } from "../errors";
 import type { ExportedUser } from "../runtime/types";
 
@@ -247,7 +247,11 @@ export function endedLines(text: string, lines: string[]): number {
   return start;
 }
 
-/** Why a line holds no user: invalid JSON, or JSON that is not a user object. Its reader names the line. */
+/**
+ * Why a line holds no user: invalid JSON, or JSON that is not a user object. Its reader names the
+ * line. Not an Error on purpose: one is thrown per bad line of an export, and an Error captures a
+ * stack that nobody reads.
+ */
 export class LineProblem {
   constructor(readonly problem: string) {}
 }
@@ -261,9 +265,11 @@ export function userOfLine(line: string): ExportedUser | undefined {
   try {
     value = JSON.parse(line);
   } catch (err) {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- LineProblem says why above
     throw new LineProblem(jsonProblem(err));
   }
   const problem = userProblem(value);
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- LineProblem says why above
   if (problem !== undefined) throw new LineProblem(problem);
   return value as ExportedUser;
 }

@@ -4,7 +4,7 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JS
 import * as client from "openid-client";
 import { AuthError, type CodeOfExit, escapeControl, NetworkError, quote } from "../errors";
 import { errorText } from "./error-text";
-import { Budget, jsonOf, toolErrorIn } from "./http";
+import { type Budget, jsonOf, toolErrorIn } from "./http";
 import type { VerifyOptions } from "./options";
 import type { Tokens } from "./login";
 
@@ -120,7 +120,7 @@ export function loginFailureCode(err: unknown): CodeOfExit<3> {
     if (e.code !== "OAUTH_JWT_CLAIM_COMPARISON_FAILED" && e.code !== "OAUTH_JWT_TIMESTAMP_CHECK_FAILED") continue;
     tokenCheck = true;
     const claim = (e.cause as { claim?: unknown } | undefined)?.claim;
-    if (claim !== undefined) return CLAIM_CODES[String(claim)] ?? "ERR_TOKEN_INVALID";
+    if (typeof claim === "string") return CLAIM_CODES[claim] ?? "ERR_TOKEN_INVALID";
   }
   return tokenCheck ? "ERR_TOKEN_INVALID" : "ERR_LOGIN_REFUSED";
 }
@@ -141,7 +141,7 @@ export async function verifyIdToken(checker: TokenChecker, options: VerifyOption
 
 export async function userinfo(config: client.Configuration, tokens: Tokens, subject: string): Promise<Record<string, unknown>> {
   try {
-    return (await client.fetchUserInfo(config, tokens.accessToken, subject)) as Record<string, unknown>;
+    return (await client.fetchUserInfo(config, tokens.accessToken, subject));
   } catch (err) {
     throw toolErrorIn(err) ?? new AuthError("ERR_USERINFO_REFUSED", `/userinfo refused the access token: ${errorText(err)}`);
   }
@@ -156,7 +156,7 @@ export async function accessTokenClaims(checker: TokenChecker, audience: string,
   if (payload.sub !== subject) {
     throw new AuthError("ERR_TOKEN_SUBJECT", `access token rejected: it is for ${quote(payload.sub)}, but the ID token is for ${quote(subject)}`);
   }
-  return { claims: payload as Record<string, unknown>, check: { name: "access token", ok: true, detail: `signature (JWKS), issuer, audience ${audience}, expiry, subject` } };
+  return { claims: payload, check: { name: "access token", ok: true, detail: `signature (JWKS), issuer, audience ${audience}, expiry, subject` } };
 }
 
 function kidOf(token: string): string {

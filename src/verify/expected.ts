@@ -7,7 +7,7 @@ import type { ExportedUser } from "../runtime/types";
 import { AuthError, NetworkError, quote, UsageError } from "../errors";
 import { errorText } from "./error-text";
 import { LOGIN_SCOPES } from "./login";
-import { Budget, jsonOf, toolErrorIn } from "./http";
+import { type Budget, jsonOf, toolErrorIn } from "./http";
 import type { VerifyOptions } from "./options";
 
 /** The claims each token and /userinfo should carry, and where that expectation came from. */

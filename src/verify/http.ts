@@ -61,7 +61,7 @@ export class Budget {
     let size = 0;
     try {
       if (response.body) {
-        const reader = response.body.getReader();
+        const reader = (response.body as ReadableStream<Uint8Array>).getReader();
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
@@ -87,7 +87,7 @@ export class Budget {
   /** A fetch failure, named: the deadline, an untrusted certificate, https to a plain-http server, or the cause. */
   private failure(what: string, err: unknown): NetworkError {
     if (this.signal.aborted) return this.timeUp(what);
-    const codes = causes(err).map((c) => String((c as { code?: unknown }).code ?? ""));
+    const codes = causes(err).map((c) => (c as { code?: unknown }).code).filter((code) => typeof code === "string");
     const untrusted = codes.find((code) => UNTRUSTED.test(code));
     if (untrusted) {
       return new NetworkError(

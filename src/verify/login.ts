@@ -6,7 +6,7 @@ import * as client from "openid-client";
 import { AuthError, escapeControl, escapeHtml, NetworkError } from "../errors";
 import { loginFailureCode } from "./checks";
 import { errorText } from "./error-text";
-import { Budget, toolErrorIn } from "./http";
+import { type Budget, toolErrorIn } from "./http";
 
 /** The scopes every verify login asks for (and the expected claims' run is told it asked for). */
 export const LOGIN_SCOPES: readonly string[] = ["openid", "profile", "email"];

@@ -8,13 +8,13 @@ import { commandExit } from "../command-line";
 import { accessTokenClaims, TokenChecker, userinfo, verifyIdToken } from "./checks";
 import { readExpectFile } from "./expect-file";
 import { human } from "./render";
-import { EXIT, Report, ReportedComparison } from "./report";
+import { EXIT, type Report, type ReportedComparison } from "./report";
 import { compare } from "./compare";
 import { errorText } from "./error-text";
-import { Expected, expectedFor, Records } from "./expected";
+import { type Expected, expectedFor, type Records } from "./expected";
 import { Budget } from "./http";
 import { checkIdentity } from "./identity";
-import { codeFlow, discover, passwordFlow, Tokens } from "./login";
+import { codeFlow, discover, passwordFlow, type Tokens } from "./login";
 import { checkDeployment } from "./deployment";
 import { managementToken } from "./expected";
 import { type DeployedOptions, inputSecrets, readOptions, type VerifyOptions } from "./options";
@@ -156,7 +156,7 @@ async function logInAndCheckTokens(options: VerifyOptions, report: Report, out: 
 
   const access = options.audience ? await accessTokenClaims(checker, options.audience, tokens, subject) : undefined;
   if (access) report.checks.push(access.check);
-  return { subject, idToken: payload as Record<string, unknown>, userinfo: info, accessToken: access?.claims };
+  return { subject, idToken: payload, userinfo: info, accessToken: access?.claims };
 }
 
 /** Each token's custom claims against the expectation; an access token that can't be read is NOT CHECKED, said why. */
