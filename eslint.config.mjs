@@ -7,9 +7,18 @@ import tseslint from "typescript-eslint";
 
 // The globals scripts/*.mjs and *.cjs use: Node's, which ESLint does not assume.
 const NODE_GLOBALS = Object.fromEntries(
-  ["process", "console", "__filename", "__dirname", "Buffer", "URL", "setTimeout", "clearTimeout", "setImmediate", "structuredClone"].map(
-    (name) => [name, "readonly"],
-  ),
+  [
+    "process",
+    "console",
+    "__filename",
+    "__dirname",
+    "Buffer",
+    "URL",
+    "setTimeout",
+    "clearTimeout",
+    "setImmediate",
+    "structuredClone",
+  ].map((name) => [name, "readonly"]),
 );
 
 export default tseslint.config(

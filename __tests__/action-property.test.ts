@@ -8,9 +8,13 @@ const seed = Number(process.env.FAST_CHECK_SEED ?? 20261126);
 const KEYS = ["roles", "permissions", "__proto__", "constructor", "toString"];
 let runtime: ReturnType<typeof loadClaims>;
 beforeAll(() => {
-  runtime = loadClaims(KEYS.filter((k) => !["__proto__", "constructor"].includes(k)).concat(["plan"]), ["id", "access"], {
-    audience: "https://api.example.com",
-  });
+  runtime = loadClaims(
+    KEYS.filter((k) => !["__proto__", "constructor"].includes(k)).concat(["plan"]),
+    ["id", "access"],
+    {
+      audience: "https://api.example.com",
+    },
+  );
 });
 
 const anyValue = fc.anything({
@@ -61,15 +65,18 @@ test("never throws, and sets only configured claims with exactly their JSON valu
 
 test("JSON-only metadata always yields every present key as a claim, unless it is null", async () => {
   await fc.assert(
-    fc.asyncProperty(fc.dictionary(fc.constantFrom("roles", "permissions", "plan", "other"), fc.jsonValue({ maxDepth: 3 })), async (md) => {
-      const out = await runtime.login({ user_id: "u", app_metadata: md });
-      const expected = Object.fromEntries(
-        ["roles", "permissions", "plan"]
-          .filter((k) => k in md && md[k] !== null)
-          .map((k) => [`${NAMESPACE}/${k}`, JSON.parse(JSON.stringify(md[k]))]), // as a token carries it: -0 is 0
-      );
-      expect(out.idToken).toEqual(expected);
-    }),
+    fc.asyncProperty(
+      fc.dictionary(fc.constantFrom("roles", "permissions", "plan", "other"), fc.jsonValue({ maxDepth: 3 })),
+      async (md) => {
+        const out = await runtime.login({ user_id: "u", app_metadata: md });
+        const expected = Object.fromEntries(
+          ["roles", "permissions", "plan"]
+            .filter((k) => k in md && md[k] !== null)
+            .map((k) => [`${NAMESPACE}/${k}`, JSON.parse(JSON.stringify(md[k]))]), // as a token carries it: -0 is 0
+        );
+        expect(out.idToken).toEqual(expected);
+      },
+    ),
     { numRuns: 1000, seed },
   );
 });

@@ -29,13 +29,18 @@ describe("default keys and tokens", () => {
 
   test("copies any JSON value, not only arrays", async () => {
     const out = await runtime.login(user({ roles: "admin", permissions: { read: true, n: 2 } }));
-    expect(out.idToken).toEqual({ [`${NAMESPACE}/roles`]: "admin", [`${NAMESPACE}/permissions`]: { read: true, n: 2 } });
+    expect(out.idToken).toEqual({
+      [`${NAMESPACE}/roles`]: "admin",
+      [`${NAMESPACE}/permissions`]: { read: true, n: 2 },
+    });
   });
 });
 
 describe("configured keys and tokens", () => {
   test("copies only the configured keys", async () => {
-    const out = await loadClaims(["plan", "org_roles"]).login(user({ plan: "pro", org_roles: ["owner"], roles: ["admin"] }));
+    const out = await loadClaims(["plan", "org_roles"]).login(
+      user({ plan: "pro", org_roles: ["owner"], roles: ["admin"] }),
+    );
     expect(out.idToken).toEqual({ [`${NAMESPACE}/plan`]: "pro", [`${NAMESPACE}/org_roles`]: ["owner"] });
   });
 
@@ -44,7 +49,9 @@ describe("configured keys and tokens", () => {
     [["id"], { [`${NAMESPACE}/roles`]: ["a"] }, {}],
     [["id", "access"], { [`${NAMESPACE}/roles`]: ["a"] }, { [`${NAMESPACE}/roles`]: ["a"] }],
   ] as const)("tokens %j puts the claims on exactly those tokens", async (tokens, idToken, accessToken) => {
-    const out = await loadClaims(["roles"], tokens, { audience: "https://api.example.com" }).login(user({ roles: ["a"] }));
+    const out = await loadClaims(["roles"], tokens, { audience: "https://api.example.com" }).login(
+      user({ roles: ["a"] }),
+    );
     expect(out.idToken).toEqual(idToken);
     expect(out.accessToken).toEqual(accessToken);
   });

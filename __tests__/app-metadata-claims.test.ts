@@ -16,7 +16,10 @@ function synth(
   const stack = new TerraformStack(Testing.app(), "test");
   new Auth0Provider(stack, "auth0", {});
   const claims = new AppMetadataClaims(stack, "claims", props);
-  new PostLoginFlow(stack, "post_login", { mode: flow.mode, actions: [...(flow.before ?? []), claims, ...(flow.after ?? [])] });
+  new PostLoginFlow(stack, "post_login", {
+    mode: flow.mode,
+    actions: [...(flow.before ?? []), claims, ...(flow.after ?? [])],
+  });
   return { json: Testing.synth(stack), claims };
 }
 
@@ -35,7 +38,10 @@ describe("defaults", () => {
   });
 
   test("binds it in append mode with one auth0_trigger_action, and no auth0_trigger_actions", () => {
-    expect(json).toHaveResourceWithProperties(TriggerAction, { trigger: "post-login", action_id: "${auth0_action.claims.id}" });
+    expect(json).toHaveResourceWithProperties(TriggerAction, {
+      trigger: "post-login",
+      action_id: "${auth0_action.claims.id}",
+    });
     expect(JSON.parse(json).resource.auth0_trigger_action.claims.display_name).toBeUndefined();
     expect(json).not.toHaveResource(TriggerActions);
   });
@@ -71,14 +77,21 @@ describe("props", () => {
       namespaceVariable: "acme_namespace",
     });
     expect(claims.compiled.code).toContain('keys: ["groups", "plan"], tokens: ["id", "access"]');
-    expect(json).toHaveResourceWithProperties(Action, { name: "Claims v2", secrets: [{ name: "CLAIM_NAMESPACE", value: "${var.acme_namespace}" }] });
+    expect(json).toHaveResourceWithProperties(Action, {
+      name: "Claims v2",
+      secrets: [{ name: "CLAIM_NAMESPACE", value: "${var.acme_namespace}" }],
+    });
     expect(JSON.parse(json).variable.acme_namespace.default).toBe("https://acme.example/claims");
   });
 
   test("exclusive mode owns the flow with one auth0_trigger_actions: before, ours, after", () => {
     const { json, claims } = synth(
       {},
-      { mode: "exclusive", before: [{ id: "act-rate-limit", displayName: "Rate limit" }], after: [{ id: "act-audit", displayName: "Audit" }] },
+      {
+        mode: "exclusive",
+        before: [{ id: "act-rate-limit", displayName: "Rate limit" }],
+        after: [{ id: "act-audit", displayName: "Audit" }],
+      },
     );
     expect(json).toHaveResourceWithProperties(TriggerActions, {
       trigger: "post-login",
@@ -89,7 +102,11 @@ describe("props", () => {
       ],
     });
     expect(json).not.toHaveResource(TriggerAction);
-    expect(claims.binding).toEqual({ mode: "exclusive", before: [{ id: "act-rate-limit", displayName: "Rate limit" }], after: [{ id: "act-audit", displayName: "Audit" }] });
+    expect(claims.binding).toEqual({
+      mode: "exclusive",
+      before: [{ id: "act-rate-limit", displayName: "Rate limit" }],
+      after: [{ id: "act-audit", displayName: "Audit" }],
+    });
   });
 
   test("a namespace default that is a token is left for Terraform to check", () => {
@@ -102,28 +119,70 @@ describe("props", () => {
 
 describe("bad props fail at synth time, naming the prop and the value", () => {
   test.each<[string, AppMetadataClaimsProps, RegExp]>([
-    ["empty claimKeys", { claimKeys: [] }, /^test\/claims: claimKeys: \[\] names no app_metadata field; list at least one/],
-    ["a key with a space", { claimKeys: ["my roles"] }, /^test\/claims: claimKeys: "my roles" can't be a claim key; use 1 to 64 letters/],
+    [
+      "empty claimKeys",
+      { claimKeys: [] },
+      /^test\/claims: claimKeys: \[\] names no app_metadata field; list at least one/,
+    ],
+    [
+      "a key with a space",
+      { claimKeys: ["my roles"] },
+      /^test\/claims: claimKeys: "my roles" can't be a claim key; use 1 to 64 letters/,
+    ],
     ["a key with a slash", { claimKeys: ["a/b"] }, /^test\/claims: claimKeys: "a\/b" can't be a claim key/],
     ["an empty key", { claimKeys: [""] }, /^test\/claims: claimKeys: "" can't be a claim key/],
-    ["__proto__", { claimKeys: ["__proto__"] }, /^test\/claims: claimKeys: "__proto__" can't be a claim key.*not __proto__, constructor or prototype/],
-    ["constructor", { claimKeys: ["roles", "constructor"] }, /^test\/claims: claimKeys: "constructor" can't be a claim key/],
+    [
+      "__proto__",
+      { claimKeys: ["__proto__"] },
+      /^test\/claims: claimKeys: "__proto__" can't be a claim key.*not __proto__, constructor or prototype/,
+    ],
+    [
+      "constructor",
+      { claimKeys: ["roles", "constructor"] },
+      /^test\/claims: claimKeys: "constructor" can't be a claim key/,
+    ],
     ["a duplicate key", { claimKeys: ["roles", "roles"] }, /^test\/claims: claimKeys: "roles" is listed twice/],
-    ["empty tokens", { tokens: [] }, /^test\/claims: tokens: \[\] names no token; use \["id"\], \["access"\] or \["id", "access"\]/],
-    ["an unknown token", { tokens: ["refresh" as "id"] }, /^test\/claims: tokens: "refresh" is not a token kind; use "id" \(ID token and \/userinfo\) or "access"/],
+    [
+      "empty tokens",
+      { tokens: [] },
+      /^test\/claims: tokens: \[\] names no token; use \["id"\], \["access"\] or \["id", "access"\]/,
+    ],
+    [
+      "an unknown token",
+      { tokens: ["refresh" as "id"] },
+      /^test\/claims: tokens: "refresh" is not a token kind; use "id" \(ID token and \/userinfo\) or "access"/,
+    ],
     ["a duplicate token", { tokens: ["id", "id"] }, /^test\/claims: tokens: "id" is listed twice/],
     ["an empty action name", { actionName: "" }, /^test\/claims\/action: actionName: "" is not a usable action name/],
-    ["a padded action name", { actionName: " claims" }, /^test\/claims\/action: actionName: " claims" is not a usable action name/],
-    ["a reserved namespace", { namespace: "https://acme.auth0.com" }, /^test\/claims: namespace: "https:\/\/acme\.auth0\.com" can't be a claim namespace/],
-    ["a non-URL namespace", { namespace: "acme" }, /^test\/claims: namespace: "acme" can't be a claim namespace \(it is not an http\(s\) URL\)/],
-    ["another CLAIM_NAMESPACE secret", { secrets: [{ name: "CLAIM_NAMESPACE" }] }, /^test\/claims: secrets: "CLAIM_NAMESPACE" is this construct's own secret/],
+    [
+      "a padded action name",
+      { actionName: " claims" },
+      /^test\/claims\/action: actionName: " claims" is not a usable action name/,
+    ],
+    [
+      "a reserved namespace",
+      { namespace: "https://acme.auth0.com" },
+      /^test\/claims: namespace: "https:\/\/acme\.auth0\.com" can't be a claim namespace/,
+    ],
+    [
+      "a non-URL namespace",
+      { namespace: "acme" },
+      /^test\/claims: namespace: "acme" can't be a claim namespace \(it is not an http\(s\) URL\)/,
+    ],
+    [
+      "another CLAIM_NAMESPACE secret",
+      { secrets: [{ name: "CLAIM_NAMESPACE" }] },
+      /^test\/claims: secrets: "CLAIM_NAMESPACE" is this construct's own secret/,
+    ],
   ])("%s", (_case, props, message) => {
     expect(() => synth(props)).toThrow(message);
   });
 
   test("the message starts with the construct's path, so the environment shows", () => {
     const stack = new TerraformStack(Testing.app(), "prod");
-    expect(() => new AppMetadataClaims(stack, "app_metadata_claims", { tokens: [] })).toThrow(/^prod\/app_metadata_claims: tokens: \[\] names no token; use/);
+    expect(() => new AppMetadataClaims(stack, "app_metadata_claims", { tokens: [] })).toThrow(
+      /^prod\/app_metadata_claims: tokens: \[\] names no token; use/,
+    );
   });
 });
 
@@ -149,6 +208,8 @@ describe("adopting an action made by hand", () => {
   });
 
   test.each(["", "post-login::abc", "a b"])("a bad action id %j is refused with where to find it", (actionId) => {
-    expect(() => synth({ adopt: { actionId } })).toThrow(/^test\/claims\/action: adopt\.actionId: .* is not an action id; copy it from the action's URL in Actions > Library/);
+    expect(() => synth({ adopt: { actionId } })).toThrow(
+      /^test\/claims\/action: adopt\.actionId: .* is not an action id; copy it from the action's URL in Actions > Library/,
+    );
   });
 });

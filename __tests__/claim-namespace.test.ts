@@ -30,7 +30,9 @@ describe("Terraform variable validation, run by the real terraform", () => {
     const args = all.flatMap((value, i) => ["-var", `ns_${i}=${value}`]);
     const run = terraform(JSON.parse(Testing.synth(stack)), ["plan", "-input=false", "-no-color", ...args]);
     stderr = run.stderr;
-    failed = new Set([...run.stderr.replace(/[│\s]+/g, " ").matchAll(/Invalid ns_(\d+) <(?!\$\{)/g)].map((m) => all[Number(m[1])]));
+    failed = new Set(
+      [...run.stderr.replace(/[│\s]+/g, " ").matchAll(/Invalid ns_(\d+) <(?!\$\{)/g)].map((m) => all[Number(m[1])]),
+    );
   });
 
   test.each(named(ALLOWED))("accepts %s", (_name, value) => expect(failed.has(value)).toBe(false));
@@ -39,16 +41,22 @@ describe("Terraform variable validation, run by the real terraform", () => {
   test("the message names the variable, the value and the fix", () => {
     const i = all.indexOf("https://tenant.auth0.com");
     const text = stderr.replace(/[│\s]+/g, " ");
-    expect(text.includes(
-      `Invalid ns_${i} <https://tenant.auth0.com>: use an http(s) URL you control, such as https://example.com/claims ` +
-        "(auth0.com, webtask.io, webtask.run and urn:auth0 are reserved by Auth0). Set it with -var, a .tfvars file or TF_VAR_ns_" + i + ".",
-    )).toBe(true);
+    expect(
+      text.includes(
+        `Invalid ns_${i} <https://tenant.auth0.com>: use an http(s) URL you control, such as https://example.com/claims ` +
+          "(auth0.com, webtask.io, webtask.run and urn:auth0 are reserved by Auth0). Set it with -var, a .tfvars file or TF_VAR_ns_" +
+          i +
+          ".",
+      ),
+    ).toBe(true);
   });
 });
 
 describe("the synth-time check of a default agrees", () => {
   test.each(named(ALLOWED))("accepts %s", (_name, value) => expect(namespaceProblem(value)).toBeUndefined());
-  test.each(named(REFUSED))("refuses %s", (_name, value) => expect(namespaceProblem(value)).toEqual(expect.any(String)));
+  test.each(named(REFUSED))("refuses %s", (_name, value) =>
+    expect(namespaceProblem(value)).toEqual(expect.any(String)),
+  );
 
   test("a bad default fails at synth time, naming the prop, the value and the fix", () => {
     const stack = new TerraformStack(Testing.app(), "bad");
@@ -59,7 +67,9 @@ describe("the synth-time check of a default agrees", () => {
 
   test("a bad variable name is refused", () => {
     const stack = new TerraformStack(Testing.app(), "bad");
-    expect(() => new ClaimNamespace(stack, "ns", { variableName: "Claim-NS" })).toThrow(/^bad: variableName: "Claim-NS" is not a usable Terraform variable name/);
+    expect(() => new ClaimNamespace(stack, "ns", { variableName: "Claim-NS" })).toThrow(
+      /^bad: variableName: "Claim-NS" is not a usable Terraform variable name/,
+    );
   });
 });
 
@@ -69,8 +79,15 @@ describe("the compiled action's own guard agrees", () => {
     code = compileClaims(["roles"]).code;
   });
   const claimsWith = async (secret: string) =>
-    Object.keys((await loadCode(code, { secrets: { [NAMESPACE_SECRET]: secret } }).login({ app_metadata: { roles: ["r"] } })).idToken);
+    Object.keys(
+      (await loadCode(code, { secrets: { [NAMESPACE_SECRET]: secret } }).login({ app_metadata: { roles: ["r"] } }))
+        .idToken,
+    );
 
-  test.each(named(ALLOWED))("sets claims under %s", async (_name, value) => expect(await claimsWith(value)).toHaveLength(1));
-  test.each(named(REFUSED))("sets nothing under %s", async (_name, value) => expect(await claimsWith(value)).toEqual([]));
+  test.each(named(ALLOWED))("sets claims under %s", async (_name, value) =>
+    expect(await claimsWith(value)).toHaveLength(1),
+  );
+  test.each(named(REFUSED))("sets nothing under %s", async (_name, value) =>
+    expect(await claimsWith(value)).toEqual([]),
+  );
 });

@@ -25,7 +25,10 @@ const synthOut = join(dir, "synth-out");
 const observed = (name: Cli) => join(dir, `${name}.options.ndjson`);
 
 function run(command: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return runProcess(command, args, { cwd: root, env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}`, ...env } });
+  return runProcess(command, args, {
+    cwd: root,
+    env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}`, ...env },
+  });
 }
 const runCli = (name: Cli, args: string[], node: string[] = [], env: Record<string, string> = {}) =>
   run(process.execPath, [...node, ...cli(`src/cli/${name}.ts`), ...args], env);
@@ -73,8 +76,15 @@ describe.each(CLIS)("%s", (name) => {
     const spec = specs.get(name);
     expect(spec).toBeDefined();
     const accepted = spec!.map((flag) => `--${flag.name}`);
-    expect(listedFlags(text).filter((flag) => flag !== "--help").sort()).toEqual([...accepted].sort());
-    const synopsis = text.split("\n").filter((l) => !l.startsWith("  ") || l.startsWith("   ")).join(" ");
+    expect(
+      listedFlags(text)
+        .filter((flag) => flag !== "--help")
+        .sort(),
+    ).toEqual([...accepted].sort());
+    const synopsis = text
+      .split("\n")
+      .filter((l) => !l.startsWith("  ") || l.startsWith("   "))
+      .join(" ");
     const inSynopsis = [...synopsis.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((m) => m[0]);
     expect(inSynopsis.filter((flag) => !accepted.includes(flag))).toEqual([]);
   });

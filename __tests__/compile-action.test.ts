@@ -17,7 +17,14 @@ function checkoutCopy(): string {
 }
 afterAll(() => tmpRoots.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-const config = { APP_METADATA_CLAIMS_CONFIG: { keys: ["roles"], tokens: ["id"], namespaceSecret: "CLAIM_NAMESPACE", maxClaimsBytes: 102400 } };
+const config = {
+  APP_METADATA_CLAIMS_CONFIG: {
+    keys: ["roles"],
+    tokens: ["id"],
+    namespaceSecret: "CLAIM_NAMESPACE",
+    maxClaimsBytes: 102400,
+  },
+};
 
 test("two checkouts at different paths compile to the same bytes, with no path of either in them", () => {
   const [a, b] = [checkoutCopy(), checkoutCopy()];
@@ -31,7 +38,9 @@ test("two checkouts at different paths compile to the same bytes, with no path o
 test("the header names the source and the sha256 of the code below it", () => {
   const compiled = compileClaims();
   const [l1, l2] = compiled.code.split("\n");
-  expect(l1).toMatch(/^\/\/ Auth0 post-login action compiled from actions\/post-login-claims\.ts by esbuild \d+\.\d+\.\d+ \(target node22\)\.$/);
+  expect(l1).toMatch(
+    /^\/\/ Auth0 post-login action compiled from actions\/post-login-claims\.ts by esbuild \d+\.\d+\.\d+ \(target node22\)\.$/,
+  );
   const body = compiled.code.split("\n").slice(3).join("\n");
   expect(l2).toBe(`// sha256 of the code below this header: ${createHash("sha256").update(body).digest("hex")}`);
   expect(compiled.sha256).toBe(createHash("sha256").update(body).digest("hex"));
@@ -41,7 +50,9 @@ test("the header names the source and the sha256 of the code below it", () => {
 test("the output is readable in a plan: not minified, no bundler helpers, the export visible", () => {
   const { code } = compileClaims();
   expect(code).toContain("exports.onExecutePostLogin = async (event, api) => {");
-  expect(code).toContain('var define_APP_METADATA_CLAIMS_CONFIG_default = { keys: ["roles", "permissions"], tokens: ["id"]');
+  expect(code).toContain(
+    'var define_APP_METADATA_CLAIMS_CONFIG_default = { keys: ["roles", "permissions"], tokens: ["id"]',
+  );
   expect(code).not.toMatch(/__export|__toCommonJS|__commonJS|__toESM|__defProp/);
   expect(code.split("\n").length).toBeGreaterThan(100);
   expect(Math.max(...code.split("\n").map((line) => line.length))).toBeLessThan(200);
@@ -59,7 +70,10 @@ test("changing a claim setting changes the code and its hash", () => {
 
 test("an action over Auth0's 100 kB limit is an error that says so and what to do", () => {
   const root = checkoutCopy();
-  writeFileSync(join(root, "actions", "huge.ts"), `exports.onExecutePostLogin = async () => "${"x".repeat(MAX_ACTION_CODE_BYTES)}";\n`);
+  writeFileSync(
+    join(root, "actions", "huge.ts"),
+    `exports.onExecutePostLogin = async () => "${"x".repeat(MAX_ACTION_CODE_BYTES)}";\n`,
+  );
   expect(() => compileAction({ entry: "actions/huge.ts", root })).toThrow(
     /^actions\/huge\.ts: compiled action is \d+ bytes, over Auth0's limit of 100000 bytes of action code; move large data out/,
   );
@@ -69,11 +83,15 @@ test("a syntax error names the file and line", () => {
   const root = checkoutCopy();
   mkdirSync(join(root, "actions"), { recursive: true });
   writeFileSync(join(root, "actions", "broken.ts"), "exports.onExecutePostLogin = async () => {\n  return 1 +;\n};\n");
-  expect(() => compileAction({ entry: "actions/broken.ts", root })).toThrow(/^actions\/broken\.ts:2: esbuild could not compile the action/);
+  expect(() => compileAction({ entry: "actions/broken.ts", root })).toThrow(
+    /^actions\/broken\.ts:2: esbuild could not compile the action/,
+  );
 });
 
 test("an entry outside the root is refused", () => {
-  expect(() => compileAction({ entry: "../elsewhere.ts" })).toThrow(/^entry: \.\.\/elsewhere\.ts is outside .*; put the action under actions\//);
+  expect(() => compileAction({ entry: "../elsewhere.ts" })).toThrow(
+    /^entry: \.\.\/elsewhere\.ts is outside .*; put the action under actions\//,
+  );
 });
 
 test.each([

@@ -26,7 +26,13 @@ import { projectRoot } from "../src/project-root";
 import { copyProject } from "./helpers/project-copy";
 
 const root = projectRoot();
-const PAGES = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
+const PAGES = [
+  "README.md",
+  ...readdirSync(join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 const SHELL = new Set(["sh", "bash", "shell", "zsh", "console"]);
 
 /** Why an example may stay unrun: what this machine (and any test) can't reach. */
@@ -68,7 +74,8 @@ function blocksOf(page: string): Block[] {
     }
     const body: string[] = [];
     let k = i + 1;
-    for (; k < lines.length && !new RegExp(`^\\s*${fence[0]}{${fence.length},}\\s*$`).test(lines[k]); k++) body.push(lines[k].startsWith(indent) ? lines[k].slice(indent.length) : lines[k].trimStart());
+    for (; k < lines.length && !new RegExp(`^\\s*${fence[0]}{${fence.length},}\\s*$`).test(lines[k]); k++)
+      body.push(lines[k].startsWith(indent) ? lines[k].slice(indent.length) : lines[k].trimStart());
     blocks.push({ page, line: i + 1, lang, lines: body, markers });
     i = k;
   }
@@ -100,7 +107,8 @@ function splitComment(line: string): [string, string | undefined] {
       else if (quote === '"' && c === "\\") i++;
     } else if (c === "\\") i++;
     else if (c === "'" || c === '"') quote = c;
-    else if (c === "#" && (i === 0 || /\s/.test(line[i - 1]))) return [line.slice(0, i).trimEnd(), line.slice(i + 1).trim()];
+    else if (c === "#" && (i === 0 || /\s/.test(line[i - 1])))
+      return [line.slice(0, i).trimEnd(), line.slice(i + 1).trim()];
   }
   return [line, undefined];
 }
@@ -138,7 +146,10 @@ function planOf(block: Block): Plan {
     while (/\\\s*$/.test(lines[i]) && i + 1 < lines.length) i++;
     const text = lines.slice(start, i + 1).join("\n");
     const [lastCode, comment] = splitComment(lines[i]);
-    const code = [...lines.slice(start, i).map((l) => l.replace(/\\\s*$/, "")), lastCode].join(" ").replace(/\s+/g, " ").trim();
+    const code = [...lines.slice(start, i).map((l) => l.replace(/\\\s*$/, "")), lastCode]
+      .join(" ")
+      .replace(/\s+/g, " ")
+      .trim();
     const skip = partial.find((p) => code.startsWith(p.prefix));
     if (skip) skip.used = true;
     items.push({
@@ -168,15 +179,27 @@ const where = (block: Block) => `${block.page}:${block.line}`;
 
 let work: string;
 const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: "false" };
-for (const key of Object.keys(env)) if (/^(npm_(?!config_update_notifier)|JEST_|AUTH0_|TF_VAR_)/i.test(key) || ["NODE_ENV", "INIT_CWD", "CLAIMS_TEST_BUNDLES"].includes(key)) delete env[key];
+for (const key of Object.keys(env))
+  if (
+    /^(npm_(?!config_update_notifier)|JEST_|AUTH0_|TF_VAR_)/i.test(key) ||
+    ["NODE_ENV", "INIT_CWD", "CLAIMS_TEST_BUNDLES"].includes(key)
+  )
+    delete env[key];
 // This machine's TF_CLI_CONFIG_FILE names no file, which makes terraform (and cdktf, through it) log
 // an [ERROR] a reader would not see: scripts/generate-bindings.mjs drops it the same way.
 if (env.TF_CLI_CONFIG_FILE && !existsSync(env.TF_CLI_CONFIG_FILE)) delete env.TF_CLI_CONFIG_FILE;
 
 /** The files the pages name as the reader's own: an export with a blocked user in it, and an action made by hand. */
 function writeExports(dir: string): void {
-  const samples = readFileSync(join(root, "samples", "users.ndjson"), "utf8").trim().split("\n");
-  const blocked = JSON.stringify({ user_id: "auth0|mallory", email: "mallory@example.com", name: "Mallory Blocked", app_metadata: { blocked: true, roles: ["admin"] } });
+  const samples = readFileSync(join(root, "samples", "users.ndjson"), "utf8")
+    .trim()
+    .split("\n");
+  const blocked = JSON.stringify({
+    user_id: "auth0|mallory",
+    email: "mallory@example.com",
+    name: "Mallory Blocked",
+    app_metadata: { blocked: true, roles: ["admin"] },
+  });
   const ndjson = [...samples, blocked].join("\n") + "\n";
   writeFileSync(join(dir, "export.ndjson"), ndjson);
   writeFileSync(join(dir, "export.ndjson.gz"), gzipSync(ndjson));
@@ -205,14 +228,21 @@ const children: ChildProcess[] = [];
 
 /** The tenant a command line starts, with --port 0; one per command line, started once. */
 function tenant(code: string): Promise<Tenant> {
-  const line = /--port\s+\S+/.test(code) ? code.replace(/--port\s+\S+/, "--port 0") : / -- /.test(`${code} `) ? `${code} --port 0` : `${code} -- --port 0`;
+  const line = /--port\s+\S+/.test(code)
+    ? code.replace(/--port\s+\S+/, "--port 0")
+    : / -- /.test(`${code} `)
+      ? `${code} --port 0`
+      : `${code} -- --port 0`;
   let started = tenants.get(line);
   if (!started) {
     started = new Promise<Tenant>((resolve, reject) => {
       const child = spawn("bash", ["-c", line], { cwd: work, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
       children.push(child);
       let output = "";
-      const timer = setTimeout(() => reject(new Error(`${line}: no banner within ${BOUND_MS} ms:\n${output}`)), BOUND_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`${line}: no banner within ${BOUND_MS} ms:\n${output}`)),
+        BOUND_MS,
+      );
       const read = (chunk: Buffer) => {
         output += chunk.toString();
         const port = /listening on https?:\/\/127\.0\.0\.1:(\d+)\//.exec(output)?.[1];
@@ -280,14 +310,20 @@ async function runBlock(block: Block, plan: Plan): Promise<BlockRun> {
   };
   const script = ["set -o pipefail"];
   const run = plan.items.filter(isCommand).filter((c) => !c.server && !c.skipped);
-  if (run.length > 0 && started.length > 1) throw new Error(`${where(block)}: commands after two tenants: which port is 4000?`);
+  if (run.length > 0 && started.length > 1)
+    throw new Error(`${where(block)}: commands after two tenants: which port is 4000?`);
   for (const item of plan.items) {
     if (!isCommand(item)) script.push(item.comment);
     else if (item.server || item.skipped) script.push(":");
     else script.push(`{\n${place(item.text)}\n} 2>&1`, `printf '\\n${RS}%d %d\\n' ${item.index} $?`);
   }
   const result = await new Promise<{ stdout: string; exit: number | string }>((resolve) => {
-    const child = spawn("bash", ["-c", script.join("\n")], { cwd: work, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", ["-c", script.join("\n")], {
+      cwd: work,
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     children.push(child);
     let stdout = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -306,7 +342,11 @@ async function runBlock(block: Block, plan: Plan): Promise<BlockRun> {
     rest = rest.slice(before.length + match[0].length);
   }
   return {
-    commands: run.map((c) => ({ command: c.text, exit: outputs.get(c.index)?.exit ?? `never finished (the block: ${result.exit})`, output: outputs.get(c.index)?.output ?? rest })),
+    commands: run.map((c) => ({
+      command: c.text,
+      exit: outputs.get(c.index)?.exit ?? `never finished (the block: ${result.exit})`,
+      output: outputs.get(c.index)?.output ?? rest,
+    })),
     servers: servers.map((s, i) => ({ command: s.text, output: started[i].output, port: started[i].port })),
     port,
   };
@@ -358,22 +398,32 @@ for (const { block, plan } of SHELL_BLOCKS) {
     test.skip(`${where(block)}: not run, ${plan.skipped}`, () => undefined);
     continue;
   }
-  test(`${where(block)}: ${plan.items.filter(isCommand).find((c) => !c.skipped)?.code.slice(0, 60) ?? "(no command)"}`, async () => {
+  test(`${where(block)}: ${
+    plan.items
+      .filter(isCommand)
+      .find((c) => !c.skipped)
+      ?.code.slice(0, 60) ?? "(no command)"
+  }`, async () => {
     const run = await runs.get(block)!;
-    const port = (text: string, got = run.port) => (got ? text.replace(/127\.0\.0\.1:(4000|PORT)\b/g, `127.0.0.1:${got}`) : text);
+    const port = (text: string, got = run.port) =>
+      got ? text.replace(/127\.0\.0\.1:(4000|PORT)\b/g, `127.0.0.1:${got}`) : text;
     const wrong: object[] = [];
     const servers = plan.items.filter(isCommand).filter((c) => c.server && !c.skipped);
     servers.forEach((server, i) => {
       const said = server.output === undefined ? undefined : port(server.output, run.servers[i].port);
-      if (said !== undefined && !run.servers[i].output.includes(said)) wrong.push({ ...run.servers[i], expected: `prints ${said}` });
+      if (said !== undefined && !run.servers[i].output.includes(said))
+        wrong.push({ ...run.servers[i], expected: `prints ${said}` });
     });
-    plan.items.filter(isCommand).filter((c) => !c.server && !c.skipped).forEach((command, i) => {
-      const got = run.commands[i];
-      const said = command.output === undefined ? undefined : port(command.output);
-      if (got.exit !== command.exit) wrong.push({ ...got, expected: `exit ${command.exit}` });
-      else if (said !== undefined && !got.output.includes(said)) wrong.push({ ...got, expected: `prints ${said}` });
-      else if (command.exit === 0 && got.output.includes("[ERROR]")) wrong.push({ ...got, expected: "no [ERROR]" });
-    });
+    plan.items
+      .filter(isCommand)
+      .filter((c) => !c.server && !c.skipped)
+      .forEach((command, i) => {
+        const got = run.commands[i];
+        const said = command.output === undefined ? undefined : port(command.output);
+        if (got.exit !== command.exit) wrong.push({ ...got, expected: `exit ${command.exit}` });
+        else if (said !== undefined && !got.output.includes(said)) wrong.push({ ...got, expected: `prints ${said}` });
+        else if (command.exit === 0 && got.output.includes("[ERROR]")) wrong.push({ ...got, expected: "no [ERROR]" });
+      });
     expect(wrong).toEqual([]);
   });
 }

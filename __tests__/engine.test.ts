@@ -11,7 +11,8 @@ import { REVIEW_FILES } from "../src/synthesis";
 import { cli } from "./helpers/cli-bundles";
 
 const root = projectRoot();
-const packageVersion = (name: string) => (JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+const packageVersion = (name: string) =>
+  (JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
 const work = mkdtempSync(join(tmpdir(), "claims-engine-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -19,13 +20,20 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function synth(engine: "cdktf" | "cdktn"): string {
   const out = join(work, engine);
   const preload = engine === "cdktn" ? ["-r", "./__tests__/helpers/engine-cdktn.cjs"] : [];
-  const run = spawnSync(process.execPath, [...preload, ...cli("src/cli/synth.ts"), "--out", out], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  const run = spawnSync(process.execPath, [...preload, ...cli("src/cli/synth.ts"), "--out", out], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   if (run.status !== 0) throw new Error(`synth with ${engine} failed (${run.status}): ${run.stderr}`);
   return out;
 }
 
 const stack = (out: string, env: string) => JSON.parse(readFileSync(join(out, "stacks", env, "cdk.tf.json"), "utf8"));
-const withoutStamp = (json: { "//": { metadata: Record<string, unknown> } }) => ({ ...json, "//": { ...json["//"], metadata: { ...json["//"].metadata, version: "<engine>" } } });
+const withoutStamp = (json: { "//": { metadata: Record<string, unknown> } }) => ({
+  ...json,
+  "//": { ...json["//"], metadata: { ...json["//"].metadata, version: "<engine>" } },
+});
 
 let cdktf: string;
 let cdktn: string;
@@ -46,5 +54,8 @@ test.each(environments.map((e) => e.name))("%s: the same stack JSON except the v
 });
 
 test.each(environments.map((e) => e.name))("%s: the same contracts and summary, byte for byte", (env) => {
-  for (const file of REVIEW_FILES) expect(readFileSync(join(cdktn, "stacks", env, file)).equals(readFileSync(join(cdktf, "stacks", env, file)))).toBe(true);
+  for (const file of REVIEW_FILES)
+    expect(readFileSync(join(cdktn, "stacks", env, file)).equals(readFileSync(join(cdktf, "stacks", env, file)))).toBe(
+      true,
+    );
 });

@@ -25,7 +25,11 @@ beforeAll(async () => {
       .map((u) => JSON.stringify(u))
       .join("\n") + "\n",
   );
-  child = spawn(process.execPath, [...cli("src/cli/local-tenant.ts"), "--port", "0", "--env", "flow-example", "--users", users], { cwd: root });
+  child = spawn(
+    process.execPath,
+    [...cli("src/cli/local-tenant.ts"), "--port", "0", "--env", "flow-example", "--users", users],
+    { cwd: root },
+  );
   url = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (chunk: Buffer) => {
@@ -42,17 +46,55 @@ afterAll(() => {
 });
 
 test("the local tenant refuses a blocked user's login with the first action's reason", async () => {
-  const form = new URLSearchParams({ grant_type: "password", username: "blocked@example.com", password: PASSWORD, scope: "openid", client_id: "local-test-client", client_secret: "local-test-secret" });
-  const response = await fetch(new URL("oauth/token", url), { method: "POST", body: form, signal: AbortSignal.timeout(10_000) });
+  const form = new URLSearchParams({
+    grant_type: "password",
+    username: "blocked@example.com",
+    password: PASSWORD,
+    scope: "openid",
+    client_id: "local-test-client",
+    client_secret: "local-test-secret",
+  });
+  const response = await fetch(new URL("oauth/token", url), {
+    method: "POST",
+    body: form,
+    signal: AbortSignal.timeout(10_000),
+  });
   expect(response.status).toBe(403);
-  expect(await response.json()).toEqual({ error: "access_denied", error_description: "deny-blocked-users: api.access.deny: This account is blocked. Contact your administrator." });
+  expect(await response.json()).toEqual({
+    error: "access_denied",
+    error_description: "deny-blocked-users: api.access.deny: This account is blocked. Contact your administrator.",
+  });
 });
 
 test("verify logs in an allowed user and finds the claims the flow's second action sets", async () => {
   const { status, stdout } = await runCli(
     "src/cli/verify.ts",
-    ["--env", "flow-example", "--domain", url, "--client-id", "local-test-client", "--client-secret", "local-test-secret", "--users", users, "--grant", "password", "--audience", "https://api.example.com", "--json"],
-    { cwd: root, env: { ...process.env, AUTH0_CLIENT_ID: "", AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: PASSWORD } },
+    [
+      "--env",
+      "flow-example",
+      "--domain",
+      url,
+      "--client-id",
+      "local-test-client",
+      "--client-secret",
+      "local-test-secret",
+      "--users",
+      users,
+      "--grant",
+      "password",
+      "--audience",
+      "https://api.example.com",
+      "--json",
+    ],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        AUTH0_CLIENT_ID: "",
+        AUTH0_VERIFY_USERNAME: "alice@example.com",
+        AUTH0_VERIFY_PASSWORD: PASSWORD,
+      },
+    },
   );
   expect({ status, last: stdout.trim().split("\n").pop() }).toMatchObject({ status: 0 });
   expect(stdout).toContain("https://example.com/claims/roles");

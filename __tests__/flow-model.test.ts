@@ -22,20 +22,43 @@ const example = (name: string) => exampleEnvironments.find((e) => e.name === nam
 const ENVIRONMENTS: Record<string, EnvironmentConfig> = {
   "flow-example (exclusive, two actions)": example("flow-example"),
   "secrets-example (append, an action with a secret)": example("secrets-example"),
-  "exclusive, an action bound by hand between two managed ones": { ...example("flow-example"), binding: { mode: "exclusive", before: [DENY, { id: "act_audit", displayName: "Audit" }] } },
+  "exclusive, an action bound by hand between two managed ones": {
+    ...example("flow-example"),
+    binding: { mode: "exclusive", before: [DENY, { id: "act_audit", displayName: "Audit" }] },
+  },
   "a retired action beside the flow": { ...example("secrets-example"), retired: [DENY] },
   "an action with npm dependencies, listed unsorted": {
     ...example("flow-example"),
-    binding: { mode: "append", after: [{ entry: "__tests__/fixtures/imports-jose.action.ts", actionName: "uses-jose", dependencies: [{ name: "jose", version: "6.2.18" }, { name: "@peculiar/x509", version: "2.2.0" }] }] },
+    binding: {
+      mode: "append",
+      after: [
+        {
+          entry: "__tests__/fixtures/imports-jose.action.ts",
+          actionName: "uses-jose",
+          dependencies: [
+            { name: "jose", version: "6.2.18" },
+            { name: "@peculiar/x509", version: "2.2.0" },
+          ],
+        },
+      ],
+    },
   },
 };
 
 /** What every source can say of an action: all of it but where the code comes from. */
-const action = ({ name, code, runtime, dependencies, secrets }: ActionAsDeployed) => ({ name, code, runtime, dependencies, secrets });
+const action = ({ name, code, runtime, dependencies, secrets }: ActionAsDeployed) => ({
+  name,
+  code,
+  runtime,
+  dependencies,
+  secrets,
+});
 const model = (flow: FlowAsDeployed) => ({
   trigger: flow.trigger,
   mode: flow.mode,
-  entries: flow.entries.map((e) => (e.kind === "action" ? { displayName: e.displayName, action: action(e.action) } : e)),
+  entries: flow.entries.map((e) =>
+    e.kind === "action" ? { displayName: e.displayName, action: action(e.action) } : e,
+  ),
   retired: flow.retired.map(action),
 });
 
@@ -53,7 +76,9 @@ describe.each(Object.entries(ENVIRONMENTS))("%s", (_what, environment) => {
 
   test("the environment and the cdk.tf.json its stack synthesizes give the same model", () => {
     const synthesized = JSON.parse(Testing.synth(stack));
-    expect(model(stackModel("cdk.tf.json", synthesized, (code, message) => new UsageError(code, message)))).toEqual(model(fromEnvironment));
+    expect(model(stackModel("cdk.tf.json", synthesized, (code, message) => new UsageError(code, message)))).toEqual(
+      model(fromEnvironment),
+    );
   });
 
   test("deployed to the local tenant's Actions store, the flow reads back the same, each secret with its value", () => {
@@ -64,7 +89,11 @@ describe.each(Object.entries(ENVIRONMENTS))("%s", (_what, environment) => {
     const fromStore = storeFlow(store.boundFlow("post-login"));
     // The store knows values, not the variables that gave them; it holds what runs, so no retired action and no entry bound by hand.
     const run = (flow: FlowAsDeployed) =>
-      flow.entries.flatMap((e) => (e.kind === "action" ? [{ ...action(e.action), secrets: e.action.secrets.map(({ name, value }) => ({ name, value })) }] : []));
+      flow.entries.flatMap((e) =>
+        e.kind === "action"
+          ? [{ ...action(e.action), secrets: e.action.secrets.map(({ name, value }) => ({ name, value })) }]
+          : [],
+      );
     expect(run(fromStore)).toEqual(run(resolved));
     expect(fromStore.trigger).toBe("post-login");
   });
@@ -77,5 +106,7 @@ test("the environment's model names each secret's variable as the stack declares
     ["support-user-hash", [{ name: "USER_HASH_KEY", variable: "support_user_hash_secret_user_hash_key" }]],
   ]);
   const synthesized = JSON.parse(Testing.synth(new ClaimsStack(Testing.app(), example("secrets-example"))));
-  expect(Object.keys(synthesized.variable)).toEqual(expect.arrayContaining(["claim_namespace", "support_user_hash_secret_user_hash_key"]));
+  expect(Object.keys(synthesized.variable)).toEqual(
+    expect.arrayContaining(["claim_namespace", "support_user_hash_secret_user_hash_key"]),
+  );
 });

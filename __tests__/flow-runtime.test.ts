@@ -21,9 +21,16 @@ beforeAll(() => {
 });
 
 const deny = (): ActionSpec => ({ name: "deny-blocked-users", code: denyCode });
-const claims = (): ActionSpec => ({ name: "app-metadata-claims", code: claimsCode, secrets: { [NAMESPACE_SECRET]: NAMESPACE } });
+const claims = (): ActionSpec => ({
+  name: "app-metadata-claims",
+  code: claimsCode,
+  secrets: { [NAMESPACE_SECRET]: NAMESPACE },
+});
 /** An action from source text, for the cases the project's actions don't cover. */
-const inline = (name: string, body: string): ActionSpec => ({ name, code: `exports.onExecutePostLogin = async (event, api) => { ${body} };` });
+const inline = (name: string, body: string): ActionSpec => ({
+  name,
+  code: `exports.onExecutePostLogin = async (event, api) => { ${body} };`,
+});
 
 /** One login of `user` through the flow of `actions`, in the sandbox. */
 async function flowLogin(actions: ActionSpec[], user: ExportedUser, context?: RunContext, timeoutMs?: number) {
@@ -67,7 +74,10 @@ describe("deny-blocked-users", () => {
 
 describe("a flow", () => {
   test("a deny stops the flow: later actions don't run, their claims and logs are absent", async () => {
-    const out = await flowLogin([deny(), claims()], { user_id: "auth0|1", app_metadata: { blocked: true, roles: ["admin"] } });
+    const out = await flowLogin([deny(), claims()], {
+      user_id: "auth0|1",
+      app_metadata: { blocked: true, roles: ["admin"] },
+    });
     expect(out.denied).toBe(`deny-blocked-users: ${BLOCKED}`);
     expect(out.idToken).toEqual({});
     expect(out.logs).toEqual(["deny-blocked-users: denied a blocked user"]);
@@ -81,7 +91,10 @@ describe("a flow", () => {
   });
 
   test("claims from every action merge into one token; a later action's value wins a name both set", async () => {
-    const first = inline("first", `api.idToken.setCustomClaim("https://a.example/x", 1); api.idToken.setCustomClaim("https://a.example/y", 1); console.log("one");`);
+    const first = inline(
+      "first",
+      `api.idToken.setCustomClaim("https://a.example/x", 1); api.idToken.setCustomClaim("https://a.example/y", 1); console.log("one");`,
+    );
     const second = inline("second", `api.idToken.setCustomClaim("https://a.example/y", 2); console.log("two");`);
     const out = await flowLogin([first, second], { user_id: "u" });
     expect(out.idToken).toEqual({ "https://a.example/x": 1, "https://a.example/y": 2 });
@@ -89,7 +102,10 @@ describe("a flow", () => {
   });
 
   test("each action run gets its own copy of the user: changes in place to nested metadata reach no later action and no later login", async () => {
-    const meddler = inline("meddler", `event.user.app_metadata.roles.push("intruder"); event.user.app_metadata.roles.sort(); event.user.app_metadata.plan = "free";`);
+    const meddler = inline(
+      "meddler",
+      `event.user.app_metadata.roles.push("intruder"); event.user.app_metadata.roles.sort(); event.user.app_metadata.plan = "free";`,
+    );
     const user = { user_id: "auth0|2", app_metadata: { roles: ["viewer", "admin"] } };
     const flow = await loadInSandbox([meddler, claims()]);
     const first = await flow.login(user);
@@ -100,7 +116,11 @@ describe("a flow", () => {
 
   test("with lastUse (a preview worker's parsed user), an earlier action still gets its own copy of the user", async () => {
     const meddler = inline("meddler", `event.user.app_metadata.roles.push("intruder");`);
-    const out = await flowLogin([meddler, claims()], { user_id: "auth0|2", app_metadata: { roles: ["viewer"] } }, { lastUse: true });
+    const out = await flowLogin(
+      [meddler, claims()],
+      { user_id: "auth0|2", app_metadata: { roles: ["viewer"] } },
+      { lastUse: true },
+    );
     expect(out.idToken).toEqual({ [`${NAMESPACE}/roles`]: ["viewer"] });
   });
 
@@ -109,11 +129,15 @@ describe("a flow", () => {
     const a = inline("a", `api.idToken.setCustomClaim("https://a.example/a", "${half}");`);
     const b = inline("b", `api.idToken.setCustomClaim("https://a.example/b", "${half}");`);
     expect((await flowLogin([a], {})).denied).toBeNull();
-    expect((await flowLogin([a, b], {})).denied).toMatch(/^the ID token's custom claims are 1200\d\d bytes, over Auth0's 102400-byte limit/);
+    expect((await flowLogin([a, b], {})).denied).toMatch(
+      /^the ID token's custom claims are 1200\d\d bytes, over Auth0's 102400-byte limit/,
+    );
   });
 
   test("an action that throws fails the login and names the action", async () => {
-    const out = await flowLogin([inline("thrower", `throw new Error("nope");`), claims()], { app_metadata: { roles: ["r"] } });
+    const out = await flowLogin([inline("thrower", `throw new Error("nope");`), claims()], {
+      app_metadata: { roles: ["r"] },
+    });
     expect(out.denied).toBe("thrower: the action threw Error: nope; Auth0 fails the login");
   });
 
@@ -135,7 +159,10 @@ describe("an environment's whole managed flow, as preview, verify and the local 
     try {
       expect(actionsOf(loaded.flow).map((a) => a.name)).toEqual(["deny-blocked-users", "app-metadata-claims"]);
       expect(actionsOf(loaded.flow)[0].source).toMatch(/^actions\/deny-blocked-users\.ts \(sha256 [0-9a-f]{12}\)$/);
-      const blocked = await loaded.runtime.login({ user_id: "auth0|b", app_metadata: { blocked: true, roles: ["admin"] } });
+      const blocked = await loaded.runtime.login({
+        user_id: "auth0|b",
+        app_metadata: { blocked: true, roles: ["admin"] },
+      });
       expect(blocked.denied).toBe(`deny-blocked-users: ${BLOCKED}`);
       const allowed = await loaded.runtime.login({ user_id: "auth0|a", app_metadata: { roles: ["admin"] } });
       expect(allowed.idToken).toEqual({ "https://example.com/claims/roles": ["admin"] });
@@ -155,21 +182,39 @@ describe("an environment's whole managed flow, as preview, verify and the local 
 
 test("the runtime layer and the sandbox worker load neither the compiler, esbuild nor cdktf (one home for Auth0's facts instead)", () => {
   for (const entry of ["src/runtime/flow-runtime.ts", "src/cli/sandbox-worker.ts"]) {
-    const { metafile } = buildSync({ entryPoints: [entry], bundle: true, write: false, platform: "node", metafile: true, logLevel: "silent", packages: "external" });
+    const { metafile } = buildSync({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      platform: "node",
+      metafile: true,
+      logLevel: "silent",
+      packages: "external",
+    });
     const inputs = Object.keys(metafile.inputs);
     expect(inputs).toContain("src/auth0/facts.ts");
     expect(inputs.filter((file) => /^src\/(compile|constructs)\/|esbuild|cdktf/.test(file))).toEqual([]);
-    const packages = Object.values(metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path));
+    const packages = Object.values(metafile.outputs).flatMap((o) =>
+      o.imports.filter((i) => i.external).map((i) => i.path),
+    );
     expect(packages.filter((p) => /esbuild|cdktf|constructs/.test(p))).toEqual([]);
   }
 });
 
 describe("how the login came about", () => {
-  const echo = (name: string) => inline(name, `api.idToken.setCustomClaim("https://example.com/${name}", event.transaction.protocol);`);
+  const echo = (name: string) =>
+    inline(name, `api.idToken.setCustomClaim("https://example.com/${name}", event.transaction.protocol);`);
 
   test("every action of the flow sees the protocol the login gives, as Auth0's event.transaction.protocol", async () => {
-    const out = await flowLogin([echo("first"), echo("second")], { user_id: "auth0|1" }, { protocol: "oauth2-refresh-token" });
-    expect(out.idToken).toEqual({ "https://example.com/first": "oauth2-refresh-token", "https://example.com/second": "oauth2-refresh-token" });
+    const out = await flowLogin(
+      [echo("first"), echo("second")],
+      { user_id: "auth0|1" },
+      { protocol: "oauth2-refresh-token" },
+    );
+    expect(out.idToken).toEqual({
+      "https://example.com/first": "oauth2-refresh-token",
+      "https://example.com/second": "oauth2-refresh-token",
+    });
   });
 
   test("an interactive login is oidc-basic-profile when no protocol is given", async () => {

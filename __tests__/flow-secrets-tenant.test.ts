@@ -21,7 +21,8 @@ const hash = (key: string) => createHmac("sha256", key).update("auth0|alice").di
 const report = (run: Run) => JSON.parse(run.stdout.trim().split("\n").pop() as string);
 /** Neither key, nor any 8 characters of one. */
 const expectNoKey = (output: string) => {
-  for (const key of [KEY, OTHER_KEY]) for (let i = 0; i + 8 <= key.length; i++) expect(output).not.toContain(key.slice(i, i + 8));
+  for (const key of [KEY, OTHER_KEY])
+    for (let i = 0; i + 8 <= key.length; i++) expect(output).not.toContain(key.slice(i, i + 8));
 };
 
 const users = join(dir, "users.ndjson");
@@ -29,7 +30,10 @@ const secrets = join(dir, "secrets.env");
 let fromFile: TenantProcess;
 let fromVariable: TenantProcess;
 beforeAll(async () => {
-  writeFileSync(users, JSON.stringify({ user_id: "auth0|alice", email: "alice@example.com", app_metadata: { roles: ["admin"] } }) + "\n");
+  writeFileSync(
+    users,
+    JSON.stringify({ user_id: "auth0|alice", email: "alice@example.com", app_metadata: { roles: ["admin"] } }) + "\n",
+  );
   writeFileSync(secrets, `${VARIABLE}=${KEY}\n`);
   // Neither tenant may take a value from the test's own environment.
   [fromFile, fromVariable] = await Promise.all([
@@ -45,8 +49,19 @@ afterAll(() => {
 
 /** alice's ID token claims from a password login at `tenant`. */
 async function idTokenClaims(tenant: TenantProcess): Promise<Record<string, unknown>> {
-  const form = new URLSearchParams({ grant_type: "password", username: "alice@example.com", password: PASSWORD, scope: "openid", client_id: "local-test-client", client_secret: "local-test-secret" });
-  const response = await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form, signal: AbortSignal.timeout(10_000) });
+  const form = new URLSearchParams({
+    grant_type: "password",
+    username: "alice@example.com",
+    password: PASSWORD,
+    scope: "openid",
+    client_id: "local-test-client",
+    client_secret: "local-test-secret",
+  });
+  const response = await fetch(new URL("oauth/token", tenant.url), {
+    method: "POST",
+    body: form,
+    signal: AbortSignal.timeout(10_000),
+  });
   expect(response.status).toBe(200);
   const { id_token } = (await response.json()) as { id_token: string };
   return JSON.parse(Buffer.from(id_token.split(".")[1], "base64url").toString());
@@ -62,20 +77,40 @@ describe("the local tenant's flow deployed at start", () => {
   });
 
   test("the banner names the secret, never its value", () => {
-    expect(fromFile.output).toMatch(/^ {2}post-login +app-metadata-claims -> support-user-hash \(namespace https:\/\/example\.com\/claims; secrets support-user-hash's USER_HASH_KEY; /m);
+    expect(fromFile.output).toMatch(
+      /^ {2}post-login +app-metadata-claims -> support-user-hash \(namespace https:\/\/example\.com\/claims; secrets support-user-hash's USER_HASH_KEY; /m,
+    );
     expectNoKey(fromFile.output + fromVariable.output);
   });
 
   test("no value: exit 2, one line naming the action, the secret and both ways to give it", async () => {
-    const run = await runCli("src/cli/local-tenant.ts", ["--port", "0", "--env", "secrets-example", "--users", users], { cwd: projectRoot(), env: { ...process.env, [VARIABLE]: "" } });
+    const run = await runCli("src/cli/local-tenant.ts", ["--port", "0", "--env", "secrets-example", "--users", users], {
+      cwd: projectRoot(),
+      env: { ...process.env, [VARIABLE]: "" },
+    });
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
-    expect(run.stderr).toBe(`local-tenant: action "support-user-hash": secret "USER_HASH_KEY" has no value; set ${VARIABLE}, or give --secrets-file FILE with a line ${VARIABLE}=...\n`);
+    expect(run.stderr).toBe(
+      `local-tenant: action "support-user-hash": secret "USER_HASH_KEY" has no value; set ${VARIABLE}, or give --secrets-file FILE with a line ${VARIABLE}=...\n`,
+    );
   });
 });
 
 describe("verify's expected claims", () => {
-  const login = (tenant: TenantProcess) => ["--env", "secrets-example", "--domain", tenant.url, "--client-id", "local-test-client", "--client-secret", "local-test-secret", "--users", users, "--grant", "password"];
+  const login = (tenant: TenantProcess) => [
+    "--env",
+    "secrets-example",
+    "--domain",
+    tenant.url,
+    "--client-id",
+    "local-test-client",
+    "--client-secret",
+    "local-test-secret",
+    "--users",
+    users,
+    "--grant",
+    "password",
+  ];
   let withFile: Run;
   let withVariable: Run;
   let otherKey: Run;
@@ -91,7 +126,10 @@ describe("verify's expected claims", () => {
 
   test("--secrets-file: the expectation is made with the file's value, and the tenant's tokens match it", () => {
     expect(withFile.status).toBe(0);
-    expect(report(withFile)).toMatchObject({ verdict: "MATCH", claims: { idToken: { expected: { [CLAIM]: hash(KEY) } } } });
+    expect(report(withFile)).toMatchObject({
+      verdict: "MATCH",
+      claims: { idToken: { expected: { [CLAIM]: hash(KEY) } } },
+    });
   });
 
   test("TF_VAR_<variable>: the same, the report for a person", () => {
@@ -101,13 +139,19 @@ describe("verify's expected claims", () => {
 
   test("a tenant deployed with another value: MISMATCH on the claim, the expectation made with verify's value", () => {
     expect(otherKey.status).toBe(1);
-    expect(report(otherKey)).toMatchObject({ verdict: "MISMATCH", code: "ERR_CLAIMS_MISMATCH", claims: { idToken: { expected: { [CLAIM]: hash(KEY) }, found: { [CLAIM]: hash(OTHER_KEY) } } } });
+    expect(report(otherKey)).toMatchObject({
+      verdict: "MISMATCH",
+      code: "ERR_CLAIMS_MISMATCH",
+      claims: { idToken: { expected: { [CLAIM]: hash(KEY) }, found: { [CLAIM]: hash(OTHER_KEY) } } },
+    });
   });
 
   test("no value: exit 2 before anyone logs in, one line naming the action, the secret and both ways", () => {
     expect(missing.status).toBe(2);
     expect(missing.stdout).toBe("");
-    expect(missing.stderr.trim()).toBe(`verify: action "support-user-hash": secret "USER_HASH_KEY" has no value; set ${VARIABLE}, or give --secrets-file FILE with a line ${VARIABLE}=...`);
+    expect(missing.stderr.trim()).toBe(
+      `verify: action "support-user-hash": secret "USER_HASH_KEY" has no value; set ${VARIABLE}, or give --secrets-file FILE with a line ${VARIABLE}=...`,
+    );
   });
 
   test("no value reaches stdout or stderr, --json or not", () => {

@@ -30,7 +30,9 @@ afterAll(() => tf?.remove());
 
 test("code rendered as an HCL heredoc reaches Terraform unchanged but for one final newline", () => {
   expect(hcl).toContain("<<EOF");
-  expect(tf.run(["apply", "-auto-approve", "-input=false", "-var", "claim_namespace=https://example.com"]).status).toBe(0);
+  expect(tf.run(["apply", "-auto-approve", "-input=false", "-var", "claim_namespace=https://example.com"]).status).toBe(
+    0,
+  );
   const out = tf.run(["output", "-json", "code"]);
   expect(out.status).toBe(0);
   // cdktf's HCL renderer writes `<<EOF\n${lines.join("\n")}\nEOF` (cdktf/lib/hcl/render.js, renderString),
@@ -42,7 +44,9 @@ test("code rendered as an HCL heredoc reaches Terraform unchanged but for one fi
 test("the namespace validation works in HCL and names the value", () => {
   const out = tf.run(["plan", "-input=false", "-no-color", "-var", "claim_namespace=https://x.auth0.com"]);
   expect(out.status).not.toBe(0);
-  expect(out.stderr.replace(/[│\s]+/g, " ")).toContain("Invalid claim_namespace <https://x.auth0.com>: use an http(s) URL you control");
+  expect(out.stderr.replace(/[│\s]+/g, " ")).toContain(
+    "Invalid claim_namespace <https://x.auth0.com>: use an http(s) URL you control",
+  );
 });
 
 // `cdktf synth --hcl` does two things (@cdktf/cli-core 0.21, src/lib/synth-stack.js): it runs cdktf.json's
@@ -56,7 +60,12 @@ test("cdktf synth --hcl's two steps write cdk.tf for every environment, the acti
     const run = spawnSync(app, {
       shell: true,
       cwd: root,
-      env: { ...process.env, CDKTF_OUTDIR: out, CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: "true", SYNTH_HCL_OUTPUT: "true" },
+      env: {
+        ...process.env,
+        CDKTF_OUTDIR: out,
+        CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: "true",
+        SYNTH_HCL_OUTPUT: "true",
+      },
       encoding: "utf8",
       timeout: 120_000,
     });
@@ -64,7 +73,9 @@ test("cdktf synth --hcl's two steps write cdk.tf for every environment, the acti
     expect(run.status).toBe(0);
     for (const env of ["dev", "prod"]) {
       const hcl = await format(readFileSync(join(out, "stacks", env, "cdk.tf"), "utf8"));
-      expect(hcl).toMatch(/resource "auth0_action" "app_metadata_claims" \{\n {2}code {4}= <<EOF\n\/\/ Auth0 post-login action compiled from actions\/post-login-claims\.ts/);
+      expect(hcl).toMatch(
+        /resource "auth0_action" "app_metadata_claims" \{\n {2}code {4}= <<EOF\n\/\/ Auth0 post-login action compiled from actions\/post-login-claims\.ts/,
+      );
       expect(hcl).toContain('resource "auth0_trigger_action" "app_metadata_claims"');
       expect(hcl).toContain('error_message = "Invalid claim_namespace <${var.claim_namespace}>: use');
     }

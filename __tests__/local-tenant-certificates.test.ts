@@ -58,7 +58,11 @@ test("a CA whose key is not its own is replaced, not used", async () => {
   const second = await tenantCertificates(dir);
   expect(second.caCreated).toBe(true);
   expect(readFileSync(second.caFile, "utf8")).not.toBe(caBefore);
-  expect(new X509Certificate(second.cert.split(/(?<=-----END CERTIFICATE-----)/)[0]).checkIssued(new X509Certificate(readFileSync(second.caFile)))).toBe(true);
+  expect(
+    new X509Certificate(second.cert.split(/(?<=-----END CERTIFICATE-----)/)[0]).checkIssued(
+      new X509Certificate(readFileSync(second.caFile)),
+    ),
+  ).toBe(true);
 });
 
 test("an unreadable CA file is replaced by a new CA", async () => {
@@ -71,7 +75,9 @@ test("an unreadable CA file is replaced by a new CA", async () => {
 test("a folder that can't be created is a usage error naming --cert-dir", async () => {
   const file = join(root, "a-file");
   writeFileSync(file, "");
-  await expect(tenantCertificates(join(file, "sub"))).rejects.toThrow(/^--cert-dir: can't create .*a-file\/sub \(ENOTDIR\); pick a writable folder$/);
+  await expect(tenantCertificates(join(file, "sub"))).rejects.toThrow(
+    /^--cert-dir: can't create .*a-file\/sub \(ENOTDIR\); pick a writable folder$/,
+  );
 });
 
 // What the CA can vouch for: only loopback names, for a few weeks. Each leaf below is signed by the
@@ -79,11 +85,20 @@ test("a folder that can't be created is a usage error naming --cert-dir", async 
 describe("the CA's limits", () => {
   async function caOf(dir: string): Promise<{ cert: x509.X509Certificate; key: webcrypto.CryptoKey; pem: string }> {
     const pem = readFileSync(join(dir, CA_CERT_FILE), "utf8");
-    const key = await webcrypto.subtle.importKey("pkcs8", x509.PemConverter.decodeFirst(readFileSync(join(dir, CA_KEY_FILE), "utf8")), EC, false, ["sign"]);
+    const key = await webcrypto.subtle.importKey(
+      "pkcs8",
+      x509.PemConverter.decodeFirst(readFileSync(join(dir, CA_KEY_FILE), "utf8")),
+      EC,
+      false,
+      ["sign"],
+    );
     return { cert: new x509.X509Certificate(pem), key, pem };
   }
 
-  async function leafSignedBy(dir: string, names: { type: "dns" | "ip"; value: string }[]): Promise<{ key: string; cert: string; ca: string }> {
+  async function leafSignedBy(
+    dir: string,
+    names: { type: "dns" | "ip"; value: string }[],
+  ): Promise<{ key: string; cert: string; ca: string }> {
     const ca = await caOf(dir);
     const keys = await webcrypto.subtle.generateKey(EC, true, ["sign", "verify"]);
     const leaf = await x509.X509CertificateGenerator.create({
@@ -95,9 +110,17 @@ describe("the CA's limits", () => {
       signingKey: ca.key,
       publicKey: keys.publicKey,
       signingAlgorithm: EC,
-      extensions: [new x509.BasicConstraintsExtension(false, undefined, true), new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]), new x509.SubjectAlternativeNameExtension(names)],
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        new x509.SubjectAlternativeNameExtension(names),
+      ],
     });
-    return { key: x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY"), cert: leaf.toString("pem"), ca: ca.pem };
+    return {
+      key: x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY"),
+      cert: leaf.toString("pem"),
+      ca: ca.pem,
+    };
   }
 
   /** Node's TLS client verifying the chain the server presents, trusting only the CA (the host-name check left out). */
@@ -106,7 +129,12 @@ describe("the CA's limits", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       return await new Promise<true | string>((resolve) => {
-        const socket = tlsConnect({ host: "127.0.0.1", port: (server.address() as AddressInfo).port, ca: served.ca, checkServerIdentity: () => undefined });
+        const socket = tlsConnect({
+          host: "127.0.0.1",
+          port: (server.address() as AddressInfo).port,
+          ca: served.ca,
+          checkServerIdentity: () => undefined,
+        });
         socket.once("secureConnect", () => (socket.end(), resolve(true)));
         socket.once("error", (err: NodeJS.ErrnoException) => resolve(`${err.code}: ${err.message}`));
       });
@@ -120,7 +148,14 @@ describe("the CA's limits", () => {
     const dir = freshDir();
     await tenantCertificates(dir);
     expect(await nodeAccepts(await leafSignedBy(dir, [{ type: "dns", value: "localhost" }]))).toBe(true);
-    expect(await nodeAccepts(await leafSignedBy(dir, [{ type: "ip", value: "127.0.0.1" }, { type: "ip", value: "::1" }]))).toBe(true);
+    expect(
+      await nodeAccepts(
+        await leafSignedBy(dir, [
+          { type: "ip", value: "127.0.0.1" },
+          { type: "ip", value: "::1" },
+        ]),
+      ),
+    ).toBe(true);
   });
 
   test("Node refuses a leaf for any other name signed by the CA: its name constraints allow loopback only", async () => {
@@ -128,7 +163,9 @@ describe("the CA's limits", () => {
     const dir = freshDir();
     await tenantCertificates(dir);
     expect(await nodeAccepts(await leafSignedBy(dir, [{ type: "dns", value: "bank.example" }]))).toBe(REFUSED);
-    expect(await nodeAccepts(await leafSignedBy(dir, [{ type: "dns", value: "localhost.bank.example" }]))).toBe(REFUSED);
+    expect(await nodeAccepts(await leafSignedBy(dir, [{ type: "dns", value: "localhost.bank.example" }]))).toBe(
+      REFUSED,
+    );
     expect(await nodeAccepts(await leafSignedBy(dir, [{ type: "ip", value: "192.0.2.1" }]))).toBe(REFUSED);
     expect(await nodeAccepts(await leafSignedBy(dir, [{ type: "ip", value: "2001:db8::1" }]))).toBe(REFUSED);
   });
@@ -161,9 +198,16 @@ describe("the CA's limits", () => {
       notAfter: new Date(Date.now() + 3650 * 86_400_000),
       keys,
       signingAlgorithm: EC,
-      extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      ],
     });
-    writeFileSync(join(dir, CA_KEY_FILE), x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY"), { mode: 0o600 });
+    writeFileSync(
+      join(dir, CA_KEY_FILE),
+      x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY"),
+      { mode: 0o600 },
+    );
     writeFileSync(join(dir, CA_CERT_FILE), unconstrained.toString("pem") + "\n");
     const certs = await tenantCertificates(dir);
     expect(certs.caCreated).toBe(true);
@@ -179,7 +223,9 @@ describe("the CA key's permissions", () => {
     const before = [readFileSync(key, "utf8"), readFileSync(join(dir, CA_CERT_FILE), "utf8")];
     chmodSync(key, 0o644);
     await expect(tenantCertificates(dir)).rejects.toThrow(
-      new RegExp(`^--cert-dir: ${key.replace(/[.]/g, "\\.")} has mode 0644, open to group or others, .*: chmod 600 ${key.replace(/[.]/g, "\\.")}, or delete it for a new CA$`),
+      new RegExp(
+        `^--cert-dir: ${key.replace(/[.]/g, "\\.")} has mode 0644, open to group or others, .*: chmod 600 ${key.replace(/[.]/g, "\\.")}, or delete it for a new CA$`,
+      ),
     );
     expect([readFileSync(key, "utf8"), readFileSync(join(dir, CA_CERT_FILE), "utf8")]).toEqual(before);
     expect(statSync(key).mode & 0o777).toBe(0o644);

@@ -28,7 +28,15 @@ let withCa: Run;
 let viaMgmt: Run;
 let again: TenantProcess;
 beforeAll(async () => {
-  tenant = await startTenantProcess("--https", "--cert-dir", certDir, "--callbacks", "http://localhost:3000/auth/callback", "--logout-urls", "https://app.example/signed-out");
+  tenant = await startTenantProcess(
+    "--https",
+    "--cert-dir",
+    certDir,
+    "--callbacks",
+    "http://localhost:3000/auth/callback",
+    "--logout-urls",
+    "https://app.example/signed-out",
+  );
   caBefore = readFileSync(join(certDir, "ca.pem"), "utf8");
   const login = ["--env", "dev", "--domain", tenant.url, ...CLIENT, "--grant", "password"];
   const api = ["--audience", "https://api.example.com", "--json"];
@@ -49,7 +57,9 @@ afterAll(() => {
 test("--https serves https at 127.0.0.1 and prints the CA file and the exact NODE_EXTRA_CA_CERTS line", () => {
   expect(tenant.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
   expect(tenant.output).toContain(`local CA ${join(certDir, "ca.pem")} (created now)`);
-  expect(tenant.output).toMatch(new RegExp(`^  NODE_EXTRA_CA_CERTS=${join(certDir, "ca.pem").replace(/[.]/g, "\\.")}$`, "m"));
+  expect(tenant.output).toMatch(
+    new RegExp(`^  NODE_EXTRA_CA_CERTS=${join(certDir, "ca.pem").replace(/[.]/g, "\\.")}$`, "m"),
+  );
   expect(readFileSync(join(certDir, "ca.pem"), "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----/);
 });
 
@@ -65,13 +75,19 @@ test("verify over https with the CA trusted: MATCH (exit 0)", () => {
 
 test("verify's Management API path (--mgmt-client-id/--mgmt-client-secret) reads the user from the local tenant: MATCH", () => {
   expect(viaMgmt.status).toBe(0);
-  expect(report(viaMgmt.stdout)).toMatchObject({ ok: true, expectedFrom: expect.stringMatching(/from the Management API$/) });
+  expect(report(viaMgmt.stdout)).toMatchObject({
+    ok: true,
+    expectedFrom: expect.stringMatching(/from the Management API$/),
+  });
 });
 
 test("--callbacks adds an allowed callback URL; one not listed is refused", async () => {
   const secureFetch = fetchTrusting(join(certDir, "ca.pem"));
   const authorize = (redirectUri: string) =>
-    secureFetch(`${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: "local-test-client", scope: "openid", redirect_uri: redirectUri }).toString()}`, { redirect: "manual" });
+    secureFetch(
+      `${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: "local-test-client", scope: "openid", redirect_uri: redirectUri }).toString()}`,
+      { redirect: "manual" },
+    );
   const listed = await authorize("http://localhost:3000/auth/callback");
   expect(listed.status).toBe(303);
   expect(listed.headers.get("location")).toMatch(/^\/u\/login\//);
@@ -80,7 +96,10 @@ test("--callbacks adds an allowed callback URL; one not listed is refused", asyn
 
 test("--logout-urls adds an allowed logout URL (query string aside); one not listed is refused", async () => {
   const secureFetch = fetchTrusting(join(certDir, "ca.pem"));
-  const logout = (returnTo: string) => secureFetch(`${tenant.url}v2/logout?client_id=local-test-client&returnTo=${encodeURIComponent(returnTo)}`, { redirect: "manual" });
+  const logout = (returnTo: string) =>
+    secureFetch(`${tenant.url}v2/logout?client_id=local-test-client&returnTo=${encodeURIComponent(returnTo)}`, {
+      redirect: "manual",
+    });
   const listed = await logout("https://app.example/signed-out?from=test");
   expect(listed.status).toBe(302);
   expect(listed.headers.get("location")).toBe("https://app.example/signed-out?from=test");
@@ -93,7 +112,10 @@ test("a second start with the same --cert-dir reuses the CA, so a trusted CA sta
 });
 
 test("--help lists --https and --cert-dir and exits 0", () => {
-  const run = spawnSync(process.execPath, [...cli("src/cli/local-tenant.ts"), "--help"], { cwd: projectRoot(), encoding: "utf8" });
+  const run = spawnSync(process.execPath, [...cli("src/cli/local-tenant.ts"), "--help"], {
+    cwd: projectRoot(),
+    encoding: "utf8",
+  });
   expect(run.status).toBe(0);
   expect(run.stdout).toMatch(/^ {2}--https /m);
   expect(run.stdout).toMatch(/^ {2}--cert-dir DIR /m);
@@ -101,5 +123,7 @@ test("--help lists --https and --cert-dir and exits 0", () => {
 
 test("--https says what the CA vouches for and until when", () => {
   const until = new Date(new X509Certificate(caBefore).validTo).toISOString().slice(0, 10);
-  expect(tenant.output).toContain(`It vouches for 127.0.0.1, localhost and ::1 only, until ${until}; a week before, a new CA replaces it`);
+  expect(tenant.output).toContain(
+    `It vouches for 127.0.0.1, localhost and ::1 only, until ${until}; a week before, a new CA replaces it`,
+  );
 });

@@ -53,7 +53,9 @@ test("an error page (a login that was never started)", async () => {
 });
 
 test("an error page of the OpenID layer (an unknown application at /authorize)", async () => {
-  const response = await fetch(`${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: "no-such-app", redirect_uri: `${APP}/callback`, scope: "openid" }).toString()}`);
+  const response = await fetch(
+    `${tenant.url}authorize?${new URLSearchParams({ response_type: "code", client_id: "no-such-app", redirect_uri: `${APP}/callback`, scope: "openid" }).toString()}`,
+  );
   expect(response.status).toBe(400);
   expect(await response.text()).toMatch(/<h1>invalid_client<\/h1>/);
   expectUnframeable(response);

@@ -21,7 +21,11 @@ beforeAll(async () => {
 afterAll(() => tenant?.child.kill());
 
 async function token(form: Record<string, string>): Promise<{ status: number; body: Record<string, any> }> {
-  const response = await fetch(`${tenant.url}oauth/token`, { method: "POST", body: new URLSearchParams(form), signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(`${tenant.url}oauth/token`, {
+    method: "POST",
+    body: new URLSearchParams(form),
+    signal: AbortSignal.timeout(10_000),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
 
@@ -36,12 +40,22 @@ async function codeFlowLogin(username: string, scope: string, audience: string):
   return tokens.body;
 }
 
-const machineToken = async (scope?: string) => (await token({ grant_type: "client_credentials", ...MACHINE, audience: api, ...(scope ? { scope } : {}) })).body.access_token as string;
+const machineToken = async (scope?: string) =>
+  (await token({ grant_type: "client_credentials", ...MACHINE, audience: api, ...(scope ? { scope } : {}) })).body
+    .access_token as string;
 
-async function management(method: string, userId: string, accessToken: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function management(
+  method: string,
+  userId: string,
+  accessToken: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const response = await fetch(`${api}users/${encodeURIComponent(userId)}`, {
     method,
-    headers: { authorization: `Bearer ${accessToken}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${accessToken}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -85,7 +99,8 @@ describe("a user's login for the Management API (authorization code flow)", () =
 describe("Auth0's current-user scopes on a user's own token", () => {
   let own: string;
   beforeAll(async () => {
-    own = (await codeFlowLogin("erin@example.com", "openid read:current_user update:current_user_metadata", api)).access_token;
+    own = (await codeFlowLogin("erin@example.com", "openid read:current_user update:current_user_metadata", api))
+      .access_token;
   });
 
   test("read:current_user reads the user's own record, and no other", async () => {
@@ -106,10 +121,22 @@ describe("Auth0's current-user scopes on a user's own token", () => {
 });
 
 test("the password grant gives a user's token the same current-user scopes, and so does a refresh of it", async () => {
-  const login = await token({ grant_type: "password", ...LOGIN, username: "erin@example.com", password: "local-password", audience: api, scope: "openid offline_access read:current_user read:users" });
+  const login = await token({
+    grant_type: "password",
+    ...LOGIN,
+    username: "erin@example.com",
+    password: "local-password",
+    audience: api,
+    scope: "openid offline_access read:current_user read:users",
+  });
   expect(login.status).toBe(200);
   expect(claimsOf(login.body.access_token).scope).toBe("openid offline_access read:current_user");
-  const refreshed = await token({ grant_type: "refresh_token", ...LOGIN, refresh_token: login.body.refresh_token, audience: api });
+  const refreshed = await token({
+    grant_type: "refresh_token",
+    ...LOGIN,
+    refresh_token: login.body.refresh_token,
+    audience: api,
+  });
   expect(refreshed.status).toBe(200);
   expect(String(claimsOf(refreshed.body.access_token).scope).split(" ")).toContain("read:current_user");
   expect((await management("GET", "auth0|erin", refreshed.body.access_token)).status).toBe(200);
@@ -117,8 +144,16 @@ test("the password grant gives a user's token the same current-user scopes, and 
 
 describe("client credentials give only what the client was granted", () => {
   test("a scope the management client has no grant for is refused as Auth0 refuses it", async () => {
-    const refused = await token({ grant_type: "client_credentials", ...MACHINE, audience: api, scope: "read:users delete:users" });
-    expect(refused).toEqual({ status: 403, body: { error: "access_denied", error_description: "Client has not been granted scopes: delete:users" } });
+    const refused = await token({
+      grant_type: "client_credentials",
+      ...MACHINE,
+      audience: api,
+      scope: "read:users delete:users",
+    });
+    expect(refused).toEqual({
+      status: 403,
+      body: { error: "access_denied", error_description: "Client has not been granted scopes: delete:users" },
+    });
   });
 
   test("a token asked for read:users only reads; it can't PATCH", async () => {
@@ -137,7 +172,12 @@ describe("JSON depth", () => {
     const deep = `{"app_metadata":{"x":${"[".repeat(10_000)}1${"]".repeat(10_000)}}}`;
     const patch = await management("PATCH", "auth0|alice", admin, deep);
     expect(patch.status).toBe(400);
-    expect(patch.body).toEqual({ statusCode: 400, error: "Bad Request", message: expect.stringMatching(/^Payload validation error: app_metadata is nested more than 32 levels deep/), errorCode: "invalid_body" });
+    expect(patch.body).toEqual({
+      statusCode: 400,
+      error: "Bad Request",
+      message: expect.stringMatching(/^Payload validation error: app_metadata is nested more than 32 levels deep/),
+      errorCode: "invalid_body",
+    });
     expect(await management("GET", "auth0|alice", admin)).toEqual(before);
   });
 
@@ -162,30 +202,61 @@ describe("the check every Management API route makes of a verified token", () =>
   const READ_BOB = { scopes: ["read:users"], currentUser: { userId: "auth0|bob", scopes: ["read:current_user"] } };
 
   test("a client-credentials token for a client with no grant to the Management API is 401", () => {
-    expect(() => managementCaller({ ...machine, azp: "local-test-client", sub: "local-test-client@clients", scope: "read:users" })).toThrow(
-      expect.objectContaining({ status: 401, errorCode: "invalid_token", message: 'Invalid token: client "local-test-client" has no grant to the Management API' }),
+    expect(() =>
+      managementCaller({ ...machine, azp: "local-test-client", sub: "local-test-client@clients", scope: "read:users" }),
+    ).toThrow(
+      expect.objectContaining({
+        status: 401,
+        errorCode: "invalid_token",
+        message: 'Invalid token: client "local-test-client" has no grant to the Management API',
+      }),
     );
   });
 
   test("a client-credentials token whose subject is not its client is 401", () => {
-    expect(() => managementCaller({ ...machine, sub: "auth0|alice", scope: "read:users" })).toThrow(expect.objectContaining({ status: 401 }));
+    expect(() => managementCaller({ ...machine, sub: "auth0|alice", scope: "read:users" })).toThrow(
+      expect.objectContaining({ status: 401 }),
+    );
   });
 
   test("a scope beyond the client's grant does not count", () => {
     const caller = managementCaller({ ...machine, scope: "read:users delete:users" });
-    expect(() => requireAccess(caller, { scopes: ["delete:users"] })).toThrow(expect.objectContaining({ status: 403, message: "Insufficient scope, expected any of: delete:users" }));
+    expect(() => requireAccess(caller, { scopes: ["delete:users"] })).toThrow(
+      expect.objectContaining({ status: 403, message: "Insufficient scope, expected any of: delete:users" }),
+    );
     expect(() => requireAccess(caller, READ_BOB)).not.toThrow();
   });
 
   test("a user's token counts only current-user scopes, on that user: read:users update:users open nothing", () => {
-    const user = managementCaller({ client_id: "local-test-client", sub: "auth0|carol", scope: "openid read:users update:users read:current_user" });
-    expect(() => requireAccess(user, READ_BOB)).toThrow(expect.objectContaining({ status: 403, errorCode: "insufficient_scope", message: "Insufficient scope, expected any of: read:users,read:current_user" }));
-    expect(() => requireAccess(user, { scopes: ["update:users"], currentUser: { userId: "auth0|carol", scopes: ["update:current_user_metadata"] } })).toThrow(expect.objectContaining({ status: 403 }));
-    expect(() => requireAccess(user, { ...READ_BOB, currentUser: { userId: "auth0|carol", scopes: ["read:current_user"] } })).not.toThrow();
+    const user = managementCaller({
+      client_id: "local-test-client",
+      sub: "auth0|carol",
+      scope: "openid read:users update:users read:current_user",
+    });
+    expect(() => requireAccess(user, READ_BOB)).toThrow(
+      expect.objectContaining({
+        status: 403,
+        errorCode: "insufficient_scope",
+        message: "Insufficient scope, expected any of: read:users,read:current_user",
+      }),
+    );
+    expect(() =>
+      requireAccess(user, {
+        scopes: ["update:users"],
+        currentUser: { userId: "auth0|carol", scopes: ["update:current_user_metadata"] },
+      }),
+    ).toThrow(expect.objectContaining({ status: 403 }));
+    expect(() =>
+      requireAccess(user, { ...READ_BOB, currentUser: { userId: "auth0|carol", scopes: ["read:current_user"] } }),
+    ).not.toThrow();
   });
 
   test("a token for a user from the management client, or from no known client, is 401", () => {
-    expect(() => managementCaller({ client_id: "local-management-client", sub: "auth0|alice", scope: "read:current_user" })).toThrow(expect.objectContaining({ status: 401 }));
-    expect(() => managementCaller({ sub: "auth0|alice", scope: "read:current_user" })).toThrow(expect.objectContaining({ status: 401 }));
+    expect(() =>
+      managementCaller({ client_id: "local-management-client", sub: "auth0|alice", scope: "read:current_user" }),
+    ).toThrow(expect.objectContaining({ status: 401 }));
+    expect(() => managementCaller({ sub: "auth0|alice", scope: "read:current_user" })).toThrow(
+      expect.objectContaining({ status: 401 }),
+    );
   });
 });

@@ -20,7 +20,11 @@ afterAll(() => {
 
 /** `npm run local-tenant -- --port 0` in a process group of its own; npm, and the port once the tenant listens. */
 function npmRunLocalTenant(): Promise<{ npm: ChildProcess; port: number }> {
-  const npm = spawn("npm", ["run", "local-tenant", "--", "--port", "0"], { cwd: projectRoot(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const npm = spawn("npm", ["run", "local-tenant", "--", "--port", "0"], {
+    cwd: projectRoot(),
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   started.push(npm);
   return new Promise((resolve, reject) => {
     let output = "";
@@ -47,11 +51,14 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-test.each(["SIGKILL", "SIGTERM"] as const)("npm killed with %s takes its tenant with it: the port closes", async (signal) => {
-  const { npm, port } = await npmRunLocalTenant();
-  expect(await listening(port)).toBe(true);
-  process.kill(npm.pid!, signal);
-  // Until it closes; jest's timeout bounds the wait (a tenant left listening never closes it).
-  while (await listening(port)) await sleep(200);
-  expect(await listening(port)).toBe(false);
-});
+test.each(["SIGKILL", "SIGTERM"] as const)(
+  "npm killed with %s takes its tenant with it: the port closes",
+  async (signal) => {
+    const { npm, port } = await npmRunLocalTenant();
+    expect(await listening(port)).toBe(true);
+    process.kill(npm.pid!, signal);
+    // Until it closes; jest's timeout bounds the wait (a tenant left listening never closes it).
+    while (await listening(port)) await sleep(200);
+    expect(await listening(port)).toBe(false);
+  },
+);

@@ -14,10 +14,20 @@ describe("a refresh token under load, in the real tenant", () => {
   afterAll(() => tenant?.child.kill());
 
   async function token(form: Record<string, string>): Promise<{ status: number; body: Record<string, any> }> {
-    const response = await fetch(`${tenant.url}oauth/token`, { method: "POST", body: new URLSearchParams({ ...LOGIN, ...form }), signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(`${tenant.url}oauth/token`, {
+      method: "POST",
+      body: new URLSearchParams({ ...LOGIN, ...form }),
+      signal: AbortSignal.timeout(10_000),
+    });
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   }
-  const passwordLogin = () => token({ grant_type: "password", username: "alice@example.com", password: "local-password", scope: "openid offline_access" });
+  const passwordLogin = () =>
+    token({
+      grant_type: "password",
+      username: "alice@example.com",
+      password: "local-password",
+      scope: "openid offline_access",
+    });
 
   test("the first refresh token still works after 700 more logins with refresh tokens (over 2,000 records, the most oidc-provider's own store kept)", async () => {
     const first = await passwordLogin();

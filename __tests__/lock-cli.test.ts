@@ -12,7 +12,12 @@ const work = mkdtempSync(join(tmpdir(), "claims-lock-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function lock(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, [...cli("src/cli/lock.ts"), ...args], { cwd: root, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
+  return spawnSync(process.execPath, [...cli("src/cli/lock.ts"), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
 }
 
 test("--help prints the usage, the platforms and the exit codes, and exits 0", () => {
@@ -26,9 +31,18 @@ test("--help prints the usage, the platforms and the exit codes, and exits 0", (
 test("an unreachable registry: one line saying where to run it, exit 3, no file written", () => {
   const out = join(work, "lock.hcl");
   const refused = "http://127.0.0.1:1";
-  const run = lock(["--out", out], { HTTPS_PROXY: refused, HTTP_PROXY: refused, https_proxy: refused, http_proxy: refused, NO_PROXY: "", no_proxy: "" });
+  const run = lock(["--out", out], {
+    HTTPS_PROXY: refused,
+    HTTP_PROXY: refused,
+    https_proxy: refused,
+    http_proxy: refused,
+    NO_PROXY: "",
+    no_proxy: "",
+  });
   expect(run.status).toBe(3);
   expect(run.stdout).toBe("");
-  expect(run.stderr).toMatch(/^lock: can't reach the Terraform registry \([^)\n]+\); run npm run lock where registry\.terraform\.io is reachable, then commit \.terraform\.lock\.hcl\n$/);
+  expect(run.stderr).toMatch(
+    /^lock: can't reach the Terraform registry \([^)\n]+\); run npm run lock where registry\.terraform\.io is reachable, then commit \.terraform\.lock\.hcl\n$/,
+  );
   expect(existsSync(out)).toBe(false);
 });

@@ -27,9 +27,15 @@ const file = (name: string, content: string | Buffer) => {
   writeFileSync(path, content);
   return path;
 };
- 
-const jsonLines = (stdout: string): any[] => (stdout === "" ? [] : stdout.trim().split("\n").map((line) => JSON.parse(line)));
- 
+
+const jsonLines = (stdout: string): any[] =>
+  stdout === ""
+    ? []
+    : stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line));
+
 const byId = (lines: any[]): Record<string, any> => Object.fromEntries(lines.map((l) => [l.user_id, l]));
 const payload = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString());
 
@@ -70,8 +76,13 @@ beforeAll(async () => {
   api = await listen((req) => {
     apiCalls.push(`${req.method} ${req.url}`);
     const user = /^\/users\/([^/]+)\/entitlements$/.exec(req.url ?? "")?.[1];
-    if (req.headers.authorization !== `Bearer ${API_TOKEN}` || user === undefined) return { status: 401, type: "application/json", body: "{}" };
-    return { status: 200, type: "application/json", body: JSON.stringify({ entitlements: [`reports:read:${decodeURIComponent(user)}`] }) };
+    if (req.headers.authorization !== `Bearer ${API_TOKEN}` || user === undefined)
+      return { status: 401, type: "application/json", body: "{}" };
+    return {
+      status: 200,
+      type: "application/json",
+      body: JSON.stringify({ entitlements: [`reports:read:${decodeURIComponent(user)}`] }),
+    };
   });
   apiOrigin = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
   // The page signs what it sends back (HS256) with the secret it shares with the action, as Auth0's docs show.
@@ -114,7 +125,8 @@ afterAll(() => {
 
 /** Neither secret, nor any 8 characters of one. */
 function expectNoSecret(output: string): void {
-  for (const secret of [API_TOKEN, CONSENT_SECRET]) for (let i = 0; i + 8 <= secret.length; i++) expect(output).not.toContain(secret.slice(i, i + 8));
+  for (const secret of [API_TOKEN, CONSENT_SECRET])
+    for (let i = 0; i + 8 <= secret.length; i++) expect(output).not.toContain(secret.slice(i, i + 8));
 }
 
 describe("preview", () => {
@@ -122,7 +134,17 @@ describe("preview", () => {
   let refused: Run;
   beforeAll(async () => {
     [allowed, refused] = await Promise.all([
-      preview("--env", "enrichment-example", "--users", users, "--secrets-file", secrets, "--allow-fetch", apiOrigin, "--json"),
+      preview(
+        "--env",
+        "enrichment-example",
+        "--users",
+        users,
+        "--secrets-file",
+        secrets,
+        "--allow-fetch",
+        apiOrigin,
+        "--json",
+      ),
       preview("--env", "enrichment-example", "--users", users, "--secrets-file", secrets, "--json"),
     ]);
   });
@@ -143,7 +165,9 @@ describe("preview", () => {
     const lines = byId(jsonLines(allowed.stdout));
     expect(lines["auth0|bob"].accessToken[`${NS}/entitlements`]).toEqual(["reports:read:auth0|bob"]);
     // The URL is a secret of the action: shown redacted.
-    expect(lines["auth0|bob"].calls).toEqual([{ method: "GET", url: "[redacted]/users/auth0%7Cbob/entitlements", status: 200 }]);
+    expect(lines["auth0|bob"].calls).toEqual([
+      { method: "GET", url: "[redacted]/users/auth0%7Cbob/entitlements", status: 200 },
+    ]);
     expect(apiCalls).toContain("GET /users/auth0%7Cbob/entitlements");
     expectNoSecret(allowed.stdout + allowed.stderr);
   });
@@ -167,11 +191,27 @@ describe("preview", () => {
 };
 `,
     );
-    const many = file("many.ndjson.gz", gzipSync(Array.from({ length: 30000 }, (_, i) => JSON.stringify({ user_id: `auth0|${i}`, blob: "x".repeat(40) })).join("\n") + "\n"));
-    const [one, three] = await Promise.all([preview("--users", many, "--code", counting, "--json", "--workers", "1"), preview("--users", many, "--code", counting, "--json", "--workers", "3")]);
+    const many = file(
+      "many.ndjson.gz",
+      gzipSync(
+        Array.from({ length: 30000 }, (_, i) => JSON.stringify({ user_id: `auth0|${i}`, blob: "x".repeat(40) })).join(
+          "\n",
+        ) + "\n",
+      ),
+    );
+    const [one, three] = await Promise.all([
+      preview("--users", many, "--code", counting, "--json", "--workers", "1"),
+      preview("--users", many, "--code", counting, "--json", "--workers", "3"),
+    ]);
     expect(three.stdout).toBe(one.stdout);
-    expect(jsonLines(one.stdout).map((l) => l.idToken[`${NS}/login_number`]).slice(-2)).toEqual([29999, 30000]);
-    expect(three.stderr).toBe("preview: the flow uses api.cache, which logins share in input order: it runs on one worker\n");
+    expect(
+      jsonLines(one.stdout)
+        .map((l) => l.idToken[`${NS}/login_number`])
+        .slice(-2),
+    ).toEqual([29999, 30000]);
+    expect(three.stderr).toBe(
+      "preview: the flow uses api.cache, which logins share in input order: it runs on one worker\n",
+    );
   });
 });
 
@@ -189,17 +229,30 @@ exports.onExecutePostLogin = async (event, api) => {
 };
 `,
     );
-  const many = () => file("module-users.ndjson.gz", gzipSync(Array.from({ length: 30000 }, (_, i) => JSON.stringify({ user_id: `auth0|${i}`, blob: "x".repeat(40) })).join("\n") + "\n"));
+  const many = () =>
+    file(
+      "module-users.ndjson.gz",
+      gzipSync(
+        Array.from({ length: 30000 }, (_, i) => JSON.stringify({ user_id: `auth0|${i}`, blob: "x".repeat(40) })).join(
+          "\n",
+        ) + "\n",
+      ),
+    );
 
   test("state that lives across logins: one worker counts every login in input order", async () => {
     const run = await preview("--users", many(), "--code", module("count"), "--json", "--workers", "1");
-    expect(jsonLines(run.stdout).map((l) => l.idToken[`${NS}/count`])).toEqual(Array.from({ length: 30000 }, (_, i) => i + 1));
+    expect(jsonLines(run.stdout).map((l) => l.idToken[`${NS}/count`])).toEqual(
+      Array.from({ length: 30000 }, (_, i) => i + 1),
+    );
   });
 
   test("state that doesn't change a login's result (a memo): the same bytes with 1 and 3 workers", async () => {
     const users = many();
     const code = module("memo");
-    const [one, three] = await Promise.all([preview("--users", users, "--code", code, "--json", "--workers", "1"), preview("--users", users, "--code", code, "--json", "--workers", "3")]);
+    const [one, three] = await Promise.all([
+      preview("--users", users, "--code", code, "--json", "--workers", "1"),
+      preview("--users", users, "--code", code, "--json", "--workers", "3"),
+    ]);
     expect(one.status).toBe(0);
     expect(three.stdout).toBe(one.stdout);
     expect(three.stderr).toBe("");
@@ -210,17 +263,35 @@ describe("compare: a base without the default-role writer", () => {
   let base: string;
   beforeAll(() => {
     // The example's stack as synthesized, less its first action: what main looked like before the writer.
-    const stack = JSON.parse(Testing.synth(new ClaimsStack(Testing.app(), exampleEnvironments.find((e) => e.name === "enrichment-example")!)));
+    const stack = JSON.parse(
+      Testing.synth(
+        new ClaimsStack(
+          Testing.app(),
+          exampleEnvironments.find((e) => e.name === "enrichment-example")!,
+        ),
+      ),
+    );
     const actions = stack.resource.auth0_action;
     const writer = Object.keys(actions).find((name) => actions[name].name === "default-role")!;
     delete actions[writer];
     const bindings = stack.resource.auth0_trigger_action;
-    for (const name of Object.keys(bindings)) if (JSON.stringify(bindings[name]).includes(`auth0_action.${writer}.`)) delete bindings[name];
+    for (const name of Object.keys(bindings))
+      if (JSON.stringify(bindings[name]).includes(`auth0_action.${writer}.`)) delete bindings[name];
     base = file("without-writer.tf.json", JSON.stringify(stack));
   });
 
   test("the users who gain the role, on each token and as a write, and nobody else", async () => {
-    const run = await preview("--env", "enrichment-example", "--users", users, "--secrets-file", secrets, "--compare", base, "--json");
+    const run = await preview(
+      "--env",
+      "enrichment-example",
+      "--users",
+      users,
+      "--secrets-file",
+      secrets,
+      "--compare",
+      base,
+      "--json",
+    );
     expect(run.status).toBe(0);
     const lines = byId(jsonLines(run.stdout));
     expect(Object.keys(lines).sort()).toEqual(["auth0|bob", "auth0|carol"]);
@@ -230,39 +301,90 @@ describe("compare: a base without the default-role writer", () => {
 
   test("over a 100,000-user export: the report counts and names the users who gain the role and the write", async () => {
     const kinds = [{ roles: ["admin"] }, {}, { roles: [] }, { roles: ["editor"], permissions: ["read"] }, undefined];
-    const exported = Array.from({ length: 100_000 }, (_, i) => ({ user_id: `auth0|${i}`, email: `u${i}@example.com`, ...(kinds[i % 5] && { app_metadata: kinds[i % 5] }) }));
+    const exported = Array.from({ length: 100_000 }, (_, i) => ({
+      user_id: `auth0|${i}`,
+      email: `u${i}@example.com`,
+      ...(kinds[i % 5] && { app_metadata: kinds[i % 5] }),
+    }));
     // Written for users with no roles or an empty list; on the tokens, the empty list becomes ["viewer"] (a change), no roles a gain.
     const writing = exported.filter((_, i) => i % 5 === 1 || i % 5 === 2 || i % 5 === 4).length;
     const gaining = exported.filter((_, i) => i % 5 === 1 || i % 5 === 4).length;
     const changing = writing - gaining;
     const path = file("export.ndjson.gz", gzipSync(exported.map((u) => JSON.stringify(u)).join("\n") + "\n"));
     const summary = join(dir, "summary.json");
-    const run = await preview("--env", "enrichment-example", "--users", path, "--secrets-file", secrets, "--compare", base, "--summary-json", summary);
+    const run = await preview(
+      "--env",
+      "enrichment-example",
+      "--users",
+      path,
+      "--secrets-file",
+      secrets,
+      "--compare",
+      base,
+      "--summary-json",
+      summary,
+    );
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^app_metadata write +roles +${writing} +0 +0$`, "m"));
     expect(run.stdout).toMatch(new RegExp(`^ID token +${NS}/roles +${gaining} +0 +${changing}$`, "m"));
-    expect(run.stdout).toContain('  app_metadata write roles gained:\n    auth0|1: (none) -> ["viewer"]\n    auth0|2: (none) -> ["viewer"]\n');
+    expect(run.stdout).toContain(
+      '  app_metadata write roles gained:\n    auth0|1: (none) -> ["viewer"]\n    auth0|2: (none) -> ["viewer"]\n',
+    );
     expect(run.stdout).toContain(`  ID token ${NS}/roles changed:\n    auth0|2: [] -> ["viewer"]\n`);
-    expect(JSON.parse(readFileSync(summary, "utf8"))).toMatchObject({ users: 100_000, changedUsers: writing, app_metadata: { roles: { gained: writing, lost: 0, changed: 0 } } });
+    expect(JSON.parse(readFileSync(summary, "utf8"))).toMatchObject({
+      users: 100_000,
+      changedUsers: writing,
+      app_metadata: { roles: { gained: writing, lost: 0, changed: 0 } },
+    });
   });
 });
 
 describe("the local tenant and verify", () => {
   let tenant: TenantProcess;
   beforeAll(async () => {
-    tenant = await startTenantProcess("--env", "enrichment-example", "--users", users, "--secrets-file", secrets, "--allow-fetch", apiOrigin);
+    tenant = await startTenantProcess(
+      "--env",
+      "enrichment-example",
+      "--users",
+      users,
+      "--secrets-file",
+      secrets,
+      "--allow-fetch",
+      apiOrigin,
+    );
   });
   afterAll(() => tenant?.child.kill());
 
   const passwordLogin = async (username: string) => {
-    const form = new URLSearchParams({ grant_type: "password", username, password: PASSWORD, scope: "openid", audience: AUDIENCE, client_id: "local-test-client", client_secret: "local-test-secret" });
-    const response = await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form, signal: AbortSignal.timeout(10_000) });
+    const form = new URLSearchParams({
+      grant_type: "password",
+      username,
+      password: PASSWORD,
+      scope: "openid",
+      audience: AUDIENCE,
+      client_id: "local-test-client",
+      client_secret: "local-test-secret",
+    });
+    const response = await fetch(new URL("oauth/token", tenant.url), {
+      method: "POST",
+      body: form,
+      signal: AbortSignal.timeout(10_000),
+    });
     return { status: response.status, body: (await response.json()) as Record<string, string> };
   };
   const userRecord = async (id: string) => {
-    const form = new URLSearchParams({ grant_type: "client_credentials", client_id: "local-management-client", client_secret: "local-management-secret", audience: `${tenant.url}api/v2/` });
-    const { access_token } = (await (await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form })).json()) as { access_token: string };
-    const response = await fetch(new URL(`api/v2/users/${encodeURIComponent(id)}`, tenant.url), { headers: { authorization: `Bearer ${access_token}` } });
+    const form = new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: "local-management-client",
+      client_secret: "local-management-secret",
+      audience: `${tenant.url}api/v2/`,
+    });
+    const { access_token } = (await (
+      await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form })
+    ).json()) as { access_token: string };
+    const response = await fetch(new URL(`api/v2/users/${encodeURIComponent(id)}`, tenant.url), {
+      headers: { authorization: `Bearer ${access_token}` },
+    });
     return (await response.json()) as { app_metadata?: Record<string, unknown>; updated_at?: string };
   };
 
@@ -271,7 +393,10 @@ describe("the local tenant and verify", () => {
     const first = await passwordLogin("bob@example.com");
     expect(first.status).toBe(200);
     expect(payload(first.body.id_token)[`${NS}/roles`]).toEqual(["viewer"]);
-    expect(payload(first.body.access_token)).toMatchObject({ [`${NS}/roles`]: ["viewer"], [`${NS}/entitlements`]: ["reports:read:auth0|bob"] });
+    expect(payload(first.body.access_token)).toMatchObject({
+      [`${NS}/roles`]: ["viewer"],
+      [`${NS}/entitlements`]: ["reports:read:auth0|bob"],
+    });
     const record = await userRecord("auth0|bob");
     expect(record.app_metadata).toEqual({ roles: ["viewer"] });
 
@@ -284,10 +409,25 @@ describe("the local tenant and verify", () => {
   test("code flow: the same for carol, through the login form", async () => {
     const callbackOrigin = "http://127.0.0.1:9";
     const authorize = new URL("authorize", tenant.url);
-    authorize.search = new URLSearchParams({ client_id: "local-test-client", response_type: "code", redirect_uri: `${callbackOrigin}/callback`, scope: "openid", audience: AUDIENCE, state: "s" }).toString();
+    authorize.search = new URLSearchParams({
+      client_id: "local-test-client",
+      response_type: "code",
+      redirect_uri: `${callbackOrigin}/callback`,
+      scope: "openid",
+      audience: AUDIENCE,
+      state: "s",
+    }).toString();
     const { callback } = await loginThroughBrowser(authorize.href, "carol@example.com", PASSWORD, callbackOrigin);
-    const form = new URLSearchParams({ grant_type: "authorization_code", code: callback.searchParams.get("code")!, redirect_uri: `${callbackOrigin}/callback`, client_id: "local-test-client", client_secret: "local-test-secret" });
-    const tokens = (await (await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form })).json()) as Record<string, string>;
+    const form = new URLSearchParams({
+      grant_type: "authorization_code",
+      code: callback.searchParams.get("code")!,
+      redirect_uri: `${callbackOrigin}/callback`,
+      client_id: "local-test-client",
+      client_secret: "local-test-secret",
+    });
+    const tokens = (await (
+      await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form })
+    ).json()) as Record<string, string>;
     expect(payload(tokens.id_token)[`${NS}/roles`]).toEqual(["viewer"]);
     expect(payload(tokens.access_token)[`${NS}/entitlements`]).toEqual(["reports:read:auth0|carol"]);
     expect((await userRecord("auth0|carol")).app_metadata).toEqual({ roles: ["viewer"] });
@@ -295,12 +435,31 @@ describe("the local tenant and verify", () => {
 
   test("verify with the Management API: MATCH on the whole flow's claims, the entitlements included; no secret printed", async () => {
     const run = await runVerify(
-      ["--env", "enrichment-example", "--domain", tenant.url, ...CLIENT, ...MGMT, "--grant", "password", "--audience", AUDIENCE, "--secrets-file", secrets, "--allow-fetch", apiOrigin, "--json"],
+      [
+        "--env",
+        "enrichment-example",
+        "--domain",
+        tenant.url,
+        ...CLIENT,
+        ...MGMT,
+        "--grant",
+        "password",
+        "--audience",
+        AUDIENCE,
+        "--secrets-file",
+        secrets,
+        "--allow-fetch",
+        apiOrigin,
+        "--json",
+      ],
       { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: PASSWORD },
     );
     expect(run.status).toBe(0);
     const report = JSON.parse(run.stdout.trim().split("\n").pop()!);
-    expect(report).toMatchObject({ verdict: "MATCH", claims: { accessToken: { expected: { [`${NS}/entitlements`]: ["reports:read:auth0|alice"] } } } });
+    expect(report).toMatchObject({
+      verdict: "MATCH",
+      claims: { accessToken: { expected: { [`${NS}/entitlements`]: ["reports:read:auth0|alice"] } } },
+    });
     expectNoSecret(run.stdout + run.stderr);
   });
 
@@ -315,7 +474,10 @@ describe("a redirect, in headless Chromium: out to the terms page and back throu
   let tenant: TenantProcess;
   let browser: Browser;
   beforeAll(async () => {
-    [tenant, browser] = await Promise.all([startTenantProcess("--env", "consent-example", "--users", users, "--secrets-file", secrets), launchChromium(join(dir, "profile"))]);
+    [tenant, browser] = await Promise.all([
+      startTenantProcess("--env", "consent-example", "--users", users, "--secrets-file", secrets),
+      launchChromium(join(dir, "profile")),
+    ]);
     continueUrl = new URL("continue", tenant.url).href;
   });
   afterAll(async () => {
@@ -324,34 +486,52 @@ describe("a redirect, in headless Chromium: out to the terms page and back throu
   });
 
   /** verify's code flow; Chromium logs in, and (when shown) agrees to the terms. Returns the run and the pages seen. */
-  async function loginInChromium(expectFrom: string[] = MGMT, username = "alice@example.com"): Promise<{ run: Run; pages: string[] }> {
+  async function loginInChromium(
+    expectFrom: string[] = MGMT,
+    username = "alice@example.com",
+  ): Promise<{ run: Run; pages: string[] }> {
     const port = await freePort();
     let pages: Promise<string[]> = Promise.resolve([]);
-    const args = ["--env", "consent-example", "--domain", tenant.url, ...CLIENT, ...expectFrom, "--secrets-file", secrets, "--audience", AUDIENCE];
-    const run = await verify([...args, "--redirect-uri", `http://127.0.0.1:${port}/callback`, "--timeout", "30"], {}, (url) => {
-      pages = (async () => {
-        const page = await browser.newPage();
-        try {
-          const seen: string[] = [];
-          // Each submit ends, after a chain of redirects, on the terms page or verify's callback page.
-          const submit = async () => {
-            const from = new URL(page.url()).pathname;
-            await page.click("button[type=submit]");
-            const landed = `document.readyState === "complete" && location.pathname !== ${JSON.stringify(from)} && ["/terms", "/callback"].includes(location.pathname)`;
-            await page.waitForFunction(landed, { timeout: 20_000 });
-            seen.push(await page.$eval("body", (body) => body.textContent ?? ""));
-          };
-          await page.goto(url);
-          await page.type("input[name=username]", username);
-          await page.type("input[name=password]", PASSWORD);
-          await submit();
-          if (seen[0].startsWith("Terms")) await submit();
-          return seen;
-        } finally {
-          await page.close();
-        }
-      })();
-    });
+    const args = [
+      "--env",
+      "consent-example",
+      "--domain",
+      tenant.url,
+      ...CLIENT,
+      ...expectFrom,
+      "--secrets-file",
+      secrets,
+      "--audience",
+      AUDIENCE,
+    ];
+    const run = await verify(
+      [...args, "--redirect-uri", `http://127.0.0.1:${port}/callback`, "--timeout", "30"],
+      {},
+      (url) => {
+        pages = (async () => {
+          const page = await browser.newPage();
+          try {
+            const seen: string[] = [];
+            // Each submit ends, after a chain of redirects, on the terms page or verify's callback page.
+            const submit = async () => {
+              const from = new URL(page.url()).pathname;
+              await page.click("button[type=submit]");
+              const landed = `document.readyState === "complete" && location.pathname !== ${JSON.stringify(from)} && ["/terms", "/callback"].includes(location.pathname)`;
+              await page.waitForFunction(landed, { timeout: 20_000 });
+              seen.push(await page.$eval("body", (body) => body.textContent ?? ""));
+            };
+            await page.goto(url);
+            await page.type("input[name=username]", username);
+            await page.type("input[name=password]", PASSWORD);
+            await submit();
+            if (seen[0].startsWith("Terms")) await submit();
+            return seen;
+          } finally {
+            await page.close();
+          }
+        })();
+      },
+    );
     return { run, pages: await pages };
   }
 
@@ -372,14 +552,31 @@ describe("a redirect, in headless Chromium: out to the terms page and back throu
     const { run, pages } = await loginInChromium(["--users", users], "bob@example.com");
     expect(pages[1]).toMatch(/^Login received\./);
     expect(run.status).toBe(2);
-    expect(run.stdout).toMatch(/^FAILED \(exit 2\): the preview of consent-example's flow redirects auth0\|bob \(terms-consent\), so the claims after \/continue can't be computed from .*users\.ndjson; read the record after the login from the Management API/m);
+    expect(run.stdout).toMatch(
+      /^FAILED \(exit 2\): the preview of consent-example's flow redirects auth0\|bob \(terms-consent\), so the claims after \/continue can't be computed from .*users\.ndjson; read the record after the login from the Management API/m,
+    );
   });
 
   test("a password grant can't be redirected: the action leaves it alone, and verify expects the same (MATCH)", async () => {
-    const run = await runVerify(["--env", "consent-example", "--domain", tenant.url, ...CLIENT, "--users", users, "--secrets-file", secrets, "--grant", "password"], {
-      AUTH0_VERIFY_USERNAME: "carol@example.com",
-      AUTH0_VERIFY_PASSWORD: PASSWORD,
-    });
+    const run = await runVerify(
+      [
+        "--env",
+        "consent-example",
+        "--domain",
+        tenant.url,
+        ...CLIENT,
+        "--users",
+        users,
+        "--secrets-file",
+        secrets,
+        "--grant",
+        "password",
+      ],
+      {
+        AUTH0_VERIFY_USERNAME: "carol@example.com",
+        AUTH0_VERIFY_PASSWORD: PASSWORD,
+      },
+    );
     expect(run.stdout).toMatch(/^MATCH \(exit 0\)$/m);
   });
 });
@@ -403,8 +600,19 @@ describe("scopes and the cache at the local tenant", () => {
   afterAll(() => tenant?.child.kill());
 
   const login = async (audience?: string) => {
-    const form = new URLSearchParams({ grant_type: "password", username: "alice@example.com", password: PASSWORD, scope: "openid profile email", client_id: "local-test-client", client_secret: "local-test-secret", ...(audience && { audience }) });
-    return (await (await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form })).json()) as Record<string, string>;
+    const form = new URLSearchParams({
+      grant_type: "password",
+      username: "alice@example.com",
+      password: PASSWORD,
+      scope: "openid profile email",
+      client_id: "local-test-client",
+      client_secret: "local-test-secret",
+      ...(audience && { audience }),
+    });
+    return (await (await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form })).json()) as Record<
+      string,
+      string
+    >;
   };
 
   test("an API's access token and the token response carry the scope the action left; the cache lives across logins", async () => {
@@ -419,10 +627,24 @@ describe("scopes and the cache at the local tenant", () => {
   test("the code flow's access token too", async () => {
     const callbackOrigin = "http://127.0.0.1:9";
     const authorize = new URL("authorize", tenant.url);
-    authorize.search = new URLSearchParams({ client_id: "local-test-client", response_type: "code", redirect_uri: `${callbackOrigin}/callback`, scope: "openid profile email", audience: AUDIENCE }).toString();
+    authorize.search = new URLSearchParams({
+      client_id: "local-test-client",
+      response_type: "code",
+      redirect_uri: `${callbackOrigin}/callback`,
+      scope: "openid profile email",
+      audience: AUDIENCE,
+    }).toString();
     const { callback } = await loginThroughBrowser(authorize.href, "alice@example.com", PASSWORD, callbackOrigin);
-    const form = new URLSearchParams({ grant_type: "authorization_code", code: callback.searchParams.get("code")!, redirect_uri: `${callbackOrigin}/callback`, client_id: "local-test-client", client_secret: "local-test-secret" });
-    const tokens = (await (await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form })).json()) as Record<string, string>;
+    const form = new URLSearchParams({
+      grant_type: "authorization_code",
+      code: callback.searchParams.get("code")!,
+      redirect_uri: `${callbackOrigin}/callback`,
+      client_id: "local-test-client",
+      client_secret: "local-test-secret",
+    });
+    const tokens = (await (
+      await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form })
+    ).json()) as Record<string, string>;
     expect(payload(tokens.access_token).scope).toBe("openid profile read:reports");
     expect(tokens.scope).toBe("openid profile read:reports");
   });
@@ -431,18 +653,29 @@ describe("scopes and the cache at the local tenant", () => {
 describe("MFA", () => {
   let tenant: TenantProcess;
   beforeAll(async () => {
-    const mfa = file("mfa.js", `exports.onExecutePostLogin = async (event, api) => { api.multifactor.enable("any"); };\n`);
+    const mfa = file(
+      "mfa.js",
+      `exports.onExecutePostLogin = async (event, api) => { api.multifactor.enable("any"); };\n`,
+    );
     tenant = await startTenantProcess("--env", "dev", "--users", users, "--code", mfa);
   });
   afterAll(() => tenant?.child.kill());
 
   test("a flow that asks for MFA: the local tenant fails the login and says it doesn't run MFA (password grant: mfa_required)", async () => {
-    const form = new URLSearchParams({ grant_type: "password", username: "alice@example.com", password: PASSWORD, scope: "openid", client_id: "local-test-client", client_secret: "local-test-secret" });
+    const form = new URLSearchParams({
+      grant_type: "password",
+      username: "alice@example.com",
+      password: PASSWORD,
+      scope: "openid",
+      client_id: "local-test-client",
+      client_secret: "local-test-secret",
+    });
     const response = await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form });
     expect(response.status).toBe(403);
     expect(await response.json()).toEqual({
       error: "mfa_required",
-      error_description: 'the local tenant does not run MFA or other authentication challenges, so it fails this login (MFA required: api.multifactor.enable("any")); preview shows the rest of the flow',
+      error_description:
+        'the local tenant does not run MFA or other authentication challenges, so it fails this login (MFA required: api.multifactor.enable("any")); preview shows the rest of the flow',
     });
   });
 });

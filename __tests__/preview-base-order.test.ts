@@ -21,10 +21,24 @@ function appendResources(listed: string[], dependsOn: Record<string, string[]>):
   const ref = (name: string) => "${auth0_action." + name + ".id}";
   return {
     auth0_action: Object.fromEntries(
-      listed.map((name) => [name, { name, code: `exports.onExecutePostLogin = async () => {}; // ${name}`, supported_triggers: [{ id: "post-login", version: "v3" }] }]),
+      listed.map((name) => [
+        name,
+        {
+          name,
+          code: `exports.onExecutePostLogin = async () => {}; // ${name}`,
+          supported_triggers: [{ id: "post-login", version: "v3" }],
+        },
+      ]),
     ),
     auth0_trigger_action: Object.fromEntries(
-      listed.map((name) => [`bind_${name}`, { trigger: "post-login", action_id: ref(name), depends_on: (dependsOn[name] ?? []).map((d) => `auth0_trigger_action.bind_${d}`) }]),
+      listed.map((name) => [
+        `bind_${name}`,
+        {
+          trigger: "post-login",
+          action_id: ref(name),
+          depends_on: (dependsOn[name] ?? []).map((d) => `auth0_trigger_action.bind_${d}`),
+        },
+      ]),
     ),
   };
 }
@@ -39,7 +53,10 @@ const stackFile = (name: string, resource: Resources) => {
   return path;
 };
 /** The actions the append bindings bind, in the order they run (the ordering alone: no limit on their number). */
-const boundOrder = (file: string, resources: Resources) => appendOrder(file, appendBindings(resources), (code, message) => new UsageError(code, message)).map(([, b]) => actionReference(b.action_id));
+const boundOrder = (file: string, resources: Resources) =>
+  appendOrder(file, appendBindings(resources), (code, message) => new UsageError(code, message)).map(([, b]) =>
+    actionReference(b.action_id),
+  );
 const refusal = (path: string) => {
   try {
     readBaseAction(path, undefined, NS, noSecretValues());
@@ -61,13 +78,22 @@ test("append bindings run in depends_on order, equals in the stack's order: 50 c
 test("a flow of more than Auth0's 20 bound actions is refused, bound in append mode or exclusively; 20 run, in order", () => {
   const twenty = readBaseAction(stackFile("twenty.tf.json", chain(20)), undefined, NS, noSecretValues());
   expect(actionsOf(twenty.flow).map((step) => step.name)).toEqual(Array.from({ length: 20 }, (_, i) => `a${i}`));
-  expect(refusal(stackFile("append21.tf.json", chain(21)))).toMatch(/^--compare: ".*append21\.tf\.json" binds 21 actions to post-login; Auth0 runs at most 20 in a flow: give the cdk\.tf\.json of a stack Auth0 can deploy$/);
+  expect(refusal(stackFile("append21.tf.json", chain(21)))).toMatch(
+    /^--compare: ".*append21\.tf\.json" binds 21 actions to post-login; Auth0 runs at most 20 in a flow: give the cdk\.tf\.json of a stack Auth0 can deploy$/,
+  );
   const names = Array.from({ length: 21 }, (_, i) => `a${i}`);
   const exclusive = {
     auth0_action: appendResources(names, {}).auth0_action,
-    auth0_trigger_actions: { post_login: { trigger: "post-login", actions: names.map((name) => ({ id: "${auth0_action." + name + ".id}", display_name: name })) } },
+    auth0_trigger_actions: {
+      post_login: {
+        trigger: "post-login",
+        actions: names.map((name) => ({ id: "${auth0_action." + name + ".id}", display_name: name })),
+      },
+    },
   };
-  expect(refusal(stackFile("exclusive21.tf.json", exclusive))).toMatch(/exclusive21\.tf\.json" binds 21 actions to post-login; Auth0 runs at most 20/);
+  expect(refusal(stackFile("exclusive21.tf.json", exclusive))).toMatch(
+    /exclusive21\.tf\.json" binds 21 actions to post-login; Auth0 runs at most 20/,
+  );
 });
 
 test("bindings that depend on each other in a cycle are refused, the cycle named", () => {
@@ -75,7 +101,9 @@ test("bindings that depend on each other in a cycle are refused, the cycle named
   expect(refusal(stackFile("cycle.tf.json", cycle))).toMatch(
     /^--compare: ".*cycle\.tf\.json": the post-login bindings depend on each other in a cycle \(auth0_trigger_action\.bind_a -> auth0_trigger_action\.bind_c -> auth0_trigger_action\.bind_b -> auth0_trigger_action\.bind_a, each depending on the next\); Terraform refuses it: give a stack from npm run synth$/,
   );
-  expect(refusal(stackFile("self.tf.json", appendResources(["a", "b"], { b: ["b"] })))).toMatch(/cycle \(auth0_trigger_action\.bind_b -> auth0_trigger_action\.bind_b, /);
+  expect(refusal(stackFile("self.tf.json", appendResources(["a", "b"], { b: ["b"] })))).toMatch(
+    /cycle \(auth0_trigger_action\.bind_b -> auth0_trigger_action\.bind_b, /,
+  );
 });
 
 test("preview --compare with a base of 50 chained bindings: exit 2, one line, nothing on stdout", async () => {
@@ -84,5 +112,7 @@ test("preview --compare with a base of 50 chained bindings: exit 2, one line, no
   const run = await preview("--users", users, "--compare", stackFile("chain50.tf.json", chain(50)));
   expect(run.status).toBe(2);
   expect(run.stdout).toBe("");
-  expect(run.stderr).toMatch(/^preview: --compare: ".*chain50\.tf\.json" binds 50 actions to post-login; Auth0 runs at most 20 in a flow: give the cdk\.tf\.json of a stack Auth0 can deploy\n$/);
+  expect(run.stderr).toMatch(
+    /^preview: --compare: ".*chain50\.tf\.json" binds 50 actions to post-login; Auth0 runs at most 20 in a flow: give the cdk\.tf\.json of a stack Auth0 can deploy\n$/,
+  );
 });

@@ -19,7 +19,7 @@ function wholeBatch(bytes: Uint8Array): Parsed {
   const text = Buffer.from(bytes).toString("utf8");
   const users: ExportedUser[] = [];
   let n = 0;
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     let end = text.indexOf("\n", start);
     if (end === -1) end = text.length;
     n++;
@@ -44,7 +44,16 @@ const encode = (text: string) => new Uint8Array(Buffer.from(text, "utf8"));
 
 /** One line of a batch: a user (some long enough to cross the 32 KiB pieces, with multi-byte text), blank, bad JSON, or raw bytes. */
 const line = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ user_id: fc.string({ unit: "binary" }), pad: fc.nat({ max: 40_000 }), text: fc.string({ unit: "binary", maxLength: 20 }) }).map(({ user_id, pad, text }) => encode(JSON.stringify({ user_id, name: "é😀x".repeat(pad / 4) + text }))) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .record({
+        user_id: fc.string({ unit: "binary" }),
+        pad: fc.nat({ max: 40_000 }),
+        text: fc.string({ unit: "binary", maxLength: 20 }),
+      })
+      .map(({ user_id, pad, text }) => encode(JSON.stringify({ user_id, name: "é😀x".repeat(pad / 4) + text }))),
+  },
   { weight: 1, arbitrary: fc.constantFrom("", " ", "\t", "\r", " \r").map(encode) },
   { weight: 1, arbitrary: fc.constantFrom("{", "[1]", "null", '"text"', "{}x").map(encode) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 8 }).map((bytes) => bytes.map((b) => (b === 10 ? 0xc3 : b))) },
@@ -52,11 +61,17 @@ const line = fc.oneof(
 
 test("a batch decoded in pieces gives the same users, line count and first bad line as decoded whole", () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(line, fc.constantFrom("\n", "\r\n")), { maxLength: 12 }), fc.boolean(), (lines, finalNewline) => {
-      const parts = lines.flatMap(([bytes, end], i) => (i < lines.length - 1 || finalNewline ? [bytes, encode(end)] : [bytes]));
-      const batch = new Uint8Array(Buffer.concat(parts));
-      expect(parseLines(batch)).toEqual(wholeBatch(batch));
-    }),
+    fc.property(
+      fc.array(fc.tuple(line, fc.constantFrom("\n", "\r\n")), { maxLength: 12 }),
+      fc.boolean(),
+      (lines, finalNewline) => {
+        const parts = lines.flatMap(([bytes, end], i) =>
+          i < lines.length - 1 || finalNewline ? [bytes, encode(end)] : [bytes],
+        );
+        const batch = new Uint8Array(Buffer.concat(parts));
+        expect(parseLines(batch)).toEqual(wholeBatch(batch));
+      },
+    ),
     { numRuns: 300 },
   );
 });

@@ -33,7 +33,9 @@ test("the issue's bomb, 3 GiB of zeros in a 14 MB gzip (gzip -1): refused by its
 
 test("3 GiB of newlines after a user (gzip -1): refused while the workers run the batches, at the line reached", async () => {
   const bomb = gzipBomb(join(dir, "newlines.ndjson.gz"), 10, 3 * GIB, 1, USER);
-  expect(refused(await preview("--users", bomb, "--json", "--workers", "2"))).toMatch(/^\/.*newlines\.ndjson\.gz:\d{7,}: inflates more than 200 times/);
+  expect(refused(await preview("--users", bomb, "--json", "--workers", "2"))).toMatch(
+    /^\/.*newlines\.ndjson\.gz:\d{7,}: inflates more than 200 times/,
+  );
 });
 
 test("a line over 64 MiB after two users: refused, naming line 3, with nothing run written", async () => {

@@ -14,10 +14,16 @@ const runtime = loadCode(`exports.onExecutePostLogin = async (event, api) => {
   };`);
 
 /** Claim names: namespaced, digits (array indices go first once parsed), quotes, escapes, __proto__. */
-const name = fc.oneof(fc.string({ unit: "binary", maxLength: 6 }), fc.constantFrom("0", "1", "10", "01", "-1", "4294967295", "__proto__", 'a"b', "a\\b", "https://x.example/roles"));
+const name = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 6 }),
+  fc.constantFrom("0", "1", "10", "01", "-1", "4294967295", "__proto__", 'a"b', "a\\b", "https://x.example/roles"),
+);
 const claims = fc.array(fc.tuple(name, fc.jsonValue({ maxDepth: 3 })), { maxLength: 6 });
 /** The same user for both versions most of the time, so claims also stay equal. */
-const pair = fc.tuple(claims, claims, claims, fc.boolean()).map(([a, b, access, same]) => [{ id: a, access }, { id: same ? a : b, access: same ? b : access }]);
+const pair = fc.tuple(claims, claims, claims, fc.boolean()).map(([a, b, access, same]) => [
+  { id: a, access },
+  { id: same ? a : b, access: same ? b : access },
+]);
 
 function diff(before: LoginOutcome, after: LoginOutcome, side: "idToken" | "accessToken", fast: boolean) {
   const changes: unknown[] = [];
@@ -45,12 +51,23 @@ test("a redirect and an MFA request the base didn't make show as the login's cha
     if (event.user.app_metadata.mfa) api.multifactor.enable("any");
   };`);
   const counts = emptyCounts();
-  const same = compareOutcomes(await base.login({ user_id: "ok", app_metadata: { consent: true } }), await head.login({ user_id: "ok", app_metadata: { consent: true } }), counts);
+  const same = compareOutcomes(
+    await base.login({ user_id: "ok", app_metadata: { consent: true } }),
+    await head.login({ user_id: "ok", app_metadata: { consent: true } }),
+    counts,
+  );
   expect(same).toBeUndefined();
-  const line = compareOutcomes(await base.login({ user_id: "u", app_metadata: { mfa: true } }), await head.login({ user_id: "u", app_metadata: { mfa: true } }), counts);
+  const line = compareOutcomes(
+    await base.login({ user_id: "u", app_metadata: { mfa: true } }),
+    await head.login({ user_id: "u", app_metadata: { mfa: true } }),
+    counts,
+  );
   expect(JSON.parse(line!).effects).toEqual({
     login: {
-      redirect: { before: null, after: { to: "https://consent.example.com/ask?lang=fr&state=...", action: expect.any(String) } },
+      redirect: {
+        before: null,
+        after: { to: "https://consent.example.com/ask?lang=fr&state=...", action: expect.any(String) },
+      },
       challenges: { before: null, after: [`MFA required: api.multifactor.enable("any")`] },
     },
   });

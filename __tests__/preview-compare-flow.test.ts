@@ -24,9 +24,16 @@ const file = (name: string, content: string) => {
   return path;
 };
 /** The stack of `environment`, synthesized as `npm run synth` writes it (cdk.tf.json). */
-const stackFile = (name: string, environment: EnvironmentConfig) => file(name, Testing.synth(new ClaimsStack(Testing.app(), environment)));
- 
-const jsonLines = (stdout: string): any[] => (stdout === "" ? [] : stdout.trim().split("\n").map((line) => JSON.parse(line)));
+const stackFile = (name: string, environment: EnvironmentConfig) =>
+  file(name, Testing.synth(new ClaimsStack(Testing.app(), environment)));
+
+const jsonLines = (stdout: string): any[] =>
+  stdout === ""
+    ? []
+    : stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line));
 
 const USERS = [
   { user_id: "auth0|ann", app_metadata: { roles: ["admin"] } },
@@ -63,7 +70,15 @@ describe("a base stack with a multi-action flow", () => {
     expect(removed.stderr).toBe("");
     expect(removed.status).toBe(0);
     const roles = { [`${NS}/roles`]: { before: null, after: ["admin"] } };
-    expect(jsonLines(removed.stdout)).toEqual([{ user_id: "auth0|blocked", denied: { before: BLOCKED, after: null }, idToken: roles, accessToken: roles, userinfo: roles }]);
+    expect(jsonLines(removed.stdout)).toEqual([
+      {
+        user_id: "auth0|blocked",
+        denied: { before: BLOCKED, after: null },
+        idToken: roles,
+        accessToken: roles,
+        userinfo: roles,
+      },
+    ]);
   });
 
   test("the deny action added in the head: the blocked user is newly denied, no one else changes", () => {
@@ -80,7 +95,9 @@ describe("a base stack with a multi-action flow", () => {
   test("the human report names each action of the base's flow, in order", async () => {
     const run = await preview("--users", users, "--compare", flowStack, ...CLAIMS_ONLY);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/before: .*flow\.tf\.json \(flow auth0_action\.deny_blocked_users, deny-blocked-users -> auth0_action\.app_metadata_claims, app-metadata-claims\), namespace https:\/\/example\.com\/claims$/m);
+    expect(run.stdout).toMatch(
+      /before: .*flow\.tf\.json \(flow auth0_action\.deny_blocked_users, deny-blocked-users -> auth0_action\.app_metadata_claims, app-metadata-claims\), namespace https:\/\/example\.com\/claims$/m,
+    );
     expect(run.stdout).toMatch(/^logins newly allowed +1$/m);
   });
 });
@@ -88,26 +105,48 @@ describe("a base stack with a multi-action flow", () => {
 test("actions the base's flow binds by hand (by id) are named as not run, as the head's preview does", async () => {
   const stack = JSON.parse(Testing.synth(new ClaimsStack(Testing.app(), FLOW)));
   stack.resource.auth0_trigger_actions.post_login.actions.push({ id: "act-audit", display_name: "Audit" });
-  const run = await preview("--users", users, "--compare", file("hand-bound.tf.json", JSON.stringify(stack)), ...CLAIMS_ONLY);
+  const run = await preview(
+    "--users",
+    users,
+    "--compare",
+    file("hand-bound.tf.json", JSON.stringify(stack)),
+    ...CLAIMS_ONLY,
+  );
   expect(run.status).toBe(0);
-  expect(run.stdout).toMatch(/before: .*hand-bound\.tf\.json \(flow auth0_action\.deny_blocked_users, deny-blocked-users -> auth0_action\.app_metadata_claims, app-metadata-claims; 1 action\(s\) bound by hand \(by id\) not run\)/);
+  expect(run.stdout).toMatch(
+    /before: .*hand-bound\.tf\.json \(flow auth0_action\.deny_blocked_users, deny-blocked-users -> auth0_action\.app_metadata_claims, app-metadata-claims; 1 action\(s\) bound by hand \(by id\) not run\)/,
+  );
 });
 
 describe("a base flow that can't run: exit 2, one line, nothing on stdout", () => {
   test("an action of the flow whose code fails to load is named", async () => {
     const stack = JSON.parse(Testing.synth(new ClaimsStack(Testing.app(), FLOW)));
     stack.resource.auth0_action.deny_blocked_users.code = "this is not ( code";
-    const run = await preview("--users", users, "--compare", file("broken.tf.json", JSON.stringify(stack)), ...CLAIMS_ONLY);
+    const run = await preview(
+      "--users",
+      users,
+      "--compare",
+      file("broken.tf.json", JSON.stringify(stack)),
+      ...CLAIMS_ONLY,
+    );
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    expect(run.stderr).toMatch(/^preview: --compare: ".*broken\.tf\.json \(auth0_action\.deny_blocked_users, deny-blocked-users\)": action failed to load: SyntaxError/);
+    expect(run.stderr).toMatch(
+      /^preview: --compare: ".*broken\.tf\.json \(auth0_action\.deny_blocked_users, deny-blocked-users\)": action failed to load: SyntaxError/,
+    );
   });
 
   test("two post-login bindings for one trigger are refused", async () => {
     const stack = JSON.parse(Testing.synth(new ClaimsStack(Testing.app(), FLOW)));
     stack.resource.auth0_trigger_actions.other = stack.resource.auth0_trigger_actions.post_login;
-    const run = await preview("--users", users, "--compare", file("two-bindings.tf.json", JSON.stringify(stack)), ...CLAIMS_ONLY);
+    const run = await preview(
+      "--users",
+      users,
+      "--compare",
+      file("two-bindings.tf.json", JSON.stringify(stack)),
+      ...CLAIMS_ONLY,
+    );
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr.trim().split("\n")).toHaveLength(1);

@@ -6,16 +6,22 @@ import { environments, exampleEnvironments } from "../src/environments";
 import { compileEnvironmentFlow, startEnvironmentAction } from "../src/environment/load-action";
 import { actionsOf } from "../src/flow/model";
 
-test.each(environments.map((e) => e.name))("environment %s: preview code = auth0_action.code in the synthesized stack", (name) => {
-  const environment = environments.find((e) => e.name === name)!;
-  const preview = compileEnvironmentFlow({ env: name, namespace: environment.namespace ?? "https://example.com/claims" });
-  const stack = new ClaimsStack(Testing.app(), environment);
-  const synthesized = JSON.parse(Testing.synth(stack)).resource.auth0_action.app_metadata_claims;
-  const claims = actionsOf(preview.flow).find((a) => a.name === "app-metadata-claims")!;
-  expect(synthesized.code).toBe(escapeTerraformTemplate(claims.code));
-  expect(claims.code).toBe(stack.claims.compiled.code);
-  expect(synthesized.secrets).toEqual([{ name: "CLAIM_NAMESPACE", value: "${var.claim_namespace}" }]);
-});
+test.each(environments.map((e) => e.name))(
+  "environment %s: preview code = auth0_action.code in the synthesized stack",
+  (name) => {
+    const environment = environments.find((e) => e.name === name)!;
+    const preview = compileEnvironmentFlow({
+      env: name,
+      namespace: environment.namespace ?? "https://example.com/claims",
+    });
+    const stack = new ClaimsStack(Testing.app(), environment);
+    const synthesized = JSON.parse(Testing.synth(stack)).resource.auth0_action.app_metadata_claims;
+    const claims = actionsOf(preview.flow).find((a) => a.name === "app-metadata-claims")!;
+    expect(synthesized.code).toBe(escapeTerraformTemplate(claims.code));
+    expect(claims.code).toBe(stack.claims.compiled.code);
+    expect(synthesized.secrets).toEqual([{ name: "CLAIM_NAMESPACE", value: "${var.claim_namespace}" }]);
+  },
+);
 
 test("the namespace the preview runs with is the environment's default unless overridden", async () => {
   const dev = environments[0];

@@ -11,7 +11,6 @@ import { preview } from "./helpers/preview-in-process";
 const dir = mkdtempSync(join(tmpdir(), "claims-gzip-batches-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-
 let plain: Run;
 let gzipOne: Run;
 let gzipTwo: Run;
@@ -20,7 +19,11 @@ beforeAll(async () => {
   // About 1.5 MB: several inflated chunks and batches. Line lengths vary so the cuts fall anywhere,
   // and each line holds 2-, 3- and 4-byte UTF-8 characters.
   const lines = Array.from({ length: 2500 }, (_, i) =>
-    JSON.stringify({ user_id: `auth0|${i}`, name: "é€😀".repeat(i % 97) + "x".repeat(i % 13), app_metadata: { roles: [`rôle-${i % 7}`, "😀"], permissions: ["read:€"] } }),
+    JSON.stringify({
+      user_id: `auth0|${i}`,
+      name: "é€😀".repeat(i % 97) + "x".repeat(i % 13),
+      app_metadata: { roles: [`rôle-${i % 7}`, "😀"], permissions: ["read:€"] },
+    }),
   );
   count = lines.length;
   const text = lines.join("\n") + "\n";
@@ -37,7 +40,10 @@ beforeAll(async () => {
 test("the plain export: one line per user, in order, the characters intact", () => {
   expect(plain.stderr).toBe("");
   expect(plain.status).toBe(0);
-  const out = plain.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  const out = plain.stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
   expect(out).toHaveLength(count);
   expect(out.map((o) => o.user_id)).toEqual(Array.from({ length: count }, (_, i) => `auth0|${i}`));
   expect(out[5].idToken["https://dev.example.com/claims/roles"]).toEqual(["rôle-5", "😀"]);

@@ -13,9 +13,17 @@ const dir = mkdtempSync(join(tmpdir(), "claims-workers-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const NS = "https://example.com/claims";
-const action = (name: string, body: string) => ({ name, code: `exports.onExecutePostLogin = async (event, api) => { ${body} };` });
-const users = (n: number): ExportedUser[] => Array.from({ length: n }, (_, i) => ({ user_id: `u${i}`, app_metadata: { i } }));
-const setup = (head: ReturnType<typeof action>[], base?: ReturnType<typeof action>[], timeoutMs = 300): WorkerSetup => ({
+const action = (name: string, body: string) => ({
+  name,
+  code: `exports.onExecutePostLogin = async (event, api) => { ${body} };`,
+});
+const users = (n: number): ExportedUser[] =>
+  Array.from({ length: n }, (_, i) => ({ user_id: `u${i}`, app_metadata: { i } }));
+const setup = (
+  head: ReturnType<typeof action>[],
+  base?: ReturnType<typeof action>[],
+  timeoutMs = 300,
+): WorkerSetup => ({
   head: testFlow(head, timeoutMs),
   base: base && testFlow(base, timeoutMs),
   json: true,
@@ -24,7 +32,10 @@ const setup = (head: ReturnType<typeof action>[], base?: ReturnType<typeof actio
 
 test("a login stuck in a loop that never yields fails as timed out; the rest of its batch and later batches run in a new worker", async () => {
   const spool = join(dir, "loop.spool");
-  const loops = action("loops", `if (event.user.app_metadata.i === 2) while (true) {} api.idToken.setCustomClaim("${NS}/i", event.user.app_metadata.i);`);
+  const loops = action(
+    "loops",
+    `if (event.user.app_metadata.i === 2) while (true) {} api.idToken.setCustomClaim("${NS}/i", event.user.app_metadata.i);`,
+  );
   const { pool } = await WorkerPool.start(1, setup([loops]), [spool], { timeoutMs: 300 });
   try {
     const first = pool.run({ users: users(4) });
@@ -33,7 +44,12 @@ test("a login stuck in a loop that never yields fails as timed out; the rest of 
     expect(a.preview?.users).toBe(4);
     expect(a.preview?.denied).toBe(1);
     expect(b.preview?.denied).toBe(0);
-    const lines = (r: typeof a) => readFileSync(spool, "utf8").slice(r.spooled!.offset, r.spooled!.offset + r.spooled!.length).trim().split("\n").map((l) => JSON.parse(l));
+    const lines = (r: typeof a) =>
+      readFileSync(spool, "utf8")
+        .slice(r.spooled!.offset, r.spooled!.offset + r.spooled!.length)
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
     expect(lines(a).map((o) => [o.user_id, o.denied])).toEqual([
       ["u0", null],
       ["u1", null],
@@ -48,7 +64,10 @@ test("a login stuck in a loop that never yields fails as timed out; the rest of 
 
 test("compared, a loop in the version under review fails that user's login there only, and names the action", async () => {
   const base = action("claims", `api.idToken.setCustomClaim("${NS}/i", event.user.app_metadata.i);`);
-  const head = action("loops", `if (event.user.app_metadata.i === 1) while (true) {} api.idToken.setCustomClaim("${NS}/i", event.user.app_metadata.i);`);
+  const head = action(
+    "loops",
+    `if (event.user.app_metadata.i === 1) while (true) {} api.idToken.setCustomClaim("${NS}/i", event.user.app_metadata.i);`,
+  );
   const spool = join(dir, "compare.spool");
   const { pool } = await WorkerPool.start(1, setup([base, head], [base]), [spool], { timeoutMs: 300 });
   try {
@@ -57,7 +76,10 @@ test("compared, a loop in the version under review fails that user's login there
     expect(result.compare?.changedUsers).toBe(1);
     expect(result.compare?.newlyDenied).toBe(1);
     const line = JSON.parse(readFileSync(spool, "utf8").trim());
-    expect(line).toMatchObject({ user_id: "u1", denied: { before: null, after: "loops: the flow did not finish within 300 ms; Auth0 fails the login" } });
+    expect(line).toMatchObject({
+      user_id: "u1",
+      denied: { before: null, after: "loops: the flow did not finish within 300 ms; Auth0 fails the login" },
+    });
   } finally {
     await pool.close();
   }
@@ -67,7 +89,9 @@ test("an action that exhausts the worker's heap fails the run at once, naming th
   const hog = action("memory-hog", `const hoard = []; for (;;) hoard.push(new Array(1e5).fill(event.user.user_id));`);
   const { pool } = await WorkerPool.start(1, setup([hog], undefined, 20_000), undefined, { heapMb: 64 });
   try {
-    await expect(pool.run({ users: users(1) })).rejects.toThrow('a preview worker running action "memory-hog" ran out of memory (the sandbox allows 64 MiB); the run is incomplete');
+    await expect(pool.run({ users: users(1) })).rejects.toThrow(
+      'a preview worker running action "memory-hog" ran out of memory (the sandbox allows 64 MiB); the run is incomplete',
+    );
     await expect(pool.run({ users: users(1) })).rejects.toThrow(/ran out of memory/);
   } finally {
     await pool.close();

@@ -41,18 +41,25 @@ test("CRLF split across two chunks, a multi-byte character split across two chun
 test("a UTF-8 byte order mark is ignored", async () => {
   const users = await read(file("bom.ndjson", "\ufeff" + JSON.stringify({ user_id: "a" }) + "\n"));
   expect(users.map((u) => u.user.user_id)).toEqual(["a"]);
-  expect((await read(file("bom.json", "\ufeff[" + JSON.stringify({ user_id: "b" }) + "]"))).map((u) => u.user.user_id)).toEqual(["b"]);
+  expect(
+    (await read(file("bom.json", "\ufeff[" + JSON.stringify({ user_id: "b" }) + "]"))).map((u) => u.user.user_id),
+  ).toEqual(["b"]);
 });
 
 test("a one-line JSON array of several megabytes is read whole and correctly", async () => {
-  const users = Array.from({ length: 2000 }, (_, i) => ({ user_id: `u${i}`, app_metadata: { roles: ["r".repeat(2000)] } }));
+  const users = Array.from({ length: 2000 }, (_, i) => ({
+    user_id: `u${i}`,
+    app_metadata: { roles: ["r".repeat(2000)] },
+  }));
   const read1 = await read(file("one-line.json", JSON.stringify(users)));
   expect(read1).toHaveLength(2000);
   expect(read1[1999].user.user_id).toBe("u1999");
 });
 
 test("an invalid NDJSON line is named by its number; a document error names the line only when it is known", async () => {
-  await expect(read(file("bad.ndjson", '{"user_id":"a"}\n\n{"user_id":\n'))).rejects.toThrow(/bad\.ndjson:3: invalid JSON/);
+  await expect(read(file("bad.ndjson", '{"user_id":"a"}\n\n{"user_id":\n'))).rejects.toThrow(
+    /bad\.ndjson:3: invalid JSON/,
+  );
   const err = await read(file("bad.json", '[\n  {"user_id": "a"},\n  {"user_id": "b",}\n]\n')).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(InputError);
   expect((err as Error).message).toMatch(/^.*bad\.json(:3)?: invalid JSON/);
@@ -87,11 +94,18 @@ describe("bounded reading: every path refuses, in one line naming the file and t
     expect(statSync(bomb).size).toBeLessThan(15e6);
     const err = (await UserFile.open(bomb).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(InputError);
-    expect(err.message).toMatch(/^.*zeros\.ndjson\.gz:1: inflates more than 200 times \(16 MiB from \d+ KiB\), as a decompression bomb does; .* if you trust the file, gunzip it and give the plain file$/);
+    expect(err.message).toMatch(
+      /^.*zeros\.ndjson\.gz:1: inflates more than 200 times \(16 MiB from \d+ KiB\), as a decompression bomb does; .* if you trust the file, gunzip it and give the plain file$/,
+    );
     expect(err.message).not.toMatch(/\n/);
     // Every user with the same 60 permissions, and nothing else: the most any export tried inflates.
     const permissions = Array.from({ length: 60 }, (_, j) => `read:resource:${j}`);
-    const lines = Array.from({ length: 30_000 }, (_, i) => JSON.stringify({ user_id: `auth0|${String(i).padStart(8, "0")}`, app_metadata: { roles: ["admin"], permissions } }));
+    const lines = Array.from({ length: 30_000 }, (_, i) =>
+      JSON.stringify({
+        user_id: `auth0|${String(i).padStart(8, "0")}`,
+        app_metadata: { roles: ["admin"], permissions },
+      }),
+    );
     const text = lines.join("\n") + "\n";
     const zipped = gzipSync(text);
     expect(text.length).toBeGreaterThan(32 * 2 ** 20);
@@ -129,7 +143,8 @@ describe("bounded reading: every path refuses, in one line naming the file and t
     expect(await rawRead(ok)).toBe(statSync(ok).size);
 
     const over = `${exact.slice(0, -2)}xx"}`;
-    const tooLong = /long\.ndjson:2: a line longer than 64 MiB; no Auth0 user is that large \(at most 16 MB of metadata\): check the file; if it is a one-line JSON array, convert it to NDJSON/;
+    const tooLong =
+      /long\.ndjson:2: a line longer than 64 MiB; no Auth0 user is that large \(at most 16 MB of metadata\): check the file; if it is a one-line JSON array, convert it to NDJSON/;
     const path = file("long.ndjson", `{"user_id":"a"}\n${over}\n{"user_id":"c"}\n`);
     await expect(read(path)).rejects.toThrow(tooLong);
     await expect(rawRead(path)).rejects.toThrow(tooLong);
@@ -144,6 +159,8 @@ describe("bounded reading: every path refuses, in one line naming the file and t
     expect(statSync(path).size).toBeGreaterThan(64 * 2 ** 20);
     const err = (await UserFile.open(path).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(InputError);
-    expect(err.message).toMatch(/^.*big\.json:\d+: the JSON array passes 64 MiB here; an array is read whole: convert it to NDJSON, which is streamed: jq -c '\.\[\]' FILE > users\.ndjson$/);
+    expect(err.message).toMatch(
+      /^.*big\.json:\d+: the JSON array passes 64 MiB here; an array is read whole: convert it to NDJSON, which is streamed: jq -c '\.\[\]' FILE > users\.ndjson$/,
+    );
   });
 });

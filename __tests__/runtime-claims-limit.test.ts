@@ -22,6 +22,8 @@ test("claims of exactly 102,400 bytes are issued", async () => {
 
 test("claims of 102,401 bytes fail the login, naming the size and the limit", async () => {
   const outcome = await loginWithClaims(LIMIT + 1);
-  expect(outcome.denied).toBe("the ID token's custom claims are 102401 bytes, over Auth0's 102400-byte limit; Auth0 fails the login");
+  expect(outcome.denied).toBe(
+    "the ID token's custom claims are 102401 bytes, over Auth0's 102400-byte limit; Auth0 fails the login",
+  );
   expect(outcome.idToken).toEqual({});
 });

@@ -6,7 +6,12 @@ import type { ExportedUser } from "../src/runtime/types";
 import { useSandbox } from "./helpers/sandbox";
 
 const NS = "https://example.com";
-const alice = { user_id: "auth0|alice", email: "alice@example.com", app_metadata: { roles: ["admin"] }, user_metadata: { theme: "dark" } };
+const alice = {
+  user_id: "auth0|alice",
+  email: "alice@example.com",
+  app_metadata: { roles: ["admin"] },
+  user_metadata: { theme: "dark" },
+};
 const box = useSandbox();
 
 function run(body: string, options: Partial<PostLoginRuntimeOptions> = {}, user: ExportedUser = alice) {
@@ -17,7 +22,13 @@ function run(body: string, options: Partial<PostLoginRuntimeOptions> = {}, user:
 describe("claims Auth0 keeps or drops", () => {
   test("a namespaced claim on the ID token is in the ID token and in /userinfo", async () => {
     const out = await run(`api.idToken.setCustomClaim("${NS}/roles", event.user.app_metadata.roles);`);
-    expect(out).toMatchObject({ denied: null, idToken: { [`${NS}/roles`]: ["admin"] }, userinfo: { [`${NS}/roles`]: ["admin"] }, accessToken: {}, dropped: [] });
+    expect(out).toMatchObject({
+      denied: null,
+      idToken: { [`${NS}/roles`]: ["admin"] },
+      userinfo: { [`${NS}/roles`]: ["admin"] },
+      accessToken: {},
+      dropped: [],
+    });
   });
 
   test("an access-token claim is not in /userinfo", async () => {
@@ -28,10 +39,14 @@ describe("claims Auth0 keeps or drops", () => {
   test.each(["roles", "permissions", "sub", "iss", "aud", "nonce", "groups", "x5t#S256"])(
     "the restricted name %j is dropped and reported, and the login continues",
     async (name) => {
-      const out = await run(`api.idToken.setCustomClaim(${JSON.stringify(name)}, ["x"]); api.idToken.setCustomClaim("${NS}/ok", 1);`);
+      const out = await run(
+        `api.idToken.setCustomClaim(${JSON.stringify(name)}, ["x"]); api.idToken.setCustomClaim("${NS}/ok", 1);`,
+      );
       expect(out.denied).toBeNull();
       expect(out.idToken).toEqual({ [`${NS}/ok`]: 1 });
-      expect(out.dropped).toEqual([{ token: "id", claim: name, reason: expect.stringMatching(/restricted claim name; use a namespaced name/) }]);
+      expect(out.dropped).toEqual([
+        { token: "id", claim: name, reason: expect.stringMatching(/restricted claim name; use a namespaced name/) },
+      ]);
     },
   );
 
@@ -40,7 +55,9 @@ describe("claims Auth0 keeps or drops", () => {
     async (name) => {
       const out = await run(`api.accessToken.setCustomClaim(${JSON.stringify(name)}, 1);`);
       expect(out.accessToken).toEqual({});
-      expect(out.dropped).toEqual([{ token: "access", claim: name, reason: expect.stringMatching(/reserved by Auth0/) }]);
+      expect(out.dropped).toEqual([
+        { token: "access", claim: name, reason: expect.stringMatching(/reserved by Auth0/) },
+      ]);
     },
   );
 
@@ -51,7 +68,9 @@ describe("claims Auth0 keeps or drops", () => {
     const management = await run(body, { audience: "https://tenant.eu.auth0.com/api/v2/" });
     expect(management.idToken).toEqual({ tier: "gold" });
     expect(management.accessToken).toEqual({});
-    expect(management.dropped).toEqual([{ token: "access", claim: "tier", reason: expect.stringMatching(/Auth0 API/) }]);
+    expect(management.dropped).toEqual([
+      { token: "access", claim: "tier", reason: expect.stringMatching(/Auth0 API/) },
+    ]);
   });
 
   test.each([
@@ -93,7 +112,9 @@ describe("claims Auth0 keeps or drops", () => {
 
 describe("logins Auth0 denies", () => {
   test("custom claims over 100 KB on one token deny the login", async () => {
-    const out = await run(`api.idToken.setCustomClaim("${NS}/a", "x".repeat(60000)); api.idToken.setCustomClaim("${NS}/b", "y".repeat(60000));`);
+    const out = await run(
+      `api.idToken.setCustomClaim("${NS}/a", "x".repeat(60000)); api.idToken.setCustomClaim("${NS}/b", "y".repeat(60000));`,
+    );
     expect(out.denied).toMatch(/^the ID token's custom claims are 1200\d\d bytes, over Auth0's 102400-byte limit/);
     expect(out).toMatchObject({ idToken: {}, accessToken: {}, userinfo: {} });
   });
@@ -107,7 +128,9 @@ describe("logins Auth0 denies", () => {
   test("one byte over 100 KB denies the login", async () => {
     const fill = 102401 - JSON.stringify({ [`${NS}/a`]: "" }).length;
     const out = await run(`api.idToken.setCustomClaim("${NS}/a", "x".repeat(${fill}));`);
-    expect(out.denied).toBe("the ID token's custom claims are 102401 bytes, over Auth0's 102400-byte limit; Auth0 fails the login");
+    expect(out.denied).toBe(
+      "the ID token's custom claims are 102401 bytes, over Auth0's 102400-byte limit; Auth0 fails the login",
+    );
   });
 
   test("a thrown error denies the login, and claims set before it are not issued", async () => {
@@ -122,7 +145,9 @@ describe("logins Auth0 denies", () => {
   });
 
   test("api.access.deny denies the login with its reason, even though the code goes on", async () => {
-    const out = await run(`api.access.deny("not in this org"); api.idToken.setCustomClaim("${NS}/a", 1); console.log("after deny");`);
+    const out = await run(
+      `api.access.deny("not in this org"); api.idToken.setCustomClaim("${NS}/a", 1); console.log("after deny");`,
+    );
     expect(out.denied).toBe("api.access.deny: not in this org");
     expect(out.logs).toEqual(["after deny"]);
   });
@@ -135,40 +160,53 @@ describe("logins Auth0 denies", () => {
   });
 
   test("a slow but finishing handler is not denied", async () => {
-    const out = await run(`await new Promise((r) => setTimeout(r, 20)); api.idToken.setCustomClaim("${NS}/a", 1);`, { timeoutMs: 1000 });
+    const out = await run(`await new Promise((r) => setTimeout(r, 20)); api.idToken.setCustomClaim("${NS}/a", 1);`, {
+      timeoutMs: 1000,
+    });
     expect(out).toMatchObject({ denied: null, idToken: { [`${NS}/a`]: 1 } });
   });
 
   test("require of an undeclared module inside the handler denies the login", async () => {
     const out = await run(`require("lodash");`);
-    expect(out.denied).toMatch(/^the action threw Error: Cannot find module 'lodash': it is not declared in the action's dependencies/);
+    expect(out.denied).toMatch(
+      /^the action threw Error: Cannot find module 'lodash': it is not declared in the action's dependencies/,
+    );
   });
 
   test("node's own modules and declared dependencies can be required", async () => {
-    const out = await run(`const { createHash } = require("crypto"); const fc = require("fast-check"); api.idToken.setCustomClaim("${NS}/h", createHash("sha256").update("a").digest("hex").slice(0, 8) + typeof fc.assert);`, {
-      dependencies: ["fast-check"],
-    });
+    const out = await run(
+      `const { createHash } = require("crypto"); const fc = require("fast-check"); api.idToken.setCustomClaim("${NS}/h", createHash("sha256").update("a").digest("hex").slice(0, 8) + typeof fc.assert);`,
+      {
+        dependencies: ["fast-check"],
+      },
+    );
     expect(out).toMatchObject({ denied: null, idToken: { [`${NS}/h`]: "ca978112function" } });
   });
 });
 
 describe("loading", () => {
   test("code over 100 kB is refused as Auth0 refuses it", async () => {
-    await expect(box.load({ code: `exports.onExecutePostLogin = async () => {}; // ${"x".repeat(100_000)}` })).rejects.toThrow(ActionLoadError);
+    await expect(
+      box.load({ code: `exports.onExecutePostLogin = async () => {}; // ${"x".repeat(100_000)}` }),
+    ).rejects.toThrow(ActionLoadError);
   });
 
   test("a top-level require of an undeclared module fails the load", async () => {
-    await expect(box.load({ code: `const _ = require("lodash"); exports.onExecutePostLogin = async () => {};` })).rejects.toThrow(
-      /^action failed to load: Error: Cannot find module 'lodash'/,
-    );
+    await expect(
+      box.load({ code: `const _ = require("lodash"); exports.onExecutePostLogin = async () => {};` }),
+    ).rejects.toThrow(/^action failed to load: Error: Cannot find module 'lodash'/);
   });
 
   test("code without onExecutePostLogin is refused with the fix", async () => {
-    await expect(box.load({ code: `exports.onContinuePostLogin = async () => {};` })).rejects.toThrow(/does not export onExecutePostLogin/);
+    await expect(box.load({ code: `exports.onContinuePostLogin = async () => {};` })).rejects.toThrow(
+      /does not export onExecutePostLogin/,
+    );
   });
 
   test("the code is isolated: it can't see the host's globals", async () => {
-    const out = await run(`api.idToken.setCustomClaim("${NS}/g", [typeof process.exit, typeof globalThis.jest, typeof globalThis.process.env.PATH]);`);
+    const out = await run(
+      `api.idToken.setCustomClaim("${NS}/g", [typeof process.exit, typeof globalThis.jest, typeof globalThis.process.env.PATH]);`,
+    );
     expect(out.idToken).toEqual({ [`${NS}/g`]: ["undefined", "undefined", "undefined"] });
   });
 });
@@ -191,7 +229,11 @@ describe("the event", () => {
   });
 
   test("missing metadata arrives as {}", async () => {
-    const out = await run(`api.idToken.setCustomClaim("${NS}/e", [event.user.app_metadata, event.user.user_metadata]);`, {}, { user_id: "u" });
+    const out = await run(
+      `api.idToken.setCustomClaim("${NS}/e", [event.user.app_metadata, event.user.user_metadata]);`,
+      {},
+      { user_id: "u" },
+    );
     expect(out.idToken).toEqual({ [`${NS}/e`]: [{}, {}] });
   });
 
@@ -208,10 +250,12 @@ describe("the event", () => {
 
 describe("robustness", () => {
   test("a user_id that can't be turned into text fails neither this login nor the next", async () => {
-    const runtime = await box.load({ code: `exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim("${NS}/a", 1); };` });
+    const runtime = await box.load({
+      code: `exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim("${NS}/a", 1); };`,
+    });
     const odd = await runtime.login({ user_id: { toString: 0 } as unknown as string });
     expect(odd.denied).toBeNull();
-    expect(odd.user_id).toBe("{\"toString\":0}");
+    expect(odd.user_id).toBe('{"toString":0}');
     const next = await runtime.login({ user_id: "auth0|ok" });
     expect(next).toMatchObject({ user_id: "auth0|ok", denied: null, idToken: { [`${NS}/a`]: 1 } });
   });
@@ -233,7 +277,9 @@ describe("robustness", () => {
       else await new Promise((r) => setTimeout(r, 80));
     };`;
     const runtime = await box.load({ code, timeoutMs: 100 });
-    expect((await runtime.login({ user_id: "late" })).denied).toBe("the flow did not finish within 100 ms; Auth0 fails the login");
+    expect((await runtime.login({ user_id: "late" })).denied).toBe(
+      "the flow did not finish within 100 ms; Auth0 fails the login",
+    );
     expect((await runtime.login({ user_id: "next" })).denied).toBeNull();
   });
 
@@ -259,7 +305,9 @@ describe("robustness", () => {
   });
 
   test("require('process') gives the action the same stub as its global process: it can't end the tool", async () => {
-    const out = await run(`api.idToken.setCustomClaim("${NS}/exit", [typeof require("process").exit, typeof require("node:process").exit, typeof process.exit]);`);
+    const out = await run(
+      `api.idToken.setCustomClaim("${NS}/exit", [typeof require("process").exit, typeof require("node:process").exit, typeof process.exit]);`,
+    );
     expect(out.idToken).toEqual({ [`${NS}/exit`]: ["undefined", "undefined", "undefined"] });
   });
 
@@ -277,9 +325,12 @@ describe("robustness", () => {
     expect(out.denied).toBe("the action threw a value that can't be printed; Auth0 fails the login");
   });
 
-  test.each([0, -1, 1.5, 2 ** 31])("a time limit of %p ms is refused (Node fires longer timers at once)", async (timeoutMs) => {
-    await expect(box.load({ code: "exports.onExecutePostLogin = async () => {};", timeoutMs })).rejects.toThrow(
-      /^timeoutMs: .* is not a whole number of milliseconds between 1 and 2147483647$/,
-    );
-  });
+  test.each([0, -1, 1.5, 2 ** 31])(
+    "a time limit of %p ms is refused (Node fires longer timers at once)",
+    async (timeoutMs) => {
+      await expect(box.load({ code: "exports.onExecutePostLogin = async () => {};", timeoutMs })).rejects.toThrow(
+        /^timeoutMs: .* is not a whole number of milliseconds between 1 and 2147483647$/,
+      );
+    },
+  );
 });

@@ -41,10 +41,17 @@ const file = (name: string, content: string) => {
   writeFileSync(path, content);
   return path;
 };
-const jsonLines = (stdout: string) => (stdout === "" ? [] : stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>));
+const jsonLines = (stdout: string) =>
+  stdout === ""
+    ? []
+    : stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 /** `npm run preview -- ARGS` as a pipeline runs it: its own process, the deploy secret in its environment. */
-const preview = (...args: string[]) => runCli("src/cli/preview.ts", args, { cwd: root, env: { ...process.env, AUTH0_CLIENT_SECRET: SECRET } });
+const preview = (...args: string[]) =>
+  runCli("src/cli/preview.ts", args, { cwd: root, env: { ...process.env, AUTH0_CLIENT_SECRET: SECRET } });
 
 test("an action that tries every way out of node:vm reaches no secret, no module and no network, and says so in its claims", async () => {
   const attempts = [
@@ -75,12 +82,23 @@ test("an action that tries every way out of node:vm reaches no secret, no module
        api.idToken.setCustomClaim("https://attacker.example/tried", tried);
      };`,
   );
-  const run = await preview("--users", SAMPLES, "--code", action, "--json", "--compare", file("base.js", compileClaims().code), "--fail-on-change");
+  const run = await preview(
+    "--users",
+    SAMPLES,
+    "--code",
+    action,
+    "--json",
+    "--compare",
+    file("base.js", compileClaims().code),
+    "--fail-on-change",
+  );
   expect(run.stdout + run.stderr).not.toContain(SECRET);
   expect(received).toEqual([]);
   // Every login of the head changes (it sets a claim the base doesn't): not a "no change".
   expect(run.status).toBe(1);
-  const tried = (jsonLines(run.stdout)[0].idToken as Record<string, { after: string[] }>)["https://attacker.example/tried"].after;
+  const tried = (jsonLines(run.stdout)[0].idToken as Record<string, { after: string[] }>)[
+    "https://attacker.example/tried"
+  ].after;
   expect(tried.slice(0, attempts.length)).toEqual([
     expect.stringMatching(/^refused: /),
     expect.stringMatching(/^refused: /),
@@ -99,7 +117,9 @@ test("an action that tries every way out of node:vm reaches no secret, no module
     "string",
     expect.stringMatching(/^refused: Cannot add property polluted/),
   ]);
-  expect(tried[attempts.length]).toMatch(/^fetch refused: fetch http:\/\/127\.0\.0\.1:\d+\/fetch: the local sandbox makes no network calls \(allow an origin with --allow-fetch\)$/);
+  expect(tried[attempts.length]).toMatch(
+    /^fetch refused: fetch http:\/\/127\.0\.0\.1:\d+\/fetch: the local sandbox makes no network calls \(allow an origin with --allow-fetch\)$/,
+  );
 });
 
 test.each([
@@ -107,7 +127,16 @@ test.each([
   ["at load, through require('process')", "require('process').exit(0);\nexports.onExecutePostLogin = async () => {};"],
   ["in the handler", "exports.onExecutePostLogin = async () => { process.exit(0); };"],
 ])("an action that calls process.exit(0) %s can't end a compare as if nothing changed", async (_where, code) => {
-  const run = await preview("--users", SAMPLES, "--code", file("exit.js", code), "--json", "--compare", file("base.js", compileClaims().code), "--fail-on-change");
+  const run = await preview(
+    "--users",
+    SAMPLES,
+    "--code",
+    file("exit.js", code),
+    "--json",
+    "--compare",
+    file("base.js", compileClaims().code),
+    "--fail-on-change",
+  );
   expect(run.status).toBe(1);
   const lines = jsonLines(run.stdout);
   expect(lines).toHaveLength(5);
@@ -115,14 +144,33 @@ test.each([
 });
 
 test("an endless loop at load: every login is denied with the reason, within the time limit, instead of a hung pipeline", async () => {
-  const run = await preview("--users", SAMPLES, "--code", file("load-loop.js", "while (true) {}\nexports.onExecutePostLogin = async () => {};"), "--timeout-ms", "500");
+  const run = await preview(
+    "--users",
+    SAMPLES,
+    "--code",
+    file("load-loop.js", "while (true) {}\nexports.onExecutePostLogin = async () => {};"),
+    "--timeout-ms",
+    "500",
+  );
   expect(run.status).toBe(1);
-  expect(run.stderr).toBe('preview: every login would be denied: action "app-metadata-claims" did not finish loading within 500 ms\n');
+  expect(run.stderr).toBe(
+    'preview: every login would be denied: action "app-metadata-claims" did not finish loading within 500 ms\n',
+  );
 });
 
 test("an endless loop in the handler for one user: that login times out, the others run", async () => {
   const code = `exports.onExecutePostLogin = async (event, api) => { if (event.user.user_id === "auth0|bob") for (;;) {} api.idToken.setCustomClaim("https://x.example/ok", 1); };`;
-  const run = await preview("--users", SAMPLES, "--code", file("loop.js", code), "--json", "--timeout-ms", "500", "--workers", "2");
+  const run = await preview(
+    "--users",
+    SAMPLES,
+    "--code",
+    file("loop.js", code),
+    "--json",
+    "--timeout-ms",
+    "500",
+    "--workers",
+    "2",
+  );
   expect(run.status).toBe(1);
   const lines = jsonLines(run.stdout);
   expect(lines.map((l) => [l.user_id, l.denied])).toEqual([

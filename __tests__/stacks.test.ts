@@ -35,9 +35,14 @@ function files(dir: string): Map<string, Buffer> {
 }
 
 /** Runs `npm run synth -- --out DIR` as a real process; `out` may hold a previous synthesis. */
-async function npmRunSynth(out = mkdtempSync(join(tmpdir(), "claims-synth-"))): Promise<{ out: string; stdout: string }> {
+async function npmRunSynth(
+  out = mkdtempSync(join(tmpdir(), "claims-synth-")),
+): Promise<{ out: string; stdout: string }> {
   outDirs.push(out);
-  const run = await runCli("src/cli/synth.ts", ["--out", out], { cwd: root, env: { ...process.env, ...FAKE_CREDENTIALS } });
+  const run = await runCli("src/cli/synth.ts", ["--out", out], {
+    cwd: root,
+    env: { ...process.env, ...FAKE_CREDENTIALS },
+  });
   if (run.status !== 0 || run.stderr !== "") throw new Error(`npm run synth failed (${run.status}): ${run.stderr}`);
   return { out, stdout: run.stdout };
 }
@@ -81,9 +86,10 @@ beforeAll(async () => {
 }, 120_000);
 
 describe("npm run synth", () => {
-
   test("writes a stack, a claims contract (markdown, JSON) and a summary per environment, and the manifest", () => {
-    expect([...a.keys()].sort()).toEqual(["manifest.json", ...environments.flatMap((e) => REVIEW.map((f) => `stacks/${e.name}/${f}`))].sort());
+    expect([...a.keys()].sort()).toEqual(
+      ["manifest.json", ...environments.flatMap((e) => REVIEW.map((f) => `stacks/${e.name}/${f}`))].sort(),
+    );
   });
 
   test("two runs are byte-identical, contracts included", () => {
@@ -121,23 +127,35 @@ describe("npm run synth", () => {
 
   test("prints each stack's summary, as written to claims-summary.txt", () => {
     expect(first.stdout).toContain("synthesized 2 stack(s)");
-    for (const env of environments) expect(first.stdout).toContain(a.get(`stacks/${env.name}/claims-summary.txt`)!.toString());
+    for (const env of environments)
+      expect(first.stdout).toContain(a.get(`stacks/${env.name}/claims-summary.txt`)!.toString());
     expect(first.stdout).toMatch(/^dev {2}stacks\/dev\/cdk\.tf\.json {2}\(backend: local\)$/m);
-    expect(first.stdout).toContain("resources  auth0_action.app_metadata_claims, auth0_trigger_action.app_metadata_claims");
-    expect(first.stdout).toMatch(/namespace {2}https:\/\/dev\.example\.com\/claims \(default; override with TF_VAR_claim_namespace/);
-    expect(first.stdout).toMatch(/https:\/\/dev\.example\.com\/claims\/roles +<- app_metadata\.roles +-> ID token \(and \/userinfo\), access token/);
+    expect(first.stdout).toContain(
+      "resources  auth0_action.app_metadata_claims, auth0_trigger_action.app_metadata_claims",
+    );
+    expect(first.stdout).toMatch(
+      /namespace {2}https:\/\/dev\.example\.com\/claims \(default; override with TF_VAR_claim_namespace/,
+    );
+    expect(first.stdout).toMatch(
+      /https:\/\/dev\.example\.com\/claims\/roles +<- app_metadata\.roles +-> ID token \(and \/userinfo\), access token/,
+    );
     expect(first.stdout).toMatch(/namespace {2}from variable claim_namespace, no default: set TF_VAR_claim_namespace/);
-    expect(first.stdout).toMatch(/<claim_namespace>\/permissions +<- app_metadata\.permissions +-> ID token \(and \/userinfo\)$/m);
+    expect(first.stdout).toMatch(
+      /<claim_namespace>\/permissions +<- app_metadata\.permissions +-> ID token \(and \/userinfo\)$/m,
+    );
     expect(first.stdout).toContain("binding    append: auth0_trigger_action adds it at the end of post-login");
   });
 
   test("until a lock file is committed, every summary warns and says how to make one", () => {
     for (const env of environments) {
-      expect(a.get(`stacks/${env.name}/claims-summary.txt`)!.toString()).toContain("provider   auth0/auth0 ~> 1.51, WARNING: no provider lock file (.terraform.lock.hcl)");
-      expect(a.get(`stacks/${env.name}/claims-summary.txt`)!.toString()).toContain("run `npm run lock` where registry.terraform.io is reachable and commit .terraform.lock.hcl");
+      expect(a.get(`stacks/${env.name}/claims-summary.txt`)!.toString()).toContain(
+        "provider   auth0/auth0 ~> 1.51, WARNING: no provider lock file (.terraform.lock.hcl)",
+      );
+      expect(a.get(`stacks/${env.name}/claims-summary.txt`)!.toString()).toContain(
+        "run `npm run lock` where registry.terraform.io is reachable and commit .terraform.lock.hcl",
+      );
     }
   });
-
 });
 
 describe("cdktf synth, through cdktf.json's app, over an older synthesis", () => {
@@ -165,12 +183,26 @@ describe("backends and environment config", () => {
   const stackJson = (env: EnvironmentConfig) => JSON.parse(synthesized(env));
 
   test("s3 backend with encryption and native locking", () => {
-    const json = stackJson({ name: "stage", namespace: "https://x.example", backend: { type: "s3", bucket: "tf-state", key: "auth0/stage.tfstate", region: "eu-west-1" } });
-    expect(json.terraform.backend.s3).toEqual({ bucket: "tf-state", key: "auth0/stage.tfstate", region: "eu-west-1", encrypt: true, use_lockfile: true });
+    const json = stackJson({
+      name: "stage",
+      namespace: "https://x.example",
+      backend: { type: "s3", bucket: "tf-state", key: "auth0/stage.tfstate", region: "eu-west-1" },
+    });
+    expect(json.terraform.backend.s3).toEqual({
+      bucket: "tf-state",
+      key: "auth0/stage.tfstate",
+      region: "eu-west-1",
+      encrypt: true,
+      use_lockfile: true,
+    });
   });
 
   test("HCP Terraform backend with a named workspace", () => {
-    const json = stackJson({ name: "stage", namespace: "https://x.example", backend: { type: "cloud", organization: "acme", workspace: "auth0-stage" } });
+    const json = stackJson({
+      name: "stage",
+      namespace: "https://x.example",
+      backend: { type: "cloud", organization: "acme", workspace: "auth0-stage" },
+    });
     expect(json.terraform.cloud).toEqual({ organization: "acme", workspaces: { name: "auth0-stage" } });
   });
 
@@ -181,6 +213,8 @@ describe("backends and environment config", () => {
   });
 
   test("a bad environment name is refused with the fix", () => {
-    expect(() => stackJson({ name: "Prod EU" })).toThrow(/^environments: name "Prod EU" can't be a stack name; use lower case letters, digits and "-"/);
+    expect(() => stackJson({ name: "Prod EU" })).toThrow(
+      /^environments: name "Prod EU" can't be a stack name; use lower case letters, digits and "-"/,
+    );
   });
 });

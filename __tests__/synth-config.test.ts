@@ -35,7 +35,9 @@ async function synthWith(name: string, environments: string): Promise<Run> {
       {
         name: "swap-environments",
         setup(b) {
-          b.onResolve({ filter: /\/environments$/ }, (args) => (args.importer === swapped ? undefined : { path: swapped }));
+          b.onResolve({ filter: /\/environments$/ }, (args) =>
+            args.importer === swapped ? undefined : { path: swapped },
+          );
         },
       },
     ],

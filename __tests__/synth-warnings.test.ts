@@ -20,14 +20,18 @@ beforeAll(async () => {
   const file = join(work, "src", "environments.ts");
   const source = readFileSync(file, "utf8");
   const dev = '    name: "dev",\n';
-  if (!source.includes(dev)) throw new Error(`src/environments.ts no longer declares dev as ${JSON.stringify(dev)}: update this test`);
+  if (!source.includes(dev))
+    throw new Error(`src/environments.ts no longer declares dev as ${JSON.stringify(dev)}: update this test`);
   writeFileSync(file, source.replace(dev, `${dev}    adopt: { actionId: "${ACTION_ID}" },\n`));
   const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" };
   // A TF_CLI_CONFIG_FILE naming no file (this machine's) makes terraform, under cdktf, log an [ERROR].
   if (env.TF_CLI_CONFIG_FILE && !existsSync(env.TF_CLI_CONFIG_FILE)) delete env.TF_CLI_CONFIG_FILE;
   [npmRun, cdktfRun] = await Promise.all([
     runProcess("npm", ["run", "--silent", "synth", "--", "--out", join(work, "npm.out")], { cwd: work, env }),
-    runProcess(join(work, "node_modules", ".bin", "cdktf"), ["synth", "--output", join(work, "cdktf.out")], { cwd: work, env }),
+    runProcess(join(work, "node_modules", ".bin", "cdktf"), ["synth", "--output", join(work, "cdktf.out")], {
+      cwd: work,
+      env,
+    }),
   ]);
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -20,7 +20,11 @@ test.each([
   const { compiled, synthesized } = synthesizedCode(entry);
   if (entry) expect(compiled).toMatch(/\$\{[^}]*\}[\s\S]*%\{/);
   // Terraform evaluates the synthesized string exactly as it would for auth0_action.code.
-  const run = terraform({ output: { code: { value: synthesized } } }, ["apply", "-auto-approve", "-input=false"], ["output", "-json", "code"]);
+  const run = terraform(
+    { output: { code: { value: synthesized } } },
+    ["apply", "-auto-approve", "-input=false"],
+    ["output", "-json", "code"],
+  );
   expect(run.stderr).toBe("");
   expect(run.status).toBe(0);
   expect(JSON.parse(run.stdout)).toBe(compiled);
@@ -28,7 +32,11 @@ test.each([
 
 test("without escaping, terraform would not hand the same code to the provider", () => {
   const { compiled } = synthesizedCode("__tests__/fixtures/template-literals.action.ts");
-  const run = terraform({ output: { code: { value: compiled } } }, ["apply", "-auto-approve", "-input=false"], ["output", "-json", "code"]);
+  const run = terraform(
+    { output: { code: { value: compiled } } },
+    ["apply", "-auto-approve", "-input=false"],
+    ["output", "-json", "code"],
+  );
   const reachedAuth0 = run.status === 0 ? JSON.parse(run.stdout) : undefined;
   expect(reachedAuth0).not.toBe(compiled);
 });

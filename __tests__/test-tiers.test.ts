@@ -16,15 +16,25 @@ import { takeStarts } from "./helpers/unit-tier-guard";
 const root = projectRoot();
 
 function testFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? testFiles(join(dir, e.name)) : e.name.endsWith(".test.ts") ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? testFiles(join(dir, e.name)) : e.name.endsWith(".test.ts") ? [join(dir, e.name)] : [],
+  );
 }
 
 describe("the projects, as jest reads jest.config.js", () => {
-  let projects: { name: string; config: Awaited<ReturnType<typeof readConfigs>>["configs"][number]; search: SearchSource }[];
+  let projects: {
+    name: string;
+    config: Awaited<ReturnType<typeof readConfigs>>["configs"][number];
+    search: SearchSource;
+  }[];
   beforeAll(async () => {
     const { configs } = await readConfigs({ $0: "jest", _: [] }, [root]);
     // SearchSource's test-path matching reads only the configuration (roots, testMatch, ignore patterns).
-    projects = configs.map((config) => ({ name: config.displayName?.name ?? "", config, search: new SearchSource({ config } as ConstructorParameters<typeof SearchSource>[0]) }));
+    projects = configs.map((config) => ({
+      name: config.displayName?.name ?? "",
+      config,
+      search: new SearchSource({ config } as ConstructorParameters<typeof SearchSource>[0]),
+    }));
   });
 
   test("are unit and integration", () => {
@@ -34,7 +44,15 @@ describe("the projects, as jest reads jest.config.js", () => {
   test("every test file is in exactly one project, so npm test runs each once", () => {
     const files = testFiles(join(root, "__tests__"));
     expect(files.length).toBeGreaterThan(40);
-    const placed = files.map((file) => `${relative(root, file)}: ${projects.filter((p) => p.search.isTestFilePath(file)).map((p) => p.name).join(", ") || "none"}`);
+    const placed = files.map(
+      (file) =>
+        `${relative(root, file)}: ${
+          projects
+            .filter((p) => p.search.isTestFilePath(file))
+            .map((p) => p.name)
+            .join(", ") || "none"
+        }`,
+    );
     expect(placed.filter((line) => !/: (unit|integration)$/.test(line))).toEqual([]);
   });
 
@@ -60,14 +78,19 @@ describe("the unit tier's guard", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const file = "__tests__/test-tiers.test.ts";
-  const refusal = (call: string) => `unit tier: ${file} starts a process (${call}); move it to the integration project (jest.config.js)`;
+  const refusal = (call: string) =>
+    `unit tier: ${file} starts a process (${call}); move it to the integration project (jest.config.js)`;
 
   test("refuses every way child_process starts a process, naming the file and where to move it; none starts", () => {
     const marker = join(dir, "started");
     const script = `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "")`;
     const node = process.execPath;
-    expect(() => childProcess.spawnSync(node, ["-e", script])).toThrow(refusal(`child_process.spawnSync(${JSON.stringify(node)})`));
-    expect(() => childProcess.spawn(node, ["-e", script])).toThrow(refusal(`child_process.spawn(${JSON.stringify(node)})`));
+    expect(() => childProcess.spawnSync(node, ["-e", script])).toThrow(
+      refusal(`child_process.spawnSync(${JSON.stringify(node)})`),
+    );
+    expect(() => childProcess.spawn(node, ["-e", script])).toThrow(
+      refusal(`child_process.spawn(${JSON.stringify(node)})`),
+    );
     expect(() => childProcess.execFileSync(node, ["-e", script])).toThrow(/child_process\.execFileSync/);
     expect(() => childProcess.execFile(node, ["-e", script])).toThrow(/child_process\.execFile\(/);
     expect(() => childProcess.execSync(`node -e '${script}'`)).toThrow(/child_process\.execSync\("node -e/);
@@ -102,7 +125,10 @@ describe("the unit tier's guard", () => {
     const worker = new Worker("require('node:worker_threads').parentPort.postMessage(6 * 7)", { eval: true });
     expect(await new Promise((resolve) => worker.once("message", resolve))).toBe(42);
     await worker.terminate();
-    expect(buildSync({ stdin: { contents: "export const a: number = 1", loader: "ts" }, write: false, format: "cjs" }).outputFiles[0].text).toContain("a = 1");
+    expect(
+      buildSync({ stdin: { contents: "export const a: number = 1", loader: "ts" }, write: false, format: "cjs" })
+        .outputFiles[0].text,
+    ).toContain("a = 1");
     expect((await transform("let b: number = 2", { loader: "ts" })).code).toBe("let b = 2;\n");
     expect(takeStarts()).toEqual([]);
   });

@@ -25,24 +25,47 @@ afterAll(async () => {
 async function loginInChromium(password: string, timeoutS: number): Promise<{ run: Run; page: string }> {
   const port = await freePort();
   let shown: Promise<string> = Promise.resolve("");
-  const args = ["--env", "dev", "--domain", tenant, "--client-id", "local-test-client", "--client-secret", "local-test-secret", "--users", "samples/users.ndjson"];
-  const run = await verify([...args, "--audience", "https://api.example.com", "--redirect-uri", `http://127.0.0.1:${port}/callback`, "--timeout", String(timeoutS)], {}, (url) => {
-    shown = (async () => {
-      // A tab of the browser's one profile, not a context of its own: a second context cost Chromium
-      // about 5 s of CPU more, and a shared cookie jar changes nothing here, since verify asks for
-      // prompt=login (the tenant shows its form to each login, session or not).
-      const page = await browser.newPage();
-      try {
-        await page.goto(url);
-        await page.type("input[name=username]", "alice@example.com");
-        await page.type("input[name=password]", password);
-        await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
-        return await page.$eval("body", (body) => body.textContent ?? "");
-      } finally {
-        await page.close();
-      }
-    })();
-  });
+  const args = [
+    "--env",
+    "dev",
+    "--domain",
+    tenant,
+    "--client-id",
+    "local-test-client",
+    "--client-secret",
+    "local-test-secret",
+    "--users",
+    "samples/users.ndjson",
+  ];
+  const run = await verify(
+    [
+      ...args,
+      "--audience",
+      "https://api.example.com",
+      "--redirect-uri",
+      `http://127.0.0.1:${port}/callback`,
+      "--timeout",
+      String(timeoutS),
+    ],
+    {},
+    (url) => {
+      shown = (async () => {
+        // A tab of the browser's one profile, not a context of its own: a second context cost Chromium
+        // about 5 s of CPU more, and a shared cookie jar changes nothing here, since verify asks for
+        // prompt=login (the tenant shows its form to each login, session or not).
+        const page = await browser.newPage();
+        try {
+          await page.goto(url);
+          await page.type("input[name=username]", "alice@example.com");
+          await page.type("input[name=password]", password);
+          await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+          return await page.$eval("body", (body) => body.textContent ?? "");
+        } finally {
+          await page.close();
+        }
+      })();
+    },
+  );
   return { run, page: await shown };
 }
 
@@ -65,6 +88,8 @@ test("a correct password in Chromium ends on verify's callback page, and verify 
 test("a wrong password leaves Chromium on the login page and verify fails at --timeout (exit 3)", () => {
   const { run, page } = wrong;
   expect(page).toContain("Wrong email or password.");
-  expect(run.stdout).toMatch(/^FAILED \(exit 3\): no login completed within --timeout 2 s; open the printed URL and log in, or raise --timeout$/m);
+  expect(run.stdout).toMatch(
+    /^FAILED \(exit 3\): no login completed within --timeout 2 s; open the printed URL and log in, or raise --timeout$/m,
+  );
   expect(run.status).toBe(3);
 });

@@ -35,7 +35,11 @@ let idp: RogueIdp;
 let runner: VerifyRunner;
 
 beforeAll(async () => {
-  writeFileSync(usersFile, USERS.map((u) => JSON.stringify({ user_id: u.sub, email: u.email, app_metadata: u.app_metadata })).join("\n") + "\n");
+  writeFileSync(
+    usersFile,
+    USERS.map((u) => JSON.stringify({ user_id: u.sub, email: u.email, app_metadata: u.app_metadata })).join("\n") +
+      "\n",
+  );
   idp = await startRogueIdp(CLIENT, USERS, API);
   runner = new VerifyRunner();
 });
@@ -46,10 +50,26 @@ afterAll(async () => {
 });
 
 const LOGIN = { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: "pw" };
-const common = (domain: string, timeout = SLACK_S) => ["--env", "dev", "--domain", domain, "--client-id", CLIENT, "--client-secret", "s", "--json", "--timeout", String(timeout)];
+const common = (domain: string, timeout = SLACK_S) => [
+  "--env",
+  "dev",
+  "--domain",
+  domain,
+  "--client-id",
+  CLIENT,
+  "--client-secret",
+  "s",
+  "--json",
+  "--timeout",
+  String(timeout),
+];
 
 /** The password grant with --audience and --users: everything verify can check. */
-function passwordGrant(how: Misbehaviour, extra: string[] = ["--users", usersFile], timeout = SLACK_S): Promise<VerifyRun> {
+function passwordGrant(
+  how: Misbehaviour,
+  extra: string[] = ["--users", usersFile],
+  timeout = SLACK_S,
+): Promise<VerifyRun> {
   return runner.run([...common(idp.url(how), timeout), "--grant", "password", "--audience", API, ...extra], LOGIN);
 }
 
@@ -57,12 +77,24 @@ function passwordGrant(how: Misbehaviour, extra: string[] = ["--users", usersFil
 async function codeFlow(how: Misbehaviour): Promise<VerifyRun> {
   const port = await freePort();
   let followed = false;
-  return runner.run([...common(idp.url(how)), "--users", usersFile, "--audience", API, "--redirect-uri", `http://127.0.0.1:${port}/callback`], {}, (text) => {
-    const url = /^(http:\/\/127\.0\.0\.1:\d+\/\S+\/authorize\?\S+)$/m.exec(text)?.[1];
-    if (!url || followed) return;
-    followed = true;
-    void fetch(url, { redirect: "manual" }).then((r) => fetch(r.headers.get("location") as string));
-  });
+  return runner.run(
+    [
+      ...common(idp.url(how)),
+      "--users",
+      usersFile,
+      "--audience",
+      API,
+      "--redirect-uri",
+      `http://127.0.0.1:${port}/callback`,
+    ],
+    {},
+    (text) => {
+      const url = /^(http:\/\/127\.0\.0\.1:\d+\/\S+\/authorize\?\S+)$/m.exec(text)?.[1];
+      if (!url || followed) return;
+      followed = true;
+      void fetch(url, { redirect: "manual" }).then((r) => fetch(r.headers.get("location") as string));
+    },
+  );
 }
 
 test("the well-behaved control: the same server unbroken gives MATCH (exit 0)", async () => {
@@ -83,22 +115,34 @@ test("the code flow against the control gives MATCH with the nonce checked (exit
 describe("verify's own checks of an ID token", () => {
   /** An ID token for alice from the server's token endpoint, fetched without openid-client. */
   async function idTokenFrom(how: Misbehaviour): Promise<string> {
-    const body = new URLSearchParams({ grant_type: "password", username: "alice@example.com", password: "pw", client_id: CLIENT, client_secret: "s", scope: "openid" });
+    const body = new URLSearchParams({
+      grant_type: "password",
+      username: "alice@example.com",
+      password: "pw",
+      client_id: CLIENT,
+      client_secret: "s",
+      scope: "openid",
+    });
     const response = await fetch(`${idp.url(how)}oauth/token`, { method: "POST", body });
     return ((await response.json()) as { id_token: string }).id_token;
   }
-  const check = async (how: Misbehaviour, nonce?: string) => runner.checkIdToken({ domain: idp.url(how), clientId: CLIENT, token: await idTokenFrom(how), nonce });
+  const check = async (how: Misbehaviour, nonce?: string) =>
+    runner.checkIdToken({ domain: idp.url(how), clientId: CLIENT, token: await idTokenFrom(how), nonce });
 
   test("the control: a token for this client passes the ID token check", async () => {
     expect(await check("none")).toEqual({ checks: ["ID token"] });
   });
 
   test("a token for another client is refused, naming both audiences", async () => {
-    expect(await check("wrong-aud-id")).toEqual({ error: 'ID token rejected: its audience is "someone-elses-client", not "rogue-client"' });
+    expect(await check("wrong-aud-id")).toEqual({
+      error: 'ID token rejected: its audience is "someone-elses-client", not "rogue-client"',
+    });
   });
 
   test("a token without the nonce sent is refused as replayed or foreign", async () => {
-    expect(await check("none", "the-nonce-sent")).toEqual({ error: "ID token rejected: its nonce is not the one sent (a replayed or foreign token)" });
+    expect(await check("none", "the-nonce-sent")).toEqual({
+      error: "ID token rejected: its nonce is not the one sent (a replayed or foreign token)",
+    });
   });
 });
 
@@ -107,15 +151,22 @@ test("without --audience, the access token's expected claims are NOT CHECKED: ve
   const report = reportOf(run);
   expect(run.exit).toBe(4);
   expect(report).toMatchObject({ ok: false, verdict: "PARTIAL", exit: 4, code: "ERR_NOT_CHECKED" });
-  expect((report.claims as { accessToken: unknown }).accessToken).toMatchObject({ checked: false, skipped: expect.stringMatching(/^no --audience/) });
-  expect(report.notChecked).toEqual([{ name: "accessToken", why: expect.stringMatching(/2 expected claim\(s\) on it NOT CHECKED: give --audience API/) }]);
+  expect((report.claims as { accessToken: unknown }).accessToken).toMatchObject({
+    checked: false,
+    skipped: expect.stringMatching(/^no --audience/),
+  });
+  expect(report.notChecked).toEqual([
+    { name: "accessToken", why: expect.stringMatching(/2 expected claim\(s\) on it NOT CHECKED: give --audience API/) },
+  ]);
 });
 
 test("the human verdict line of a partial run says what was not checked, never a bare MATCH", async () => {
   const args = common(idp.url("none")).filter((a) => a !== "--json");
   const run = await runner.run([...args, "--grant", "password", "--users", usersFile], LOGIN);
   expect(run.exit).toBe(4);
-  expect(run.stdout).toMatch(/^PARTIAL MATCH \(exit 4\): ID token, \/userinfo match; NOT CHECKED: accessToken: no --audience/m);
+  expect(run.stdout).toMatch(
+    /^PARTIAL MATCH \(exit 4\): ID token, \/userinfo match; NOT CHECKED: accessToken: no --audience/m,
+  );
   expect(run.stdout).toMatch(/^ {2}access token {2}NOT CHECKED: no --audience/m);
   expect(run.stdout).not.toMatch(/^MATCH/m);
 });
@@ -123,37 +174,117 @@ test("the human verdict line of a partial run says what was not checked, never a
 // [misbehaviour, how verify logs in, the message the failure must carry, the code --json gives it
 // (docs/errors.md), which a pipeline branches on]; each must exit 3.
 const REJECTED: [Misbehaviour, "password" | "code" | "mgmt", RegExp, string][] = [
-  ["opaque-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is not a JWT \(an opaque string\)/, "ERR_TOKEN_FORMAT"],
-  ["not-jws-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is not a JWT \(three parts, but not a JWS\)/, "ERR_TOKEN_FORMAT"],
-  ["unsigned-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is unsigned \(alg none\)/, "ERR_TOKEN_SIGNATURE"],
-  ["wrong-aud-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: its audience is \["https:\/\/someone-else\.example\/api"\], not "https:\/\/api\.example\.com"$/, "ERR_TOKEN_AUDIENCE"],
-  ["expired-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: it has expired/, "ERR_TOKEN_EXPIRED"],
-  ["future-iat-access", "password", /^access token \(--audience https:\/\/api\.example\.com\) rejected: its iat \(issued at\) is 86\d{3} s in the future, beyond the clock tolerance of 60 s/, "ERR_TOKEN_CLOCK"],
+  [
+    "opaque-access",
+    "password",
+    /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is not a JWT \(an opaque string\)/,
+    "ERR_TOKEN_FORMAT",
+  ],
+  [
+    "not-jws-access",
+    "password",
+    /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is not a JWT \(three parts, but not a JWS\)/,
+    "ERR_TOKEN_FORMAT",
+  ],
+  [
+    "unsigned-access",
+    "password",
+    /^access token \(--audience https:\/\/api\.example\.com\) rejected: it is unsigned \(alg none\)/,
+    "ERR_TOKEN_SIGNATURE",
+  ],
+  [
+    "wrong-aud-access",
+    "password",
+    /^access token \(--audience https:\/\/api\.example\.com\) rejected: its audience is \["https:\/\/someone-else\.example\/api"\], not "https:\/\/api\.example\.com"$/,
+    "ERR_TOKEN_AUDIENCE",
+  ],
+  [
+    "expired-access",
+    "password",
+    /^access token \(--audience https:\/\/api\.example\.com\) rejected: it has expired/,
+    "ERR_TOKEN_EXPIRED",
+  ],
+  [
+    "future-iat-access",
+    "password",
+    /^access token \(--audience https:\/\/api\.example\.com\) rejected: its iat \(issued at\) is 86\d{3} s in the future, beyond the clock tolerance of 60 s/,
+    "ERR_TOKEN_CLOCK",
+  ],
   ["wrong-aud-id", "password", /^the password grant was refused: .*"aud" \(audience\) claim/, "ERR_TOKEN_AUDIENCE"],
-  ["future-iat-id", "password", /^ID token rejected: its iat \(issued at\) is 86\d{3} s in the future, beyond the clock tolerance of 60 s/, "ERR_TOKEN_CLOCK"],
+  [
+    "future-iat-id",
+    "password",
+    /^ID token rejected: its iat \(issued at\) is 86\d{3} s in the future, beyond the clock tolerance of 60 s/,
+    "ERR_TOKEN_CLOCK",
+  ],
   ["future-nbf-id", "password", /^the password grant was refused: .*"nbf" \(not before\)/, "ERR_TOKEN_CLOCK"],
-  ["foreign-key", "password", /^ID token rejected: its signature doesn't match any key of the tenant's JWKS/, "ERR_TOKEN_SIGNATURE"],
+  [
+    "foreign-key",
+    "password",
+    /^ID token rejected: its signature doesn't match any key of the tenant's JWKS/,
+    "ERR_TOKEN_SIGNATURE",
+  ],
   ["wrong-issuer", "password", /^the password grant was refused: .*"iss" \(issuer\) claim value/, "ERR_TOKEN_ISSUER"],
   ["no-nonce", "code", /^the login was refused: .*nonce/, "ERR_TOKEN_NONCE"],
   ["wrong-nonce", "code", /^the login was refused: .*nonce/, "ERR_TOKEN_NONCE"],
-  ["other-subject", "password", /^the tokens are for "auth0\|bob" \(email "bob@example\.com"\), but the password grant logged in "alice@example\.com"$/, "ERR_IDENTITY_MISMATCH"],
-  ["other-subject-no-email", "password", /says "alice@example\.com" is "auth0\|alice", but the tokens are for "auth0\|bob"$/, "ERR_IDENTITY_MISMATCH"],
-  ["other-subject-access", "password", /^access token rejected: it is for "auth0\|bob", but the ID token is for "auth0\|alice"$/, "ERR_TOKEN_SUBJECT"],
-  ["auth0-unauthorized", "password", /^the password grant was refused: access_denied: Unauthorized; Auth0 answers this to a wrong client id or secret: check --client-id and --client-secret \(or AUTH0_VERIFY_CLIENT_ID, AUTH0_VERIFY_CLIENT_SECRET\)/, "ERR_LOGIN_REFUSED"],
-  ["auth0-unauthorized-code", "code", /^the login was refused: access_denied: Unauthorized; Auth0 answers this to a wrong client id or secret: check --client-id and --client-secret/, "ERR_LOGIN_REFUSED"],
-  ["mgmt-other-user", "mgmt", /^the Management API answered for the subject "auth0\|alice" with the record of "auth0\|bob"/, "ERR_IDENTITY_MISMATCH"],
+  [
+    "other-subject",
+    "password",
+    /^the tokens are for "auth0\|bob" \(email "bob@example\.com"\), but the password grant logged in "alice@example\.com"$/,
+    "ERR_IDENTITY_MISMATCH",
+  ],
+  [
+    "other-subject-no-email",
+    "password",
+    /says "alice@example\.com" is "auth0\|alice", but the tokens are for "auth0\|bob"$/,
+    "ERR_IDENTITY_MISMATCH",
+  ],
+  [
+    "other-subject-access",
+    "password",
+    /^access token rejected: it is for "auth0\|bob", but the ID token is for "auth0\|alice"$/,
+    "ERR_TOKEN_SUBJECT",
+  ],
+  [
+    "auth0-unauthorized",
+    "password",
+    /^the password grant was refused: access_denied: Unauthorized; Auth0 answers this to a wrong client id or secret: check --client-id and --client-secret \(or AUTH0_VERIFY_CLIENT_ID, AUTH0_VERIFY_CLIENT_SECRET\)/,
+    "ERR_LOGIN_REFUSED",
+  ],
+  [
+    "auth0-unauthorized-code",
+    "code",
+    /^the login was refused: access_denied: Unauthorized; Auth0 answers this to a wrong client id or secret: check --client-id and --client-secret/,
+    "ERR_LOGIN_REFUSED",
+  ],
+  [
+    "mgmt-other-user",
+    "mgmt",
+    /^the Management API answered for the subject "auth0\|alice" with the record of "auth0\|bob"/,
+    "ERR_IDENTITY_MISMATCH",
+  ],
 ];
 
 const MGMT = ["--mgmt-client-id", "m", "--mgmt-client-secret", "s"];
 
 // Each endpoint in turn never answers (or stops mid-body): verify must give up at --timeout.
 const HANGS: [Misbehaviour, RegExp, string[]?][] = [
-  ["hang-discovery", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-discovery\/\.well-known\/openid-configuration: no answer within --timeout 5 s/],
+  [
+    "hang-discovery",
+    /^GET http:\/\/127\.0\.0\.1:\d+\/hang-discovery\/\.well-known\/openid-configuration: no answer within --timeout 5 s/,
+  ],
   ["hang-jwks", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-jwks\/\.well-known\/jwks\.json: no answer within --timeout 5 s/],
   ["hang-token", /^POST http:\/\/127\.0\.0\.1:\d+\/hang-token\/oauth\/token: no answer within --timeout 5 s/],
-  ["stall-token-body", /^POST http:\/\/127\.0\.0\.1:\d+\/stall-token-body\/oauth\/token: no answer within --timeout 5 s/],
+  [
+    "stall-token-body",
+    /^POST http:\/\/127\.0\.0\.1:\d+\/stall-token-body\/oauth\/token: no answer within --timeout 5 s/,
+  ],
   ["hang-userinfo", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-userinfo\/userinfo: no answer within --timeout 5 s/],
-  ["hang-mgmt", /^GET http:\/\/127\.0\.0\.1:\d+\/hang-mgmt\/api\/v2\/users\/auth0%7Calice\?.*: no answer within --timeout 5 s/, MGMT],
+  [
+    "hang-mgmt",
+    /^GET http:\/\/127\.0\.0\.1:\d+\/hang-mgmt\/api\/v2\/users\/auth0%7Calice\?.*: no answer within --timeout 5 s/,
+    MGMT,
+  ],
 ];
 
 const HUGE = ["huge-discovery", "huge-jwks", "huge-token", "huge-userinfo", "huge-mgmt"] as const;
@@ -164,7 +295,8 @@ const runs = new Map<Misbehaviour, Promise<VerifyRun>>();
 beforeAll(() => {
   // The hangs first: their clocks start now, before the other cases compete for the CPU.
   for (const [how, , extra] of HANGS) runs.set(how, passwordGrant(how, extra, TIMEOUT_S));
-  for (const [how, flow] of REJECTED) runs.set(how, flow === "code" ? codeFlow(how) : passwordGrant(how, flow === "mgmt" ? MGMT : undefined));
+  for (const [how, flow] of REJECTED)
+    runs.set(how, flow === "code" ? codeFlow(how) : passwordGrant(how, flow === "mgmt" ? MGMT : undefined));
   for (const how of HUGE) runs.set(how, passwordGrant(how, how === "huge-mgmt" ? MGMT : undefined));
 });
 const started = (how: Misbehaviour) => runs.get(how) as Promise<VerifyRun>;
@@ -200,7 +332,11 @@ describe.each(HUGE)("%s", (how) => {
   });
   test("fails with exit 3 at the body limit, naming the endpoint, code ERR_BODY_TOO_LARGE", () => {
     expect(reportOf(run).code).toBe("ERR_BODY_TOO_LARGE");
-    expect(reportOf(run).error).toMatch(new RegExp(`^(GET|POST) http://127\\.0\\.0\\.1:\\d+/${how}/\\S+ sent more than 1048576 bytes, over the limit of 1048576 bytes \\(1 MiB\\) for any response`));
+    expect(reportOf(run).error).toMatch(
+      new RegExp(
+        `^(GET|POST) http://127\\.0\\.0\\.1:\\d+/${how}/\\S+ sent more than 1048576 bytes, over the limit of 1048576 bytes \\(1 MiB\\) for any response`,
+      ),
+    );
     expect(run.exit).toBe(3);
   });
 });
@@ -220,7 +356,11 @@ describe("messages that lead to the fix", () => {
     const bare = idp.url("none").replace(/^http:\/\//, "");
     const run = await runner.run([...common(bare), "--grant", "password", "--users", usersFile], LOGIN);
     expect(run.exit).toBe(3);
-    expect(reportOf(run).error).toMatch(new RegExp(`^GET https://${bare.replace(/[.]/g, "\\.")}\\.well-known/openid-configuration: the server does not answer in TLS \\(SSL wrong version number\\); --domain "${bare.replace(/[.]/g, "\\.")}" has no scheme, so verify used https; a local tenant speaks plain http: give --domain http://`));
+    expect(reportOf(run).error).toMatch(
+      new RegExp(
+        `^GET https://${bare.replace(/[.]/g, "\\.")}\\.well-known/openid-configuration: the server does not answer in TLS \\(SSL wrong version number\\); --domain "${bare.replace(/[.]/g, "\\.")}" has no scheme, so verify used https; a local tenant speaks plain http: give --domain http://`,
+      ),
+    );
   });
 
   describe("a tenant behind a private CA", () => {

@@ -34,7 +34,9 @@ test("a client's credentials as an Authorization: Basic header carries them are 
   secrets.addClient("my client", "s3cret+/=");
   const form = Buffer.from("my+client:s3cret%2B%2F%3D").toString("base64");
   const plain = Buffer.from("my client:s3cret+/=").toString("base64");
-  expect(secrets.scrub(`Authorization: Basic ${form}, or Basic ${plain}`)).toBe(`Authorization: Basic ${REDACTED}, or Basic ${REDACTED}`);
+  expect(secrets.scrub(`Authorization: Basic ${form}, or Basic ${plain}`)).toBe(
+    `Authorization: Basic ${REDACTED}, or Basic ${REDACTED}`,
+  );
 });
 
 test("the start of a secret that an ellipsis cuts short is replaced, down to 4 characters", () => {
@@ -50,16 +52,22 @@ test("the start of a secret that an ellipsis cuts short is replaced, down to 4 c
 
 test("secrets shorter than 4 characters stay in ordinary text, but not as a request's fields", () => {
   const secrets = secretsOf("pw", "s");
-  expect(secrets.scrub("its iat is 86400 s in the future; the password grant was refused")).toBe("its iat is 86400 s in the future; the password grant was refused");
+  expect(secrets.scrub("its iat is 86400 s in the future; the password grant was refused")).toBe(
+    "its iat is 86400 s in the future; the password grant was refused",
+  );
   expect(secrets.scrub("you sent grant_type=password&password=pw&client_secret=s&code=ab")).toBe(
     `you sent grant_type=password&password=${REDACTED}&client_secret=${REDACTED}&code=${REDACTED}`,
   );
   const body = JSON.stringify({ password: "pw", client_secret: "s", code_verifier: "v" });
   expect(secrets.scrub(JSON.stringify(`you sent ${body}`))).toBe(
-    JSON.stringify(`you sent ${JSON.stringify({ password: REDACTED, client_secret: REDACTED, code_verifier: REDACTED })}`),
+    JSON.stringify(
+      `you sent ${JSON.stringify({ password: REDACTED, client_secret: REDACTED, code_verifier: REDACTED })}`,
+    ),
   );
   // Look-alike fields are not secrets.
-  expect(secrets.scrub("response_type=code&code_challenge=abc&grant_type=password")).toBe("response_type=code&code_challenge=abc&grant_type=password");
+  expect(secrets.scrub("response_type=code&code_challenge=abc&grant_type=password")).toBe(
+    "response_type=code&code_challenge=abc&grant_type=password",
+  );
 });
 
 test("the tokens shown on purpose (--show-tokens) are printed, even when a request sent them later", () => {
@@ -74,18 +82,33 @@ test("a secret found inside the marker doesn't break an earlier marker", () => {
 });
 
 test("credentials in any URL are replaced; an email is not a credential", () => {
-  expect(new Secrets().scrub("GET https://user:pa55@tenant.example/x for alice@example.com")).toBe(`GET https://${REDACTED}@tenant.example/x for alice@example.com`);
+  expect(new Secrets().scrub("GET https://user:pa55@tenant.example/x for alice@example.com")).toBe(
+    `GET https://${REDACTED}@tenant.example/x for alice@example.com`,
+  );
 });
 
 test("a request's Authorization header and secret fields (form, JSON, query) become secrets wherever they are echoed", () => {
   const secrets = new Secrets();
   secrets.sent("http://127.0.0.1:4000/oauth/token?refresh_token=query-secret", {
     headers: { authorization: "Bearer bearer-secret" },
-    body: new URLSearchParams({ grant_type: "authorization_code", code: "the-code", code_verifier: "the-verifier", redirect_uri: "http://127.0.0.1:3000/callback" }),
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      code: "the-code",
+      code_verifier: "the-verifier",
+      redirect_uri: "http://127.0.0.1:3000/callback",
+    }),
   });
-  secrets.sent("http://127.0.0.1:4000/oauth/token", { body: JSON.stringify({ grant_type: "client_credentials", client_id: "m", client_secret: "json-secret" }) });
-  secrets.sent("http://127.0.0.1:4000/x", { headers: { authorization: `Basic ${Buffer.from("id:basic-secret").toString("base64")}` } });
-  expect(secrets.scrub("bearer-secret the-code the-verifier query-secret json-secret basic-secret grant_type authorization_code http://127.0.0.1:3000/callback client_credentials")).toBe(
+  secrets.sent("http://127.0.0.1:4000/oauth/token", {
+    body: JSON.stringify({ grant_type: "client_credentials", client_id: "m", client_secret: "json-secret" }),
+  });
+  secrets.sent("http://127.0.0.1:4000/x", {
+    headers: { authorization: `Basic ${Buffer.from("id:basic-secret").toString("base64")}` },
+  });
+  expect(
+    secrets.scrub(
+      "bearer-secret the-code the-verifier query-secret json-secret basic-secret grant_type authorization_code http://127.0.0.1:3000/callback client_credentials",
+    ),
+  ).toBe(
     `${Array(6).fill(REDACTED).join(" ")} grant_type authorization_code http://127.0.0.1:3000/callback client_credentials`,
   );
 });

@@ -22,7 +22,8 @@ const API = "https://api.example.com";
 function secret(prefix: string, runs: number): string {
   const special = ["/", "+", '"', "é", "&", "=", " ", "\\", "%", "@", "~", "\t", "€", ":", "?", "#"];
   let text = prefix;
-  for (let i = 0; i < runs; i++) text += randomBytes(6).toString("base64url").replace(/[-_]/g, "x") + special[i % special.length];
+  for (let i = 0; i < runs; i++)
+    text += randomBytes(6).toString("base64url").replace(/[-_]/g, "x") + special[i % special.length];
   return text + randomBytes(6).toString("base64url").replace(/[-_]/g, "x");
 }
 const PASSWORD = secret("pw", 5);
@@ -45,7 +46,11 @@ let idp: RogueIdp;
 let runner: VerifyRunner;
 
 beforeAll(async () => {
-  writeFileSync(usersFile, USERS.map((u) => JSON.stringify({ user_id: u.sub, email: u.email, app_metadata: u.app_metadata })).join("\n") + "\n");
+  writeFileSync(
+    usersFile,
+    USERS.map((u) => JSON.stringify({ user_id: u.sub, email: u.email, app_metadata: u.app_metadata })).join("\n") +
+      "\n",
+  );
   idp = await startRogueIdp(CLIENT, USERS, API, ECHO);
   runner = new VerifyRunner();
 });
@@ -59,8 +64,18 @@ const LOGIN = { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWOR
 const MGMT = ["--mgmt-client-id", "mgmt-client", "--mgmt-client-secret", MGMT_SECRET];
 type Mode = "json" | "human";
 const common = (domain: string | undefined, mode: Mode, timeout = 60) => [
-  "--env", "dev", ...(domain === undefined ? [] : ["--domain", domain]), "--client-id", CLIENT, "--client-secret", CLIENT_SECRET,
-  "--audience", API, "--timeout", String(timeout), ...(mode === "json" ? ["--json"] : []),
+  "--env",
+  "dev",
+  ...(domain === undefined ? [] : ["--domain", domain]),
+  "--client-id",
+  CLIENT,
+  "--client-secret",
+  CLIENT_SECRET,
+  "--audience",
+  API,
+  "--timeout",
+  String(timeout),
+  ...(mode === "json" ? ["--json"] : []),
 ];
 
 function passwordGrant(how: Misbehaviour, mode: Mode, source: string[] = ["--users", usersFile]): Promise<VerifyRun> {
@@ -71,12 +86,16 @@ function passwordGrant(how: Misbehaviour, mode: Mode, source: string[] = ["--use
 async function codeFlow(how: Misbehaviour, mode: Mode): Promise<VerifyRun> {
   const port = await freePort();
   let followed = false;
-  return runner.run([...common(idp.url(how), mode), "--users", usersFile, "--redirect-uri", `http://127.0.0.1:${port}/callback`], {}, (text) => {
-    const url = /^(http:\/\/127\.0\.0\.1:\d+\/\S+\/authorize\?\S+)$/m.exec(text)?.[1];
-    if (!url || followed) return;
-    followed = true;
-    void fetch(url, { redirect: "manual" }).then((r) => fetch(r.headers.get("location") as string));
-  });
+  return runner.run(
+    [...common(idp.url(how), mode), "--users", usersFile, "--redirect-uri", `http://127.0.0.1:${port}/callback`],
+    {},
+    (text) => {
+      const url = /^(http:\/\/127\.0\.0\.1:\d+\/\S+\/authorize\?\S+)$/m.exec(text)?.[1];
+      if (!url || followed) return;
+      followed = true;
+      void fetch(url, { redirect: "manual" }).then((r) => fetch(r.headers.get("location") as string));
+    },
+  );
 }
 
 /** The forms a secret takes when echoed: as is, URL-encoded (either case), form-encoded, JSON-escaped once and twice, base64. */
@@ -102,7 +121,9 @@ function leaks(output: string): string[] {
   const secrets = new Set([PASSWORD, CLIENT_SECRET, MGMT_SECRET, ...idp.secrets().filter((s) => s.length >= 8)]);
   const found: string[] = [];
   for (const value of secrets) {
-    const windows = formsOf(value).flatMap((form) => Array.from({ length: Math.max(0, form.length - 7) }, (_, i) => form.slice(i, i + 8)));
+    const windows = formsOf(value).flatMap((form) =>
+      Array.from({ length: Math.max(0, form.length - 7) }, (_, i) => form.slice(i, i + 8)),
+    );
     const seen = windows.find((window) => output.includes(window));
     if (seen !== undefined) found.push(`${JSON.stringify(seen)} of ${JSON.stringify(value.slice(0, 12))}...`);
   }
@@ -111,7 +132,9 @@ function leaks(output: string): string[] {
 
 /** What went wrong, as the run says it: the JSON report's error, or the human report's verdict line. */
 function failure(run: VerifyRun, mode: Mode): string {
-  return mode === "json" ? (reportOf(run).error as string) : (/^FAILED \(exit \d\): (.*)$/m.exec(run.stdout)?.[1] ?? run.stdout);
+  return mode === "json"
+    ? (reportOf(run).error as string)
+    : (/^FAILED \(exit \d\): (.*)$/m.exec(run.stdout)?.[1] ?? run.stdout);
 }
 
 // [case, start the run, the exit code, what the output must still say].
@@ -122,16 +145,39 @@ const CASES: [string, (mode: Mode) => Promise<VerifyRun>, number, RegExp][] = [
     3,
     /^the password grant was refused: invalid_request: you sent username=alice%40example\.com&password=\[redacted\]&.*client_secret=\[redacted\]/,
   ],
-  ["the token endpoint echoes the code exchange (code, PKCE verifier, client secret) in its error", (mode) => codeFlow("echo-token", mode), 3, /^the login was refused: invalid_request: you sent .*code=\[redacted\]/],
-  ["the Management API's token endpoint echoes the client credentials, cut short in the message", (mode) => passwordGrant("echo-mgmt-token", mode, MGMT), 3, /^the Management API token was refused: "access_denied you sent .*client_secret.*\[redacted\]\.\.\.; the application needs the read:users scope/],
-  ["the Management API echoes its bearer token, cut short in a non-JSON answer", (mode) => passwordGrant("echo-mgmt-user", mode, MGMT), 3, /: the answer \(HTTP 200\) is not JSON: "(forbidden ){8}authorization Bearer \[redacted\]\.\.\.$/],
+  [
+    "the token endpoint echoes the code exchange (code, PKCE verifier, client secret) in its error",
+    (mode) => codeFlow("echo-token", mode),
+    3,
+    /^the login was refused: invalid_request: you sent .*code=\[redacted\]/,
+  ],
+  [
+    "the Management API's token endpoint echoes the client credentials, cut short in the message",
+    (mode) => passwordGrant("echo-mgmt-token", mode, MGMT),
+    3,
+    /^the Management API token was refused: "access_denied you sent .*client_secret.*\[redacted\]\.\.\.; the application needs the read:users scope/,
+  ],
+  [
+    "the Management API echoes its bearer token, cut short in a non-JSON answer",
+    (mode) => passwordGrant("echo-mgmt-user", mode, MGMT),
+    3,
+    /: the answer \(HTTP 200\) is not JSON: "(forbidden ){8}authorization Bearer \[redacted\]\.\.\.$/,
+  ],
 ];
 
 // Runs where the login succeeds and the echo lands in the claims: a mismatch (the echo is an
 // unexpected claim), [case, start the run, what the echoed request must still show].
 const CLAIM_ECHOES: [string, (mode: Mode) => Promise<VerifyRun>, RegExp][] = [
-  ["the tokens carry the password grant's request, /userinfo the bearer token", (mode) => passwordGrant("echo-claims", mode), /^username=alice%40example\.com&password=\[redacted\]&/],
-  ["the tokens carry the code exchange's request, /userinfo the bearer token", (mode) => codeFlow("echo-claims", mode), /&code=\[redacted\]&code_verifier=\[redacted\]/],
+  [
+    "the tokens carry the password grant's request, /userinfo the bearer token",
+    (mode) => passwordGrant("echo-claims", mode),
+    /^username=alice%40example\.com&password=\[redacted\]&/,
+  ],
+  [
+    "the tokens carry the code exchange's request, /userinfo the bearer token",
+    (mode) => codeFlow("echo-claims", mode),
+    /&code=\[redacted\]&code_verifier=\[redacted\]/,
+  ],
 ];
 
 describe.each(["json", "human"] as const)("%s output", (mode) => {
@@ -160,7 +206,10 @@ describe.each(["json", "human"] as const)("%s output", (mode) => {
         expect(claims.idToken.found[ECHO]).toMatch(request);
         expect(claims.userinfo.found[ECHO]).toBe("authorization Bearer [redacted]; query ");
       } else {
-        const line = new RegExp(`^ +${ECHO.replace(/[./]/g, "\\$&")} +UNEXPECTED: ".*${request.source.replace(/^\^/, "")}`, "m");
+        const line = new RegExp(
+          `^ +${ECHO.replace(/[./]/g, "\\$&")} +UNEXPECTED: ".*${request.source.replace(/^\^/, "")}`,
+          "m",
+        );
         expect(run.stdout).toMatch(line);
         expect(run.stdout).toMatch(/^MISMATCH \(exit 1\)/m);
       }
@@ -171,9 +220,14 @@ describe.each(["json", "human"] as const)("%s output", (mode) => {
 
 test("secrets shorter than 4 characters are hidden where a request is echoed, yet the rest of the output keeps its letters", async () => {
   const args = common(idp.url("echo-token"), "json").map((a) => (a === CLIENT_SECRET ? "s" : a));
-  const run = await runner.run([...args, "--grant", "password", "--users", usersFile], { ...LOGIN, AUTH0_VERIFY_PASSWORD: "pw" });
+  const run = await runner.run([...args, "--grant", "password", "--users", usersFile], {
+    ...LOGIN,
+    AUTH0_VERIFY_PASSWORD: "pw",
+  });
   const error = reportOf(run).error as string;
-  expect(error).toMatch(/^the password grant was refused: invalid_request: you sent username=alice%40example\.com&password=\[redacted\]&/);
+  expect(error).toMatch(
+    /^the password grant was refused: invalid_request: you sent username=alice%40example\.com&password=\[redacted\]&/,
+  );
   expect(error).toContain('"password":"[redacted]"');
   expect(error).toContain('"client_secret":"[redacted]"');
   expect(error).not.toMatch(/password=pw|client_secret=s\b|"pw"|"s"/);
@@ -196,17 +250,34 @@ describe("credentials in --domain are refused, never printed (exit 2)", () => {
 
   test("AUTH0_VERIFY_DOMAIN=user:secret@host, no scheme: the variable is named", async () => {
     const bare = idp.url("none").slice("http://".length);
-    const run = await runner.run([...common(undefined, "json"), "--grant", "password", "--users", usersFile], { ...LOGIN, AUTH0_VERIFY_DOMAIN: `${CREDENTIALS}@${bare}` });
+    const run = await runner.run([...common(undefined, "json"), "--grant", "password", "--users", usersFile], {
+      ...LOGIN,
+      AUTH0_VERIFY_DOMAIN: `${CREDENTIALS}@${bare}`,
+    });
     expect(run.stdout + run.stderr).not.toContain(CREDENTIALS.slice(5, 13));
     expect(run.exit).toBe(2);
-    expect(run.stderr).toMatch(new RegExp(`^verify: AUTH0_VERIFY_DOMAIN: \\[redacted\\]@.* carries credentials .*: set AUTH0_VERIFY_DOMAIN=${bare.replace(/[.]/g, "\\.")}\n$`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^verify: AUTH0_VERIFY_DOMAIN: \\[redacted\\]@.* carries credentials .*: set AUTH0_VERIFY_DOMAIN=${bare.replace(/[.]/g, "\\.")}\n$`,
+      ),
+    );
   });
 
   test("--redirect-uri with credentials is refused the same way", async () => {
     const port = await freePort();
-    const run = await runner.run([...common(idp.url("none"), "json", 5), "--users", usersFile, "--redirect-uri", `http://${CREDENTIALS}@127.0.0.1:${port}/callback`]);
+    const run = await runner.run([
+      ...common(idp.url("none"), "json", 5),
+      "--users",
+      usersFile,
+      "--redirect-uri",
+      `http://${CREDENTIALS}@127.0.0.1:${port}/callback`,
+    ]);
     expect(run.stdout + run.stderr).not.toContain(CREDENTIALS.slice(5, 13));
     expect(run.exit).toBe(2);
-    expect(run.stderr).toMatch(new RegExp(`^verify: --redirect-uri: http://\\[redacted\\]@127\\.0\\.0\\.1:${port}/callback carries credentials .*: give --redirect-uri http://127\\.0\\.0\\.1:${port}/callback\n$`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^verify: --redirect-uri: http://\\[redacted\\]@127\\.0\\.0\\.1:${port}/callback carries credentials .*: give --redirect-uri http://127\\.0\\.0\\.1:${port}/callback\n$`,
+      ),
+    );
   });
 });

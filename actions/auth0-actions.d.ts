@@ -33,7 +33,10 @@ interface PostLoginApi {
     validateToken(options: { secret: string; tokenParameterName?: string }): Record<string, unknown>;
   };
   /** Writes one top-level key of the user's metadata: seen by the later actions, persisted at the end of the flow. */
-  readonly user?: { setAppMetadata(key: string, value: unknown): unknown; setUserMetadata(key: string, value: unknown): unknown };
+  readonly user?: {
+    setAppMetadata(key: string, value: unknown): unknown;
+    setUserMetadata(key: string, value: unknown): unknown;
+  };
 }
 
 /** Replaced at compile time by src/compile/compile-action.ts with the stack's claim settings. */

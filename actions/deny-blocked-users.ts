@@ -10,7 +10,11 @@ exports.onExecutePostLogin = async (event: PostLoginEvent, api: PostLoginApi): P
   try {
     const metadata = event?.user?.app_metadata;
     // Own property only: a "blocked" inherited through a crafted prototype is not the user's.
-    blocked = typeof metadata === "object" && metadata !== null && Object.prototype.hasOwnProperty.call(metadata, "blocked") && (metadata as { blocked?: unknown }).blocked === true;
+    blocked =
+      typeof metadata === "object" &&
+      metadata !== null &&
+      Object.prototype.hasOwnProperty.call(metadata, "blocked") &&
+      (metadata as { blocked?: unknown }).blocked === true;
   } catch {
     // A getter that throws is not a reason to fail (or to let through) differently: treat as not blocked.
     blocked = false;

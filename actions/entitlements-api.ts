@@ -27,10 +27,16 @@ exports.onExecutePostLogin = async (event: PostLoginEvent, api: PostLoginApi): P
     }
     entitlements = ((await response.json()) as { entitlements?: unknown })?.entitlements;
   } catch (err) {
-    console.log(`entitlements-api: the API could not be reached (${err instanceof Error ? err.name : "error"}); no entitlements claim`);
+    console.log(
+      `entitlements-api: the API could not be reached (${err instanceof Error ? err.name : "error"}); no entitlements claim`,
+    );
     return;
   }
-  if (!Array.isArray(entitlements) || entitlements.length > MAX_ENTITLEMENTS || !entitlements.every((e) => typeof e === "string" && e.length <= 200)) {
+  if (
+    !Array.isArray(entitlements) ||
+    entitlements.length > MAX_ENTITLEMENTS ||
+    !entitlements.every((e) => typeof e === "string" && e.length <= 200)
+  ) {
     console.log("entitlements-api: the answer is not a list of entitlements; no entitlements claim");
     return;
   }

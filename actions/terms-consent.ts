@@ -11,13 +11,18 @@ const NON_INTERACTIVE = new Set(["oauth2-resource-owner", "oauth2-refresh-token"
 
 function accepted(event: PostLoginEvent): boolean {
   const metadata = event?.user?.app_metadata;
-  return typeof metadata === "object" && metadata !== null && (metadata as { terms_accepted?: unknown }).terms_accepted === TERMS_VERSION;
+  return (
+    typeof metadata === "object" &&
+    metadata !== null &&
+    (metadata as { terms_accepted?: unknown }).terms_accepted === TERMS_VERSION
+  );
 }
 
 exports.onExecutePostLogin = async (event: PostLoginEvent, api: PostLoginApi): Promise<void> => {
   const page = event?.secrets?.CONSENT_PAGE_URL;
   const secret = event?.secrets?.CONSENT_SECRET;
-  if (accepted(event) || !page || !secret || !api.redirect || NON_INTERACTIVE.has(String(event?.transaction?.protocol))) return;
+  if (accepted(event) || !page || !secret || !api.redirect || NON_INTERACTIVE.has(String(event?.transaction?.protocol)))
+    return;
   const token = api.redirect.encodeToken({ secret, payload: { terms: TERMS_VERSION }, expiresInSeconds: 600 });
   api.redirect.sendUserTo(page, { query: { session_token: token } });
 };

@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
 
 // @cdktf/commons runs `terraform version` when loaded; a TF_CLI_CONFIG_FILE naming a missing file
 // makes that print a frightening but harmless [ERROR]. Terraform's default location is quiet.
-if (process.env.TF_CLI_CONFIG_FILE && !existsSync(process.env.TF_CLI_CONFIG_FILE)) delete process.env.TF_CLI_CONFIG_FILE;
+if (process.env.TF_CLI_CONFIG_FILE && !existsSync(process.env.TF_CLI_CONFIG_FILE))
+  delete process.env.TF_CLI_CONFIG_FILE;
 const { CodeMaker, TerraformProviderGenerator } = await import("@cdktf/provider-generator");
 const { ConstructsMakerProviderTarget, LANGUAGES, TerraformProviderConstraint } = await import("@cdktf/commons");
 
@@ -47,4 +48,6 @@ const generator = new TerraformProviderGenerator(code, schema);
 generator.generate(new ConstructsMakerProviderTarget(new TerraformProviderConstraint(constraint), LANGUAGES[0]));
 await code.save(outDir);
 writeFileSync(marker, fingerprint + "\n");
-console.log(`generated .gen/providers/auth0 (auth0/auth0 ${PINNED_VERSION}, constraint ${constraint.split("@")[1]}) from schema/auth0-provider-schema.json`);
+console.log(
+  `generated .gen/providers/auth0 (auth0/auth0 ${PINNED_VERSION}, constraint ${constraint.split("@")[1]}) from schema/auth0-provider-schema.json`,
+);

@@ -18,7 +18,13 @@ mkdirSync(outdir, { recursive: true });
 const outfile = join(outdir, basename(entry).replace(/\.ts$/, "") + ".cjs");
 // The same options as the bundles the tests run (__tests__/helpers/cli-bundles.ts).
 const options = JSON.parse(readFileSync(join(root, "scripts", "bundle-options.json"), "utf8"));
-const { outputFiles } = buildSync({ ...options, absWorkingDir: root, entryPoints: [resolve(entry)], outfile, write: false });
+const { outputFiles } = buildSync({
+  ...options,
+  absWorkingDir: root,
+  entryPoints: [resolve(entry)],
+  outfile,
+  write: false,
+});
 // Written aside then renamed, so runs in parallel (tests, CI) never load a half-written bundle.
 const partial = `${outfile}.${process.pid}.tmp`;
 writeFileSync(partial, outputFiles[0].contents);

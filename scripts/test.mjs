@@ -19,9 +19,20 @@ function bin(name) {
 }
 const ESLINT = [bin("eslint"), "."];
 const PRETTIER = [bin("prettier"), "--check", "--log-level", "warn", "."];
-const TSC = [require.resolve("typescript/bin/tsc"), "-p", ".", "--incremental", "--tsBuildInfoFile", "node_modules/.cache/tsc/tsconfig.tsbuildinfo"];
+const TSC = [
+  require.resolve("typescript/bin/tsc"),
+  "-p",
+  ".",
+  "--incremental",
+  "--tsBuildInfoFile",
+  "node_modules/.cache/tsc/tsconfig.tsbuildinfo",
+];
 const unit = process.argv[2] === "--unit";
-const JEST = [require.resolve("jest/bin/jest"), ...process.argv.slice(unit ? 3 : 2), ...(unit ? ["--selectProjects", "unit"] : [])];
+const JEST = [
+  require.resolve("jest/bin/jest"),
+  ...process.argv.slice(unit ? 3 : 2),
+  ...(unit ? ["--selectProjects", "unit"] : []),
+];
 
 function run(args, quiet, nice = 0) {
   const child = spawn(process.execPath, args, { stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit" });

@@ -32,7 +32,23 @@ const MAX_FILE_BYTES = 1 << 20;
 const PR_CHECKOUT_EVENTS = ["pull_request", "pull_request_review", "pull_request_review_comment"];
 /** Events that run the base branch's workflow with its secrets: pull-request code only when checked out by ref. */
 const PR_TARGET_EVENTS = ["pull_request_target", "workflow_run", "issue_comment"];
-const SCOPES = ["actions", "attestations", "checks", "contents", "deployments", "discussions", "id-token", "issues", "models", "packages", "pages", "pull-requests", "repository-projects", "security-events", "statuses"];
+const SCOPES = [
+  "actions",
+  "attestations",
+  "checks",
+  "contents",
+  "deployments",
+  "discussions",
+  "id-token",
+  "issues",
+  "models",
+  "packages",
+  "pages",
+  "pull-requests",
+  "repository-projects",
+  "security-events",
+  "statuses",
+];
 const LEVEL = { none: 0, read: 1, write: 2 };
 
 class UsageError extends Error {}
@@ -55,15 +71,24 @@ function readOptions(argv) {
   if (argv.includes("--help") || argv.includes("-h")) return undefined;
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { reviewed: { type: "string", multiple: true }, json: { type: "boolean" } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: { reviewed: { type: "string", multiple: true }, json: { type: "boolean" } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new UsageError(`${escapeControl(err.message)}\n${USAGE}`);
   }
   const { values, positionals } = parsed;
-  if (positionals.length === 0) throw new UsageError(`no PATH given: name the workflow files or their folder, e.g. .github/workflows\n${USAGE}`);
+  if (positionals.length === 0)
+    throw new UsageError(`no PATH given: name the workflow files or their folder, e.g. .github/workflows\n${USAGE}`);
   const reviewed = (values.reviewed ?? []).flatMap((list) => list.split(",")).map((name) => name.trim());
   const bad = reviewed.find((name) => !/^[\w.-]+$/.test(name));
-  if (bad !== undefined) throw new UsageError(`--reviewed: ${quote(bad)} is not an environment name; give names like dev-review, separated by commas`);
+  if (bad !== undefined)
+    throw new UsageError(
+      `--reviewed: ${quote(bad)} is not an environment name; give names like dev-review, separated by commas`,
+    );
   return { paths: positionals, reviewed: new Set(reviewed), json: !!values.json };
 }
 
@@ -76,14 +101,21 @@ function workflowFiles(path) {
     throw new UsageError(`PATH ${quote(path)} does not exist; name a workflow file or a folder of them`);
   }
   if (!stat.isDirectory()) return [path];
-  const files = readdirSync(path).filter((name) => /\.ya?ml$/.test(name)).sort().map((name) => join(path, name));
-  if (files.length === 0) throw new UsageError(`PATH ${quote(path)} holds no .yml or .yaml file; name a folder of workflows`);
+  const files = readdirSync(path)
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .map((name) => join(path, name));
+  if (files.length === 0)
+    throw new UsageError(`PATH ${quote(path)} holds no .yml or .yaml file; name a folder of workflows`);
   return files;
 }
 
 function readWorkflow(path) {
   const size = statSync(path).size;
-  if (size > MAX_FILE_BYTES) throw new UsageError(`${quote(path)} has ${size} bytes, over the ${MAX_FILE_BYTES} a workflow may have here; is it a workflow?`);
+  if (size > MAX_FILE_BYTES)
+    throw new UsageError(
+      `${quote(path)} has ${size} bytes, over the ${MAX_FILE_BYTES} a workflow may have here; is it a workflow?`,
+    );
   return readFileSync(path, "utf8");
 }
 
@@ -91,7 +123,8 @@ function readWorkflow(path) {
 let workflowParser;
 async function loadParser() {
   if (!workflowParser) {
-    const hook = "export async function load(url, context, next) { return next(url, url.endsWith('.json') ? { ...context, importAttributes: { type: 'json' } } : context); }";
+    const hook =
+      "export async function load(url, context, next) { return next(url, url.endsWith('.json') ? { ...context, importAttributes: { type: 'json' } } : context); }";
     register(`data:text/javascript,${encodeURIComponent(hook)}`);
     workflowParser = await import("@actions/workflow-parser");
   }
@@ -116,7 +149,9 @@ async function schemaErrors(path, texts) {
       return { name: found, content: texts.get(found) };
     },
   };
-  const template = await convertWorkflowTemplate(parsed.context, parsed.value, fileProvider, { fetchReusableWorkflowDepth: 1 });
+  const template = await convertWorkflowTemplate(parsed.context, parsed.value, fileProvider, {
+    fetchReusableWorkflowDepth: 1,
+  });
   // One line each, naming the file (the YAML parser's messages go on with a picture of the line).
   return (template.errors ?? []).map((error) => {
     const line = String(error.Message).split("\n")[0].trim();
@@ -163,7 +198,8 @@ function balanced(text) {
 }
 
 /** The event a term `github.event_name == '...'` names, else undefined. */
-const eventNamed = (term) => (/^github\.event_name\s*==\s*'([\w-]+)'$/.exec(term) ?? /^'([\w-]+)'\s*==\s*github\.event_name$/.exec(term))?.[1];
+const eventNamed = (term) =>
+  (/^github\.event_name\s*==\s*'([\w-]+)'$/.exec(term) ?? /^'([\w-]+)'\s*==\s*github\.event_name$/.exec(term))?.[1];
 
 /**
  * The events a job's `if` lets it run on, among `events`: each `&&` term that is an `||` of
@@ -182,7 +218,8 @@ function jobEvents(condition, events) {
 
 /** Every `${{ ... }}` of every string under `value`; a key `if` is an expression as it stands. */
 function expressions(value, key = "") {
-  if (typeof value === "string") return key === "if" ? [value] : [...value.matchAll(/\$\{\{([\s\S]*?)\}\}/g)].map((m) => m[1]);
+  if (typeof value === "string")
+    return key === "if" ? [value] : [...value.matchAll(/\$\{\{([\s\S]*?)\}\}/g)].map((m) => m[1]);
   if (Array.isArray(value)) return value.flatMap((item) => expressions(item));
   if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => expressions(v, k));
   return [];
@@ -223,8 +260,10 @@ function matrixValues(strategy) {
   if (!matrix || typeof matrix !== "object") return {};
   const values = {};
   const add = (key, value) => (values[key] ??= []).includes(String(value)) || values[key].push(String(value));
-  for (const [key, list] of Object.entries(matrix)) if (key !== "include" && key !== "exclude" && Array.isArray(list)) for (const v of list) add(key, v);
-  for (const entry of Array.isArray(matrix.include) ? matrix.include : []) for (const [key, v] of Object.entries(entry ?? {})) add(key, v);
+  for (const [key, list] of Object.entries(matrix))
+    if (key !== "include" && key !== "exclude" && Array.isArray(list)) for (const v of list) add(key, v);
+  for (const entry of Array.isArray(matrix.include) ? matrix.include : [])
+    for (const [key, v] of Object.entries(entry ?? {})) add(key, v);
   return values;
 }
 
@@ -243,7 +282,8 @@ const granted = (perms) => SCOPES.filter((s) => perms[s] !== "none").map((s) => 
 
 // --- jobs --------------------------------------------------------------------------------------
 
-const workflowEvents = (on) => (typeof on === "string" ? [on] : Array.isArray(on) ? on.map(String) : Object.keys(on ?? {}));
+const workflowEvents = (on) =>
+  typeof on === "string" ? [on] : Array.isArray(on) ? on.map(String) : Object.keys(on ?? {});
 const isCheckout = (step) => typeof step?.uses === "string" && /^actions\/checkout@/.test(step.uses);
 
 /** Whether a job's steps run pull-request code on any of `events`. */
@@ -270,16 +310,23 @@ function listJobs(path, workflow, texts, events, caller, out, problems, seen = n
   for (const [id, job] of Object.entries(workflow.jobs ?? {})) {
     const label = caller ? `${caller.label} › ${name} › ${id}` : `${name} › ${id}`;
     const own = permissionsOf(job.permissions);
-    if (!own) problems.push(`${label}: sets no permissions of its own, so it gets ${caller ? "its caller's" : workflowPermissions ? "the workflow's" : "the repository's default (possibly write-all)"}; give it a permissions block with only what it needs`);
+    if (!own)
+      problems.push(
+        `${label}: sets no permissions of its own, so it gets ${caller ? "its caller's" : workflowPermissions ? "the workflow's" : "the repository's default (possibly write-all)"}; give it a permissions block with only what it needs`,
+      );
     let permissions = own ?? workflowPermissions ?? (caller ? caller.permissions : undefined);
     if (caller && permissions && caller.permissions) {
       const over = SCOPES.filter((s) => LEVEL[permissions[s]] > LEVEL[caller.permissions[s]]);
-      if (over.length) problems.push(`${label}: asks for ${over.map((s) => `${s}: ${permissions[s]}`).join(", ")}, more than its caller grants (GitHub fails the run); grant it in the calling job or ask for less`);
+      if (over.length)
+        problems.push(
+          `${label}: asks for ${over.map((s) => `${s}: ${permissions[s]}`).join(", ")}, more than its caller grants (GitHub fails the run); grant it in the calling job or ask for less`,
+        );
       permissions = lower(permissions, caller.permissions);
     }
     const jobEventList = jobEvents(job.if, events);
     const contexts = { matrix: matrixValues(job.strategy), inputs: caller?.inputs ?? {} };
-    const environmentName = typeof job.environment === "object" && job.environment ? job.environment.name : job.environment;
+    const environmentName =
+      typeof job.environment === "object" && job.environment ? job.environment.name : job.environment;
     const environments = expand(environmentName, contexts);
     const steps = Array.isArray(job.steps) ? job.steps : [];
     // Everything the job names: its own keys, its steps, and for a call, the `with:` and `secrets:` it hands on.
@@ -297,13 +344,18 @@ function listJobs(path, workflow, texts, events, caller, out, problems, seen = n
       secrets: namesRead(exprs, "secrets"),
       inheritsSecrets: job.secrets === "inherit",
       vars: namesRead(exprs, "vars"),
-      roles: steps.map((s) => s?.with?.["role-to-assume"]).filter((r) => r !== undefined).map(String),
+      roles: steps
+        .map((s) => s?.with?.["role-to-assume"])
+        .filter((r) => r !== undefined)
+        .map(String),
       calls: typeof job.uses === "string" ? job.uses : null,
     };
     out.push(entry);
     if (typeof job.uses !== "string") continue;
     if (!job.uses.startsWith("./")) {
-      problems.push(`${label}: calls ${quote(job.uses)}, a workflow in another repository: its jobs are not listed; read it before you trust it with ${entry.inheritsSecrets ? "every secret (secrets: inherit)" : "what this job passes"}`);
+      problems.push(
+        `${label}: calls ${quote(job.uses)}, a workflow in another repository: its jobs are not listed; read it before you trust it with ${entry.inheritsSecrets ? "every secret (secrets: inherit)" : "what this job passes"}`,
+      );
       continue;
     }
     const called = calledFile(job.uses, texts);
@@ -313,9 +365,23 @@ function listJobs(path, workflow, texts, events, caller, out, problems, seen = n
     }
     if (seen.has(called)) continue;
     const callerContexts = { ...contexts };
-    const inputs = Object.fromEntries(Object.entries(job.with ?? {}).map(([k, v]) => [k, expand(typeof v === "string" ? v : String(v), callerContexts)]));
+    const inputs = Object.fromEntries(
+      Object.entries(job.with ?? {}).map(([k, v]) => [
+        k,
+        expand(typeof v === "string" ? v : String(v), callerContexts),
+      ]),
+    );
     const calledWorkflow = parse(texts.get(called));
-    listJobs(called, calledWorkflow, texts, jobEventList, { label, permissions, inputs }, out, problems, new Set([...seen, called]));
+    listJobs(
+      called,
+      calledWorkflow,
+      texts,
+      jobEventList,
+      { label, permissions, inputs },
+      out,
+      problems,
+      new Set([...seen, called]),
+    );
   }
 }
 
@@ -358,7 +424,11 @@ async function main(argv) {
   const calledOnly = (workflow) => workflowEvents(workflow.on).every((e) => e === "workflow_call");
   for (const [path, workflow] of parsed) {
     // A workflow that is only ever called is listed under each job that calls it.
-    const callers = [...parsed.values()].some((other) => Object.values(other.jobs ?? {}).some((job) => typeof job.uses === "string" && calledFile(job.uses, texts) === path));
+    const callers = [...parsed.values()].some((other) =>
+      Object.values(other.jobs ?? {}).some(
+        (job) => typeof job.uses === "string" && calledFile(job.uses, texts) === path,
+      ),
+    );
     if (calledOnly(workflow) && callers) continue;
     listJobs(path, workflow, texts, workflowEvents(workflow.on), undefined, jobs, problems);
   }
@@ -367,7 +437,9 @@ async function main(argv) {
     const held = holdings(entry);
     const gated = entry.environments.length > 0 && entry.environments.every((env) => options.reviewed.has(env));
     if (held.length && !gated) {
-      problems.push(`${entry.label}: runs pull-request code and holds ${held.join("; ")}${entry.environments.length ? ` in ${entry.environments.join(", ")}, not named by --reviewed` : ""}; move them to a job that does not check out the pull request, or behind an environment with required reviewers`);
+      problems.push(
+        `${entry.label}: runs pull-request code and holds ${held.join("; ")}${entry.environments.length ? ` in ${entry.environments.join(", ")}, not named by --reviewed` : ""}; move them to a job that does not check out the pull request, or behind an environment with required reviewers`,
+      );
     }
   }
 
@@ -377,12 +449,17 @@ async function main(argv) {
 }
 
 function render(files, jobs, problems, version, reviewed) {
-  const lines = files.map((f) => `${f.file}: ${f.valid ? `valid (GitHub's workflow schema, @actions/workflow-parser ${version})` : "INVALID"}`);
+  const lines = files.map(
+    (f) =>
+      `${f.file}: ${f.valid ? `valid (GitHub's workflow schema, @actions/workflow-parser ${version})` : "INVALID"}`,
+  );
   const list = (items) => (items.length ? items.join(", ") : "-");
   for (const entry of jobs) {
     lines.push("", entry.label);
     lines.push(`  on            ${list(entry.events)}${entry.runsPullRequestCode ? " (runs pull-request code)" : ""}`);
-    lines.push(`  environment   ${list(entry.environments.map((env) => (reviewed.has(env) ? `${env} (reviewed)` : env)))}`);
+    lines.push(
+      `  environment   ${list(entry.environments.map((env) => (reviewed.has(env) ? `${env} (reviewed)` : env)))}`,
+    );
     lines.push(`  permissions   ${entry.permissions === null ? "the repository's default" : list(entry.permissions)}`);
     const inherited = entry.inheritsSecrets ? ["every repository and organization secret (secrets: inherit)"] : [];
     lines.push(`  secrets       ${list([...entry.secrets, ...inherited])}`);
@@ -403,7 +480,9 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`workflow-secrets: ${err.message}\n`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(`workflow-secrets: unexpected error: ${escapeControl(err?.message ?? err)}${process.env.CLAIMS_DEBUG === "1" ? `\n${err?.stack}` : ""}\n`);
+      process.stderr.write(
+        `workflow-secrets: unexpected error: ${escapeControl(err?.message ?? err)}${process.env.CLAIMS_DEBUG === "1" ? `\n${err?.stack}` : ""}\n`,
+      );
       process.exitCode = 1;
     }
   },

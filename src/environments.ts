@@ -9,12 +9,21 @@ export type Backend =
   /** A file beside the project, `terraform.<env>.tfstate` by default. Fine for one person; no locking across machines. */
   | { readonly type: "local"; readonly path?: string }
   /** An S3 bucket with native S3 locking (Terraform >= 1.10). */
-  | { readonly type: "s3"; readonly bucket: string; readonly key: string; readonly region: string; readonly encrypt?: boolean }
+  | {
+      readonly type: "s3";
+      readonly bucket: string;
+      readonly key: string;
+      readonly region: string;
+      readonly encrypt?: boolean;
+    }
   /** HCP Terraform / Terraform Enterprise, one workspace per environment. */
   | { readonly type: "cloud"; readonly organization: string; readonly workspace: string; readonly hostname?: string };
 
 /** Another action managed here, as data (TypeScriptActionProps without secret values), so the preview can compile it. */
-export type ManagedActionConfig = Pick<TypeScriptActionProps, "entry" | "actionName" | "constants" | "dependencies" | "runtime" | "adopt"> & {
+export type ManagedActionConfig = Pick<
+  TypeScriptActionProps,
+  "entry" | "actionName" | "constants" | "dependencies" | "runtime" | "adopt"
+> & {
   /** Names of the action's secrets; each gets a sensitive variable, set with TF_VAR_... at apply time. @default [] */
   readonly secrets?: readonly string[];
 };
@@ -27,16 +36,31 @@ export type FlowEntryConfig = ManagedActionConfig | HandBoundAction;
  * actions of `before` ahead of it and those of `after` behind it.
  */
 export type EnvironmentBinding =
-  | { readonly mode: "append"; readonly before?: readonly ManagedActionConfig[]; readonly after?: readonly ManagedActionConfig[] }
-  | { readonly mode: "exclusive"; readonly before?: readonly FlowEntryConfig[]; readonly after?: readonly FlowEntryConfig[] }
+  | {
+      readonly mode: "append";
+      readonly before?: readonly ManagedActionConfig[];
+      readonly after?: readonly ManagedActionConfig[];
+    }
+  | {
+      readonly mode: "exclusive";
+      readonly before?: readonly FlowEntryConfig[];
+      readonly after?: readonly FlowEntryConfig[];
+    }
   /** Retiring: every binding removed, the actions kept. Apply this, then remove the actions (docs/lifecycle.md). */
-  | { readonly mode: "unbound"; readonly before?: readonly ManagedActionConfig[]; readonly after?: readonly ManagedActionConfig[] };
+  | {
+      readonly mode: "unbound";
+      readonly before?: readonly ManagedActionConfig[];
+      readonly after?: readonly ManagedActionConfig[];
+    };
 
 /**
  * One environment: the claims construct's props (claimKeys, tokens, actionName, secrets, adopt: see
  * AppMetadataClaimsProps for each), its flow, a name, a default namespace and a state backend.
  */
-export interface EnvironmentConfig extends Pick<AppMetadataClaimsProps, "claimKeys" | "tokens" | "actionName" | "adopt"> {
+export interface EnvironmentConfig extends Pick<
+  AppMetadataClaimsProps,
+  "claimKeys" | "tokens" | "actionName" | "adopt"
+> {
   /** Names of the claims action's other secrets (an adopted action's own); values from TF_VAR_... at apply time. @default [] */
   readonly secrets?: readonly string[];
   /** The post-login flow: its mode, and the actions before and after the claims action. @default { mode: "append" } */
@@ -88,7 +112,13 @@ export const exampleEnvironments: readonly EnvironmentConfig[] = [
     tokens: ["id"],
     binding: {
       mode: "append",
-      after: [{ entry: "actions/support-user-hash.ts", secrets: ["USER_HASH_KEY"], constants: { USER_HASH_CLAIM: "https://example.com/claims/user_hash" } }],
+      after: [
+        {
+          entry: "actions/support-user-hash.ts",
+          secrets: ["USER_HASH_KEY"],
+          constants: { USER_HASH_CLAIM: "https://example.com/claims/user_hash" },
+        },
+      ],
     },
   },
   {
@@ -101,7 +131,13 @@ export const exampleEnvironments: readonly EnvironmentConfig[] = [
     binding: {
       mode: "append",
       before: [{ entry: "actions/default-role.ts", constants: { DEFAULT_ROLES: ["viewer"] } }],
-      after: [{ entry: "actions/entitlements-api.ts", secrets: ["ENTITLEMENTS_API_URL", "ENTITLEMENTS_API_TOKEN"], constants: { ENTITLEMENTS_CLAIM: "https://example.com/claims/entitlements" } }],
+      after: [
+        {
+          entry: "actions/entitlements-api.ts",
+          secrets: ["ENTITLEMENTS_API_URL", "ENTITLEMENTS_API_TOKEN"],
+          constants: { ENTITLEMENTS_CLAIM: "https://example.com/claims/entitlements" },
+        },
+      ],
     },
   },
   {
@@ -112,7 +148,13 @@ export const exampleEnvironments: readonly EnvironmentConfig[] = [
     tokens: ["id", "access"],
     binding: {
       mode: "append",
-      before: [{ entry: "actions/terms-consent.ts", secrets: ["CONSENT_PAGE_URL", "CONSENT_SECRET"], constants: { TERMS_VERSION: "2026-12" } }],
+      before: [
+        {
+          entry: "actions/terms-consent.ts",
+          secrets: ["CONSENT_PAGE_URL", "CONSENT_SECRET"],
+          constants: { TERMS_VERSION: "2026-12" },
+        },
+      ],
     },
   },
 ];

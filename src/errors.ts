@@ -96,7 +96,9 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 /** The codes a ToolError can carry (the verdicts are results, never thrown). */
 export type ThrownCode = { [C in ErrorCode]: (typeof ERROR_CODES)[C] extends { verdict: true } ? never : C }[ErrorCode];
 /** The thrown codes of exit status `E`. */
-export type CodeOfExit<E extends number> = { [C in ThrownCode]: (typeof ERROR_CODES)[C]["exit"] extends E ? C : never }[ThrownCode];
+export type CodeOfExit<E extends number> = {
+  [C in ThrownCode]: (typeof ERROR_CODES)[C]["exit"] extends E ? C : never;
+}[ThrownCode];
 
 /**
  * Base of every foreseeable failure: a stable code, the exit status it fixes, a one-line message, and
@@ -195,11 +197,19 @@ export function escapeControl(text: string): string {
  * and U+2028/U+2029 as they are; here they are \u escapes too, which a JSON reader decodes back.
  */
 export function jsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(value).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** A failure said as one JSON line, as a command run with --json says it on stderr. */
-export function errorJson(command: string, code: ErrorCode | typeof INTERNAL_ERROR, exit: number, message: string): string {
+export function errorJson(
+  command: string,
+  code: ErrorCode | typeof INTERNAL_ERROR,
+  exit: number,
+  message: string,
+): string {
   return jsonLine({ command, code, exit, error: message });
 }
 

@@ -20,7 +20,10 @@ const FORM_FIELD = new RegExp(`(?<=^|[\\s?&;,"'(\\[{])(${SECRET_FIELDS})=(?!\\[r
 // Escaped once or twice when a JSON body is quoted in a message or the message in --json. A stable
 // error code (ERR_..., docs/errors.md) is no secret: the --json report's own `code` keeps it, and an
 // authorization code made to look like one is still scrubbed by value (every code sent is a secret).
-const JSON_FIELD = new RegExp(`(\\\\*["'])(${SECRET_FIELDS})\\1(\\s*:\\s*)(\\\\*["'])(?!\\[redacted\\]|ERR_[A-Z]+(?:_[A-Z]+)*\\\\*["'])[^"'\\\\]+`, "g");
+const JSON_FIELD = new RegExp(
+  `(\\\\*["'])(${SECRET_FIELDS})\\1(\\s*:\\s*)(\\\\*["'])(?!\\[redacted\\]|ERR_[A-Z]+(?:_[A-Z]+)*\\\\*["'])[^"'\\\\]+`,
+  "g",
+);
 /** Credentials before the host in any URL: https://user:password@host. */
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)(?!\[redacted\]@)[^\s/?#@"'<>\\]+@/gi;
 /** What cuts a quoted snippet short (quote() in src/errors.ts, the report's long values). */
@@ -31,7 +34,16 @@ const ELLIPSIS = /\.\.\.|\u2026/g;
  */
 const CUT_LIMIT = 1024;
 /** Fields of a request whose values verify must never print (tokens included, unless --show-tokens). */
-const SENT_SECRET_FIELDS = new Set(["client_secret", "password", "code_verifier", "refresh_token", "code", "access_token", "id_token", "client_assertion"]);
+const SENT_SECRET_FIELDS = new Set([
+  "client_secret",
+  "password",
+  "code_verifier",
+  "refresh_token",
+  "code",
+  "access_token",
+  "id_token",
+  "client_assertion",
+]);
 
 export class Secrets {
   private readonly values = new Set<string>();
@@ -51,7 +63,8 @@ export class Secrets {
   /** A client's secret, and the credentials an `Authorization: Basic` header would carry for it (RFC 6749 2.3.1). */
   addClient(clientId: string, secret: string | undefined): void {
     if (!secret) return;
-    for (const pair of [`${clientId}:${secret}`, `${formEncode(clientId)}:${formEncode(secret)}`]) this.add(Buffer.from(pair).toString("base64"), base64(pair));
+    for (const pair of [`${clientId}:${secret}`, `${formEncode(clientId)}:${formEncode(secret)}`])
+      this.add(Buffer.from(pair).toString("base64"), base64(pair));
     this.add(secret);
   }
 
@@ -92,7 +105,8 @@ export class Secrets {
         this.addFields(new URLSearchParams(body));
       }
       if (typeof json === "object" && json !== null) {
-        for (const [name, value] of Object.entries(json)) if (SENT_SECRET_FIELDS.has(name) && typeof value === "string") this.add(value);
+        for (const [name, value] of Object.entries(json))
+          if (SENT_SECRET_FIELDS.has(name) && typeof value === "string") this.add(value);
       }
     }
   }
@@ -117,7 +131,8 @@ export class Secrets {
       // A secret inside the marker ("dact") must not break a marker already there.
       const inMarker = REDACTED.indexOf(form);
       for (let i = text.indexOf(form); i !== -1; i = text.indexOf(form, i + 1)) {
-        if (inMarker === -1 || i < inMarker || !text.startsWith(REDACTED, i - inMarker)) spans.push([i, i + form.length]);
+        if (inMarker === -1 || i < inMarker || !text.startsWith(REDACTED, i - inMarker))
+          spans.push([i, i + form.length]);
       }
     }
     for (const { index: cut } of text.matchAll(ELLIPSIS)) {
@@ -159,8 +174,20 @@ type Starts = Map<string, [string, number][]>;
  * (a JSON body quoted in a message, the message in --json).
  */
 function formsOf(secret: string): string[] {
-  const bases = [secret, uriEncode(secret), formEncode(secret), Buffer.from(secret).toString("base64"), base64(secret), base64(secret, "base64url")];
-  const layers = [jsonEscape, (s: string) => jsonEscape(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`), escapeControl];
+  const bases = [
+    secret,
+    uriEncode(secret),
+    formEncode(secret),
+    Buffer.from(secret).toString("base64"),
+    base64(secret),
+    base64(secret, "base64url"),
+  ];
+  const layers = [
+    jsonEscape,
+    (s: string) =>
+      jsonEscape(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+    escapeControl,
+  ];
   const all = new Set(bases);
   let last = new Set(bases);
   for (let depth = 0; depth < 3; depth++) {

@@ -24,7 +24,8 @@ export const REVIEW_FILES = ["claims-contract.json", "claims-contract.md", "clai
 export function removeRetiredStacks(outdir: string, stacks: readonly ClaimsStack[]): void {
   const names = new Set(stacks.map((s) => s.environment.name));
   for (const entry of readdirSync(join(outdir, "stacks"), { withFileTypes: true })) {
-    if (entry.isDirectory() && !names.has(entry.name)) rmSync(join(outdir, "stacks", entry.name), { recursive: true, force: true });
+    if (entry.isDirectory() && !names.has(entry.name))
+      rmSync(join(outdir, "stacks", entry.name), { recursive: true, force: true });
   }
 }
 
@@ -66,7 +67,11 @@ export interface Review {
  * summary. Same inputs, same bytes. Folders of stacks that no longer exist are left to the caller:
  * the cdktf CLI removes them itself after the app ends (and fails if they are already gone).
  */
-export async function writeReview(outdir: string, stacks: readonly ClaimsStack[], options: ReviewOptions = {}): Promise<Review> {
+export async function writeReview(
+  outdir: string,
+  stacks: readonly ClaimsStack[],
+  options: ReviewOptions = {},
+): Promise<Review> {
   const root = options.root ?? projectRoot();
   const stacksDir = join(outdir, "stacks");
   const constraint = providerConstraint(stacks);
@@ -75,14 +80,16 @@ export async function writeReview(outdir: string, stacks: readonly ClaimsStack[]
   const provider: ProviderPin = { constraint, lock: readProjectLock(lockPath, constraint, shownAs) };
 
   const samples: ExportedUser[] = [];
-  for await (const batch of (await UserFile.open(join(root, SAMPLES))).users()) for (const { user } of batch) samples.push(user);
+  for await (const batch of (await UserFile.open(join(root, SAMPLES))).users())
+    for (const { user } of batch) samples.push(user);
 
   const summaries: string[] = [];
   // One sandbox worker for every stack's sample logins: a worker's start costs more than their logins.
   const sandbox = reviewSandbox ?? new Sandbox();
   reviewSandbox = undefined;
   try {
-    for (const stack of stacks) summaries.push(await writeStackReview(stack, stacksDir, lockPath, samples, provider, sandbox));
+    for (const stack of stacks)
+      summaries.push(await writeStackReview(stack, stacksDir, lockPath, samples, provider, sandbox));
   } finally {
     await sandbox.close();
   }
@@ -90,7 +97,14 @@ export async function writeReview(outdir: string, stacks: readonly ClaimsStack[]
 }
 
 /** One stack's lock file, contract and summary; the summary. */
-async function writeStackReview(stack: ClaimsStack, stacksDir: string, lockPath: string, samples: readonly ExportedUser[], provider: ProviderPin, sandbox: Sandbox): Promise<string> {
+async function writeStackReview(
+  stack: ClaimsStack,
+  stacksDir: string,
+  lockPath: string,
+  samples: readonly ExportedUser[],
+  provider: ProviderPin,
+  sandbox: Sandbox,
+): Promise<string> {
   const dir = join(stacksDir, stack.environment.name);
   if (provider.lock.state === "locked") placeLock(lockPath, dir);
   const contract = await buildContract(stack, samples, SAMPLES, provider, sandbox);
@@ -105,10 +119,19 @@ async function writeStackReview(stack: ClaimsStack, stacksDir: string, lockPath:
 
 /** The auth0 provider constraint the stacks declare (from cdktf.json): one for all. */
 function providerConstraint(stacks: readonly ClaimsStack[]): string {
-  const found = new Set(stacks.map((stack) => ((stack.toTerraform() as { terraform?: { required_providers?: { auth0?: { version?: string } } } }).terraform?.required_providers?.auth0?.version ?? "")));
+  const found = new Set(
+    stacks.map(
+      (stack) =>
+        (stack.toTerraform() as { terraform?: { required_providers?: { auth0?: { version?: string } } } }).terraform
+          ?.required_providers?.auth0?.version ?? "",
+    ),
+  );
   const [constraint, ...others] = [...found];
   if (others.length > 0 || !constraint) {
-    throw new LockError("ERR_PROVIDER_CONSTRAINT", `the stacks require auth0/auth0 as ${[...found].map((c) => JSON.stringify(c)).join(" and ")}; one constraint for all (cdktf.json terraformProviders) lets one lock file serve every stack`);
+    throw new LockError(
+      "ERR_PROVIDER_CONSTRAINT",
+      `the stacks require auth0/auth0 as ${[...found].map((c) => JSON.stringify(c)).join(" and ")}; one constraint for all (cdktf.json terraformProviders) lets one lock file serve every stack`,
+    );
   }
   return constraint;
 }

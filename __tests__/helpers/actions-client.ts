@@ -28,8 +28,10 @@ export function goJson(value: unknown): string {
 
 /** go-auth0 v1's List.HasNext(): `next != "" || total > start + limit`; Auth0's Actions lists send neither start nor limit. */
 export function goSdkHasNext(envelope: Record<string, unknown>): boolean {
-  const number = (key: string) => (typeof envelope[key] === "number" ? (envelope[key]) : 0);
-  return (typeof envelope.next === "string" && envelope.next !== "") || number("total") > number("start") + number("limit");
+  const number = (key: string) => (typeof envelope[key] === "number" ? envelope[key] : 0);
+  return (
+    (typeof envelope.next === "string" && envelope.next !== "") || number("total") > number("start") + number("limit")
+  );
 }
 
 export class ActionsClient {
@@ -45,8 +47,18 @@ export class ActionsClient {
   /** A client with the management client's token; `scope` narrows it (client credentials, as Auth0). */
   static async connect(tenant: TenantProcess, caFile: string, scope?: string): Promise<ActionsClient> {
     const fetchImpl = fetchTrusting(caFile);
-    const form = { grant_type: "client_credentials", client_id: "local-management-client", client_secret: "local-management-secret", audience: `${tenant.url}api/v2/`, ...(scope ? { scope } : {}) };
-    const response = await fetchImpl(`${tenant.url}oauth/token`, { method: "POST", body: new URLSearchParams(form), signal: AbortSignal.timeout(10_000) });
+    const form = {
+      grant_type: "client_credentials",
+      client_id: "local-management-client",
+      client_secret: "local-management-secret",
+      audience: `${tenant.url}api/v2/`,
+      ...(scope ? { scope } : {}),
+    };
+    const response = await fetchImpl(`${tenant.url}oauth/token`, {
+      method: "POST",
+      body: new URLSearchParams(form),
+      signal: AbortSignal.timeout(10_000),
+    });
     const token = ((await response.json()) as { access_token?: string }).access_token;
     if (!token) throw new Error(`no Management API token (${response.status})`);
     return new ActionsClient(tenant.url, fetchImpl, token);
@@ -60,9 +72,13 @@ export class ActionsClient {
   }
 
   async request(method: string, path: string, body?: unknown): Promise<Answer> {
-    const raw = body !== undefined && typeof body === "object" && body !== null && "raw" in body ? (body as RawBody) : undefined;
+    const raw =
+      body !== undefined && typeof body === "object" && body !== null && "raw" in body ? (body as RawBody) : undefined;
     if (body !== undefined && !raw) this.remember(body);
-    const headers: Record<string, string> = { "user-agent": "Go-Auth0/1.42.0", ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) };
+    const headers: Record<string, string> = {
+      "user-agent": "Go-Auth0/1.42.0",
+      ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+    };
     if (body !== undefined) headers["content-type"] = raw?.contentType ?? "application/json";
     const response = await this.fetchImpl(`${this.tenantUrl.replace(/\/$/, "")}${path}`, {
       method,
@@ -72,13 +88,26 @@ export class ActionsClient {
     });
     const text = await response.text();
     for (const value of this.secretValues) {
-      if (text.includes(value)) throw new Error(`${method} ${path} answered a secret's value (${value.length} characters): ${text.slice(0, 300)}`);
+      if (text.includes(value))
+        throw new Error(
+          `${method} ${path} answered a secret's value (${value.length} characters): ${text.slice(0, 300)}`,
+        );
     }
-    return { status: response.status, contentType: response.headers.get("content-type"), text, body: text === "" ? undefined : JSON.parse(text) };
+    return {
+      status: response.status,
+      contentType: response.headers.get("content-type"),
+      text,
+      body: text === "" ? undefined : JSON.parse(text),
+    };
   }
 
   /** The provider's read loop: page=0,1,... while the SDK's HasNext() says so; fails past `cap` requests instead of looping forever. */
-  async listAll(path: string, key: string, perPage: number, cap = 25): Promise<{ items: any[]; envelopes: Record<string, unknown>[] }> {
+  async listAll(
+    path: string,
+    key: string,
+    perPage: number,
+    cap = 25,
+  ): Promise<{ items: any[]; envelopes: Record<string, unknown>[] }> {
     const items: any[] = [];
     const envelopes: Record<string, unknown>[] = [];
     for (let page = 0; ; page++) {
@@ -163,20 +192,31 @@ export async function replay(fixture: Fixture, client: ActionsClient): Promise<s
     let answer: Answer;
     if (step.pages) {
       const { items, envelopes } = await client.listAll(request.path, step.pages.key, step.pages.perPage);
-      if (expected.envelopes) problems.push(...compare(envelopes, expected.envelopes, "envelopes", envelopes, saved).map((p) => `${where}: ${p}`));
-      if (expected.items) problems.push(...compare(items, expected.items, "items", items, saved).map((p) => `${where}: ${p}`));
+      if (expected.envelopes)
+        problems.push(
+          ...compare(envelopes, expected.envelopes, "envelopes", envelopes, saved).map((p) => `${where}: ${p}`),
+        );
+      if (expected.items)
+        problems.push(...compare(items, expected.items, "items", items, saved).map((p) => `${where}: ${p}`));
       continue;
     }
     if (step.poll) {
       const until = substitute(step.poll.until, saved);
       const stop = step.poll.stop === undefined ? undefined : substitute(step.poll.stop, saved);
-      const matches = (body: unknown, wanted: unknown) => wanted !== undefined && compare(body, wanted, "", body, saved).length === 0;
+      const matches = (body: unknown, wanted: unknown) =>
+        wanted !== undefined && compare(body, wanted, "", body, saved).length === 0;
       let polls = 0;
       do {
         answer = await client.request(request.method, request.path, request.body);
         polls++;
-      } while (answer.status === 200 && !matches(answer.body, until) && !matches(answer.body, stop) && polls < step.poll.max);
-      if (expected.polls !== undefined && polls !== expected.polls) problems.push(`${where}: took ${polls} polls, expected ${expected.polls}`);
+      } while (
+        answer.status === 200 &&
+        !matches(answer.body, until) &&
+        !matches(answer.body, stop) &&
+        polls < step.poll.max
+      );
+      if (expected.polls !== undefined && polls !== expected.polls)
+        problems.push(`${where}: took ${polls} polls, expected ${expected.polls}`);
     } else {
       answer = await client.request(request.method, request.path, request.body);
     }
@@ -188,19 +228,29 @@ export async function replay(fixture: Fixture, client: ActionsClient): Promise<s
 
 function check(answer: Answer, expected: FixtureStep["expect"], saved: Map<string, unknown>): string[] {
   const problems: string[] = [];
-  if (expected.status !== undefined && answer.status !== expected.status) problems.push(`status ${answer.status}, expected ${expected.status}: ${answer.text.slice(0, 300)}`);
-  if (answer.text !== "" && !/^application\/json; charset=utf-8$/.test(answer.contentType ?? "")) problems.push(`content-type ${answer.contentType}`);
+  if (expected.status !== undefined && answer.status !== expected.status)
+    problems.push(`status ${answer.status}, expected ${expected.status}: ${answer.text.slice(0, 300)}`);
+  if (answer.text !== "" && !/^application\/json; charset=utf-8$/.test(answer.contentType ?? ""))
+    problems.push(`content-type ${answer.contentType}`);
   if (expected.empty && answer.text !== "") problems.push(`a body ${answer.text.slice(0, 200)}, expected none`);
   if (expected.body !== undefined) problems.push(...compare(answer.body, expected.body, "", answer.body, saved));
   for (const [path, keys] of Object.entries(expected.keys ?? {})) {
-    const actual = Object.keys((at(answer.body, path) ?? {}));
-    if (JSON.stringify(actual) !== JSON.stringify(keys)) problems.push(`keys of ${path || "the body"}: ${actual.join(",")}, expected ${keys.join(",")}`);
+    const actual = Object.keys(at(answer.body, path) ?? {});
+    if (JSON.stringify(actual) !== JSON.stringify(keys))
+      problems.push(`keys of ${path || "the body"}: ${actual.join(",")}, expected ${keys.join(",")}`);
   }
-  for (const path of expected.absent ?? []) if (at(answer.body, path) !== undefined) problems.push(`${path} is present, expected absent`);
+  for (const path of expected.absent ?? [])
+    if (at(answer.body, path) !== undefined) problems.push(`${path} is present, expected absent`);
   return problems;
 }
 
-function compare(actual: unknown, expected: unknown, path: string, root: unknown, saved: Map<string, unknown>): string[] {
+function compare(
+  actual: unknown,
+  expected: unknown,
+  path: string,
+  root: unknown,
+  saved: Map<string, unknown>,
+): string[] {
   const here = path || "the body";
   if (typeof expected === "string" && /^<[a-z-]+(:.*)?>$/s.test(expected)) {
     const [, kind, arg] = /^<([a-z-]+)(?::(.*))?>$/s.exec(expected)!;
@@ -222,12 +272,16 @@ function compare(actual: unknown, expected: unknown, path: string, root: unknown
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return [`${here}: ${JSON.stringify(actual)}, expected an array`];
-    if (actual.length !== expected.length) return [`${here}: ${actual.length} items, expected ${expected.length}: ${JSON.stringify(actual).slice(0, 300)}`];
+    if (actual.length !== expected.length)
+      return [`${here}: ${actual.length} items, expected ${expected.length}: ${JSON.stringify(actual).slice(0, 300)}`];
     return expected.flatMap((item, i) => compare(actual[i], item, `${path}[${i}]`, root, saved));
   }
   if (typeof expected === "object" && expected !== null) {
-    if (typeof actual !== "object" || actual === null || Array.isArray(actual)) return [`${here}: ${JSON.stringify(actual)}, expected an object`];
-    return Object.entries(expected).flatMap(([key, value]) => compare((actual as Record<string, unknown>)[key], value, path ? `${path}.${key}` : key, root, saved));
+    if (typeof actual !== "object" || actual === null || Array.isArray(actual))
+      return [`${here}: ${JSON.stringify(actual)}, expected an object`];
+    return Object.entries(expected).flatMap(([key, value]) =>
+      compare((actual as Record<string, unknown>)[key], value, path ? `${path}.${key}` : key, root, saved),
+    );
   }
   return actual === expected ? [] : [`${here}: ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`];
 }
@@ -235,7 +289,12 @@ function compare(actual: unknown, expected: unknown, path: string, root: unknown
 /** The value at a dotted path ("bindings.0.id"); "" is the value itself. */
 function at(value: unknown, path: string): unknown {
   if (path === "") return value;
-  return path.split(".").reduce<unknown>((node, key) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[key] : undefined), value);
+  return path
+    .split(".")
+    .reduce<unknown>(
+      (node, key) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[key] : undefined),
+      value,
+    );
 }
 
 /** `${NAME}` replaced by the saved value: the whole string becomes the value, or it is spliced into a longer one. */
@@ -246,7 +305,8 @@ function substitute(value: unknown, saved: Map<string, unknown>): unknown {
     return value.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => String(need(saved, name)));
   }
   if (Array.isArray(value)) return value.map((item) => substitute(item, saved));
-  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, saved)]));
+  if (typeof value === "object" && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, saved)]));
   return value;
 }
 

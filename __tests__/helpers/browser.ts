@@ -8,13 +8,21 @@ export interface BrowserLogin {
   readonly callback: URL;
 }
 
-export async function loginThroughBrowser(authorizeUrl: string, username: string, password: string, callbackOrigin: string): Promise<BrowserLogin> {
+export async function loginThroughBrowser(
+  authorizeUrl: string,
+  username: string,
+  password: string,
+  callbackOrigin: string,
+): Promise<BrowserLogin> {
   const cookies = new Map<string, string>();
   const request = async (url: string, init: RequestInit = {}): Promise<Response> => {
     const response = await fetch(url, {
       ...init,
       redirect: "manual",
-      headers: { ...(init.headers as Record<string, string>), cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; ") },
+      headers: {
+        ...(init.headers as Record<string, string>),
+        cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+      },
     });
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(";");
@@ -35,7 +43,8 @@ export async function loginThroughBrowser(authorizeUrl: string, username: string
     }
     const html = await response.text();
     const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
-    if (response.status !== 200 || !action) throw new Error(`unexpected page ${response.status} at ${url}: ${html.slice(0, 300)}`);
+    if (response.status !== 200 || !action)
+      throw new Error(`unexpected page ${response.status} at ${url}: ${html.slice(0, 300)}`);
     url = new URL(action, url).href;
     response = await request(url, {
       method: "POST",

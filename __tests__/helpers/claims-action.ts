@@ -8,19 +8,28 @@ import { loadInSandbox } from "./sandbox";
 
 export const NAMESPACE = "https://example.com/claims";
 
-export function compileClaims(keys: readonly string[] = ["roles", "permissions"], tokens: readonly TokenKind[] = ["id"]): CompiledAction {
+export function compileClaims(
+  keys: readonly string[] = ["roles", "permissions"],
+  tokens: readonly TokenKind[] = ["id"],
+): CompiledAction {
   return compileClaimsAction({ claimKeys: keys, tokens }).compiled;
 }
 
 /** The claims action compiled with `keys` and `tokens`, loaded in the sandbox (on first login). */
-export function loadClaims(keys?: readonly string[], tokens?: readonly TokenKind[], options: Partial<PostLoginRuntimeOptions> = {}): LoginRunner {
+export function loadClaims(
+  keys?: readonly string[],
+  tokens?: readonly TokenKind[],
+  options: Partial<PostLoginRuntimeOptions> = {},
+): LoginRunner {
   return loadCode(compileClaims(keys, tokens).code, { secrets: { [NAMESPACE_SECRET]: NAMESPACE }, ...options });
 }
 
 /** Any compiled action loaded in the sandbox (on first login). */
 export function loadCode(code: string, options: Partial<PostLoginRuntimeOptions> = {}): LoginRunner {
   let loaded: ReturnType<typeof loadInSandbox> | undefined;
-  return { login: async (user, context) => (await (loaded ??= loadInSandbox({ code, ...options }))).login(user, context) };
+  return {
+    login: async (user, context) => (await (loaded ??= loadInSandbox({ code, ...options }))).login(user, context),
+  };
 }
 
 /**

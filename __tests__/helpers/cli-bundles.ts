@@ -65,7 +65,12 @@ export interface Run {
  * Runs `command` to its end and collects its output. Resolves on "close", not "exit": only then has
  * all of the output been read. `onOutput` sees stdout and stderr so far after each chunk.
  */
-export function runProcess(command: string, args: string[], options: SpawnOptions = {}, onOutput?: (stdout: string, stderr: string) => void): Promise<Run> {
+export function runProcess(
+  command: string,
+  args: string[],
+  options: SpawnOptions = {},
+  onOutput?: (stdout: string, stderr: string) => void,
+): Promise<Run> {
   const child = spawn(command, args, options);
   // A StringDecoder per stream: a character split across two reads of the pipe is decoded whole.
   const out = new StringDecoder("utf8");
@@ -74,10 +79,17 @@ export function runProcess(command: string, args: string[], options: SpawnOption
   let stderr = "";
   child.stdout?.on("data", (c: Buffer) => ((stdout += out.write(c)), onOutput?.(stdout, stderr)));
   child.stderr?.on("data", (c: Buffer) => ((stderr += err.write(c)), onOutput?.(stdout, stderr)));
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout: stdout + out.end(), stderr: stderr + err.end() })));
+  return new Promise((resolve) =>
+    child.on("close", (status) => resolve({ status, stdout: stdout + out.end(), stderr: stderr + err.end() })),
+  );
 }
 
 /** Runs a CLI entry (its bundle, see cli()) with `args` under node, to its end. */
-export function runCli(entry: Entry, args: string[], options: SpawnOptions = {}, onOutput?: (stdout: string, stderr: string) => void): Promise<Run> {
+export function runCli(
+  entry: Entry,
+  args: string[],
+  options: SpawnOptions = {},
+  onOutput?: (stdout: string, stderr: string) => void,
+): Promise<Run> {
   return runProcess(process.execPath, [...cli(entry), ...args], options, onOutput);
 }

@@ -3,6 +3,7 @@
 const Module = require("node:module");
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
-  const swapped = request === "cdktf" || request.startsWith("cdktf/") ? "cdktn" + request.slice("cdktf".length) : request;
+  const swapped =
+    request === "cdktf" || request.startsWith("cdktf/") ? "cdktn" + request.slice("cdktf".length) : request;
   return resolve.call(this, swapped, ...rest);
 };

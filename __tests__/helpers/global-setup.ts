@@ -10,7 +10,11 @@ export const TERRAFORM_MINIMUM = [1, 10] as const;
 export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 
 function problem(): string | undefined {
-  const run = spawnSync("terraform", ["version", "-json"], { encoding: "utf8", timeout: 30_000, env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+  const run = spawnSync("terraform", ["version", "-json"], {
+    encoding: "utf8",
+    timeout: 30_000,
+    env: { ...process.env, CHECKPOINT_DISABLE: "1" },
+  });
   if (run.error || run.status !== 0) {
     return `terraform is not on PATH (${run.error?.message ?? `exit ${run.status}`}); the tests run the real binary: install Terraform >= ${TERRAFORM_MINIMUM.join(".")} (see docs/testing.md)`;
   }

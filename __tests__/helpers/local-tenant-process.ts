@@ -17,7 +17,10 @@ export function startTenantProcess(...args: string[]): Promise<TenantProcess> {
 
 /** startTenantProcess, with extra environment variables. */
 export function startTenantProcessWith(env: Record<string, string>, ...args: string[]): Promise<TenantProcess> {
-  const child = spawn(process.execPath, [...cli("src/cli/local-tenant.ts"), "--port", "0", ...args], { cwd: projectRoot(), env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...cli("src/cli/local-tenant.ts"), "--port", "0", ...args], {
+    cwd: projectRoot(),
+    env: { ...process.env, ...env },
+  });
   return new Promise((resolve, reject) => {
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -32,5 +35,8 @@ export function startTenantProcessWith(env: Record<string, string>, ...args: str
 
 /** Runs `npm run verify` with `args` and extra environment variables. */
 export function runVerify(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return runCli("src/cli/verify.ts", args, { cwd: projectRoot(), env: { ...process.env, AUTH0_CLIENT_ID: "", ...env } });
+  return runCli("src/cli/verify.ts", args, {
+    cwd: projectRoot(),
+    env: { ...process.env, AUTH0_CLIENT_ID: "", ...env },
+  });
 }

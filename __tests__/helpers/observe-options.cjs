@@ -5,7 +5,11 @@ const { appendFileSync } = require("node:fs");
 const util = require("node:util");
 const parseArgs = util.parseArgs;
 util.parseArgs = function observedParseArgs(config) {
-  const flags = Object.entries((config && config.options) || {}).map(([name, spec]) => ({ name, type: spec.type, short: spec.short }));
+  const flags = Object.entries((config && config.options) || {}).map(([name, spec]) => ({
+    name,
+    type: spec.type,
+    short: spec.short,
+  }));
   appendFileSync(process.env.CLAIMS_OBSERVE_OPTIONS, JSON.stringify(flags) + "\n");
   return parseArgs.call(this, config);
 };

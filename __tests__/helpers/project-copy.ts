@@ -16,7 +16,10 @@ export function copyProject(prefix = "claims-project-"): string {
   const copy = mkdtempSync(join(tmpdir(), prefix));
   for (const entry of readdirSync(root)) {
     if (NOT_COPIED.has(entry) || entry.endsWith(".tfstate")) continue;
-    cpSync(join(root, entry), join(copy, entry), { recursive: true, filter: (path) => !path.endsWith(".tfstate") && basename(path) !== ".terraform" });
+    cpSync(join(root, entry), join(copy, entry), {
+      recursive: true,
+      filter: (path) => !path.endsWith(".tfstate") && basename(path) !== ".terraform",
+    });
   }
   const modules = join(copy, "node_modules");
   mkdirSync(join(modules, ".cache"), { recursive: true });

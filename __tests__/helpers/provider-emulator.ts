@@ -34,7 +34,8 @@ export class ProviderEmulator {
     // Destroys, dependents first: bindings, then the actions they bound.
     const gone = [...this.state.keys()].filter((address) => !desired.all.has(address));
     for (const address of gone.filter((a) => a.startsWith("auth0_trigger_action."))) await this.destroyAppend(address);
-    for (const address of gone.filter((a) => a.startsWith("auth0_trigger_actions."))) await this.destroyExclusive(address);
+    for (const address of gone.filter((a) => a.startsWith("auth0_trigger_actions.")))
+      await this.destroyExclusive(address);
     for (const address of gone.filter((a) => a.startsWith("auth0_action."))) await this.destroyAction(address);
   }
 
@@ -54,9 +55,17 @@ export class ProviderEmulator {
           this.state.set(address, { id, attrs: { ...attrs, code: answer.body.code, dependencies, runtime } });
         }
       } else {
-        const { items } = await this.client.listAll(`/api/v2/actions/triggers/${attrs.trigger}/bindings`, "bindings", 100);
-        const bound = (items as Json[]).map((b) => ({ display_name: b.display_name, ref: { type: "action_id", value: b.action.id } }));
-        if (address.startsWith("auth0_trigger_actions.")) this.state.set(address, { id, attrs: { ...attrs, actions: bound } });
+        const { items } = await this.client.listAll(
+          `/api/v2/actions/triggers/${attrs.trigger}/bindings`,
+          "bindings",
+          100,
+        );
+        const bound = (items as Json[]).map((b) => ({
+          display_name: b.display_name,
+          ref: { type: "action_id", value: b.action.id },
+        }));
+        if (address.startsWith("auth0_trigger_actions."))
+          this.state.set(address, { id, attrs: { ...attrs, actions: bound } });
         else if (!bound.some((b) => b.ref.value === attrs.action_id)) this.state.delete(address);
       }
     }
@@ -70,7 +79,10 @@ export class ProviderEmulator {
   private async send(method: string, path: string, body?: unknown, ok: number[] = [200, 201, 204]): Promise<Answer> {
     this.requests.push(`${method} ${path}`);
     const answer = await this.client.request(method, path, body);
-    if (!ok.includes(answer.status)) throw new ApplyError(`${method} ${path}: ${answer.status} ${answer.body?.error ?? ""}: ${answer.body?.message ?? answer.text}`);
+    if (!ok.includes(answer.status))
+      throw new ApplyError(
+        `${method} ${path}: ${answer.status} ${answer.body?.error ?? ""}: ${answer.body?.message ?? answer.text}`,
+      );
     return answer;
   }
 
@@ -78,10 +90,19 @@ export class ProviderEmulator {
 
   private async applyAction(address: string, attrs: Json): Promise<void> {
     const known = this.state.get(address);
-    const always = { name: attrs.name, supported_triggers: [attrs.supported_triggers], code: attrs.code, ...(attrs.runtime ? { runtime: attrs.runtime === "node18" ? "node18-actions" : attrs.runtime } : {}) };
+    const always = {
+      name: attrs.name,
+      supported_triggers: [attrs.supported_triggers],
+      code: attrs.code,
+      ...(attrs.runtime ? { runtime: attrs.runtime === "node18" ? "node18-actions" : attrs.runtime } : {}),
+    };
     let id: string;
     if (!known) {
-      const body = { ...always, ...(attrs.dependencies.length ? { dependencies: attrs.dependencies } : {}), ...(attrs.secrets.length ? { secrets: attrs.secrets } : {}) };
+      const body = {
+        ...always,
+        ...(attrs.dependencies.length ? { dependencies: attrs.dependencies } : {}),
+        ...(attrs.secrets.length ? { secrets: attrs.secrets } : {}),
+      };
       id = (await this.send("POST", "/api/v2/actions/actions", body)).body.id;
     } else {
       if (same(known.attrs, attrs)) return;
@@ -132,7 +153,10 @@ export class ProviderEmulator {
   // ---- auth0_trigger_actions (the whole list) ---------------------------------------------------
 
   private async applyExclusive(address: string, attrs: Json): Promise<void> {
-    const refs = attrs.actions.map((entry: Json) => ({ display_name: entry.display_name, ref: { type: "action_id", value: this.resolve(entry.id) } }));
+    const refs = attrs.actions.map((entry: Json) => ({
+      display_name: entry.display_name,
+      ref: { type: "action_id", value: this.resolve(entry.id) },
+    }));
     const resolved = { ...attrs, actions: refs };
     const known = this.state.get(address);
     if (known && same(known.attrs, resolved)) return;
@@ -152,11 +176,18 @@ export class ProviderEmulator {
     const actionId = this.resolve(attrs.action_id);
     const known = this.state.get(address);
     if (known && known.attrs.action_id === actionId && known.attrs.display_name === attrs.display_name) return;
-    const bindings = (await this.send("GET", `/api/v2/actions/triggers/${attrs.trigger}/bindings?per_page=50`)).body.bindings as Json[];
+    const bindings = (await this.send("GET", `/api/v2/actions/triggers/${attrs.trigger}/bindings?per_page=50`)).body
+      .bindings as Json[];
     if (!bindings.some((b) => b.action.id === actionId)) {
-      const displayName = attrs.display_name ?? (await this.send("GET", `/api/v2/actions/actions/${actionId}`)).body.name;
-      const rest = bindings.map((b) => ({ display_name: b.display_name, ref: { type: "action_id", value: b.action.id } }));
-      await this.send("PATCH", `/api/v2/actions/triggers/${attrs.trigger}/bindings`, { bindings: [...rest, { display_name: displayName, ref: { type: "action_id", value: actionId } }] });
+      const displayName =
+        attrs.display_name ?? (await this.send("GET", `/api/v2/actions/actions/${actionId}`)).body.name;
+      const rest = bindings.map((b) => ({
+        display_name: b.display_name,
+        ref: { type: "action_id", value: b.action.id },
+      }));
+      await this.send("PATCH", `/api/v2/actions/triggers/${attrs.trigger}/bindings`, {
+        bindings: [...rest, { display_name: displayName, ref: { type: "action_id", value: actionId } }],
+      });
     }
     this.state.set(address, { id: `${attrs.trigger}::${actionId}`, attrs: { ...attrs, action_id: actionId } });
     await this.readBindings(attrs.trigger);
@@ -164,8 +195,11 @@ export class ProviderEmulator {
 
   private async destroyAppend(address: string): Promise<void> {
     const { attrs } = this.state.get(address)!;
-    const bindings = (await this.send("GET", `/api/v2/actions/triggers/${attrs.trigger}/bindings?per_page=50`)).body.bindings as Json[];
-    const rest = bindings.filter((b) => b.action.id !== attrs.action_id).map((b) => ({ display_name: b.display_name, ref: { type: "action_id", value: b.action.id } }));
+    const bindings = (await this.send("GET", `/api/v2/actions/triggers/${attrs.trigger}/bindings?per_page=50`)).body
+      .bindings as Json[];
+    const rest = bindings
+      .filter((b) => b.action.id !== attrs.action_id)
+      .map((b) => ({ display_name: b.display_name, ref: { type: "action_id", value: b.action.id } }));
     await this.send("PATCH", `/api/v2/actions/triggers/${attrs.trigger}/bindings`, { bindings: rest });
     this.state.delete(address);
   }
@@ -209,7 +243,9 @@ function resourcesOf(stack: Json, vars: Record<string, string>) {
     };
     return [`auth0_action.${name}`, attrs] as const;
   });
-  const exclusive = Object.entries(resources.auth0_trigger_actions ?? {}).map(([name, b]) => [`auth0_trigger_actions.${name}`, { trigger: b.trigger, actions: b.actions }] as const);
+  const exclusive = Object.entries(resources.auth0_trigger_actions ?? {}).map(
+    ([name, b]) => [`auth0_trigger_actions.${name}`, { trigger: b.trigger, actions: b.actions }] as const,
+  );
   const appendList = Object.entries(resources.auth0_trigger_action ?? {});
   // depends_on chains: each binding after those it depends on.
   const ordered: [string, Json][] = [];
@@ -221,7 +257,10 @@ function resourcesOf(stack: Json, vars: Record<string, string>) {
       const other = /^auth0_trigger_action\.([\w-]+)$/.exec(dependency)?.[1];
       if (other && resources.auth0_trigger_action[other]) place(other, resources.auth0_trigger_action[other]);
     }
-    ordered.push([`auth0_trigger_action.${name}`, { trigger: binding.trigger, action_id: binding.action_id, display_name: binding.display_name }]);
+    ordered.push([
+      `auth0_trigger_action.${name}`,
+      { trigger: binding.trigger, action_id: binding.action_id, display_name: binding.display_name },
+    ]);
   };
   for (const [name, binding] of appendList) place(name, binding);
   const all = new Set([...actions.map(([a]) => a), ...exclusive.map(([a]) => a), ...ordered.map(([a]) => a)]);

@@ -101,7 +101,12 @@ function endless(res: ServerResponse): void {
  * `echoClaim`: the claim in which "echo-claims" puts what it was sent, on both tokens and /userinfo
  * (under the namespace verify checks, a claim verify prints).
  */
-export async function startRogueIdp(clientId: string, users: RogueUser[], audience: string, echoClaim = "https://echo.example/request"): Promise<RogueIdp> {
+export async function startRogueIdp(
+  clientId: string,
+  users: RogueUser[],
+  audience: string,
+  echoClaim = "https://echo.example/request",
+): Promise<RogueIdp> {
   const published = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const foreign = generateKeyPairSync("rsa", { modulusLength: 2048 });
   let origin = "";
@@ -121,7 +126,8 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
     if (!MISBEHAVIOURS.includes(how)) return res.writeHead(404).end();
     const path = "/" + rest.join("/");
     const issuer = `${origin}/${how}/`;
-    const json = (body: unknown, status = 200) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    const json = (body: unknown, status = 200) =>
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     const hang = (name: string) => how === `hang-${name}`;
     const huge = (name: string) => how === `huge-${name}`;
     // A request to a hanging endpoint is left open; close() ends it.
@@ -142,7 +148,9 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
     if (path === "/.well-known/jwks.json") {
       if (hang("jwks")) return;
       if (huge("jwks")) return endless(res);
-      return json({ keys: [{ ...published.publicKey.export({ format: "jwk" }), kid: "published", alg: "RS256", use: "sig" }] });
+      return json({
+        keys: [{ ...published.publicKey.export({ format: "jwk" }), kid: "published", alg: "RS256", use: "sig" }],
+      });
     }
     if (path === "/authorize") {
       // Logs in the first user at once, as a browser would after the login page.
@@ -157,24 +165,29 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
       if (hang("token")) return;
       if (huge("token")) return endless(res);
       // Headers and the start of a body, then nothing: only a bound on reading the body ends it.
-      if (how === "stall-token-body") return void res.writeHead(200, { "content-type": "application/json" }).write('{"access_token": "');
+      if (how === "stall-token-body")
+        return void res.writeHead(200, { "content-type": "application/json" }).write('{"access_token": "');
       const text = await readBody(req);
       // The Management API's client credentials come as JSON, the logins as a form.
       if (req.headers["content-type"]?.startsWith("application/json")) {
         secrets.push(String(JSON.parse(text).client_secret));
-        if (how === "echo-mgmt-token") return json({ error: "access_denied", error_description: `you sent ${text}` }, 401);
+        if (how === "echo-mgmt-token")
+          return json({ error: "access_denied", error_description: `you sent ${text}` }, 401);
         return json({ access_token: issue("mgmt"), token_type: "Bearer", expires_in: 600 });
       }
       const form = new URLSearchParams(text);
-      for (const name of ["client_secret", "password", "code", "code_verifier"]) if (form.has(name)) secrets.push(form.get(name) as string);
+      for (const name of ["client_secret", "password", "code", "code_verifier"])
+        if (form.has(name)) secrets.push(form.get(name) as string);
       if (how === "echo-token") {
         // The request as sent, its values decoded, as JSON, and the client's credentials as client_secret_basic would carry them.
         const basic = Buffer.from(`${form.get("client_id")}:${form.get("client_secret")}`).toString("base64");
-        const echo = `you sent ${text}; values ${[...form.values()].join(" ")}; as JSON ${JSON.stringify(Object.fromEntries(form))}; ` +
+        const echo =
+          `you sent ${text}; values ${[...form.values()].join(" ")}; as JSON ${JSON.stringify(Object.fromEntries(form))}; ` +
           `authorization ${req.headers.authorization ?? "none"}, or Basic ${basic}; query ${url.search}`;
         return json({ error: "invalid_request", error_description: echo }, 400);
       }
-      if (how.startsWith("auth0-unauthorized")) return json({ error: "access_denied", error_description: "Unauthorized" }, 401);
+      if (how.startsWith("auth0-unauthorized"))
+        return json({ error: "access_denied", error_description: "Unauthorized" }, 401);
       const grant = form.get("grant_type");
       let user: RogueUser | undefined;
       let nonce: string | undefined;
@@ -188,7 +201,8 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
       } else {
         return json({ error: "unsupported_grant_type" }, 400);
       }
-      if (how.startsWith("other-subject") && how !== "other-subject-access") user = users.find((u) => u !== user) ?? user;
+      if (how.startsWith("other-subject") && how !== "other-subject-access")
+        user = users.find((u) => u !== user) ?? user;
       const now = Math.floor(Date.now() / 1000);
       const day = 86_400;
       const idClaims: Record<string, unknown> = {
@@ -226,7 +240,14 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
               : sign(accessClaims, published.privateKey, "published");
       secrets.push(accessToken, idToken);
       const refresh = how === "echo-claims" ? { refresh_token: issue("refresh") } : {};
-      return json({ access_token: accessToken, token_type: "Bearer", expires_in: 600, id_token: idToken, scope: "openid profile email", ...refresh });
+      return json({
+        access_token: accessToken,
+        token_type: "Bearer",
+        expires_in: 600,
+        id_token: idToken,
+        scope: "openid profile email",
+        ...refresh,
+      });
     }
     if (path === "/userinfo") {
       if (hang("userinfo")) return;
@@ -234,15 +255,23 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
       // /userinfo answers for whoever the tokens of this misbehaviour are for.
       const [first, second] = users;
       const user = how.startsWith("other-subject") && how !== "other-subject-access" ? second : first;
-      const echo = how === "echo-claims" ? { [echoClaim]: `authorization ${req.headers.authorization}; query ${url.search}` } : {};
-      return json({ sub: user.sub, ...(how === "other-subject-no-email" ? {} : { email: user.email }), ...user.claims, ...echo });
+      const echo =
+        how === "echo-claims" ? { [echoClaim]: `authorization ${req.headers.authorization}; query ${url.search}` } : {};
+      return json({
+        sub: user.sub,
+        ...(how === "other-subject-no-email" ? {} : { email: user.email }),
+        ...user.claims,
+        ...echo,
+      });
     }
     if (path.startsWith("/api/v2/users/")) {
       if (hang("mgmt")) return;
       if (huge("mgmt")) return endless(res);
       if (how === "echo-mgmt-user") {
         // Padded so that verify's quote of a non-JSON answer (120 characters) ends inside the token.
-        return res.writeHead(200, { "content-type": "text/plain" }).end(`${"forbidden ".repeat(8)}authorization ${req.headers.authorization}; query ${url.search}`);
+        return res
+          .writeHead(200, { "content-type": "text/plain" })
+          .end(`${"forbidden ".repeat(8)}authorization ${req.headers.authorization}; query ${url.search}`);
       }
       const id = decodeURIComponent(path.slice("/api/v2/users/".length));
       let user = users.find((u) => u.sub === id);
@@ -253,7 +282,9 @@ export async function startRogueIdp(clientId: string, users: RogueUser[], audien
     return res.writeHead(404).end();
   };
   // A handler that throws ends its request, rather than leaving an unhandled rejection.
-  const server: Server = createServer((req, res) => void answer(req, res).catch((err: unknown) => res.destroy(err as Error)));
+  const server: Server = createServer(
+    (req, res) => void answer(req, res).catch((err: unknown) => res.destroy(err as Error)),
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -6,7 +6,7 @@ import { Agent } from "undici";
 /** A fetch that trusts `caFile` (the local tenant's CA), as NODE_EXTRA_CA_CERTS would in a new process. */
 export function fetchTrusting(caFile: string): typeof fetch {
   const dispatcher = new Agent({ connect: { ca: readFileSync(caFile, "utf8") } });
-  return ((input: Parameters<typeof fetch>[0], init?: RequestInit) => fetch(input, { ...init, dispatcher }));
+  return (input: Parameters<typeof fetch>[0], init?: RequestInit) => fetch(input, { ...init, dispatcher });
 }
 
 export class TenantBrowser {
@@ -18,7 +18,10 @@ export class TenantBrowser {
     const response = await this.fetchImpl(url, {
       ...init,
       redirect: "manual",
-      headers: { ...(init.headers as Record<string, string>), cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ") },
+      headers: {
+        ...(init.headers as Record<string, string>),
+        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+      },
     });
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(";");
@@ -34,7 +37,11 @@ export class TenantBrowser {
    * Follows redirects from `url` until one leaves for `callbackOrigin` (returned, not requested) or a
    * page answers; a login form on the way is filled in with `login` if given, else returned as is.
    */
-  async navigate(url: string, callbackOrigin: string, login?: { username: string; password: string }): Promise<{ callback?: URL; page?: { status: number; html: string; url: string } }> {
+  async navigate(
+    url: string,
+    callbackOrigin: string,
+    login?: { username: string; password: string },
+  ): Promise<{ callback?: URL; page?: { status: number; html: string; url: string } }> {
     let response = await this.request(url);
     let submitted = false;
     for (let hops = 0; hops < 20; hops++) {

@@ -24,7 +24,11 @@ export class TenantDriver {
     void (async () => {
       for await (const line of lines) {
         if (!line.startsWith("{")) continue; // a library's notice, not an answer
-        const answer = JSON.parse(line) as { id: number; result?: unknown; error?: { message: string; cause?: unknown; name: string } };
+        const answer = JSON.parse(line) as {
+          id: number;
+          result?: unknown;
+          error?: { message: string; cause?: unknown; name: string };
+        };
         const waiting = this.pending.get(answer.id);
         this.pending.delete(answer.id);
         if (answer.error) waiting?.reject(Object.assign(new Error(answer.error.message), answer.error));
@@ -34,7 +38,9 @@ export class TenantDriver {
   }
 
   static async start(certDir: string): Promise<TenantDriver> {
-    const child = spawn(process.execPath, [...cli("__tests__/helpers/tenant-driver.ts"), certDir], { cwd: projectRoot() });
+    const child = spawn(process.execPath, [...cli("__tests__/helpers/tenant-driver.ts"), certDir], {
+      cwd: projectRoot(),
+    });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -58,12 +64,21 @@ export class TenantDriver {
   }
 
   /** A request that trusts the tenant's CA, with a named browser's cookies if given; redirects are not followed. */
-  fetch(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}, browser?: string): Promise<DriverResponse> {
+  fetch(
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+    browser?: string,
+  ): Promise<DriverResponse> {
     return this.send("fetch", { url, init, browser });
   }
 
   /** A named scripted browser (its cookies last across calls) follows `url`; see TenantBrowser.navigate. */
-  navigate(browser: string, url: string, callbackOrigin: string, login?: { username: string; password: string }): Promise<{ callback?: string; page?: { status: number; html: string; url: string } }> {
+  navigate(
+    browser: string,
+    url: string,
+    callbackOrigin: string,
+    login?: { username: string; password: string },
+  ): Promise<{ callback?: string; page?: { status: number; html: string; url: string } }> {
     return this.send("navigate", { browser, url, callbackOrigin, login });
   }
 

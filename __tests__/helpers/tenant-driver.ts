@@ -19,16 +19,30 @@ export interface DriverInfo {
 }
 
 async function main(certDir: string): Promise<void> {
-  const users = readFileSync("samples/users.ndjson", "utf8").trim().split("\n").map((line) => JSON.parse(line) as ExportedUser);
+  const users = readFileSync("samples/users.ndjson", "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as ExportedUser);
   const { flow } = loadEnvironmentFlow({ env: "dev" });
   const tenant = await startLocalTenant({ flow, users, password: "local-password", port: 0, https: { certDir } });
   const secureFetch = fetchTrusting(tenant.ca!.file);
   const clients: Record<string, AuthClient> = {
-    auth: new AuthClient({ domain: tenant.domain, clientId: tenant.clientId, clientSecret: tenant.clientSecret, customFetch: secureFetch }),
-    machine: new AuthClient({ domain: tenant.domain, clientId: tenant.management.clientId, clientSecret: tenant.management.clientSecret, customFetch: secureFetch }),
+    auth: new AuthClient({
+      domain: tenant.domain,
+      clientId: tenant.clientId,
+      clientSecret: tenant.clientSecret,
+      customFetch: secureFetch,
+    }),
+    machine: new AuthClient({
+      domain: tenant.domain,
+      clientId: tenant.management.clientId,
+      clientSecret: tenant.management.clientSecret,
+      customFetch: secureFetch,
+    }),
   };
   const browsers = new Map<string, TenantBrowser>();
-  const browserNamed = (name: string) => browsers.get(name) ?? browsers.set(name, new TenantBrowser(secureFetch)).get(name)!;
+  const browserNamed = (name: string) =>
+    browsers.get(name) ?? browsers.set(name, new TenantBrowser(secureFetch)).get(name)!;
 
   const operations: Record<string, (request: Record<string, any>) => Promise<unknown>> = {
     sdk: async ({ client, method, args }) => {
@@ -36,8 +50,15 @@ async function main(certDir: string): Promise<void> {
       return (clients[client] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method](...values);
     },
     fetch: async ({ url, init, browser }) => {
-      const response = browser ? await browserNamed(browser).request(url, init) : await secureFetch(url, { ...init, redirect: "manual" });
-      return { status: response.status, location: response.headers.get("location"), contentType: response.headers.get("content-type"), body: await response.text() };
+      const response = browser
+        ? await browserNamed(browser).request(url, init)
+        : await secureFetch(url, { ...init, redirect: "manual" });
+      return {
+        status: response.status,
+        location: response.headers.get("location"),
+        contentType: response.headers.get("content-type"),
+        body: await response.text(),
+      };
     },
     navigate: async ({ browser, url, callbackOrigin, login }) => {
       const result = await browserNamed(browser).navigate(url, callbackOrigin, login);
@@ -45,7 +66,13 @@ async function main(certDir: string): Promise<void> {
     },
   };
 
-  const info: DriverInfo = { url: tenant.url, domain: tenant.domain, clientId: tenant.clientId, managementAudience: tenant.management.audience, caFile: tenant.ca!.file };
+  const info: DriverInfo = {
+    url: tenant.url,
+    domain: tenant.domain,
+    clientId: tenant.clientId,
+    managementAudience: tenant.management.audience,
+    caFile: tenant.ca!.file,
+  };
   process.stdout.write(JSON.stringify({ ready: info }) + "\n");
   for await (const line of createInterface({ input: process.stdin })) {
     const request = JSON.parse(line) as { id: number; op: string };
@@ -54,7 +81,10 @@ async function main(certDir: string): Promise<void> {
       process.stdout.write(JSON.stringify({ id: request.id, result: result ?? null }) + "\n");
     } catch (err) {
       const e = err as Error & { cause?: unknown; code?: string };
-      process.stdout.write(JSON.stringify({ id: request.id, error: { name: e.name, code: e.code, message: e.message, cause: e.cause } }) + "\n");
+      process.stdout.write(
+        JSON.stringify({ id: request.id, error: { name: e.name, code: e.code, message: e.message, cause: e.cause } }) +
+          "\n",
+      );
     }
   }
   await tenant.close();

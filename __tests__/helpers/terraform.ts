@@ -31,7 +31,13 @@ function folderWith(config: unknown): TerraformDir {
   else writeFileSync(join(dir, "main.tf.json"), JSON.stringify(config));
   return {
     run(args) {
-      const done = spawnSync("terraform", [...args], { cwd: dir, env: terraformEnv(), encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+      const done = spawnSync("terraform", [...args], {
+        cwd: dir,
+        env: terraformEnv(),
+        encoding: "utf8",
+        timeout: 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
       return { status: done.status, stdout: done.stdout, stderr: done.stderr };
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),

@@ -26,12 +26,17 @@ function testFile(): string {
 function guard(module: string, name: string, actual: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
   return function guarded(this: unknown, ...args: unknown[]) {
     const command = typeof args[0] === "string" ? args[0] : "";
-    if (module === "child_process" && (ESBUILD_BINARY.test(command) || (command !== "" && command === process.env.ESBUILD_BINARY_PATH))) {
+    if (
+      module === "child_process" &&
+      (ESBUILD_BINARY.test(command) || (command !== "" && command === process.env.ESBUILD_BINARY_PATH))
+    ) {
       return actual.apply(this, args);
     }
     const what = `${module}.${name}(${command ? quote(command) : ""})`;
     started.push(what);
-    throw new Error(`unit tier: ${testFile()} starts a process (${what}); move it to the integration project (jest.config.js)`);
+    throw new Error(
+      `unit tier: ${testFile()} starts a process (${what}); move it to the integration project (jest.config.js)`,
+    );
   };
 }
 
@@ -39,9 +44,14 @@ for (const [module, names] of Object.entries(STARTERS)) {
   for (const id of [module, `node:${module}`]) {
     jest.mock(id, () => {
       const actual = jest.requireActual<Record<string, unknown>>(id);
-      const guarded = new Map(names.map((name) => [name, guard(module, name, actual[name] as (...args: unknown[]) => unknown)]));
+      const guarded = new Map(
+        names.map((name) => [name, guard(module, name, actual[name] as (...args: unknown[]) => unknown)]),
+      );
       // A proxy, not a copy: cluster is an EventEmitter whose methods must keep working on the real one.
-      return new Proxy(actual, { get: (target, key, receiver) => (typeof key === "string" && guarded.get(key)) || Reflect.get(target, key, receiver) });
+      return new Proxy(actual, {
+        get: (target, key, receiver) =>
+          (typeof key === "string" && guarded.get(key)) || Reflect.get(target, key, receiver),
+      });
     });
   }
 }
@@ -53,6 +63,8 @@ export function takeStarts(): string[] {
 
 afterAll(() => {
   if (started.length > 0) {
-    throw new Error(`unit tier: ${testFile()} tried to start ${started.length} process(es), first ${started[0]}; move it to the integration project (jest.config.js)`);
+    throw new Error(
+      `unit tier: ${testFile()} tried to start ${started.length} process(es), first ${started[0]}; move it to the integration project (jest.config.js)`,
+    );
   }
 });

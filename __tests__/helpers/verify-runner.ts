@@ -48,10 +48,17 @@ export class VerifyRunner {
    * Checks one ID token with verify's own checks (audience = clientId, nonce when given), against the
    * discovery and JWKS at `domain`: the names of the checks passed, or the error.
    */
-  checkIdToken(idToken: { domain: string; clientId: string; token: string; nonce?: string }): Promise<{ checks?: string[]; error?: string }> {
+  checkIdToken(idToken: {
+    domain: string;
+    clientId: string;
+    token: string;
+    nonce?: string;
+  }): Promise<{ checks?: string[]; error?: string }> {
     const id = this.next++;
     return new Promise((resolve) => {
-      this.waiting.set(id, (run) => resolve(run.exit === -1 ? { error: `worker: ${run.stderr}` } : JSON.parse(run.stdout)));
+      this.waiting.set(id, (run) =>
+        resolve(run.exit === -1 ? { error: `worker: ${run.stderr}` } : JSON.parse(run.stdout)),
+      );
       this.child.stdin.write(JSON.stringify({ id, idToken }) + "\n");
     });
   }

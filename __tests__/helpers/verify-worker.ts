@@ -23,12 +23,24 @@ interface IdTokenCase {
 const answer = (message: object) => process.stdout.write(JSON.stringify(message) + "\n");
 
 /** verify's checks of an ID token, against the tenant's discovery and JWKS: the checks passed, or why not. */
-async function checkIdToken({ domain, clientId, token, nonce }: IdTokenCase["idToken"]): Promise<{ checks?: string[]; error?: string }> {
+async function checkIdToken({
+  domain,
+  clientId,
+  token,
+  nonce,
+}: IdTokenCase["idToken"]): Promise<{ checks?: string[]; error?: string }> {
   const budget = new Budget(10_000, new Secrets());
-  const config = await client.discovery(new URL(domain), clientId, undefined, undefined, { execute: [client.allowInsecureRequests] });
+  const config = await client.discovery(new URL(domain), clientId, undefined, undefined, {
+    execute: [client.allowInsecureRequests],
+  });
   const options = { clientId } as VerifyOptions;
   try {
-    const { checks } = await verifyIdToken(new TokenChecker(config, budget), options, { idToken: token, accessToken: "", nonce, flow: "test" }, config.serverMetadata().issuer);
+    const { checks } = await verifyIdToken(
+      new TokenChecker(config, budget),
+      options,
+      { idToken: token, accessToken: "", nonce, flow: "test" },
+      config.serverMetadata().issuer,
+    );
     return { checks: checks.map((c) => c.name) };
   } catch (err) {
     return { error: (err as Error).message };
@@ -41,7 +53,14 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   if ("idToken" in message) {
     const { id } = message;
     checkIdToken(message.idToken).then(
-      (result) => answer({ id, exit: result.error ? 3 : 0, stdout: JSON.stringify(result), stderr: "", ms: Date.now() - started }),
+      (result) =>
+        answer({
+          id,
+          exit: result.error ? 3 : 0,
+          stdout: JSON.stringify(result),
+          stderr: "",
+          ms: Date.now() - started,
+        }),
       (err: unknown) => answer({ id, exit: -1, stdout: "", stderr: String(err), ms: Date.now() - started }),
     );
     return;

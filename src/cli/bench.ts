@@ -28,7 +28,11 @@ const COMMAND = {
     "  --users N     users in the generated export for preview and compare (default 1000000)",
     "  -h, --help    this text",
   ].join("\n"),
-  options: { rounds: { type: "string", default: "3" }, only: { type: "string" }, users: { type: "string", default: "1000000" } },
+  options: {
+    rounds: { type: "string", default: "3" },
+    only: { type: "string" },
+    users: { type: "string", default: "1000000" },
+  },
 } as const;
 
 type Values = NonNullable<ReturnType<typeof readCommandLine<typeof COMMAND.options>>>;
@@ -49,7 +53,11 @@ function median(xs: number[]): number {
 
 function timeCommand(command: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
   const started = process.hrtime.bigint();
-  const run = spawnSync(command, args, { cwd: root, env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1", ...env }, encoding: "utf8" });
+  const run = spawnSync(command, args, {
+    cwd: root,
+    env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1", ...env },
+    encoding: "utf8",
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (run.status !== 0) throw new Error(`bench: ${command} ${args.join(" ")} failed:\n${run.stderr || run.stdout}`);
   return ms;
@@ -62,11 +70,27 @@ function synthRows(): Row[] {
   // Bundle once so the "prebuilt" variant measures the CLI with no TypeScript work at all.
   timeCommand(process.execPath, ["scripts/run-ts.mjs", "main.ts"], { CDKTF_OUTDIR: join(out, "warmup") });
   const variants: [string, () => number, string][] = [
-    ["cdktf synth, stock template app (npx ts-node main.ts)", viaCli("npx ts-node main.ts"), "the cdktf TypeScript template's default"],
+    [
+      "cdktf synth, stock template app (npx ts-node main.ts)",
+      viaCli("npx ts-node main.ts"),
+      "the cdktf TypeScript template's default",
+    ],
     ["cdktf synth, tsx (npx tsx main.ts)", viaCli("npx tsx main.ts"), ""],
-    ["cdktf synth, this project's app (node scripts/run-ts.mjs main.ts)", viaCli("node scripts/run-ts.mjs main.ts"), "cdktf.json"],
-    ["cdktf synth, prebuilt bundle (CLI floor)", viaCli("node node_modules/.cache/run-ts/main.cjs"), "no TypeScript step at all"],
-    ["npm run synth (no cdktf CLI)", () => timeCommand(process.execPath, ["scripts/run-ts.mjs", "src/cli/synth.ts", "--out", join(out, "npm")]), ""],
+    [
+      "cdktf synth, this project's app (node scripts/run-ts.mjs main.ts)",
+      viaCli("node scripts/run-ts.mjs main.ts"),
+      "cdktf.json",
+    ],
+    [
+      "cdktf synth, prebuilt bundle (CLI floor)",
+      viaCli("node node_modules/.cache/run-ts/main.cjs"),
+      "no TypeScript step at all",
+    ],
+    [
+      "npm run synth (no cdktf CLI)",
+      () => timeCommand(process.execPath, ["scripts/run-ts.mjs", "src/cli/synth.ts", "--out", join(out, "npm")]),
+      "",
+    ],
   ];
   const samples = variants.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) variants.forEach(([, run], i) => samples[i].push(run()));
@@ -81,7 +105,11 @@ function synthRows(): Row[] {
 function actionRows(): Row[] {
   return environments.map((environment) => {
     const { compiled } = compileClaimsAction(environment);
-    return { what: `compiled action size (${environment.name})`, value: `${compiled.bytes} bytes`, note: `limit ${MAX_ACTION_CODE_BYTES}; sha256 ${compiled.sha256.slice(0, 12)}` };
+    return {
+      what: `compiled action size (${environment.name})`,
+      value: `${compiled.bytes} bytes`,
+      note: `limit ${MAX_ACTION_CODE_BYTES}; sha256 ${compiled.sha256.slice(0, 12)}`,
+    };
   });
 }
 
@@ -95,7 +123,11 @@ async function writeExport(path: string, count: number): Promise<number> {
     const kind = i % 10;
     const app_metadata =
       kind < 7
-        ? { roles: ["viewer", i % 3 === 0 ? "editor" : "support"], permissions: ["read:reports", `read:team:${i % 50}`, "write:comments"], plan: "pro" }
+        ? {
+            roles: ["viewer", i % 3 === 0 ? "editor" : "support"],
+            permissions: ["read:reports", `read:team:${i % 50}`, "write:comments"],
+            plan: "pro",
+          }
         : kind === 7
           ? undefined
           : kind === 8
@@ -108,7 +140,9 @@ async function writeExport(path: string, count: number): Promise<number> {
         email_verified: i % 5 !== 0,
         name: `User ${i}`,
         created_at: "2024-01-01T00:00:00.000Z",
-        identities: [{ provider: "auth0", connection: "Username-Password-Authentication", user_id: String(i), isSocial: false }],
+        identities: [
+          { provider: "auth0", connection: "Username-Password-Authentication", user_id: String(i), isSocial: false },
+        ],
         app_metadata,
         user_metadata: { theme: i % 2 ? "dark" : "light" },
       }) + "\n";
@@ -129,10 +163,15 @@ interface PreviewRun {
 /** One `npm run preview` over the export (stdout discarded); the wall time and what --stats says. */
 function previewRun(args: string[]): PreviewRun {
   const started = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", ...args, "--stats"], { cwd: root, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  const run = spawnSync(process.execPath, ["scripts/run-ts.mjs", "src/cli/preview.ts", ...args, "--stats"], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "pipe"],
+    encoding: "utf8",
+  });
   const wall = Number(process.hrtime.bigint() - started) / 1e6;
   const match = /\((\d+) users\/s\) on \d+ worker\(s\), peak RSS ([\d.]+) MiB/.exec(run.stderr);
-  if (run.status !== 0 || !match) throw new Error(`bench: preview ${args.join(" ")} failed (exit ${run.status}): ${run.stderr}`);
+  if (run.status !== 0 || !match)
+    throw new Error(`bench: preview ${args.join(" ")} failed (exit ${run.status}): ${run.stderr}`);
   return { wall, rate: Number(match[1]), rss: Number(match[2]) };
 }
 
@@ -148,7 +187,11 @@ async function previewRows(): Promise<Row[]> {
     const bytes = await writeExport(path, count);
     const base = join(dir, "base.js");
     const environment = environments[0];
-    writeFileSync(base, compileClaimsAction({ ...environment, claimKeys: (environment.claimKeys ?? DEFAULT_CLAIM_KEYS).slice(0, 1) }).compiled.code);
+    writeFileSync(
+      base,
+      compileClaimsAction({ ...environment, claimKeys: (environment.claimKeys ?? DEFAULT_CLAIM_KEYS).slice(0, 1) })
+        .compiled.code,
+    );
     const cores = availableParallelism();
     const variants: [string, string[]][] = [
       ["preview --json, 1 worker", ["--users", path, "--json", "--workers", "1"]],
@@ -181,7 +224,11 @@ async function handlerRows(): Promise<Row[]> {
   const data: BenchWorkerData = {
     kind: BENCH_KIND,
     action: { code: compiled.code, secrets: { [NAMESPACE_SECRET]: "https://example.com/claims" } },
-    user: { user_id: "auth0|1", app_metadata: { roles: ["admin", "editor"], permissions: ["read:reports", "write:reports", "read:team"] }, user_metadata: {} },
+    user: {
+      user_id: "auth0|1",
+      app_metadata: { roles: ["admin", "editor"], permissions: ["read:reports", "write:reports", "read:team"] },
+      user_metadata: {},
+    },
   };
   // In a sandbox worker, where every tool runs actions (docs/sandbox.md).
   const worker = startSandboxWorker(data, SANDBOX_HEAP_MB);
@@ -191,8 +238,16 @@ async function handlerRows(): Promise<Row[]> {
   });
   await worker.terminate();
   return [
-    { what: `handler per login (${environments[0].name}: 2 claims on 2 tokens)`, value: `${median(figures.handler.slice(50)).toFixed(2)} µs median`, note: "onExecutePostLogin alone, warm, in the sandbox; target <= 5 µs" },
-    { what: "full local login per user (event, handler, Auth0 rules)", value: `${median(figures.login.slice(10)).toFixed(2)} µs median`, note: "PostLoginRuntime.login in the sandbox" },
+    {
+      what: `handler per login (${environments[0].name}: 2 claims on 2 tokens)`,
+      value: `${median(figures.handler.slice(50)).toFixed(2)} µs median`,
+      note: "onExecutePostLogin alone, warm, in the sandbox; target <= 5 µs",
+    },
+    {
+      what: "full local login per user (event, handler, Auth0 rules)",
+      value: `${median(figures.login.slice(10)).toFixed(2)} µs median`,
+      note: "PostLoginRuntime.login in the sandbox",
+    },
   ];
 }
 
@@ -208,11 +263,14 @@ async function main(): Promise<number> {
   if (!read) return 0;
   values = read;
   rounds = Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError("ERR_USAGE", `--rounds: ${values.rounds} is not a positive integer; e.g. --rounds 3`);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new UsageError("ERR_USAGE", `--rounds: ${values.rounds} is not a positive integer; e.g. --rounds 3`);
   const users = Number(values.users);
-  if (!Number.isInteger(users) || users < 1) throw new UsageError("ERR_USAGE", `--users: ${values.users} is not a positive integer; e.g. --users 100000`);
+  if (!Number.isInteger(users) || users < 1)
+    throw new UsageError("ERR_USAGE", `--users: ${values.users} is not a positive integer; e.g. --users 100000`);
   const parts = sections.map(([name]) => name);
-  if (values.only !== undefined && !parts.includes(values.only)) throw new UsageError("ERR_USAGE", `--only: ${values.only} is not a part; use one of ${parts.join(", ")}`);
+  if (values.only !== undefined && !parts.includes(values.only))
+    throw new UsageError("ERR_USAGE", `--only: ${values.only} is not a part; use one of ${parts.join(", ")}`);
   const rows: Row[] = [];
   for (const [name, section] of sections) {
     if (values.only && values.only !== name) continue;
@@ -223,8 +281,12 @@ async function main(): Promise<number> {
 }
 
 function print(rows: Row[]): void {
-  const load = loadavg().map((l) => l.toFixed(2)).join(" ");
-  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${rounds} round(s); load average at the end ${load} (1, 5, 15 min)\n`);
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+  console.log(
+    `machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${rounds} round(s); load average at the end ${load} (1, 5, 15 min)\n`,
+  );
   console.log("| measure | value | note |\n| --- | --- | --- |");
   for (const row of rows) console.log(`| ${row.what} | ${row.value} | ${row.note ?? ""} |`);
 }

@@ -62,19 +62,36 @@ async function main(): Promise<number | undefined> {
   const values = readCommandLine(COMMAND);
   if (!values) return 0;
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("ERR_USAGE", `--port: "${values.port}" is not a port; e.g. --port 4000 (0 picks a free one)`);
-  if (values.host !== "127.0.0.1" && values.host !== "localhost") throw new UsageError("ERR_USAGE", `--host: ${quote(values.host)} is not 127.0.0.1 or localhost; the certificate covers those two`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError("ERR_USAGE", `--port: "${values.port}" is not a port; e.g. --port 4000 (0 picks a free one)`);
+  if (values.host !== "127.0.0.1" && values.host !== "localhost")
+    throw new UsageError(
+      "ERR_USAGE",
+      `--host: ${quote(values.host)} is not 127.0.0.1 or localhost; the certificate covers those two`,
+    );
   const callbacks = urlList("--callbacks", values.callbacks);
   const logoutUrls = urlList("--logout-urls", values["logout-urls"]);
   const file = await UserFile.open(values.users);
   const users: ExportedUser[] = [];
   for await (const batch of file.users()) for (const { user } of batch) users.push(user);
   const missingId = users.findIndex((u) => typeof u.user_id !== "string" || u.user_id === "");
-  if (missingId !== -1) throw new UsageError("ERR_INPUT_INVALID", `--users: user ${missingId + 1} of ${values.users} has no user_id; every user needs one to log in`);
+  if (missingId !== -1)
+    throw new UsageError(
+      "ERR_INPUT_INVALID",
+      `--users: user ${missingId + 1} of ${values.users} has no user_id; every user needs one to log in`,
+    );
   const deploying = (["code", "namespace", "secrets-file"] as const).find((flag) => values[flag] !== undefined);
-  if (values.empty && deploying !== undefined) throw new UsageError("ERR_USAGE", `--${deploying}: --empty deploys nothing; drop one of them`);
+  if (values.empty && deploying !== undefined)
+    throw new UsageError("ERR_USAGE", `--${deploying}: --empty deploys nothing; drop one of them`);
   // Compiled here (esbuild), with its secrets' values, deployed and bound through the tenant's Actions store at its start.
-  const loaded = values.empty ? undefined : loadEnvironmentFlow({ env: values.env, namespace: values.namespace, codeFile: values.code, secrets: secretValues(values["secrets-file"], process.env) });
+  const loaded = values.empty
+    ? undefined
+    : loadEnvironmentFlow({
+        env: values.env,
+        namespace: values.namespace,
+        codeFile: values.code,
+        secrets: secretValues(values["secrets-file"], process.env),
+      });
   // Loaded here, not at the top: the OpenID server costs half a second that --help and bad flags need not pay.
   const { startLocalTenant } = await import("../local-tenant/tenant");
   const tenant = await startLocalTenant({
@@ -90,8 +107,12 @@ async function main(): Promise<number | undefined> {
   });
   const env = loaded?.environment.name ?? values.env ?? environments[0].name;
   // Names only: the values never reach any output.
-  const secrets = (loaded ? actionsOf(loaded.flow) : []).flatMap((a) => a.secrets.filter((s) => s.variable !== NAMESPACE_VARIABLE).map((s) => `${a.name}'s ${s.name}`));
-  const started = loaded ? `namespace ${loaded.namespace}${secrets.length > 0 ? `; secrets ${secrets.join(", ")}` : ""}` : "empty: nothing deployed";
+  const secrets = (loaded ? actionsOf(loaded.flow) : []).flatMap((a) =>
+    a.secrets.filter((s) => s.variable !== NAMESPACE_VARIABLE).map((s) => `${a.name}'s ${s.name}`),
+  );
+  const started = loaded
+    ? `namespace ${loaded.namespace}${secrets.length > 0 ? `; secrets ${secrets.join(", ")}` : ""}`
+    : "empty: nothing deployed";
   printTenant(tenant, env, started, users, values.password, values.users);
   console.log("Ctrl-C stops it.");
 
@@ -117,7 +138,14 @@ async function main(): Promise<number | undefined> {
 /** The API audience the printed verify command asks for. */
 const LOCAL_API_AUDIENCE = "https://api.example.com";
 
-function printTenant(tenant: LocalTenant, env: string, started: string, users: ExportedUser[], password: string, usersFile: string): void {
+function printTenant(
+  tenant: LocalTenant,
+  env: string,
+  started: string,
+  users: ExportedUser[],
+  password: string,
+  usersFile: string,
+): void {
   const base = tenant.url.replace(/\/$/, "");
   const flow = tenant.flow();
   const lines = [
@@ -134,11 +162,19 @@ function printTenant(tenant: LocalTenant, env: string, started: string, users: E
     ...users.map((u) => `                 ${u.user_id}${typeof u.email === "string" ? `  ${u.email}` : ""}`),
   ];
   if (tenant.ca) {
-    lines.push("", `https certificate issued by the local CA ${tenant.ca.file} (${tenant.ca.created ? "created now" : "reused"}); trust it in Node with:`);
+    lines.push(
+      "",
+      `https certificate issued by the local CA ${tenant.ca.file} (${tenant.ca.created ? "created now" : "reused"}); trust it in Node with:`,
+    );
     lines.push(`  NODE_EXTRA_CA_CERTS=${tenant.ca.file}`);
-    lines.push(`It vouches for 127.0.0.1, localhost and ::1 only, until ${tenant.ca.expires.toISOString().slice(0, 10)}; a week before, a new CA replaces it (trust that one again where you imported this one).`);
+    lines.push(
+      `It vouches for 127.0.0.1, localhost and ::1 only, until ${tenant.ca.expires.toISOString().slice(0, 10)}; a week before, a new CA replaces it (trust that one again where you imported this one).`,
+    );
   }
-  lines.push("", "deploy to it with the auth0 Terraform provider (npx cdktf deploy, docs/local-tenant.md#rehearse-a-deploy):");
+  lines.push(
+    "",
+    "deploy to it with the auth0 Terraform provider (npx cdktf deploy, docs/local-tenant.md#rehearse-a-deploy):",
+  );
   if (tenant.ca) {
     lines.push(`  export AUTH0_DOMAIN=${tenant.domain}`);
     lines.push(`  export AUTH0_CLIENT_ID=${tenant.management.clientId}`);
@@ -160,16 +196,27 @@ function printTenant(tenant: LocalTenant, env: string, started: string, users: E
 
 /** A comma-separated list of absolute http(s) URLs; UsageError names the one that is not. */
 function urlList(flag: string, text: string): string[] {
-  const urls = text.split(",").map((u) => u.trim()).filter((u) => u !== "");
+  const urls = text
+    .split(",")
+    .map((u) => u.trim())
+    .filter((u) => u !== "");
   for (const url of urls) {
-    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError("ERR_USAGE", `${flag}: ${quote(url)} is not an http(s) URL; e.g. ${flag} https://localhost:3000/callback`);
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+      throw new UsageError(
+        "ERR_USAGE",
+        `${flag}: ${quote(url)} is not an http(s) URL; e.g. ${flag} https://localhost:3000/callback`,
+      );
   }
   return urls;
 }
 
 runCommand(COMMAND.name, () =>
   main().catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError("ERR_PORT_IN_USE", "--port: that port is in use; pick another with --port N (0 picks a free one)");
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE")
+      throw new UsageError(
+        "ERR_PORT_IN_USE",
+        "--port: that port is in use; pick another with --port N (0 picks a free one)",
+      );
     throw err;
   }),
 );

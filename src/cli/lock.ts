@@ -31,7 +31,11 @@ async function main(): Promise<number> {
   const values = readCommandLine(COMMAND);
   if (!values) return 0;
   const target = values.out ? resolve(values.out) : join(projectRoot(), LOCK_FILE);
-  if (!hasTerraform()) throw new UsageError("ERR_TERRAFORM_MISSING", "terraform is not on PATH; install Terraform 1.10 or later (https://developer.hashicorp.com/terraform/install)");
+  if (!hasTerraform())
+    throw new UsageError(
+      "ERR_TERRAFORM_MISSING",
+      "terraform is not on PATH; install Terraform 1.10 or later (https://developer.hashicorp.com/terraform/install)",
+    );
 
   const work = mkdtempSync(join(tmpdir(), "claims-lock-"));
   try {
@@ -41,14 +45,22 @@ async function main(): Promise<number> {
     const dir = join(work, "lock");
     mkdirSync(dir);
     copyFileSync(join(work, "synth", "stacks", stack.environment.name, "cdk.tf.json"), join(dir, "cdk.tf.json"));
-    const stackJson = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as { terraform: { required_providers: { auth0: { version: string } } } };
+    const stackJson = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as {
+      terraform: { required_providers: { auth0: { version: string } } };
+    };
     const constraint = stackJson.terraform.required_providers.auth0.version;
 
     const run = terraform(dir, ["providers", "lock", ...PLATFORMS.map((p) => `-platform=${p}`)], 600_000);
     if (run.status !== 0) {
       const reason = registryUnreachable(run);
-      if (reason) throw new NetworkError("ERR_REGISTRY_UNREACHABLE", `can't reach the Terraform registry (${reason}); run npm run lock where registry.terraform.io is reachable, then commit ${LOCK_FILE}`);
-      throw new LockError("ERR_TERRAFORM_FAILED", "terraform providers lock failed; its output follows", { detail: `${run.stderr}${run.stdout}`.trim() });
+      if (reason)
+        throw new NetworkError(
+          "ERR_REGISTRY_UNREACHABLE",
+          `can't reach the Terraform registry (${reason}); run npm run lock where registry.terraform.io is reachable, then commit ${LOCK_FILE}`,
+        );
+      throw new LockError("ERR_TERRAFORM_FAILED", "terraform providers lock failed; its output follows", {
+        detail: `${run.stderr}${run.stdout}`.trim(),
+      });
     }
     // Checked like synthesis checks it, then moved into place whole: a half-written lock breaks every init.
     const made = join(dir, LOCK_FILE);
@@ -57,7 +69,9 @@ async function main(): Promise<number> {
     copyFileSync(made, partial);
     renameSync(partial, target);
     if (status.state === "locked") {
-      console.log(`wrote ${target === join(projectRoot(), LOCK_FILE) ? LOCK_FILE : target}: auth0/auth0 ${status.version} for "${constraint}", ${status.hashes} hashes (${PLATFORMS.join(", ")}); commit it`);
+      console.log(
+        `wrote ${target === join(projectRoot(), LOCK_FILE) ? LOCK_FILE : target}: auth0/auth0 ${status.version} for "${constraint}", ${status.hashes} hashes (${PLATFORMS.join(", ")}); commit it`,
+      );
     }
     return 0;
   } finally {

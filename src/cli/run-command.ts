@@ -3,7 +3,11 @@
 import { commandExit, type ExitOptions } from "../command-line";
 
 /** Runs `main` through commandExit; the process ends with its status once nothing else is pending. */
-export function runCommand(name: string, main: () => Promise<number | void> | number | void, options?: ExitOptions): void {
+export function runCommand(
+  name: string,
+  main: () => Promise<number | void> | number | void,
+  options?: ExitOptions,
+): void {
   void commandExit(name, main, options).then((code) => {
     process.exitCode = code;
   });

@@ -16,4 +16,7 @@ const kind = (workerData as { kind?: unknown } | null)?.kind;
 if (kind === LOGINS_KIND) serveLogins();
 else if (kind === PREVIEW_KIND) serveBatches();
 else if (kind === BENCH_KIND) serveBench();
-else throw new Error(`sandbox-worker: started for ${String(kind)}; it serves ${LOGINS_KIND}, ${PREVIEW_KIND} and ${BENCH_KIND} only`);
+else
+  throw new Error(
+    `sandbox-worker: started for ${String(kind)}; it serves ${LOGINS_KIND}, ${PREVIEW_KIND} and ${BENCH_KIND} only`,
+  );

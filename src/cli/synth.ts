@@ -34,8 +34,11 @@ async function main(): Promise<number> {
   for (const line of annotations(out)) console.error(line);
 
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const shown = isAbsolute(out) && !relative(process.cwd(), out).startsWith("..") ? relative(process.cwd(), out) || "." : out;
-  console.log(`synthesized ${stacks.length} stack(s) into ${shown} in ${Math.round(ms)} ms, each with its claims contract and summary (stacks/<env>/claims-contract.md, .json, claims-summary.txt)\n`);
+  const shown =
+    isAbsolute(out) && !relative(process.cwd(), out).startsWith("..") ? relative(process.cwd(), out) || "." : out;
+  console.log(
+    `synthesized ${stacks.length} stack(s) into ${shown} in ${Math.round(ms)} ms, each with its claims contract and summary (stacks/<env>/claims-contract.md, .json, claims-summary.txt)\n`,
+  );
   console.log(review.summaries.join("\n"));
   return 0;
 }
@@ -48,8 +51,14 @@ const LEVELS: Record<string, string> = { "@cdktf/info": "INFO", "@cdktf/warn": "
  * the synthesis wrote, in the cdktf CLI's words: it prints the same lines after `cdktf synth`.
  */
 function annotations(out: string): string[] {
-  const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as { stacks: Record<string, { annotations?: { constructPath: string; level: string; message: unknown }[] }> };
-  return Object.values(manifest.stacks).flatMap((stack) => (stack.annotations ?? []).map((a) => escapeControl(`${LEVELS[a.level] ?? a.level} [${a.constructPath}]: ${String(a.message)}`)));
+  const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as {
+    stacks: Record<string, { annotations?: { constructPath: string; level: string; message: unknown }[] }>;
+  };
+  return Object.values(manifest.stacks).flatMap((stack) =>
+    (stack.annotations ?? []).map((a) =>
+      escapeControl(`${LEVELS[a.level] ?? a.level} [${a.constructPath}]: ${String(a.message)}`),
+    ),
+  );
 }
 
 runCommand(COMMAND.name, main);

@@ -3,7 +3,8 @@
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync } from "node:fs";
 
-const NETWORK = /Failed to query available provider packages|could not connect to registry|no such host|dial tcp|i\/o timeout|Failed to install provider|TLS handshake|proxyconnect|connection refused/;
+const NETWORK =
+  /Failed to query available provider packages|could not connect to registry|no such host|dial tcp|i\/o timeout|Failed to install provider|TLS handshake|proxyconnect|connection refused/;
 
 export function terraform(dir: string, args: string[], timeoutMs = 300_000): SpawnSyncReturns<string> {
   const env: NodeJS.ProcessEnv = { ...process.env, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1" };
@@ -24,5 +25,9 @@ export function registryUnreachable(run: SpawnSyncReturns<string>): string | und
   if (!NETWORK.test(text)) return undefined;
   // eslint-disable-next-line no-control-regex
   const flat = text.replace(/\x1b\[[0-9;]*m/g, "").replace(/[\s│╷╵]+/g, " ");
-  return /could not connect to [^:]+|lookup [^ ]+ [^:]*: no such host|proxyconnect [^:]+|connection refused|i\/o timeout|Failed to install provider[^.]*/.exec(flat)?.[0] ?? "no network";
+  return (
+    /could not connect to [^:]+|lookup [^ ]+ [^:]*: no such host|proxyconnect [^:]+|connection refused|i\/o timeout|Failed to install provider[^.]*/.exec(
+      flat,
+    )?.[0] ?? "no network"
+  );
 }

@@ -26,7 +26,11 @@ const COMMAND = {
 
 async function main(): Promise<number> {
   if (!readCommandLine(COMMAND)) return 0;
-  if (!hasTerraform()) throw new UsageError("ERR_TERRAFORM_MISSING", "terraform is not on PATH; install Terraform 1.10 or later (https://developer.hashicorp.com/terraform/install)");
+  if (!hasTerraform())
+    throw new UsageError(
+      "ERR_TERRAFORM_MISSING",
+      "terraform is not on PATH; install Terraform 1.10 or later (https://developer.hashicorp.com/terraform/install)",
+    );
   const out = mkdtempSync(join(tmpdir(), "claims-validate-"));
   try {
     // Loaded only now, so --help and a bad flag answer without loading cdktf.
@@ -41,7 +45,13 @@ async function main(): Promise<number> {
       // With the committed lock, validate against exactly the locked release and refuse to change the lock.
       const locked = existsSync(lock);
       if (locked) copyFileSync(lock, join(dir, LOCK_FILE));
-      const init = terraform(dir, ["init", "-input=false", "-backend=false", "-no-color", ...(locked ? ["-lockfile=readonly"] : [])]);
+      const init = terraform(dir, [
+        "init",
+        "-input=false",
+        "-backend=false",
+        "-no-color",
+        ...(locked ? ["-lockfile=readonly"] : []),
+      ]);
       if (init.status !== 0) {
         const text = `${init.stderr}\n${init.stdout}`;
         const reason = registryUnreachable(init);
@@ -57,7 +67,8 @@ async function main(): Promise<number> {
         continue;
       }
       const check = terraform(dir, ["validate", "-no-color"]);
-      if (check.status === 0) console.log(`${name}: valid (terraform validate against auth0/auth0 ${providerVersion(dir)})`);
+      if (check.status === 0)
+        console.log(`${name}: valid (terraform validate against auth0/auth0 ${providerVersion(dir)})`);
       else {
         invalid++;
         console.error(`${name}: INVALID\n${(check.stderr || check.stdout).trim()}`);

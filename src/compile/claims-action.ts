@@ -44,14 +44,22 @@ export interface ClaimsAction {
 export function compileClaimsAction(settings: ClaimsActionSettings = {}): ClaimsAction {
   const claimKeys = checkClaimKeys(settings.claimKeys ?? DEFAULT_CLAIM_KEYS);
   const tokens = checkTokens(settings.tokens ?? DEFAULT_TOKENS);
-  const config: AppMetadataClaimsConfig = { keys: claimKeys, tokens, namespaceSecret: NAMESPACE_SECRET, maxClaimsBytes: MAX_CUSTOM_CLAIMS_BYTES };
+  const config: AppMetadataClaimsConfig = {
+    keys: claimKeys,
+    tokens,
+    namespaceSecret: NAMESPACE_SECRET,
+    maxClaimsBytes: MAX_CUSTOM_CLAIMS_BYTES,
+  };
   const source: ActionSource = { entry: settings.entry ?? DEFAULT_ENTRY, constants: { [CONFIG_CONSTANT]: config } };
   return { claimKeys, tokens, source, compiled: compileActionSource(source) };
 }
 
 function checkClaimKeys(keys: readonly string[]): readonly string[] {
   if (!isList(keys) || keys.length === 0) {
-    throw new UsageError("ERR_CLAIM_KEY", `claimKeys: ${JSON.stringify(keys)} names no app_metadata field; list at least one, e.g. ["roles", "permissions"]`);
+    throw new UsageError(
+      "ERR_CLAIM_KEY",
+      `claimKeys: ${JSON.stringify(keys)} names no app_metadata field; list at least one, e.g. ["roles", "permissions"]`,
+    );
   }
   const seen = new Set<string>();
   for (const key of keys) {
@@ -62,7 +70,8 @@ function checkClaimKeys(keys: readonly string[]): readonly string[] {
           `and not __proto__, constructor or prototype`,
       );
     }
-    if (seen.has(key)) throw new UsageError("ERR_CLAIM_KEY", `claimKeys: "${key}" is listed twice; list each app_metadata field once`);
+    if (seen.has(key))
+      throw new UsageError("ERR_CLAIM_KEY", `claimKeys: "${key}" is listed twice; list each app_metadata field once`);
     seen.add(key);
   }
   return [...keys];
@@ -70,14 +79,21 @@ function checkClaimKeys(keys: readonly string[]): readonly string[] {
 
 function checkTokens(tokens: readonly TokenKind[]): readonly TokenKind[] {
   if (!isList(tokens) || tokens.length === 0) {
-    throw new UsageError("ERR_TOKEN_KIND", `tokens: ${JSON.stringify(tokens)} names no token; use ["id"], ["access"] or ["id", "access"]`);
+    throw new UsageError(
+      "ERR_TOKEN_KIND",
+      `tokens: ${JSON.stringify(tokens)} names no token; use ["id"], ["access"] or ["id", "access"]`,
+    );
   }
   const seen = new Set<string>();
   for (const token of tokens) {
     if (!TOKEN_KINDS.includes(token)) {
-      throw new UsageError("ERR_TOKEN_KIND", `tokens: ${JSON.stringify(token)} is not a token kind; use "id" (ID token and /userinfo) or "access"`);
+      throw new UsageError(
+        "ERR_TOKEN_KIND",
+        `tokens: ${JSON.stringify(token)} is not a token kind; use "id" (ID token and /userinfo) or "access"`,
+      );
     }
-    if (seen.has(token)) throw new UsageError("ERR_TOKEN_KIND", `tokens: "${token}" is listed twice; list each token once`);
+    if (seen.has(token))
+      throw new UsageError("ERR_TOKEN_KIND", `tokens: "${token}" is listed twice; list each token once`);
     seen.add(token);
   }
   // Keep a fixed order so the compiled code, and so the plan, doesn't change with the order of the list.

@@ -42,7 +42,10 @@ export function compileAction(options: CompileActionOptions): CompiledAction {
   const entryPath = resolve(root, options.entry);
   const source = relative(root, entryPath).split(sep).join("/");
   if (source.startsWith("../") || isAbsolute(source)) {
-    throw new UsageError("ERR_ACTION_ENTRY", `entry: ${options.entry} is outside ${root}; put the action under actions/`);
+    throw new UsageError(
+      "ERR_ACTION_ENTRY",
+      `entry: ${options.entry} is outside ${root}; put the action under actions/`,
+    );
   }
   const constants = options.constants ?? {};
   const external = [...(options.external ?? [])].sort();
@@ -79,7 +82,12 @@ export function escapeTerraformTemplate(text: string): string {
   return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
 }
 
-function bundle(root: string, source: string, constants: Readonly<Record<string, unknown>>, external: readonly string[]): string {
+function bundle(
+  root: string,
+  source: string,
+  constants: Readonly<Record<string, unknown>>,
+  external: readonly string[],
+): string {
   const define: Record<string, string> = {};
   for (const name of Object.keys(constants).sort()) define[name] = JSON.stringify(constants[name]);
   let result;
@@ -104,11 +112,17 @@ function bundle(root: string, source: string, constants: Readonly<Record<string,
   } catch (err) {
     const first = (err as { errors?: { text: string; location?: { file: string; line: number } }[] }).errors?.[0];
     const where = first?.location ? `${first.location.file}:${first.location.line}: ` : `${source}: `;
-    throw new UsageError("ERR_ACTION_COMPILE", `${where}esbuild could not compile the action: ${first?.text ?? String(err)}`);
+    throw new UsageError(
+      "ERR_ACTION_COMPILE",
+      `${where}esbuild could not compile the action: ${first?.text ?? String(err)}`,
+    );
   }
   const text = result.outputFiles[0].text;
   if (text.includes(root)) {
-    throw new UsageError("ERR_ACTION_COMPILE", `${source}: compiled action contains the absolute path ${root}; it would differ between machines`);
+    throw new UsageError(
+      "ERR_ACTION_COMPILE",
+      `${source}: compiled action contains the absolute path ${root}; it would differ between machines`,
+    );
   }
   return text;
 }

@@ -49,7 +49,13 @@ function requiredSpecifiers(code: string): string[] {
     return []; // code that doesn't parse: the sandbox says why when it loads it
   }
   const input = Object.values(result.metafile.inputs)[0];
-  return [...new Set((input?.imports ?? []).filter((i) => i.external && !BUILTINS.has(i.path.replace(/^node:/, ""))).map((i) => i.path))];
+  return [
+    ...new Set(
+      (input?.imports ?? [])
+        .filter((i) => i.external && !BUILTINS.has(i.path.replace(/^node:/, "")))
+        .map((i) => i.path),
+    ),
+  ];
 }
 
 function bundle(specifier: string, action: string): string {
@@ -57,7 +63,11 @@ function bundle(specifier: string, action: string): string {
   if (code !== undefined) return code;
   try {
     const result = buildSync({
-      stdin: { contents: `module.exports = require(${JSON.stringify(specifier)});`, loader: "js", resolveDir: projectRoot() },
+      stdin: {
+        contents: `module.exports = require(${JSON.stringify(specifier)});`,
+        loader: "js",
+        resolveDir: projectRoot(),
+      },
       bundle: true,
       write: false,
       platform: "node",
@@ -69,7 +79,10 @@ function bundle(specifier: string, action: string): string {
     code = result.outputFiles[0].text;
   } catch (err) {
     const first = (err as { errors?: { text: string }[] }).errors?.[0]?.text ?? String(err);
-    throw new ActionLoadError("ERR_DEPENDENCY_BUNDLE", `${action}: dependency ${JSON.stringify(specifier)} can't be bundled for the local sandbox (${first}); npm install the package to preview the action`);
+    throw new ActionLoadError(
+      "ERR_DEPENDENCY_BUNDLE",
+      `${action}: dependency ${JSON.stringify(specifier)} can't be bundled for the local sandbox (${first}); npm install the package to preview the action`,
+    );
   }
   bundles.set(specifier, code);
   return code;

@@ -40,7 +40,13 @@ function current(root: string, manifestFile: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (manifest?.esbuild !== esbuildVersion || typeof manifest.script !== "string" || !existsSync(manifest.script) || typeof manifest.inputs !== "object") return undefined;
+  if (
+    manifest?.esbuild !== esbuildVersion ||
+    typeof manifest.script !== "string" ||
+    !existsSync(manifest.script) ||
+    typeof manifest.inputs !== "object"
+  )
+    return undefined;
   for (const [file, [size, mtime]] of Object.entries(manifest.inputs)) {
     try {
       const stat = statSync(join(root, file));
@@ -55,7 +61,14 @@ function current(root: string, manifestFile: string): string | undefined {
 function build(root: string, dir: string, manifestFile: string): string {
   const options = JSON.parse(readFileSync(join(root, OPTIONS_FILE), "utf8")) as BuildOptions;
   const started = Date.now();
-  const { outputFiles, metafile } = buildSync({ ...options, absWorkingDir: root, entryPoints: [SANDBOX_WORKER_ENTRY], write: false, outfile: "sandbox-worker.cjs", metafile: true });
+  const { outputFiles, metafile } = buildSync({
+    ...options,
+    absWorkingDir: root,
+    entryPoints: [SANDBOX_WORKER_ENTRY],
+    write: false,
+    outfile: "sandbox-worker.cjs",
+    metafile: true,
+  });
   const bytes = outputFiles[0].contents;
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `worker-${createHash("sha256").update(bytes).digest("hex").slice(0, 16)}.cjs`);

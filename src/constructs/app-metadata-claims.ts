@@ -38,7 +38,11 @@ export interface AppMetadataClaimsProps {
  */
 export type Binding =
   | { readonly mode: "append" }
-  | { readonly mode: "exclusive"; readonly before?: readonly HandBoundAction[]; readonly after?: readonly HandBoundAction[] }
+  | {
+      readonly mode: "exclusive";
+      readonly before?: readonly HandBoundAction[];
+      readonly after?: readonly HandBoundAction[];
+    }
   | { readonly mode: "unbound"; readonly before?: undefined; readonly after?: undefined };
 
 export class AppMetadataClaims extends Construct implements ManagedFlowAction {
@@ -56,13 +60,22 @@ export class AppMetadataClaims extends Construct implements ManagedFlowAction {
 
   constructor(scope: Construct, id: string, props: AppMetadataClaimsProps = {}) {
     super(scope, id);
-    const claims = atPath(this, () => compileClaimsAction({ claimKeys: props.claimKeys, tokens: props.tokens, entry: props.entry ?? DEFAULT_ENTRY }));
+    const claims = atPath(this, () =>
+      compileClaimsAction({ claimKeys: props.claimKeys, tokens: props.tokens, entry: props.entry ?? DEFAULT_ENTRY }),
+    );
     this.claimKeys = claims.claimKeys;
     this.tokens = claims.tokens;
-    this.namespace = atPath(this, () => new ClaimNamespace(this, "namespace", { default: props.namespace, variableName: props.namespaceVariable }));
+    this.namespace = atPath(
+      this,
+      () => new ClaimNamespace(this, "namespace", { default: props.namespace, variableName: props.namespaceVariable }),
+    );
     const secrets = props.secrets ?? [];
     if (isList(secrets) && secrets.some((s) => s?.name === NAMESPACE_SECRET)) {
-      throw new ConstructPropError(this, "ERR_ACTION_SECRETS", `secrets: "${NAMESPACE_SECRET}" is this construct's own secret (the namespace variable); list only the action's other secrets`);
+      throw new ConstructPropError(
+        this,
+        "ERR_ACTION_SECRETS",
+        `secrets: "${NAMESPACE_SECRET}" is this construct's own secret (the namespace variable); list only the action's other secrets`,
+      );
     }
     // The resources keep the construct's id as their name (auth0_action.<id>), for readable, stable plans.
     this.typeScriptAction = new TypeScriptAction(this, "action", {
@@ -81,7 +94,9 @@ export class AppMetadataClaims extends Construct implements ManagedFlowAction {
     this.node.addValidation({
       validate: () =>
         PostLoginFlow.of(this.typeScriptAction) === undefined
-          ? [`${this.node.path}: is in no PostLoginFlow, so it would be deployed but never run; add it to a PostLoginFlow's actions (mode "unbound" keeps it deployed without a binding)`]
+          ? [
+              `${this.node.path}: is in no PostLoginFlow, so it would be deployed but never run; add it to a PostLoginFlow's actions (mode "unbound" keeps it deployed without a binding)`,
+            ]
           : [],
     });
   }
@@ -92,7 +107,14 @@ export class AppMetadataClaims extends Construct implements ManagedFlowAction {
     if (flow === undefined || flow.mode === "unbound") return { mode: "unbound" };
     if (flow.mode === "append") return { mode: "append" };
     const at = flow.entries.findIndex((e) => e.kind === "managed" && e.action === this.typeScriptAction);
-    const view = (e: (typeof flow.entries)[number]): HandBoundAction => ({ id: e.kind === "hand" ? e.id : e.action.actionId, displayName: e.displayName });
-    return { mode: "exclusive", before: flow.entries.slice(0, at).map(view), after: flow.entries.slice(at + 1).map(view) };
+    const view = (e: (typeof flow.entries)[number]): HandBoundAction => ({
+      id: e.kind === "hand" ? e.id : e.action.actionId,
+      displayName: e.displayName,
+    });
+    return {
+      mode: "exclusive",
+      before: flow.entries.slice(0, at).map(view),
+      after: flow.entries.slice(at + 1).map(view),
+    };
   }
 }

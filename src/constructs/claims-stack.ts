@@ -22,7 +22,11 @@ export class ClaimsStack extends TerraformStack {
   constructor(scope: Construct, environment: EnvironmentConfig) {
     if (!/^[a-z][a-z0-9-]{0,62}$/.test(environment.name)) {
       // Checked before the stack exists: named by the environment, not by a construct's path.
-      throw new ConstructPropError("environments", "ERR_STACK_NAME", `name ${quote(environment.name)} can't be a stack name; use lower case letters, digits and "-", starting with a letter`);
+      throw new ConstructPropError(
+        "environments",
+        "ERR_STACK_NAME",
+        `name ${quote(environment.name)} can't be a stack name; use lower case letters, digits and "-", starting with a letter`,
+      );
     }
     super(scope, environment.name);
     this.environment = environment;
@@ -67,6 +71,10 @@ function addBackend(stack: TerraformStack, name: string, backend: Backend): void
       });
       return;
     default:
-      throw new ConstructPropError(stack, "ERR_BACKEND", `backend.type: ${quote((backend as { type: unknown }).type)} is unknown; use "local", "s3" or "cloud"`);
+      throw new ConstructPropError(
+        stack,
+        "ERR_BACKEND",
+        `backend.type: ${quote((backend as { type: unknown }).type)} is unknown; use "local", "s3" or "cloud"`,
+      );
   }
 }

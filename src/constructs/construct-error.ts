@@ -18,7 +18,8 @@ export function atPath<T>(scope: IConstruct, check: () => T): T {
   try {
     return check();
   } catch (err) {
-    if (err instanceof ToolError && !(err instanceof ConstructPropError) && err.exitCode === 2) throw new ConstructPropError(scope, err.code as CodeOfExit<2>, err.message);
+    if (err instanceof ToolError && !(err instanceof ConstructPropError) && err.exitCode === 2)
+      throw new ConstructPropError(scope, err.code as CodeOfExit<2>, err.message);
     throw err;
   }
 }

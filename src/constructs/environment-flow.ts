@@ -11,11 +11,23 @@ import { TypeScriptAction } from "./typescript-action";
  * Declares the environment's other managed actions and binds the whole flow under `id`; retired
  * actions stay deployed in an unbound flow `<id>_retired`, so removing them later raises no 409.
  */
-export function environmentFlow(scope: Construct, id: string, environment: EnvironmentConfig, claims: AppMetadataClaims): { flow: PostLoginFlow; retired?: PostLoginFlow } {
-  const actions = flowOf(environment).map((entry): FlowAction => (entry === "claims" ? claims : isManaged(entry) ? managedAction(scope, entry) : entry));
+export function environmentFlow(
+  scope: Construct,
+  id: string,
+  environment: EnvironmentConfig,
+  claims: AppMetadataClaims,
+): { flow: PostLoginFlow; retired?: PostLoginFlow } {
+  const actions = flowOf(environment).map((entry): FlowAction =>
+    entry === "claims" ? claims : isManaged(entry) ? managedAction(scope, entry) : entry,
+  );
   const retiredConfigs = environment.retired ?? [];
   const retired =
-    retiredConfigs.length > 0 ? new PostLoginFlow(scope, `${id}_retired`, { mode: "unbound", actions: retiredConfigs.map((entry) => managedAction(scope, entry)) }) : undefined;
+    retiredConfigs.length > 0
+      ? new PostLoginFlow(scope, `${id}_retired`, {
+          mode: "unbound",
+          actions: retiredConfigs.map((entry) => managedAction(scope, entry)),
+        })
+      : undefined;
   return { flow: new PostLoginFlow(scope, id, { mode: environment.binding?.mode, actions }), retired };
 }
 

@@ -62,7 +62,11 @@ export class PostLoginFlow extends Construct {
     super(scope, id);
     this.mode = props?.mode ?? "append";
     if (!MODES.includes(this.mode)) {
-      throw new ConstructPropError(this, "ERR_FLOW_MODE", `mode: ${JSON.stringify(this.mode)} is not a binding mode; use "append", "exclusive" or "unbound"`);
+      throw new ConstructPropError(
+        this,
+        "ERR_FLOW_MODE",
+        `mode: ${JSON.stringify(this.mode)} is not a binding mode; use "append", "exclusive" or "unbound"`,
+      );
     }
     this.trigger = props.trigger ?? POST_LOGIN.id;
     this.entries = this.checkActions(props.actions);
@@ -87,7 +91,10 @@ export class PostLoginFlow extends Construct {
     } else if (this.mode === "exclusive") {
       const binding = new TriggerActions(this, "binding", {
         trigger: this.trigger,
-        actions: this.entries.map((e) => ({ id: e.kind === "managed" ? e.action.actionId : e.id, displayName: e.displayName })),
+        actions: this.entries.map((e) => ({
+          id: e.kind === "managed" ? e.action.actionId : e.id,
+          displayName: e.displayName,
+        })),
       });
       binding.overrideLogicalId(this.trigger.replace(/[^A-Za-z0-9_]/g, "_"));
       // The provider's import id for a whole flow is the trigger's id.
@@ -105,10 +112,18 @@ export class PostLoginFlow extends Construct {
 
   private checkActions(actions: readonly FlowAction[]): FlowEntry[] {
     if (!isList(actions) || actions.length === 0) {
-      throw new ConstructPropError(this, "ERR_FLOW_ACTIONS", `actions: ${JSON.stringify(actions)} holds no action; list the flow's actions in the order they run`);
+      throw new ConstructPropError(
+        this,
+        "ERR_FLOW_ACTIONS",
+        `actions: ${JSON.stringify(actions)} holds no action; list the flow's actions in the order they run`,
+      );
     }
     if (actions.length > MAX_FLOW_ACTIONS) {
-      throw new ConstructPropError(this, "ERR_FLOW_ACTIONS", `actions: ${actions.length} actions; Auth0 binds at most ${MAX_FLOW_ACTIONS} to one flow`);
+      throw new ConstructPropError(
+        this,
+        "ERR_FLOW_ACTIONS",
+        `actions: ${actions.length} actions; Auth0 binds at most ${MAX_FLOW_ACTIONS} to one flow`,
+      );
     }
     const seen = new Set<unknown>();
     return actions.map((action, i): FlowEntry => {
@@ -124,10 +139,19 @@ export class PostLoginFlow extends Construct {
         );
       }
       if (entry.kind === "managed" && managed?.trigger.id !== this.trigger) {
-        throw new ConstructPropError(this, "ERR_FLOW_ACTIONS", `actions[${i}]: "${entry.displayName}" is written for trigger ${managed?.trigger.id}, not ${this.trigger}; bind it in that trigger's flow`);
+        throw new ConstructPropError(
+          this,
+          "ERR_FLOW_ACTIONS",
+          `actions[${i}]: "${entry.displayName}" is written for trigger ${managed?.trigger.id}, not ${this.trigger}; bind it in that trigger's flow`,
+        );
       }
       const key = entry.kind === "managed" ? entry.action : entry.id;
-      if (seen.has(key)) throw new ConstructPropError(this, "ERR_FLOW_ACTIONS", `actions[${i}]: "${entry.displayName}" is listed twice; bind each action once`);
+      if (seen.has(key))
+        throw new ConstructPropError(
+          this,
+          "ERR_FLOW_ACTIONS",
+          `actions[${i}]: "${entry.displayName}" is listed twice; bind each action once`,
+        );
       seen.add(key);
       return entry;
     });
@@ -135,10 +159,18 @@ export class PostLoginFlow extends Construct {
 
   private handBound(other: HandBoundAction, i: number): FlowEntry {
     if (typeof other?.id !== "string" || other.id.trim() === "") {
-      throw new ConstructPropError(this, "ERR_HAND_BOUND", `actions[${i}].id: ${JSON.stringify(other?.id)} is not an action id; copy it from Actions > Library in the dashboard`);
+      throw new ConstructPropError(
+        this,
+        "ERR_HAND_BOUND",
+        `actions[${i}].id: ${JSON.stringify(other?.id)} is not an action id; copy it from Actions > Library in the dashboard`,
+      );
     }
     if (typeof other.displayName !== "string" || other.displayName.trim() === "") {
-      throw new ConstructPropError(this, "ERR_HAND_BOUND", `actions[${i}].displayName: ${JSON.stringify(other.displayName)} is empty; give the name shown in the flow`);
+      throw new ConstructPropError(
+        this,
+        "ERR_HAND_BOUND",
+        `actions[${i}].displayName: ${JSON.stringify(other.displayName)} is empty; give the name shown in the flow`,
+      );
     }
     return { kind: "hand", id: other.id, displayName: other.displayName };
   }

@@ -5,7 +5,13 @@ import { isList } from "../lists";
 import { Annotations, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Action } from "../../.gen/providers/auth0/action";
-import { type ActionDependency, type ActionSource, compileActionSource, defaultActionName, secretVariableName } from "../compile/action-source";
+import {
+  type ActionDependency,
+  type ActionSource,
+  compileActionSource,
+  defaultActionName,
+  secretVariableName,
+} from "../compile/action-source";
 import {
   ACTION_RUNTIME,
   ACTION_RUNTIMES,
@@ -83,19 +89,40 @@ export class TypeScriptAction extends Construct {
     super(scope, id);
     this.resourceName = props?.resourceName ?? id.replace(/[^A-Za-z0-9_]/g, "_");
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(this.resourceName)) {
-      throw new ConstructPropError(this, "ERR_RESOURCE_NAME", `resourceName: ${JSON.stringify(this.resourceName)} can't name a Terraform resource; use letters, digits and _, starting with a letter`);
+      throw new ConstructPropError(
+        this,
+        "ERR_RESOURCE_NAME",
+        `resourceName: ${JSON.stringify(this.resourceName)} can't name a Terraform resource; use letters, digits and _, starting with a letter`,
+      );
     }
     if (typeof props?.entry !== "string" || props.entry.trim() === "") {
-      throw new ConstructPropError(this, "ERR_ACTION_ENTRY", `entry: ${JSON.stringify(props?.entry)} is not a file; give the action's entry file, e.g. "actions/deny-blocked-users.ts"`);
+      throw new ConstructPropError(
+        this,
+        "ERR_ACTION_ENTRY",
+        `entry: ${JSON.stringify(props?.entry)} is not a file; give the action's entry file, e.g. "actions/deny-blocked-users.ts"`,
+      );
     }
     const actionName = (this.actionName = props.actionName ?? defaultActionName(props.entry));
-    if (typeof actionName !== "string" || actionName.trim() === "" || actionName.trim() !== actionName || actionName.length > 128) {
-      throw new ConstructPropError(this, "ERR_ACTION_NAME", `actionName: ${JSON.stringify(actionName)} is not a usable action name; use 1 to 128 characters without leading or trailing spaces`);
+    if (
+      typeof actionName !== "string" ||
+      actionName.trim() === "" ||
+      actionName.trim() !== actionName ||
+      actionName.length > 128
+    ) {
+      throw new ConstructPropError(
+        this,
+        "ERR_ACTION_NAME",
+        `actionName: ${JSON.stringify(actionName)} is not a usable action name; use 1 to 128 characters without leading or trailing spaces`,
+      );
     }
     this.trigger = checkTrigger(this, props.trigger ?? POST_LOGIN);
     this.runtime = props.runtime ?? ACTION_RUNTIME;
     if (!ACTION_RUNTIMES.includes(this.runtime)) {
-      throw new ConstructPropError(this, "ERR_ACTION_RUNTIME", `runtime: ${JSON.stringify(this.runtime)} is not a runtime Auth0 runs; use ${ACTION_RUNTIMES.map((r) => `"${r}"`).join(" or ")}`);
+      throw new ConstructPropError(
+        this,
+        "ERR_ACTION_RUNTIME",
+        `runtime: ${JSON.stringify(this.runtime)} is not a runtime Auth0 runs; use ${ACTION_RUNTIMES.map((r) => `"${r}"`).join(" or ")}`,
+      );
     }
     const dependencies = checkDependencies(this, props.dependencies ?? []);
     this.source = { entry: props.entry, constants: props.constants, dependencies, trigger: this.trigger };
@@ -110,7 +137,9 @@ export class TypeScriptAction extends Construct {
       deploy: props.deploy ?? true,
       supportedTriggers: { id: this.trigger.id, version: this.trigger.version },
       code: this.compiled.terraformCode,
-      ...(dependencies.length > 0 ? { dependencies: dependencies.map((d) => ({ name: d.name, version: d.version })) } : {}),
+      ...(dependencies.length > 0
+        ? { dependencies: dependencies.map((d) => ({ name: d.name, version: d.version })) }
+        : {}),
       ...(secrets.length > 0 ? { secrets: secrets.map(({ name, value }) => ({ name, value })) } : {}),
     });
     this.action.overrideLogicalId(this.resourceName);
@@ -118,7 +147,11 @@ export class TypeScriptAction extends Construct {
     if (props.adopt !== undefined) {
       const actionId = props.adopt?.actionId;
       if (typeof actionId !== "string" || !/^[\w-]{1,64}$/.test(actionId)) {
-        throw new ConstructPropError(this, "ERR_ADOPT_ID", `adopt.actionId: ${JSON.stringify(actionId)} is not an action id; copy it from the action's URL in Actions > Library (e.g. 7f3c9f0e-...)`);
+        throw new ConstructPropError(
+          this,
+          "ERR_ADOPT_ID",
+          `adopt.actionId: ${JSON.stringify(actionId)} is not an action id; copy it from the action's URL in Actions > Library (e.g. 7f3c9f0e-...)`,
+        );
       }
       this.adopted = actionId;
       this.action.importFrom(actionId);
@@ -139,15 +172,28 @@ export class TypeScriptAction extends Construct {
   /** Checks the secrets and gives each one without a value a sensitive variable of its own. */
   private secretValues(secrets: readonly ActionSecret[]): { name: string; value: string; variable?: string }[] {
     if (!isList(secrets) || secrets.length > MAX_ACTION_SECRETS) {
-      throw new ConstructPropError(this, "ERR_ACTION_SECRETS", `secrets: ${isList(secrets) ? `${secrets.length} secrets` : JSON.stringify(secrets)} is not a list Auth0 takes; list at most ${MAX_ACTION_SECRETS} secrets`);
+      throw new ConstructPropError(
+        this,
+        "ERR_ACTION_SECRETS",
+        `secrets: ${isList(secrets) ? `${secrets.length} secrets` : JSON.stringify(secrets)} is not a list Auth0 takes; list at most ${MAX_ACTION_SECRETS} secrets`,
+      );
     }
     const seen = new Set<string>();
     return secrets.map((secret, i) => {
       const name = secret?.name;
       if (typeof name !== "string" || !/^[A-Za-z0-9_-]+$/.test(name) || name.length > MAX_SECRET_NAME_CHARS) {
-        throw new ConstructPropError(this, "ERR_ACTION_SECRETS", `secrets[${i}].name: ${JSON.stringify(name)} is not a secret name; use 1 to ${MAX_SECRET_NAME_CHARS} letters, digits, "_" or "-", as shown in the action's Secrets tab`);
+        throw new ConstructPropError(
+          this,
+          "ERR_ACTION_SECRETS",
+          `secrets[${i}].name: ${JSON.stringify(name)} is not a secret name; use 1 to ${MAX_SECRET_NAME_CHARS} letters, digits, "_" or "-", as shown in the action's Secrets tab`,
+        );
       }
-      if (seen.has(name)) throw new ConstructPropError(this, "ERR_ACTION_SECRETS", `secrets[${i}].name: "${name}" is listed twice; list each secret once`);
+      if (seen.has(name))
+        throw new ConstructPropError(
+          this,
+          "ERR_ACTION_SECRETS",
+          `secrets[${i}].name: "${name}" is listed twice; list each secret once`,
+        );
       seen.add(name);
       if (secret.value !== undefined) {
         if (!Token.isUnresolved(secret.value)) {
@@ -176,7 +222,11 @@ function checkTrigger(scope: Construct, trigger: ActionTrigger): ActionTrigger {
   for (const field of ["id", "version"] as const) {
     const value = trigger?.[field];
     if (typeof value !== "string" || !/^[a-z0-9-]{1,64}$/.test(value)) {
-      throw new ConstructPropError(scope, "ERR_ACTION_TRIGGER", `trigger.${field}: ${JSON.stringify(value)} is not a trigger ${field}; use e.g. { id: "post-login", version: "v3" }`);
+      throw new ConstructPropError(
+        scope,
+        "ERR_ACTION_TRIGGER",
+        `trigger.${field}: ${JSON.stringify(value)} is not a trigger ${field}; use e.g. { id: "post-login", version: "v3" }`,
+      );
     }
   }
   return { id: trigger.id, version: trigger.version };
@@ -184,17 +234,34 @@ function checkTrigger(scope: Construct, trigger: ActionTrigger): ActionTrigger {
 
 function checkDependencies(scope: Construct, dependencies: readonly ActionDependency[]): readonly ActionDependency[] {
   if (!isList(dependencies) || dependencies.length > MAX_ACTION_DEPENDENCIES) {
-    throw new ConstructPropError(scope, "ERR_ACTION_DEPENDENCIES", `dependencies: ${isList(dependencies) ? `${dependencies.length} packages` : JSON.stringify(dependencies)} is more than Auth0 takes; list at most ${MAX_ACTION_DEPENDENCIES} npm packages`);
+    throw new ConstructPropError(
+      scope,
+      "ERR_ACTION_DEPENDENCIES",
+      `dependencies: ${isList(dependencies) ? `${dependencies.length} packages` : JSON.stringify(dependencies)} is more than Auth0 takes; list at most ${MAX_ACTION_DEPENDENCIES} npm packages`,
+    );
   }
   const seen = new Set<string>();
   dependencies.forEach((dep, i) => {
     if (typeof dep?.name !== "string" || !/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/.test(dep.name)) {
-      throw new ConstructPropError(scope, "ERR_ACTION_DEPENDENCIES", `dependencies[${i}].name: ${JSON.stringify(dep?.name)} is not an npm package name; use the name as on npm, e.g. "jose"`);
+      throw new ConstructPropError(
+        scope,
+        "ERR_ACTION_DEPENDENCIES",
+        `dependencies[${i}].name: ${JSON.stringify(dep?.name)} is not an npm package name; use the name as on npm, e.g. "jose"`,
+      );
     }
     if (typeof dep.version !== "string" || dep.version.trim() === "" || dep.version.trim() !== dep.version) {
-      throw new ConstructPropError(scope, "ERR_ACTION_DEPENDENCIES", `dependencies[${i}].version: ${JSON.stringify(dep.version)} is not a version; pin an exact one, e.g. "6.2.18"`);
+      throw new ConstructPropError(
+        scope,
+        "ERR_ACTION_DEPENDENCIES",
+        `dependencies[${i}].version: ${JSON.stringify(dep.version)} is not a version; pin an exact one, e.g. "6.2.18"`,
+      );
     }
-    if (seen.has(dep.name)) throw new ConstructPropError(scope, "ERR_ACTION_DEPENDENCIES", `dependencies[${i}].name: "${dep.name}" is listed twice; list each package once`);
+    if (seen.has(dep.name))
+      throw new ConstructPropError(
+        scope,
+        "ERR_ACTION_DEPENDENCIES",
+        `dependencies[${i}].name: "${dep.name}" is listed twice; list each package once`,
+      );
     seen.add(dep.name);
   });
   return [...dependencies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -4,7 +4,13 @@
 // values, it runs in a sandbox worker (src/sandbox/host.ts), the only place action code runs.
 import { ACTION_RUNTIME, POST_LOGIN } from "../auth0/facts";
 import { compileActionSource, defaultActionName, resourceNameOf, secretVariableName } from "../compile/action-source";
-import { CLAIMS_RESOURCE, compileClaimsAction, DEFAULT_ACTION_NAME, NAMESPACE_SECRET, NAMESPACE_VARIABLE } from "../compile/claims-action";
+import {
+  CLAIMS_RESOURCE,
+  compileClaimsAction,
+  DEFAULT_ACTION_NAME,
+  NAMESPACE_SECRET,
+  NAMESPACE_VARIABLE,
+} from "../compile/claims-action";
 import type { CompiledAction } from "../compile/compile-action";
 import { type EnvironmentConfig, flowOf, isManaged, type ManagedActionConfig } from "../environments";
 import { compileFlow } from "../flow/compile";
@@ -53,7 +59,9 @@ const sourceOf = (compiled: CompiledAction) => `${compiled.source} (sha256 ${com
 
 /** Sorted by name, as TypeScriptAction declares them. */
 const sortedDependencies = (dependencies: readonly FlowDependency[] = []) =>
-  dependencies.map((d) => ({ name: d.name, version: d.version })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  dependencies
+    .map((d) => ({ name: d.name, version: d.version }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 /**
  * The environment's post-login flow as its stack deploys it (src/constructs/claims-stack.ts builds
@@ -86,7 +94,12 @@ export function environmentModel(environment: EnvironmentConfig, namespace: stri
     const action = managedAction(entry);
     return { kind: "action", action, displayName: action.name };
   });
-  return { trigger: POST_LOGIN.id, mode: environment.binding?.mode ?? "append", entries, retired: (environment.retired ?? []).map(managedAction) };
+  return {
+    trigger: POST_LOGIN.id,
+    mode: environment.binding?.mode ?? "append",
+    entries,
+    retired: (environment.retired ?? []).map(managedAction),
+  };
 }
 
 function managedAction(config: ManagedActionConfig): ActionAsDeployed {
@@ -98,14 +111,20 @@ function managedAction(config: ManagedActionConfig): ActionAsDeployed {
     code: compiled.code,
     runtime: config.runtime ?? ACTION_RUNTIME,
     dependencies: sortedDependencies(config.dependencies),
-    secrets: (config.secrets ?? []).map((secret) => ({ name: secret, variable: secretVariableName(resourceNameOf(name), secret) })),
+    secrets: (config.secrets ?? []).map((secret) => ({
+      name: secret,
+      variable: secretVariableName(resourceNameOf(name), secret),
+    })),
   };
 }
 
 /** The environment `env` with its namespace and flow, each secret given its value; UsageError otherwise. */
 export function loadEnvironmentFlow(options: EnvironmentActionOptions = {}): EnvironmentFlow {
   const { environment, namespace } = resolveEnvironment(options.env, options.namespace);
-  const flow = resolveSecrets(environmentModel(environment, namespace, options.codeFile), options.secrets ?? noSecretValues());
+  const flow = resolveSecrets(
+    environmentModel(environment, namespace, options.codeFile),
+    options.secrets ?? noSecretValues(),
+  );
   return { environment, namespace, flow };
 }
 
@@ -116,11 +135,17 @@ export function compileEnvironmentFlow(options: EnvironmentActionOptions = {}): 
 }
 
 /** Starts what compileEnvironmentFlow compiled in a sandbox worker; throws ActionLoadError when an action can't load. */
-export async function startCompiledEnvironment(compiled: CompiledEnvironment, limits?: SandboxLimits): Promise<EnvironmentAction> {
+export async function startCompiledEnvironment(
+  compiled: CompiledEnvironment,
+  limits?: SandboxLimits,
+): Promise<EnvironmentAction> {
   return { ...compiled, runtime: await SandboxedFlow.start(compiled.compiled, limits) };
 }
 
 /** Compiles and starts the environment's managed post-login flow; `codeFile` replaces the claims action's code. */
-export function startEnvironmentAction(options: EnvironmentActionOptions = {}, limits?: SandboxLimits): Promise<EnvironmentAction> {
+export function startEnvironmentAction(
+  options: EnvironmentActionOptions = {},
+  limits?: SandboxLimits,
+): Promise<EnvironmentAction> {
   return startCompiledEnvironment(compileEnvironmentFlow(options), limits);
 }

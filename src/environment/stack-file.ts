@@ -37,12 +37,16 @@ export function readTextFile(file: string, maxBytes: number, fail: Fail, what: s
   try {
     fd = openSync(file, "r");
   } catch (err) {
-    throw fail("ERR_INPUT_UNREADABLE", `${quote(file)}: can't read it (${(err as NodeJS.ErrnoException).code}); give ${what}`);
+    throw fail(
+      "ERR_INPUT_UNREADABLE",
+      `${quote(file)}: can't read it (${(err as NodeJS.ErrnoException).code}); give ${what}`,
+    );
   }
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw fail("ERR_INPUT_UNREADABLE", `${quote(file)} is not a regular file; give ${what}`);
-    if (stat.size > maxBytes) throw fail("ERR_INPUT_TOO_LARGE", `${quote(file)} is ${stat.size} bytes, over ${maxBytes}; give ${what}`);
+    if (stat.size > maxBytes)
+      throw fail("ERR_INPUT_TOO_LARGE", `${quote(file)} is ${stat.size} bytes, over ${maxBytes}; give ${what}`);
     return readFileSync(fd, "utf8");
   } finally {
     closeSync(fd);
@@ -57,7 +61,10 @@ export function unescapeTerraformString(text: string, where: string, fail: Fail)
   return text.replace(/\$\$\{|%%\{|\$\{|%\{/g, (match) => {
     if (match === "$${") return "${";
     if (match === "%%{") return "%{";
-    throw fail("ERR_INPUT_INVALID", `${where} holds a Terraform template sequence ${match}...}; only literal code can be read (synthesize it with npm run synth)`);
+    throw fail(
+      "ERR_INPUT_INVALID",
+      `${where} holds a Terraform template sequence ${match}...}; only literal code can be read (synthesize it with npm run synth)`,
+    );
   });
 }
 
@@ -72,17 +79,30 @@ export function actionReference(value: unknown): string | undefined {
   return typeof value === "string" ? /^\$\{auth0_action\.([A-Za-z_][\w-]*)\.id\}$/.exec(value)?.[1] : undefined;
 }
 
-const bindsTrigger = (trigger: string) => (binding: Record<string, unknown> | null | undefined) => binding?.trigger === trigger;
+const bindsTrigger = (trigger: string) => (binding: Record<string, unknown> | null | undefined) =>
+  binding?.trigger === trigger;
 
 /** The stack's exclusive binding of `trigger` (auth0_trigger_actions), if it has one; two is an error. */
-export function exclusiveBinding(file: string, resources: Resources, fail: Fail, trigger: string = POST_LOGIN.id): Record<string, unknown> | undefined {
+export function exclusiveBinding(
+  file: string,
+  resources: Resources,
+  fail: Fail,
+  trigger: string = POST_LOGIN.id,
+): Record<string, unknown> | undefined {
   const exclusive = Object.values(resources.auth0_trigger_actions ?? {}).filter(bindsTrigger(trigger));
-  if (exclusive.length > 1) throw fail("ERR_INPUT_INVALID", `${quote(file)} binds ${trigger} with ${exclusive.length} auth0_trigger_actions; a trigger has one flow: give one stack's cdk.tf.json`);
+  if (exclusive.length > 1)
+    throw fail(
+      "ERR_INPUT_INVALID",
+      `${quote(file)} binds ${trigger} with ${exclusive.length} auth0_trigger_actions; a trigger has one flow: give one stack's cdk.tf.json`,
+    );
   return exclusive[0];
 }
 
 /** The stack's append bindings to `trigger` (auth0_trigger_action), by resource name. */
-export function appendBindings(resources: Resources, trigger: string = POST_LOGIN.id): [string, Record<string, unknown>][] {
+export function appendBindings(
+  resources: Resources,
+  trigger: string = POST_LOGIN.id,
+): [string, Record<string, unknown>][] {
   return Object.entries(resources.auth0_trigger_action ?? {}).filter(([, binding]) => bindsTrigger(trigger)(binding));
 }
 
@@ -96,7 +116,11 @@ export function boundCount(resources: Resources, trigger: string = POST_LOGIN.id
 /** Refuses a stack that binds more actions to `trigger` than Auth0 runs in a flow, before anything is ordered. */
 export function checkBoundCount(file: string, resources: Resources, fail: Fail, trigger: string = POST_LOGIN.id): void {
   const bound = boundCount(resources, trigger);
-  if (bound > MAX_FLOW_ACTIONS) throw fail("ERR_INPUT_INVALID", `${quote(file)} binds ${bound} actions to ${trigger}; Auth0 runs at most ${MAX_FLOW_ACTIONS} in a flow: give the cdk.tf.json of a stack Auth0 can deploy`);
+  if (bound > MAX_FLOW_ACTIONS)
+    throw fail(
+      "ERR_INPUT_INVALID",
+      `${quote(file)} binds ${bound} actions to ${trigger}; Auth0 runs at most ${MAX_FLOW_ACTIONS} in a flow: give the cdk.tf.json of a stack Auth0 can deploy`,
+    );
 }
 
 /**
@@ -105,7 +129,11 @@ export function checkBoundCount(file: string, resources: Resources, fail: Fail, 
  * stack's order. A topological sort (Kahn's) gives each its chain's length in one pass over the
  * bindings and their depends_on: linear, where following every chain took 2^n steps. A cycle is named.
  */
-export function appendOrder(file: string, append: readonly [string, Record<string, unknown>][], fail: Fail): [string, Record<string, unknown>][] {
+export function appendOrder(
+  file: string,
+  append: readonly [string, Record<string, unknown>][],
+  fail: Fail,
+): [string, Record<string, unknown>][] {
   const index = new Map(append.map(([name], i) => [`auth0_trigger_action.${name}`, i]));
   const before = append.map(([, binding]) => {
     const names = Array.isArray(binding.depends_on) ? binding.depends_on : [];
@@ -124,7 +152,10 @@ export function appendOrder(file: string, append: readonly [string, Record<strin
   }
   if (done.length < append.length) {
     const names = dependencyCycle(before, waiting).map((i) => `auth0_trigger_action.${append[i][0]}`);
-    throw fail("ERR_INPUT_INVALID", `${quote(file)}: the post-login bindings depend on each other in a cycle (${names.join(" -> ")}, each depending on the next); Terraform refuses it: give a stack from npm run synth`);
+    throw fail(
+      "ERR_INPUT_INVALID",
+      `${quote(file)}: the post-login bindings depend on each other in a cycle (${names.join(" -> ")}, each depending on the next); Terraform refuses it: give a stack from npm run synth`,
+    );
   }
   // Grouped by depth, in the stack's order within each: a counting sort, linear too.
   const byDepth: number[][] = [];
@@ -162,7 +193,12 @@ function variableDefault(stack: Record<string, unknown>, name: string): string |
  * nothing is `unbound`, its actions in the stack's order. A secret written `${var.NAME}` carries
  * NAME and that variable's default as its value, if it has one (TF_VAR_NAME is resolved later).
  */
-export function stackModel(file: string, stack: Record<string, unknown>, fail: Fail, trigger: FlowTrigger = POST_LOGIN.id): FlowAsDeployed {
+export function stackModel(
+  file: string,
+  stack: Record<string, unknown>,
+  fail: Fail,
+  trigger: FlowTrigger = POST_LOGIN.id,
+): FlowAsDeployed {
   const resources = (stack.resource ?? {}) as Resources;
   // Checked before the flow is ordered: Auth0 refuses such a flow, so nothing larger needs ordering.
   checkBoundCount(file, resources, fail, trigger);
@@ -180,31 +216,58 @@ export function stackModel(file: string, stack: Record<string, unknown>, fail: F
   };
   const exclusive = exclusiveBinding(file, resources, fail, trigger);
   const append = exclusive ? [] : appendBindings(resources, trigger);
-  if (!exclusive && append.length === 0) return { trigger, mode: "unbound", entries: [...actions.values()].map((action) => ({ kind: "action", action, displayName: action.name })), retired: [] };
+  if (!exclusive && append.length === 0)
+    return {
+      trigger,
+      mode: "unbound",
+      entries: [...actions.values()].map((action) => ({ kind: "action", action, displayName: action.name })),
+      retired: [],
+    };
   const entries = exclusive
-    ? (Array.isArray(exclusive.actions) ? (exclusive.actions as ({ id?: unknown; display_name?: unknown } | null)[]) : []).map((b) => entry(b?.id, b?.display_name))
+    ? (Array.isArray(exclusive.actions)
+        ? (exclusive.actions as ({ id?: unknown; display_name?: unknown } | null)[])
+        : []
+      ).map((b) => entry(b?.id, b?.display_name))
     : appendOrder(file, append, fail).map(([, b]) => entry(b.action_id, b.display_name));
   const bound = new Set(entries.flatMap((e) => (e.kind === "action" ? [e.action] : [])));
-  return { trigger, mode: exclusive ? "exclusive" : "append", entries, retired: [...actions.values()].filter((a) => !bound.has(a)) };
+  return {
+    trigger,
+    mode: exclusive ? "exclusive" : "append",
+    entries,
+    retired: [...actions.values()].filter((a) => !bound.has(a)),
+  };
 }
 
-function stackAction(file: string, stack: Record<string, unknown>, id: string, action: TerraformAction, fail: Fail): ActionAsDeployed {
+function stackAction(
+  file: string,
+  stack: Record<string, unknown>,
+  id: string,
+  action: TerraformAction,
+  fail: Fail,
+): ActionAsDeployed {
   const where = `${file}: auth0_action.${id}`;
-  if (typeof action.code !== "string") throw fail("ERR_INPUT_INVALID", `${quote(where)} has no literal code; give a stack synthesized by npm run synth`);
-  const secrets = (Array.isArray(action.secrets) ? (action.secrets as ({ name?: unknown; value?: unknown } | null)[]) : []).flatMap((secret): FlowSecret[] => {
+  if (typeof action.code !== "string")
+    throw fail("ERR_INPUT_INVALID", `${quote(where)} has no literal code; give a stack synthesized by npm run synth`);
+  const secrets = (
+    Array.isArray(action.secrets) ? (action.secrets as ({ name?: unknown; value?: unknown } | null)[]) : []
+  ).flatMap((secret): FlowSecret[] => {
     if (typeof secret?.name !== "string") return [];
     const written = typeof secret.value === "string" ? secret.value : "";
     const variable = /^\$\{var\.([A-Za-z_][\w-]*)\}$/.exec(written)?.[1];
     if (variable !== undefined) {
       const fallback = variableDefault(stack, variable);
-      return [fallback === undefined ? { name: secret.name, variable } : { name: secret.name, variable, value: fallback }];
+      return [
+        fallback === undefined ? { name: secret.name, variable } : { name: secret.name, variable, value: fallback },
+      ];
     }
     // Any other expression is evaluated by Terraform at apply time only: the secret has no value here.
     if (/(^|[^$])\$\{|(^|[^%])%\{/.test(written)) return [{ name: secret.name }];
     return [{ name: secret.name, value: unescapeTerraformString(written, `${where} secret ${secret.name}`, fail) }];
   });
   const dependencies = Array.isArray(action.dependencies)
-    ? (action.dependencies as ({ name?: unknown; version?: unknown } | null)[]).filter((d) => typeof d?.name === "string").map((d) => ({ name: String(d?.name), version: typeof d?.version === "string" ? d.version : "" }))
+    ? (action.dependencies as ({ name?: unknown; version?: unknown } | null)[])
+        .filter((d) => typeof d?.name === "string")
+        .map((d) => ({ name: String(d?.name), version: typeof d?.version === "string" ? d.version : "" }))
     : [];
   const name = typeof action.name === "string" ? action.name : id;
   return {
@@ -228,6 +291,7 @@ export function readDeclaredFlow(file: string, environment: string): FlowAsDeplo
   } catch {
     throw fail("ERR_INPUT_INVALID", `${quote(file)} is not JSON; give ${what}`);
   }
-  if (typeof stack !== "object" || stack === null || typeof stack.resource !== "object") throw fail("ERR_INPUT_INVALID", `${quote(file)} is not a synthesized stack (no "resource"); give ${what}`);
+  if (typeof stack !== "object" || stack === null || typeof stack.resource !== "object")
+    throw fail("ERR_INPUT_INVALID", `${quote(file)} is not a synthesized stack (no "resource"); give ${what}`);
   return stackModel(file, stack, fail);
 }

@@ -21,7 +21,11 @@ export interface CompileOptions {
  */
 export function compileFlow(flow: FlowAsDeployed, options: CompileOptions = {}): CompiledFlow {
   // The runtime (src/runtime/) implements post-login's event and api only.
-  if (flow.trigger !== "post-login") throw new UsageError("ERR_TRIGGER_UNSUPPORTED", `the ${flow.trigger} trigger can't run locally; only post-login flows do`);
+  if (flow.trigger !== "post-login")
+    throw new UsageError(
+      "ERR_TRIGGER_UNSUPPORTED",
+      `the ${flow.trigger} trigger can't run locally; only post-login flows do`,
+    );
   const values = options.secrets ?? noSecretValues();
   const { timeoutMs, ...perAction } = options.runtime ?? {};
   const steps = actionsOf(resolveSecrets(flow, values)).map((action) => {
@@ -31,7 +35,14 @@ export function compileFlow(flow: FlowAsDeployed, options: CompileOptions = {}):
       name: action.name,
       source: action.source,
       code: action.code,
-      options: { ...perAction, code: action.code, secrets, dependencies, modules: bundleDependencies(action.code, dependencies, action.name), filename: action.source },
+      options: {
+        ...perAction,
+        code: action.code,
+        secrets,
+        dependencies,
+        modules: bundleDependencies(action.code, dependencies, action.name),
+        filename: action.source,
+      },
     };
   });
   return { steps, timeoutMs };
@@ -52,8 +63,19 @@ export function fetchOrigins(given: readonly string[] | undefined): string[] {
       url = undefined;
     }
     const origin = url && (url.protocol === "http:" || url.protocol === "https:") ? url.origin : undefined;
-    if (origin === undefined || url === undefined || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "" || (url.pathname !== "/" && url.pathname !== "")) {
-      throw new UsageError("ERR_USAGE", `--allow-fetch: ${quote(text)} is not an origin; give scheme://host[:port], e.g. http://127.0.0.1:8080 (an action may then call any path there)`);
+    if (
+      origin === undefined ||
+      url === undefined ||
+      url.username !== "" ||
+      url.password !== "" ||
+      url.search !== "" ||
+      url.hash !== "" ||
+      (url.pathname !== "/" && url.pathname !== "")
+    ) {
+      throw new UsageError(
+        "ERR_USAGE",
+        `--allow-fetch: ${quote(text)} is not an origin; give scheme://host[:port], e.g. http://127.0.0.1:8080 (an action may then call any path there)`,
+      );
     }
     origins.add(origin);
   }

@@ -76,9 +76,17 @@ export function readSecretsFile(file: string): Map<string, { value: string; line
     if (BLANK_OR_COMMENT.test(lines[i])) continue;
     // Never quoted in a message: a bad line may be a value pasted on its own.
     const match = ASSIGNMENT.exec(lines[i]);
-    if (!match) throw fail("ERR_SECRETS_FILE", `${where(i)} is not NAME=VALUE; write TF_VAR_<variable>=VALUE (quote a value that holds a # or spans lines), or a # comment`);
+    if (!match)
+      throw fail(
+        "ERR_SECRETS_FILE",
+        `${where(i)} is not NAME=VALUE; write TF_VAR_<variable>=VALUE (quote a value that holds a # or spans lines), or a # comment`,
+      );
     const [, key, rest] = match;
-    if (keys.has(key)) throw fail("ERR_SECRETS_FILE", `${where(i)} sets ${key} again (first on line ${keys.get(key)}); set each variable once`);
+    if (keys.has(key))
+      throw fail(
+        "ERR_SECRETS_FILE",
+        `${where(i)} sets ${key} again (first on line ${keys.get(key)}); set each variable once`,
+      );
     keys.set(key, i + 1);
     const quoteChar = rest[0];
     if (QUOTES.has(quoteChar)) {
@@ -91,11 +99,22 @@ export function readSecretsFile(file: string): Map<string, { value: string; line
         end = lines[last].indexOf(quoteChar);
         after = end === -1 ? "" : lines[last].slice(end + 1);
       }
-      if (end === -1) throw fail("ERR_SECRETS_FILE", `${where(i)}: the value of ${key} opens a ${quoteChar} quote that never closes; close it`);
-      if (!BLANK_OR_COMMENT.test(after)) throw fail("ERR_SECRETS_FILE", `${where(last)}: text after the closing quote of ${key}'s value; only a # comment may follow it`);
+      if (end === -1)
+        throw fail(
+          "ERR_SECRETS_FILE",
+          `${where(i)}: the value of ${key} opens a ${quoteChar} quote that never closes; close it`,
+        );
+      if (!BLANK_OR_COMMENT.test(after))
+        throw fail(
+          "ERR_SECRETS_FILE",
+          `${where(last)}: text after the closing quote of ${key}'s value; only a # comment may follow it`,
+        );
       i = last;
     } else if (/(^|[^\s])#/.test(rest)) {
-      throw fail("ERR_SECRETS_FILE", `${where(i)}: the value of ${key} holds a # that would start a comment and cut it short; quote the value`);
+      throw fail(
+        "ERR_SECRETS_FILE",
+        `${where(i)}: the value of ${key} holds a # that would start a comment and cut it short; quote the value`,
+      );
     }
   }
   const values = parseEnv(text);
@@ -107,7 +126,9 @@ export function readSecretsFile(file: string): Map<string, { value: string; line
 /** Where a missing value can be given, for the error. */
 function howToGive(variable: string, values: SecretValues): string {
   const line = `${TF_VAR}${variable}=...`;
-  return values.file === undefined ? `set ${TF_VAR}${variable}, or give --secrets-file FILE with a line ${line}` : `add a line ${line} to ${quote(values.file)}, or set ${TF_VAR}${variable}`;
+  return values.file === undefined
+    ? `set ${TF_VAR}${variable}, or give --secrets-file FILE with a line ${line}`
+    : `add a line ${line} to ${quote(values.file)}, or set ${TF_VAR}${variable}`;
 }
 
 /**
@@ -123,16 +144,27 @@ export function resolveSecrets(flow: FlowAsDeployed, values: SecretValues): Flow
       const found = secret.variable === undefined ? undefined : values.find(secret.variable);
       if (found === undefined) throw missingSecret(action, secret, values);
       if (found.value.length > MAX_SECRET_VALUE_CHARS) {
-        throw new UsageError("ERR_SECRET_TOO_LONG", `action ${quote(action.name)}: secret ${quote(secret.name)}: the value from ${found.from} is ${found.value.length} characters; Auth0 allows at most ${MAX_SECRET_VALUE_CHARS}`);
+        throw new UsageError(
+          "ERR_SECRET_TOO_LONG",
+          `action ${quote(action.name)}: secret ${quote(secret.name)}: the value from ${found.from} is ${found.value.length} characters; Auth0 allows at most ${MAX_SECRET_VALUE_CHARS}`,
+        );
       }
       return { ...secret, value: found.value };
     }),
   });
-  return { ...flow, entries: flow.entries.map((entry) => (entry.kind === "action" ? { ...entry, action: resolve(entry.action) } : entry)) };
+  return {
+    ...flow,
+    entries: flow.entries.map((entry) =>
+      entry.kind === "action" ? { ...entry, action: resolve(entry.action) } : entry,
+    ),
+  };
 }
 
 /** An action's secrets as event.secrets holds them; UsageError naming the first without a value. */
-export function secretsRecord(action: ActionAsDeployed, values: SecretValues = noSecretValues()): Record<string, string> {
+export function secretsRecord(
+  action: ActionAsDeployed,
+  values: SecretValues = noSecretValues(),
+): Record<string, string> {
   const record: Record<string, string> = {};
   for (const secret of action.secrets) {
     if (secret.value === undefined) throw missingSecret(action, secret, values);
@@ -142,6 +174,12 @@ export function secretsRecord(action: ActionAsDeployed, values: SecretValues = n
 }
 
 function missingSecret(action: ActionAsDeployed, secret: FlowSecret, values: SecretValues): UsageError {
-  const fix = secret.variable === undefined ? "no Terraform variable of the stack gives it either; give the secret a value in the stack" : howToGive(secret.variable, values);
-  return new UsageError("ERR_SECRET_MISSING", `action ${quote(action.name)}: secret ${quote(secret.name)} has no value; ${fix}`);
+  const fix =
+    secret.variable === undefined
+      ? "no Terraform variable of the stack gives it either; give the secret a value in the stack"
+      : howToGive(secret.variable, values);
+  return new UsageError(
+    "ERR_SECRET_MISSING",
+    `action ${quote(action.name)}: secret ${quote(secret.name)} has no value; ${fix}`,
+  );
 }

@@ -29,28 +29,64 @@ const MAX_PER_PAGE = 100;
 type Schema =
   | { readonly type: "string" | "boolean" }
   | { readonly type: "array"; readonly items: Schema }
-  | { readonly type: "object"; readonly properties: Readonly<Record<string, Schema>>; readonly required?: readonly string[] }
+  | {
+      readonly type: "object";
+      readonly properties: Readonly<Record<string, Schema>>;
+      readonly required?: readonly string[];
+    }
   /** A shape Auth0 declares as oneOf: any mismatch inside is reported on the item itself. */
   | { readonly type: "oneOf"; readonly schema: Schema };
 
 const STRING: Schema = { type: "string" };
-const TRIGGER_REF: Schema = { type: "object", properties: { id: STRING, version: STRING }, required: ["id", "version"] };
+const TRIGGER_REF: Schema = {
+  type: "object",
+  properties: { id: STRING, version: STRING },
+  required: ["id", "version"],
+};
 const ACTION_FIELDS = {
   name: STRING,
   supported_triggers: { type: "array", items: TRIGGER_REF },
   code: STRING,
   runtime: STRING,
-  dependencies: { type: "array", items: { type: "object", properties: { name: STRING, version: STRING, registry_url: STRING }, required: ["name", "version"] } },
-  secrets: { type: "array", items: { type: "object", properties: { name: STRING, value: STRING }, required: ["name", "value"] } },
-  modules: { type: "array", items: { type: "object", properties: { module_id: STRING, module_version_id: STRING }, required: ["module_id", "module_version_id"] } },
+  dependencies: {
+    type: "array",
+    items: {
+      type: "object",
+      properties: { name: STRING, version: STRING, registry_url: STRING },
+      required: ["name", "version"],
+    },
+  },
+  secrets: {
+    type: "array",
+    items: { type: "object", properties: { name: STRING, value: STRING }, required: ["name", "value"] },
+  },
+  modules: {
+    type: "array",
+    items: {
+      type: "object",
+      properties: { module_id: STRING, module_version_id: STRING },
+      required: ["module_id", "module_version_id"],
+    },
+  },
 } as const satisfies Record<string, Schema>;
 const CREATE_ACTION: Schema = { type: "object", properties: ACTION_FIELDS, required: ["name", "supported_triggers"] };
 const UPDATE_ACTION: Schema = { type: "object", properties: ACTION_FIELDS };
 const BINDING: Schema = {
   type: "oneOf",
-  schema: { type: "object", properties: { ref: { type: "object", properties: { type: STRING, value: STRING }, required: ["type", "value"] }, display_name: STRING }, required: ["ref"] },
+  schema: {
+    type: "object",
+    properties: {
+      ref: { type: "object", properties: { type: STRING, value: STRING }, required: ["type", "value"] },
+      display_name: STRING,
+    },
+    required: ["ref"],
+  },
 };
-const SET_BINDINGS: Schema = { type: "object", properties: { bindings: { type: "array", items: BINDING } }, required: ["bindings"] };
+const SET_BINDINGS: Schema = {
+  type: "object",
+  properties: { bindings: { type: "array", items: BINDING } },
+  required: ["bindings"],
+};
 const ROLLBACK: Schema = { type: "object", properties: { update_draft: { type: "boolean" } } };
 const REF_TYPES = ["action_id", "action_name", "binding_id"];
 
@@ -70,52 +106,77 @@ function check(value: unknown, schema: Schema, path: string): void {
     }
     return;
   }
-  const expected = schema.type === "array" ? Array.isArray(value) : schema.type === "object" ? isObject(value) : typeof value === schema.type;
+  const expected =
+    schema.type === "array"
+      ? Array.isArray(value)
+      : schema.type === "object"
+        ? isObject(value)
+        : typeof value === schema.type;
   if (!expected) throw invalidBody(`'Expected type ${schema.type} but found type ${kind(value)}'${on}`);
-  if (schema.type === "array") (value as unknown[]).forEach((item, index) => check(item, schema.items, `${path}[${index}]`));
+  if (schema.type === "array")
+    (value as unknown[]).forEach((item, index) => check(item, schema.items, `${path}[${index}]`));
   if (schema.type === "object") {
     const record = value as Record<string, unknown>;
     const extra = Object.keys(record).filter((key) => !Object.hasOwn(schema.properties, key));
     if (extra.length > 0) {
-      throw invalidBody(`'Additional properties not allowed: ${extra.map((k) => quote(k, 60)).join(",")}'${on} It takes ${Object.keys(schema.properties).join(", ")}`);
+      throw invalidBody(
+        `'Additional properties not allowed: ${extra.map((k) => quote(k, 60)).join(",")}'${on} It takes ${Object.keys(schema.properties).join(", ")}`,
+      );
     }
-    for (const key of schema.required ?? []) if (!Object.hasOwn(record, key)) throw invalidBody(`'Missing required property: ${key}'${on}`);
-    for (const [key, item] of Object.entries(record)) check(item, schema.properties[key], path === "" ? key : `${path}.${key}`);
+    for (const key of schema.required ?? [])
+      if (!Object.hasOwn(record, key)) throw invalidBody(`'Missing required property: ${key}'${on}`);
+    for (const [key, item] of Object.entries(record))
+      check(item, schema.properties[key], path === "" ? key : `${path}.${key}`);
   }
 }
 
 /** The body, read and checked against `schema` whole before anything is changed. */
 async function body(ctx: Context, schema: Schema): Promise<Record<string, unknown>> {
   const parsed = await readJsonBody(ctx);
-  if (deeperThan(parsed, JSON_DEPTH_LIMIT)) throw invalidBody(`the body is nested more than ${JSON_DEPTH_LIMIT} levels deep; an Actions body is at most 4`);
+  if (deeperThan(parsed, JSON_DEPTH_LIMIT))
+    throw invalidBody(`the body is nested more than ${JSON_DEPTH_LIMIT} levels deep; an Actions body is at most 4`);
   check(parsed, schema, "");
   return parsed as Record<string, unknown>;
 }
 
 /** The body of a route that may be sent none (the roll back): an absent or empty body is {}. */
 async function optionalBody(ctx: Context, schema: Schema): Promise<Record<string, unknown>> {
-  if (ctx.get("content-length") === "0" || (!ctx.get("content-type") && !ctx.get("content-length") && !ctx.get("transfer-encoding"))) return {};
+  if (
+    ctx.get("content-length") === "0" ||
+    (!ctx.get("content-type") && !ctx.get("content-length") && !ctx.get("transfer-encoding"))
+  )
+    return {};
   return body(ctx, schema);
 }
 
 function actionInput(fields: Record<string, unknown>) {
   if (Array.isArray(fields.modules) && fields.modules.length > 0) {
-    throw new ManagementError(400, "modules: the local tenant serves no Actions Modules; remove the action's modules", "invalid_body");
+    throw new ManagementError(
+      400,
+      "modules: the local tenant serves no Actions Modules; remove the action's modules",
+      "invalid_body",
+    );
   }
   return {
     name: fields.name as string | undefined,
     supportedTriggers: fields.supported_triggers as ActionTriggerRef[] | undefined,
     code: fields.code as string | undefined,
     runtime: fields.runtime as string | undefined,
-    dependencies: (fields.dependencies as { name: string; version: string; registry_url?: string }[] | undefined)?.map((d) => ({ name: d.name, version: d.version, registryUrl: d.registry_url })),
+    dependencies: (fields.dependencies as { name: string; version: string; registry_url?: string }[] | undefined)?.map(
+      (d) => ({ name: d.name, version: d.version, registryUrl: d.registry_url }),
+    ),
     secrets: fields.secrets as { name: string; value: string }[] | undefined,
   };
 }
 
 function bindingInputs(fields: Record<string, unknown>): BindingInput[] {
   return (fields.bindings as { ref: { type: string; value: string }; display_name?: string }[]).map((b, index) => {
-    if (!REF_TYPES.includes(b.ref.type)) throw invalidBody(`'Data does not match any schemas from 'oneOf'' on property bindings[${index}].`);
-    return { ref: { type: b.ref.type as BindingInput["ref"]["type"], value: b.ref.value }, displayName: b.display_name };
+    if (!REF_TYPES.includes(b.ref.type))
+      throw invalidBody(`'Data does not match any schemas from 'oneOf'' on property bindings[${index}].`);
+    return {
+      ref: { type: b.ref.type as BindingInput["ref"]["type"], value: b.ref.value },
+      displayName: b.display_name,
+    };
   });
 }
 
@@ -129,7 +190,10 @@ function invalidQuery(message: string): ManagementError {
 function query(ctx: Context, allowed: readonly string[]): Record<string, string> {
   const params: Record<string, string> = {};
   for (const [name, value] of Object.entries(ctx.query)) {
-    if (!allowed.includes(name)) throw invalidQuery(`'Additional properties not allowed: ${quote(name, 60)}'; ${allowed.length > 0 ? `this path takes ${allowed.join(", ")}` : "this path takes no query parameters"}`);
+    if (!allowed.includes(name))
+      throw invalidQuery(
+        `'Additional properties not allowed: ${quote(name, 60)}'; ${allowed.length > 0 ? `this path takes ${allowed.join(", ")}` : "this path takes no query parameters"}`,
+      );
     if (typeof value !== "string") throw invalidQuery(`${name} is given ${value?.length ?? 0} times; give it once`);
     params[name] = value;
   }
@@ -140,7 +204,8 @@ function whole(params: Record<string, string>, name: string, min: number, max: n
   const text = params[name];
   if (text === undefined) return undefined;
   const value = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
-  if (!(value >= min && value <= max)) throw invalidQuery(`${name} ${quote(text, 60)} is not a whole number from ${min} to ${max}`);
+  if (!(value >= min && value <= max))
+    throw invalidQuery(`${name} ${quote(text, 60)} is not a whole number from ${min} to ${max}`);
   return value;
 }
 
@@ -153,7 +218,10 @@ function flag(params: Record<string, string>, name: string): boolean | undefined
 
 /** The page asked for: `page` (from 0) and `per_page` (Auth0's default 20), checked. */
 function pageOf(params: Record<string, string>): { page: number; perPage: number } {
-  return { page: whole(params, "page", 0, 1_000_000) ?? 0, perPage: whole(params, "per_page", 1, MAX_PER_PAGE) ?? DEFAULT_PER_PAGE };
+  return {
+    page: whole(params, "page", 0, 1_000_000) ?? 0,
+    perPage: whole(params, "per_page", 1, MAX_PER_PAGE) ?? DEFAULT_PER_PAGE,
+  };
 }
 
 /**
@@ -161,9 +229,18 @@ function pageOf(params: Record<string, string>): { page: number; perPage: number
  * all items) only on a page that holds items. The Go SDK the Terraform provider uses asks for the
  * next page while `total` > 0, so a `total` on an empty page would make it ask forever.
  */
-function paged<T>(key: string, items: readonly T[], { page, perPage }: { page: number; perPage: number }): Record<string, unknown> {
+function paged<T>(
+  key: string,
+  items: readonly T[],
+  { page, perPage }: { page: number; perPage: number },
+): Record<string, unknown> {
   const slice = items.slice(page * perPage, (page + 1) * perPage);
-  return { [key]: slice, ...(slice.length > 0 ? { total: items.length } : {}), ...(page > 0 ? { page } : {}), per_page: perPage };
+  return {
+    [key]: slice,
+    ...(slice.length > 0 ? { total: items.length } : {}),
+    ...(page > 0 ? { page } : {}),
+    per_page: perPage,
+  };
 }
 
 // ---- answers, keys in the order Auth0 sends them --------------------------------------------
@@ -173,7 +250,11 @@ function triggerRefs(triggers: readonly ActionTriggerRef[]) {
 }
 
 function dependencyList(dependencies: readonly ActionDependency[]) {
-  return dependencies.map((d) => ({ name: d.name, version: d.version, ...(d.registryUrl === undefined ? {} : { registry_url: d.registryUrl }) }));
+  return dependencies.map((d) => ({
+    name: d.name,
+    version: d.version,
+    ...(d.registryUrl === undefined ? {} : { registry_url: d.registryUrl }),
+  }));
 }
 
 function secretList(secrets: readonly SecretView[]) {
@@ -200,11 +281,22 @@ function deployedVersion(v: VersionView) {
 
 /** `current_version`: Auth0's other view of the deployed version, status upper-case, `build_time`. */
 function currentVersion(v: VersionView) {
-  return { id: v.id, code: v.code, runtime: v.runtime, status: v.status.toUpperCase(), number: v.number, build_time: v.builtAt, created_at: v.createdAt, updated_at: v.createdAt };
+  return {
+    id: v.id,
+    code: v.code,
+    runtime: v.runtime,
+    status: v.status.toUpperCase(),
+    number: v.number,
+    build_time: v.builtAt,
+    created_at: v.createdAt,
+    updated_at: v.createdAt,
+  };
 }
 
 function versionObjects(a: ActionView) {
-  return a.deployedVersion ? { current_version: currentVersion(a.deployedVersion), deployed_version: deployedVersion(a.deployedVersion) } : {};
+  return a.deployedVersion
+    ? { current_version: currentVersion(a.deployedVersion), deployed_version: deployedVersion(a.deployedVersion) }
+    : {};
 }
 
 /**
@@ -230,7 +322,14 @@ function actionAnswer(a: ActionView, status: string = a.status) {
 
 /** The small action inside a version; `all_changes_deployed` is false there, as Auth0 sends it. */
 function actionSummary(a: ActionView) {
-  return { id: a.id, name: a.name, supported_triggers: triggerRefs(a.supportedTriggers), created_at: a.createdAt, updated_at: a.updatedAt, all_changes_deployed: false };
+  return {
+    id: a.id,
+    name: a.name,
+    supported_triggers: triggerRefs(a.supportedTriggers),
+    created_at: a.createdAt,
+    updated_at: a.updatedAt,
+    all_changes_deployed: false,
+  };
 }
 
 /** What a deploy or roll back answers: the new version, `deployed: false` and no `built_at` yet, as Auth0 answers. */
@@ -265,7 +364,9 @@ function draftAnswer(d: DraftView, a: ActionView) {
     deployed: false,
     secrets: secretList(d.secrets),
     status: d.status,
-    ...(d.errors.length > 0 ? { errors: d.errors.map((e) => ({ id: e.id, msg: e.msg, ...(e.url ? { url: e.url } : {}) })) } : {}),
+    ...(d.errors.length > 0
+      ? { errors: d.errors.map((e) => ({ id: e.id, msg: e.msg, ...(e.url ? { url: e.url } : {}) })) }
+      : {}),
     updated_at: d.updatedAt,
     runtime: d.runtime,
     supported_triggers: triggerRefs(d.supportedTriggers),
@@ -279,7 +380,15 @@ function bindingAnswer(b: BindingView) {
   return {
     id: b.id,
     trigger_id: b.triggerId,
-    action: { id: a.id, name: a.name, supported_triggers: triggerRefs(a.supportedTriggers), created_at: a.createdAt, updated_at: a.createdAt, ...versionObjects(a), all_changes_deployed: false },
+    action: {
+      id: a.id,
+      name: a.name,
+      supported_triggers: triggerRefs(a.supportedTriggers),
+      created_at: a.createdAt,
+      updated_at: a.createdAt,
+      ...versionObjects(a),
+      all_changes_deployed: false,
+    },
     created_at: b.createdAt,
     updated_at: b.createdAt,
     display_name: b.displayName,
@@ -287,7 +396,15 @@ function bindingAnswer(b: BindingView) {
 }
 
 function triggerAnswer(t: TriggerView) {
-  return { id: t.id, version: t.version, status: t.status, runtimes: [...t.runtimes], default_runtime: t.defaultRuntime, compatible_triggers: triggerRefs(t.compatibleTriggers), binding_policy: t.bindingPolicy };
+  return {
+    id: t.id,
+    version: t.version,
+    status: t.status,
+    runtimes: [...t.runtimes],
+    default_runtime: t.defaultRuntime,
+    compatible_triggers: triggerRefs(t.compatibleTriggers),
+    binding_policy: t.bindingPolicy,
+  };
 }
 
 // ---- routes ---------------------------------------------------------------------------------
@@ -318,9 +435,18 @@ export const ACTIONS_ROUTES: readonly Route[] = [
     access: read,
     handle: async (ctx, t) => {
       const params = query(ctx, ["actionName", "triggerId", "deployed", "installed", "page", "per_page"]);
-      const filter = { actionName: params.actionName, triggerId: params.triggerId, deployed: flag(params, "deployed"), installed: flag(params, "installed") };
+      const filter = {
+        actionName: params.actionName,
+        triggerId: params.triggerId,
+        deployed: flag(params, "deployed"),
+        installed: flag(params, "installed"),
+      };
       const page = pageOf(params);
-      return paged("actions", store(() => t.actions.list(filter)).map((a) => actionAnswer(a)), page);
+      return paged(
+        "actions",
+        store(() => t.actions.list(filter)).map((a) => actionAnswer(a)),
+        page,
+      );
     },
   },
   {
@@ -331,7 +457,9 @@ export const ACTIONS_ROUTES: readonly Route[] = [
     handle: async (ctx, t) => {
       query(ctx, []);
       const input = actionInput(await body(ctx, CREATE_ACTION));
-      const created = store(() => t.actions.create({ ...input, name: input.name!, supportedTriggers: input.supportedTriggers! }));
+      const created = store(() =>
+        t.actions.create({ ...input, name: input.name!, supportedTriggers: input.supportedTriggers! }),
+      );
       ctx.status = 201;
       return actionAnswer(created, "pending");
     },
@@ -392,7 +520,11 @@ export const ACTIONS_ROUTES: readonly Route[] = [
     handle: async (ctx, t, [id]) => {
       const page = pageOf(query(ctx, ["page", "per_page"]));
       const action = store(() => t.actions.get(id));
-      return paged("versions", store(() => t.actions.versions(id)).map((v) => versionAnswer(v, action)), page);
+      return paged(
+        "versions",
+        store(() => t.actions.versions(id)).map((v) => versionAnswer(v, action)),
+        page,
+      );
     },
   },
   {

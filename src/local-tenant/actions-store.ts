@@ -194,7 +194,15 @@ const TRIGGERS: readonly TriggerView[] = (
     ["custom-email-provider", "v1"],
     ["custom-phone-provider", "v1"],
   ] as const
-).map(([id, version]) => ({ id, version, status: "CURRENT", runtimes: RUNTIMES, defaultRuntime: ACTION_RUNTIME, compatibleTriggers: [], bindingPolicy: "trigger-bound" }));
+).map(([id, version]) => ({
+  id,
+  version,
+  status: "CURRENT",
+  runtimes: RUNTIMES,
+  defaultRuntime: ACTION_RUNTIME,
+  compatibleTriggers: [],
+  bindingPolicy: "trigger-bound",
+}));
 
 const LIMITS_URL = "https://auth0.com/docs/customize/actions/limitations";
 
@@ -277,7 +285,10 @@ export class ActionsStore {
   /** A new action; its draft is built at once (built, or failed with the reason on the draft). */
   create(input: ActionInput): ActionView {
     if (this.actions.size >= MAX_TENANT_ACTIONS) {
-      throw new ActionsError("invalid", `Action limit reached: a tenant holds at most ${MAX_TENANT_ACTIONS} actions (Auth0's entity limit); delete an action before creating another`);
+      throw new ActionsError(
+        "invalid",
+        `Action limit reached: a tenant holds at most ${MAX_TENANT_ACTIONS} actions (Auth0's entity limit); delete an action before creating another`,
+      );
     }
     const name = this.checkName(input.name, undefined);
     const triggers = checkTriggers(input.supportedTriggers);
@@ -306,10 +317,14 @@ export class ActionsStore {
   update(id: string, changes: ActionChanges): ActionView {
     const action = this.action(id);
     const name = changes.name === undefined ? action.name : this.checkName(changes.name, id);
-    const triggers = changes.supportedTriggers === undefined ? action.draft.supportedTriggers : checkTriggers(changes.supportedTriggers);
+    const triggers =
+      changes.supportedTriggers === undefined
+        ? action.draft.supportedTriggers
+        : checkTriggers(changes.supportedTriggers);
     this.checkBindable(action, triggers);
     const runtime = changes.runtime === undefined ? action.draft.runtime : checkRuntime(changes.runtime);
-    const dependencies = changes.dependencies === undefined ? action.draft.dependencies : checkDependencies(changes.dependencies);
+    const dependencies =
+      changes.dependencies === undefined ? action.draft.dependencies : checkDependencies(changes.dependencies);
     const sent = changes.secrets === undefined ? undefined : checkSecrets(changes.secrets);
     const code = changes.code ?? action.draft.code;
 
@@ -326,7 +341,8 @@ export class ActionsStore {
   remove(id: string, options: { readonly force?: boolean } = {}): void {
     const action = this.action(id);
     const bound = this.triggersBinding(action.id);
-    if (bound.length > 0 && !options.force) throw new ActionsError("conflict", "Unable to delete an action bound to a trigger.");
+    if (bound.length > 0 && !options.force)
+      throw new ActionsError("conflict", "Unable to delete an action bound to a trigger.");
     for (const triggerId of bound) {
       this.bindings.set(
         triggerId,
@@ -340,7 +356,8 @@ export class ActionsStore {
   /** Makes the built draft the next numbered version and deploys it; a bound action runs it from now on. */
   deploy(id: string): VersionView {
     const action = this.action(id);
-    if (action.draft.status !== "built") throw new ActionsError("invalid", "A draft must be in the 'built' state before it can be deployed.");
+    if (action.draft.status !== "built")
+      throw new ActionsError("invalid", "A draft must be in the 'built' state before it can be deployed.");
     this.checkVersionRoom(action);
     this.checkBindable(action, action.draft.supportedTriggers);
     const { code, runtime, dependencies, secrets, supportedTriggers } = action.draft;
@@ -363,7 +380,16 @@ export class ActionsStore {
     const version = this.addVersion(action, { code, runtime, dependencies, secrets, supportedTriggers });
     if (options.updateDraft) {
       action.updatedAt = this.clock.now();
-      action.draft = { code, runtime, dependencies, secrets, supportedTriggers, updatedAt: action.updatedAt, status: "built", errors: [] };
+      action.draft = {
+        code,
+        runtime,
+        dependencies,
+        secrets,
+        supportedTriggers,
+        updatedAt: action.updatedAt,
+        status: "built",
+        errors: [],
+      };
     }
     action.allChangesDeployed = options.updateDraft === true;
     this.notify(this.triggersBinding(action.id));
@@ -385,7 +411,17 @@ export class ActionsStore {
   draft(id: string): DraftView {
     const action = this.action(id);
     const { code, runtime, dependencies, secrets, supportedTriggers, status, errors, updatedAt } = action.draft;
-    return { actionId: action.id, code, runtime, dependencies: dependencies.map(copyDependency), secrets: secrets.map(secretView), supportedTriggers: supportedTriggers.map(copyTrigger), status, errors: [...errors], updatedAt };
+    return {
+      actionId: action.id,
+      code,
+      runtime,
+      dependencies: dependencies.map(copyDependency),
+      secrets: secrets.map(secretView),
+      supportedTriggers: supportedTriggers.map(copyTrigger),
+      status,
+      errors: [...errors],
+      updatedAt,
+    };
   }
 
   /** A trigger's bindings, in execution order. */
@@ -409,16 +445,27 @@ export class ActionsStore {
     const current = this.bindingList(triggerId);
     const resolved = inputs.map((input, index) => {
       const action = this.bindingTarget(triggerId, current, input, index);
-      if (!action.deployed) throw new ActionsError("invalid", "Trying to create a binding for an action that has not been deployed yet.");
-      if (!action.deployed.supportedTriggers.some((t) => t.id === triggerId)) throw new ActionsError("invalid", "Trying to create a binding between an incompatible action and trigger.");
+      if (!action.deployed)
+        throw new ActionsError("invalid", "Trying to create a binding for an action that has not been deployed yet.");
+      if (!action.deployed.supportedTriggers.some((t) => t.id === triggerId))
+        throw new ActionsError("invalid", "Trying to create a binding between an incompatible action and trigger.");
       return { action, displayName: input.displayName ?? action.name };
     });
     const seen = new Set<string>();
     for (const { action } of resolved) {
-      if (seen.has(action.id)) throw new ActionsError("invalid", `Action ${quote(action.name)} is bound twice in this request; bind each action once (the local tenant's rule)`);
+      if (seen.has(action.id))
+        throw new ActionsError(
+          "invalid",
+          `Action ${quote(action.name)} is bound twice in this request; bind each action once (the local tenant's rule)`,
+        );
       seen.add(action.id);
     }
-    const bindings = resolved.map(({ action, displayName }) => ({ id: randomUUID(), actionId: action.id, displayName, createdAt: this.clock.now() }));
+    const bindings = resolved.map(({ action, displayName }) => ({
+      id: randomUUID(),
+      actionId: action.id,
+      displayName,
+      createdAt: this.clock.now(),
+    }));
     this.bindings.set(triggerId, bindings);
     this.notify([triggerId]);
     return bindings.map((b) => this.bindingView(triggerId, b));
@@ -460,20 +507,29 @@ export class ActionsStore {
 
   private trigger(id: string): TriggerView {
     const trigger = TRIGGERS.find((t) => t.id === id);
-    if (!trigger) throw new ActionsError("invalid", `Trigger ${quote(id)} is not one the local tenant serves; it serves ${TRIGGERS.map((t) => t.id).join(", ")}`);
+    if (!trigger)
+      throw new ActionsError(
+        "invalid",
+        `Trigger ${quote(id)} is not one the local tenant serves; it serves ${TRIGGERS.map((t) => t.id).join(", ")}`,
+      );
     return trigger;
   }
 
   private checkName(name: string, id: string | undefined): string {
     if (name === "") throw new ActionsError("invalid", "An action needs a name: name is empty");
     const other = [...this.actions.values()].find((a) => a.name === name && a.id !== id);
-    if (other) throw new ActionsError("conflict", `An action named ${quote(name)} already exists; give this one another name (names are unique on the local tenant)`);
+    if (other)
+      throw new ActionsError(
+        "conflict",
+        `An action named ${quote(name)} already exists; give this one another name (names are unique on the local tenant)`,
+      );
     return name;
   }
 
   /** The triggers an action is bound to must stay among the ones it supports (Auth0 answers this text). */
   private checkBindable(action: Action, triggers: readonly ActionTriggerRef[]): void {
-    if (this.triggersBinding(action.id).some((bound) => !triggers.some((t) => t.id === bound))) throw new ActionsError("invalid", "can't upgrade to this trigger.");
+    if (this.triggersBinding(action.id).some((bound) => !triggers.some((t) => t.id === bound)))
+      throw new ActionsError("invalid", "can't upgrade to this trigger.");
   }
 
   private checkVersionRoom(action: Action): void {
@@ -487,7 +543,13 @@ export class ActionsStore {
 
   private addVersion(action: Action, content: Content): Version {
     const createdAt = this.clock.now();
-    const version: Version = { ...content, id: randomUUID(), number: action.versions.length + 1, createdAt, builtAt: this.clock.now() };
+    const version: Version = {
+      ...content,
+      id: randomUUID(),
+      number: action.versions.length + 1,
+      createdAt,
+      builtAt: this.clock.now(),
+    };
     action.versions.push(version);
     action.deployed = version;
     return version;
@@ -508,8 +570,14 @@ export class ActionsStore {
           ? [...this.actions.values()].find((a) => a.name === value)
           : this.actions.get(current.find((b) => b.id === value)?.actionId ?? "");
     if (!found) {
-      const what = type === "binding_id" ? `no binding of ${quote(triggerId)} has the id ${quote(value)}` : `no action has the ${type === "action_id" ? "id" : "name"} ${quote(value)}`;
-      throw new ActionsError("invalid", `Trying to create a binding for an action that does not exist: bindings[${index}].ref: ${what}`);
+      const what =
+        type === "binding_id"
+          ? `no binding of ${quote(triggerId)} has the id ${quote(value)}`
+          : `no action has the ${type === "action_id" ? "id" : "name"} ${quote(value)}`;
+      throw new ActionsError(
+        "invalid",
+        `Trying to create a binding for an action that does not exist: bindings[${index}].ref: ${what}`,
+      );
     }
     return found;
   }
@@ -519,7 +587,9 @@ export class ActionsStore {
   }
 
   private triggersBinding(actionId: string): string[] {
-    return [...this.bindings].filter(([, list]) => list.some((b) => b.actionId === actionId)).map(([triggerId]) => triggerId);
+    return [...this.bindings]
+      .filter(([, list]) => list.some((b) => b.actionId === actionId))
+      .map(([triggerId]) => triggerId);
   }
 
   private notify(triggerIds: readonly string[]): void {
@@ -528,7 +598,9 @@ export class ActionsStore {
         try {
           listener(triggerId);
         } catch (err) {
-          console.error(`local tenant: a listener of ${quote(triggerId)}'s flow failed: ${escapeControl(err instanceof Error ? err.message : String(err))}`);
+          console.error(
+            `local tenant: a listener of ${quote(triggerId)}'s flow failed: ${escapeControl(err instanceof Error ? err.message : String(err))}`,
+          );
         }
       }
     }
@@ -570,7 +642,13 @@ export class ActionsStore {
   }
 
   private bindingView(triggerId: string, binding: Binding): BindingView {
-    return { id: binding.id, triggerId, displayName: binding.displayName, createdAt: binding.createdAt, action: this.view(this.actions.get(binding.actionId)!) };
+    return {
+      id: binding.id,
+      triggerId,
+      displayName: binding.displayName,
+      createdAt: binding.createdAt,
+      action: this.view(this.actions.get(binding.actionId)!),
+    };
   }
 }
 
@@ -582,40 +660,76 @@ export class ActionsStore {
 function build(code: string): { status: BuildStatus; errors: BuildError[] } {
   const bytes = Buffer.byteLength(code, "utf8");
   if (bytes > MAX_ACTION_CODE_BYTES) {
-    return { status: "failed", errors: [{ id: "code_too_large", msg: `The code is ${bytes} bytes; Auth0 builds at most ${MAX_ACTION_CODE_BYTES} bytes of action code (npm modules excluded): move data out of the code`, url: LIMITS_URL }] };
+    return {
+      status: "failed",
+      errors: [
+        {
+          id: "code_too_large",
+          msg: `The code is ${bytes} bytes; Auth0 builds at most ${MAX_ACTION_CODE_BYTES} bytes of action code (npm modules excluded): move data out of the code`,
+          url: LIMITS_URL,
+        },
+      ],
+    };
   }
   try {
     compileFunction(code, MODULE_PARAMETERS, { filename: "action.js" });
   } catch (err) {
     const line = /^action\.js:(\d+)/.exec(String((err as Error).stack))?.[1];
     const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    return { status: "failed", errors: [{ id: "code_compile_error", msg: `${escapeControl(what)}${line ? ` (line ${line})` : ""}` }] };
+    return {
+      status: "failed",
+      errors: [{ id: "code_compile_error", msg: `${escapeControl(what)}${line ? ` (line ${line})` : ""}` }],
+    };
   }
   return { status: "built", errors: [] };
 }
 
 function checkTriggers(triggers: readonly ActionTriggerRef[]): ActionTriggerRef[] {
-  if (triggers.length !== 1) throw new ActionsError("invalid", `supported_triggers lists ${triggers.length} triggers; an action supports exactly one`);
+  if (triggers.length !== 1)
+    throw new ActionsError(
+      "invalid",
+      `supported_triggers lists ${triggers.length} triggers; an action supports exactly one`,
+    );
   const [{ id, version }] = triggers;
   const known = TRIGGERS.find((t) => t.id === id);
-  if (!known) throw new ActionsError("invalid", `supported_triggers[0].id: ${quote(id)} is not a trigger the local tenant serves; it serves ${TRIGGERS.map((t) => t.id).join(", ")}`);
-  if (version !== known.version) throw new ActionsError("invalid", `supported_triggers[0].version: ${quote(version)} is not a version of ${id} the local tenant serves; use ${known.version}`);
+  if (!known)
+    throw new ActionsError(
+      "invalid",
+      `supported_triggers[0].id: ${quote(id)} is not a trigger the local tenant serves; it serves ${TRIGGERS.map((t) => t.id).join(", ")}`,
+    );
+  if (version !== known.version)
+    throw new ActionsError(
+      "invalid",
+      `supported_triggers[0].version: ${quote(version)} is not a version of ${id} the local tenant serves; use ${known.version}`,
+    );
   return [{ id, version }];
 }
 
 function checkRuntime(runtime: string): string {
-  if (!RUNTIMES.includes(runtime)) throw new ActionsError("invalid", `runtime is not supported: ${quote(runtime)}; use ${RUNTIMES.join(" or ")}`);
+  if (!RUNTIMES.includes(runtime))
+    throw new ActionsError("invalid", `runtime is not supported: ${quote(runtime)}; use ${RUNTIMES.join(" or ")}`);
   return runtime;
 }
 
 function checkDependencies(dependencies: readonly ActionDependency[]): ActionDependency[] {
   if (dependencies.length > MAX_ACTION_DEPENDENCIES) {
-    throw new ActionsError("invalid", `Too many dependencies: an action has at most ${MAX_ACTION_DEPENDENCIES} npm modules (Auth0's limit) and this request lists ${dependencies.length}`);
+    throw new ActionsError(
+      "invalid",
+      `Too many dependencies: an action has at most ${MAX_ACTION_DEPENDENCIES} npm modules (Auth0's limit) and this request lists ${dependencies.length}`,
+    );
   }
   const names = new Set<string>();
   return dependencies.map((d, index) => {
-    if (d.name === "" || d.version === "") throw new ActionsError("invalid", `dependencies[${index}]: a dependency needs a name and a version, e.g. {"name":"lodash","version":"4.17.21"}`);
-    if (names.has(d.name)) throw new ActionsError("invalid", `dependencies[${index}]: ${quote(d.name)} is listed twice; list each module once`);
+    if (d.name === "" || d.version === "")
+      throw new ActionsError(
+        "invalid",
+        `dependencies[${index}]: a dependency needs a name and a version, e.g. {"name":"lodash","version":"4.17.21"}`,
+      );
+    if (names.has(d.name))
+      throw new ActionsError(
+        "invalid",
+        `dependencies[${index}]: ${quote(d.name)} is listed twice; list each module once`,
+      );
     names.add(d.name);
     return copyDependency(d);
   });
@@ -623,15 +737,27 @@ function checkDependencies(dependencies: readonly ActionDependency[]): ActionDep
 
 function checkSecrets(secrets: readonly SecretInput[]): SecretInput[] {
   if (secrets.length > MAX_ACTION_SECRETS) {
-    throw new ActionsError("invalid", `Too many secrets: an action has at most ${MAX_ACTION_SECRETS} (Auth0's limit) and this request sends ${secrets.length}`);
+    throw new ActionsError(
+      "invalid",
+      `Too many secrets: an action has at most ${MAX_ACTION_SECRETS} (Auth0's limit) and this request sends ${secrets.length}`,
+    );
   }
   const names = new Set<string>();
   // Messages name a secret, never its value.
   return secrets.map((s, index) => {
     if (s.name === "") throw new ActionsError("invalid", `secrets[${index}].name is empty; a secret needs a name`);
-    if (s.name.length > MAX_SECRET_NAME_CHARS) throw new ActionsError("invalid", `secrets[${index}].name ${quote(s.name, 60)} is ${s.name.length} characters; Auth0 allows at most ${MAX_SECRET_NAME_CHARS}`);
-    if (s.value.length > MAX_SECRET_VALUE_CHARS) throw new ActionsError("invalid", `The value of secret ${quote(s.name)} is ${s.value.length} characters; Auth0 allows at most ${MAX_SECRET_VALUE_CHARS}`);
-    if (names.has(s.name)) throw new ActionsError("invalid", `Secret ${quote(s.name)} is sent twice; send each secret once`);
+    if (s.name.length > MAX_SECRET_NAME_CHARS)
+      throw new ActionsError(
+        "invalid",
+        `secrets[${index}].name ${quote(s.name, 60)} is ${s.name.length} characters; Auth0 allows at most ${MAX_SECRET_NAME_CHARS}`,
+      );
+    if (s.value.length > MAX_SECRET_VALUE_CHARS)
+      throw new ActionsError(
+        "invalid",
+        `The value of secret ${quote(s.name)} is ${s.value.length} characters; Auth0 allows at most ${MAX_SECRET_VALUE_CHARS}`,
+      );
+    if (names.has(s.name))
+      throw new ActionsError("invalid", `Secret ${quote(s.name)} is sent twice; send each secret once`);
     names.add(s.name);
     return { name: s.name, value: s.value };
   });
@@ -650,7 +776,9 @@ function secretView(secret: Secret): SecretView {
 }
 
 function copyDependency(d: ActionDependency): ActionDependency {
-  return d.registryUrl === undefined ? { name: d.name, version: d.version } : { name: d.name, version: d.version, registryUrl: d.registryUrl };
+  return d.registryUrl === undefined
+    ? { name: d.name, version: d.version }
+    : { name: d.name, version: d.version, registryUrl: d.registryUrl };
 }
 
 function copyTrigger(t: ActionTriggerRef): ActionTriggerRef {

@@ -64,7 +64,10 @@ export async function tenantCertificates(dir: string): Promise<TenantCertificate
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new UsageError("ERR_CERT_DIR", `--cert-dir: can't create ${dir} (${(err as NodeJS.ErrnoException).code}); pick a writable folder`);
+    throw new UsageError(
+      "ERR_CERT_DIR",
+      `--cert-dir: can't create ${dir} (${(err as NodeJS.ErrnoException).code}); pick a writable folder`,
+    );
   }
   const existing = await loadCa(dir);
   const ca = existing ?? (await createCa(dir));
@@ -133,7 +136,10 @@ async function loadCa(dir: string): Promise<Ca | undefined> {
     if (cert.notAfter.getTime() - cert.notBefore.getTime() > (CA_DAYS + 1) * DAY) return undefined;
     const publicOfKey = createPublicKey(createPrivateKey(keyPem)).export({ type: "spki", format: "der" });
     if (!Buffer.from(cert.publicKey.rawData).equals(publicOfKey)) return undefined;
-    ca = { cert, key: await webcrypto.subtle.importKey("pkcs8", x509.PemConverter.decodeFirst(keyPem), ALGORITHM, false, ["sign"]) };
+    ca = {
+      cert,
+      key: await webcrypto.subtle.importKey("pkcs8", x509.PemConverter.decodeFirst(keyPem), ALGORITHM, false, ["sign"]),
+    };
   } catch {
     return undefined; // unreadable or foreign files: replaced by a new CA
   }
@@ -142,7 +148,10 @@ async function loadCa(dir: string): Promise<Ca | undefined> {
   const mode = statSync(keyFile).mode & 0o777;
   if (mode & 0o077) {
     const file = escapeControl(keyFile);
-    throw new UsageError("ERR_CERT_DIR", `--cert-dir: ${file} has mode 0${mode.toString(8)}, open to group or others, and anyone who read it can issue certificates your processes trust: chmod 600 ${file}, or delete it for a new CA`);
+    throw new UsageError(
+      "ERR_CERT_DIR",
+      `--cert-dir: ${file} has mode 0${mode.toString(8)}, open to group or others, and anyone who read it can issue certificates your processes trust: chmod 600 ${file}, or delete it for a new CA`,
+    );
   }
   return ca;
 }
@@ -179,7 +188,10 @@ function writeAtomically(file: string, text: string, mode: number): void {
     chmodSync(temporary, mode);
     renameSync(temporary, file);
   } catch (err) {
-    throw new UsageError("ERR_CERT_DIR", `--cert-dir: can't write ${file} (${(err as NodeJS.ErrnoException).code}); pick a writable folder`);
+    throw new UsageError(
+      "ERR_CERT_DIR",
+      `--cert-dir: can't write ${file} (${(err as NodeJS.ErrnoException).code}); pick a writable folder`,
+    );
   }
 }
 

@@ -11,7 +11,14 @@ export const LOCAL_REDIRECT_URIS = ["http://127.0.0.1/callback", "http://localho
 /** Allowed logout URLs: any port and any path on these loopback origins. */
 export const LOCAL_LOGOUT_HOSTS = ["127.0.0.1", "localhost"];
 /** Scopes of the Management API token: the subset of Auth0's that the local tenant answers. */
-export const MANAGEMENT_SCOPES = ["read:users", "update:users", "read:actions", "create:actions", "update:actions", "delete:actions"];
+export const MANAGEMENT_SCOPES = [
+  "read:users",
+  "update:users",
+  "read:actions",
+  "create:actions",
+  "update:actions",
+  "delete:actions",
+];
 
 export interface ClientSettings {
   /** Callback URLs beyond the loopback ones (Auth0's "Allowed Callback URLs"). */
@@ -48,7 +55,11 @@ export function clientMetadata(settings: ClientSettings): ClientMetadata[] {
  * port or path), or one of the configured URLs compared as Auth0 does, without the query string.
  */
 export function logoutUrlAllowed(returnTo: URL, settings: ClientSettings): boolean {
-  if ((returnTo.protocol === "http:" || returnTo.protocol === "https:") && LOCAL_LOGOUT_HOSTS.includes(returnTo.hostname)) return true;
+  if (
+    (returnTo.protocol === "http:" || returnTo.protocol === "https:") &&
+    LOCAL_LOGOUT_HOSTS.includes(returnTo.hostname)
+  )
+    return true;
   const bare = `${returnTo.origin}${returnTo.pathname}`;
   return settings.logoutUrls.some((allowed) => {
     try {

@@ -56,10 +56,20 @@ export function providerConfiguration(users: TenantUsers, jwk: JWK, clients: Cli
     cookies: { keys: [randomBytes(32).toString("hex")] },
     // Auth0 issues a refresh token whenever offline_access was asked for (no consent prompt) and keeps
     // it across uses unless rotation is turned on.
-    issueRefreshToken: (ctx, client, code) => client.grantTypeAllowed("refresh_token") && (code.scopes.has("offline_access") || offlineAccessRequested(ctx)),
+    issueRefreshToken: (ctx, client, code) =>
+      client.grantTypeAllowed("refresh_token") && (code.scopes.has("offline_access") || offlineAccessRequested(ctx)),
     rotateRefreshToken: false,
     // Auth0's defaults (seconds); set, not left to oidc-provider, which prints a notice for each default.
-    ttl: { AccessToken: 86_400, AuthorizationCode: 60, ClientCredentials: 86_400, Grant: 2_592_000, IdToken: 36_000, Interaction: 3_600, RefreshToken: 2_592_000, Session: 259_200 },
+    ttl: {
+      AccessToken: 86_400,
+      AuthorizationCode: 60,
+      ClientCredentials: 86_400,
+      Grant: 2_592_000,
+      IdToken: 36_000,
+      Interaction: 3_600,
+      RefreshToken: 2_592_000,
+      Session: 259_200,
+    },
     features: {
       devInteractions: { enabled: false },
       // Logout is Auth0's /v2/logout (logout.ts); without end_session_endpoint in discovery, Auth0's SDKs use it.
@@ -73,7 +83,10 @@ export function providerConfiguration(users: TenantUsers, jwk: JWK, clients: Cli
       customizers: {
         jwt: (_ctx, token, jwt) => {
           const accountId = (token as { accountId?: string }).accountId;
-          const scope = accountId && token.kind === "AccessToken" && jwt.payload.aud !== managementAudienceOf(jwt.payload.iss) ? users.accessTokenScope(accountId) : undefined;
+          const scope =
+            accountId && token.kind === "AccessToken" && jwt.payload.aud !== managementAudienceOf(jwt.payload.iss)
+              ? users.accessTokenScope(accountId)
+              : undefined;
           if (scope !== undefined) {
             jwt.payload.scope = scope;
             (token as { scope?: string }).scope = scope;
@@ -93,11 +106,15 @@ export function providerConfiguration(users: TenantUsers, jwk: JWK, clients: Cli
 const AUDIENCE_PARAMETER: NonNullable<Configuration["features"]>["resourceIndicators"] = {
   enabled: true,
   // Typed as always returning a resource; returning none means "no audience": an opaque access token.
-  defaultResource: ((ctx: KoaContextWithOIDC) => ctx.oidc.params?.audience as string | undefined) as unknown as () => string,
+  defaultResource: ((ctx: KoaContextWithOIDC) =>
+    ctx.oidc.params?.audience as string | undefined) as unknown as () => string,
   useGrantedResource: () => true,
   getResourceServerInfo: (ctx: KoaContextWithOIDC, resource: string) => ({
     // A refresh keeps only these: a user's Management API token keeps its current-user scopes too.
-    scope: [...OIDC_SCOPES, ...(resource === managementAudience(ctx.oidc.provider.issuer) ? CURRENT_USER_SCOPES : [])].join(" "),
+    scope: [
+      ...OIDC_SCOPES,
+      ...(resource === managementAudience(ctx.oidc.provider.issuer) ? CURRENT_USER_SCOPES : []),
+    ].join(" "),
     audience: resource,
     accessTokenFormat: "jwt",
     jwt: { sign: { alg: "RS256" } },
@@ -105,7 +122,9 @@ const AUDIENCE_PARAMETER: NonNullable<Configuration["features"]>["resourceIndica
 };
 
 /** Who logs in and what their tokens carry: the users' records and their latest action outcome. */
-function accountHooks(users: TenantUsers): Pick<Configuration, "loadExistingGrant" | "extraTokenClaims" | "findAccount"> {
+function accountHooks(
+  users: TenantUsers,
+): Pick<Configuration, "loadExistingGrant" | "extraTokenClaims" | "findAccount"> {
   return {
     loadExistingGrant: (ctx) => loadGrantAfterSsoLogin(ctx, users),
     extraTokenClaims: (_ctx, token) => {

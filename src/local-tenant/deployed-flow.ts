@@ -150,8 +150,14 @@ export function deployFlow(actions: ActionsStore, flow: FlowAsDeployed): void {
       return action.id;
     } catch (err) {
       if (!(err instanceof ActionsError)) throw err;
-      throw new UsageError("ERR_LOCAL_DEPLOY", `action ${JSON.stringify(step.name)} (${step.source}) can't be deployed to the local tenant: ${err.message}`);
+      throw new UsageError(
+        "ERR_LOCAL_DEPLOY",
+        `action ${JSON.stringify(step.name)} (${step.source}) can't be deployed to the local tenant: ${err.message}`,
+      );
     }
   });
-  actions.setBindings(flow.trigger, ids.map((id) => ({ ref: { type: "action_id", value: id } })));
+  actions.setBindings(
+    flow.trigger,
+    ids.map((id) => ({ ref: { type: "action_id", value: id } })),
+  );
 }

@@ -44,7 +44,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
 
 /** A form body (application/x-www-form-urlencoded) read within `limit` bytes. */
 export async function readForm(ctx: Context, limit: number): Promise<URLSearchParams> {
-  if (!ctx.is("application/x-www-form-urlencoded")) throw new HttpError(415, "send the form as application/x-www-form-urlencoded");
+  if (!ctx.is("application/x-www-form-urlencoded"))
+    throw new HttpError(415, "send the form as application/x-www-form-urlencoded");
   return new URLSearchParams(await readBody(ctx.req, limit));
 }
 
@@ -69,11 +70,17 @@ export async function answerErrors(ctx: Context, next: Next): Promise<void> {
     await next();
   } catch (err) {
     const known = err instanceof HttpError ? err : undefined;
-    const status = known?.status ?? ((err as { status?: number; statusCode?: number }).status ?? 500);
-    const reason = escapeControl(known?.message ?? ((err as { error_description?: string }).error_description ?? (err as Error).message ?? "request refused"));
+    const status = known?.status ?? (err as { status?: number; statusCode?: number }).status ?? 500;
+    const reason = escapeControl(
+      known?.message ??
+        (err as { error_description?: string }).error_description ??
+        (err as Error).message ??
+        "request refused",
+    );
     ctx.status = status;
     // The token endpoint always answers JSON, as OAuth clients expect; pages answer a browser in HTML.
-    if (ctx.path === "/oauth/token" || ctx.accepts("html", "json") === "json") ctx.body = { error: status < 500 ? "invalid_request" : "server_error", error_description: reason };
+    if (ctx.path === "/oauth/token" || ctx.accepts("html", "json") === "json")
+      ctx.body = { error: status < 500 ? "invalid_request" : "server_error", error_description: reason };
     else {
       ctx.type = "html";
       ctx.body = `<!doctype html><title>${status}</title><h1>${status}</h1><p>${escapeHtml(reason)}</p>\n`;
@@ -93,10 +100,12 @@ export async function jsonTokenRequests(ctx: Context, next: Next): Promise<void>
   } catch (err) {
     throw err instanceof HttpError ? err : new HttpError(400, "the token request's JSON body does not parse");
   }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(400, "the token request's JSON body must be an object");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new HttpError(400, "the token request's JSON body must be an object");
   const form = new URLSearchParams();
   for (const [name, value] of Object.entries(body)) {
-    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") throw new HttpError(400, `token request parameter ${quote(name)} must be a string`);
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean")
+      throw new HttpError(400, `token request parameter ${quote(name)} must be a string`);
     form.set(name, String(value));
   }
   const text = form.toString();
@@ -106,7 +115,11 @@ export async function jsonTokenRequests(ctx: Context, next: Next): Promise<void>
     method: ctx.req.method,
     url: ctx.req.url,
     httpVersion: ctx.req.httpVersion,
-    headers: { ...ctx.req.headers, "content-type": "application/x-www-form-urlencoded", "content-length": String(Buffer.byteLength(text)) },
+    headers: {
+      ...ctx.req.headers,
+      "content-type": "application/x-www-form-urlencoded",
+      "content-length": String(Buffer.byteLength(text)),
+    },
   }) as unknown as IncomingMessage;
   ctx.req = ctx.request.req = replacement;
   await next();

@@ -28,10 +28,14 @@ const CONTINUE_PATH = /^\/u\/login\/([\w-]{1,128})\/continue$/;
  * kept as long and as many as the runtime keeps their flows paused.
  */
 export class PausedLogins {
-  private readonly byState = new Map<string, { readonly uid: string; readonly sub: string; readonly authenticated: boolean; readonly until: number }>();
+  private readonly byState = new Map<
+    string,
+    { readonly uid: string; readonly sub: string; readonly authenticated: boolean; readonly until: number }
+  >();
 
   pause(state: string, login: { uid: string; sub: string; authenticated: boolean }): void {
-    for (const [key, paused] of this.byState) if (paused.until < Date.now() || this.byState.size >= MAX_PAUSED) this.byState.delete(key);
+    for (const [key, paused] of this.byState)
+      if (paused.until < Date.now() || this.byState.size >= MAX_PAUSED) this.byState.delete(key);
     this.byState.set(state, { ...login, until: Date.now() + PAUSED_MS });
   }
 
@@ -51,7 +55,13 @@ export class PausedLogins {
 
 /** Marks an /authorize request that asks for offline_access (see OFFLINE_ACCESS_PARAM). */
 export async function markOfflineAccess(ctx: Context, next: Next): Promise<void> {
-  if (ctx.path === "/authorize" && ctx.method === "GET" && String(ctx.query.scope ?? "").split(" ").includes("offline_access")) {
+  if (
+    ctx.path === "/authorize" &&
+    ctx.method === "GET" &&
+    String(ctx.query.scope ?? "")
+      .split(" ")
+      .includes("offline_access")
+  ) {
     const query = new URLSearchParams(ctx.querystring);
     query.set(OFFLINE_ACCESS_PARAM, "1");
     ctx.querystring = query.toString();
@@ -65,14 +75,21 @@ export async function markOfflineAccess(ctx: Context, next: Next): Promise<void>
  * has just run it (an interaction result).
  */
 export async function loadGrantAfterSsoLogin(ctx: KoaContextWithOIDC, users: TenantUsers) {
-  const user = ctx.oidc.account && !ctx.oidc.result && !ctx.oidc.prompts.has("login") ? users.bySubject(ctx.oidc.account.accountId) : undefined;
+  const user =
+    ctx.oidc.account && !ctx.oidc.result && !ctx.oidc.prompts.has("login")
+      ? users.bySubject(ctx.oidc.account.accountId)
+      : undefined;
   if (user) {
-    const outcome = await users.login(user, "oidc-basic-profile", { requestedScopes: requestedScope(ctx.oidc.params?.scope).split(" ").filter(Boolean) });
+    const outcome = await users.login(user, "oidc-basic-profile", {
+      requestedScopes: requestedScope(ctx.oidc.params?.scope).split(" ").filter(Boolean),
+    });
     if (outcome.denied !== null) throw new errors.AccessDenied(outcome.denied);
     const unmet = notRunHere(outcome);
     if (unmet !== undefined) throw new errors.AccessDenied(unmet);
     if (outcome.effects?.redirect !== undefined) {
-      throw new errors.InteractionRequired(`an action redirects (${outcome.effects.redirect.action}); the local tenant follows redirects from its login form only: log in again with prompt=login`);
+      throw new errors.InteractionRequired(
+        `an action redirects (${outcome.effects.redirect.action}); the local tenant follows redirects from its login form only: log in again with prompt=login`,
+      );
     }
   }
   const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
@@ -90,12 +107,14 @@ export function loginInteraction(t: TenantContext) {
     if (ctx.path === "/continue") return continueAtLoginPath(t, ctx);
     if (CONTINUE_PATH.test(ctx.path)) return continueLogin(t, ctx);
     if (!LOGIN_PATH.test(ctx.path)) return next();
-    if (ctx.method !== "GET" && ctx.method !== "POST") throw new HttpError(405, `${ctx.method} is not allowed on the login page; use GET or POST`);
+    if (ctx.method !== "GET" && ctx.method !== "POST")
+      throw new HttpError(405, `${ctx.method} is not allowed on the login page; use GET or POST`);
     const details = await t.provider.interactionDetails(ctx.req, ctx.res).catch(() => {
       throw new HttpError(400, "this login has expired or was never started; start again from the application");
     });
     const clientId = String(details.params.client_id);
-    const signedIn = details.prompt.name === "consent" ? t.users.bySubject(String(details.session?.accountId)) : undefined;
+    const signedIn =
+      details.prompt.name === "consent" ? t.users.bySubject(String(details.session?.accountId)) : undefined;
     if (signedIn) {
       // Already logged in, asked only for consent (offline_access): Auth0 doesn't ask a first-party app.
       return finishLogin(t, ctx, details, signedIn, false);
@@ -122,10 +141,21 @@ export function loginInteraction(t: TenantContext) {
  * error, or away to where an action redirects. `authenticated`: the password was just checked (a new
  * login, a new auth_time).
  */
-async function finishLogin(t: TenantContext, ctx: Context, details: Interaction, user: TenantUser, authenticated: boolean): Promise<void> {
+async function finishLogin(
+  t: TenantContext,
+  ctx: Context,
+  details: Interaction,
+  user: TenantUser,
+  authenticated: boolean,
+): Promise<void> {
   const requestedScopes = requestedScope(details.params.scope).split(" ").filter(Boolean);
-  const prompt = typeof details.params.prompt === "string" ? details.params.prompt.split(" ").filter(Boolean) : undefined;
-  const outcome = await t.users.login(user, "oidc-basic-profile", { requestedScopes, prompt, request: requestOf(t, ctx, details.params) });
+  const prompt =
+    typeof details.params.prompt === "string" ? details.params.prompt.split(" ").filter(Boolean) : undefined;
+  const outcome = await t.users.login(user, "oidc-basic-profile", {
+    requestedScopes,
+    prompt,
+    request: requestOf(t, ctx, details.params),
+  });
   return afterFlow(t, ctx, details, user, authenticated, outcome);
 }
 
@@ -134,12 +164,16 @@ function requestOf(t: TenantContext, ctx: Context, query: Readonly<Record<string
   return { ip: ctx.ip, hostname: new URL(t.url).hostname, query };
 }
 
-const invalid = (why: string) => new HttpError(400, `invalid_request: ${why}; start the login again from the application`);
+const invalid = (why: string) =>
+  new HttpError(400, `invalid_request: ${why}; start the login again from the application`);
 const NOT_WAITING = "no login waits with this state (it was used, it expired, or the flow was deployed again)";
 
 /** The state of a /continue request: in its query, or its form (read, then kept for the resumed action). */
-async function continueParameters(ctx: Context): Promise<{ state: string; query: Record<string, string>; body: Record<string, string> }> {
-  if (ctx.method !== "GET" && ctx.method !== "POST") throw new HttpError(405, `${ctx.method} is not allowed on /continue; use GET or POST`);
+async function continueParameters(
+  ctx: Context,
+): Promise<{ state: string; query: Record<string, string>; body: Record<string, string> }> {
+  if (ctx.method !== "GET" && ctx.method !== "POST")
+    throw new HttpError(405, `${ctx.method} is not allowed on /continue; use GET or POST`);
   const body = ctx.method === "POST" ? Object.fromEntries(await readForm(ctx, FORM_LIMIT)) : {};
   const query = Object.fromEntries(new URLSearchParams(ctx.querystring));
   const state = query.state ?? body.state ?? "";
@@ -153,8 +187,11 @@ async function continueParameters(ctx: Context): Promise<{ state: string; query:
  * body), where the browser sends the login's cookie (oidc-provider scopes it to that path).
  */
 async function continueAtLoginPath(t: TenantContext, ctx: Context): Promise<void> {
-  if (ctx.method !== "GET" && ctx.method !== "POST") throw new HttpError(405, `${ctx.method} is not allowed on /continue; use GET or POST`);
-  const state = new URLSearchParams(ctx.querystring).get("state") ?? (ctx.method === "POST" ? (await continueParameters(ctx)).state : "");
+  if (ctx.method !== "GET" && ctx.method !== "POST")
+    throw new HttpError(405, `${ctx.method} is not allowed on /continue; use GET or POST`);
+  const state =
+    new URLSearchParams(ctx.querystring).get("state") ??
+    (ctx.method === "POST" ? (await continueParameters(ctx)).state : "");
   if (state === "") throw invalid("/continue needs the state parameter the redirect carried");
   const uid = t.paused.uid(state);
   if (uid === undefined) throw invalid(NOT_WAITING);
@@ -174,7 +211,8 @@ async function continueLogin(t: TenantContext, ctx: Context): Promise<void> {
   const paused = t.paused.take(state);
   if (paused === undefined) throw invalid(NOT_WAITING);
   const details = await t.provider.interactionDetails(ctx.req, ctx.res).catch(() => undefined);
-  if (details === undefined || details.uid !== paused.uid) throw invalid("this state belongs to a login started in another browser");
+  if (details === undefined || details.uid !== paused.uid)
+    throw invalid("this state belongs to a login started in another browser");
   const user = t.users.bySubject(paused.sub);
   if (user === undefined) throw invalid("the user of this login is gone");
   const outcome = await t.users.resume(user, state, { ...requestOf(t, ctx, query), body });
@@ -183,7 +221,14 @@ async function continueLogin(t: TenantContext, ctx: Context): Promise<void> {
 }
 
 /** Ends the interaction with the flow's outcome: away to a redirect, an error, or a code. */
-async function afterFlow(t: TenantContext, ctx: Context, details: Interaction, user: TenantUser, authenticated: boolean, outcome: LoginOutcome): Promise<void> {
+async function afterFlow(
+  t: TenantContext,
+  ctx: Context,
+  details: Interaction,
+  user: TenantUser,
+  authenticated: boolean,
+  outcome: LoginOutcome,
+): Promise<void> {
   const redirect = outcome.effects?.redirect;
   if (outcome.denied === null && redirect !== undefined) {
     t.paused.pause(redirect.state, { uid: details.uid, sub: user.sub, authenticated });
@@ -193,7 +238,12 @@ async function afterFlow(t: TenantContext, ctx: Context, details: Interaction, u
   ctx.respond = false;
   const failure = outcome.denied ?? notRunHere(outcome);
   if (failure !== undefined) {
-    await t.provider.interactionFinished(ctx.req, ctx.res, { error: "access_denied", error_description: failure }, { mergeWithLastSubmission: false });
+    await t.provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      { error: "access_denied", error_description: failure },
+      { mergeWithLastSubmission: false },
+    );
     return;
   }
   const clientId = String(details.params.client_id);

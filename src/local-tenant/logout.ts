@@ -13,13 +13,19 @@ export function logout(t: TenantContext) {
     const clientId = single(ctx, "client_id");
     const returnTo = single(ctx, "returnTo");
     if (clientId !== undefined && clientId !== LOCAL_CLIENT_ID && clientId !== MANAGEMENT_CLIENT_ID) {
-      throw new HttpError(400, `client_id ${quote(clientId)} is not an application of this tenant; use ${LOCAL_CLIENT_ID}`);
+      throw new HttpError(
+        400,
+        `client_id ${quote(clientId)} is not an application of this tenant; use ${LOCAL_CLIENT_ID}`,
+      );
     }
     let target: URL | undefined;
     if (returnTo !== undefined) {
       target = URL.canParse(returnTo) ? new URL(returnTo) : undefined;
       if (!target || !logoutUrlAllowed(target, t.clients)) {
-        throw new HttpError(400, `returnTo ${quote(returnTo)} is not an allowed logout URL; allowed: http(s)://127.0.0.1 or localhost (any port), or add it with --logout-urls`);
+        throw new HttpError(
+          400,
+          `returnTo ${quote(returnTo)} is not an allowed logout URL; allowed: http(s)://127.0.0.1 or localhost (any port), or add it with --logout-urls`,
+        );
       }
     }
     const session = await t.provider.Session.get(ctx);

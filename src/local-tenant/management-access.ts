@@ -12,7 +12,9 @@ export function managementAudience(url: string): string {
 }
 
 /** Auth0's client grants to the Management API: which client may ask for which scopes. */
-export const MANAGEMENT_CLIENT_GRANTS: ReadonlyMap<string, readonly string[]> = new Map([[MANAGEMENT_CLIENT_ID, MANAGEMENT_SCOPES]]);
+export const MANAGEMENT_CLIENT_GRANTS: ReadonlyMap<string, readonly string[]> = new Map([
+  [MANAGEMENT_CLIENT_ID, MANAGEMENT_SCOPES],
+]);
 
 /** Applications whose users log in; their tokens for the Management API act for that user only. */
 const LOGIN_CLIENTS: readonly string[] = [LOCAL_CLIENT_ID];
@@ -21,11 +23,19 @@ const LOGIN_CLIENTS: readonly string[] = [LOCAL_CLIENT_ID];
  * The current-user scopes the local tenant serves (of Auth0's list in "Get Management API Access
  * Tokens for Single-Page Applications"): the only scopes a user's token for the Management API gets.
  */
-export const CURRENT_USER_SCOPES: readonly string[] = ["read:current_user", "update:current_user_metadata", "create:current_user_metadata"];
+export const CURRENT_USER_SCOPES: readonly string[] = [
+  "read:current_user",
+  "update:current_user_metadata",
+  "create:current_user_metadata",
+];
 
 /** An error as the Management API answers it: { statusCode, error, message, errorCode? }. */
 export class ManagementError extends HttpError {
-  constructor(status: number, message: string, readonly errorCode?: string) {
+  constructor(
+    status: number,
+    message: string,
+    readonly errorCode?: string,
+  ) {
     super(status, message);
   }
 }
@@ -65,15 +75,30 @@ export function managementCaller(claims: Readonly<Record<string, unknown>>): Man
   if (claims.gty === "client-credentials") {
     const clientId = typeof claims.azp === "string" ? claims.azp : "";
     const granted = MANAGEMENT_CLIENT_GRANTS.get(clientId);
-    if (!granted || sub !== `${clientId}@clients`) throw new ManagementError(401, `Invalid token: client ${quote(clientId)} has no grant to the Management API`, "invalid_token");
+    if (!granted || sub !== `${clientId}@clients`)
+      throw new ManagementError(
+        401,
+        `Invalid token: client ${quote(clientId)} has no grant to the Management API`,
+        "invalid_token",
+      );
     return { kind: "client", clientId, scopes: new Set(scopes.filter((s) => granted.includes(s))) };
   }
   // oidc-provider's access tokens name the client in client_id; Auth0's in azp.
-  const clientId = typeof claims.client_id === "string" ? claims.client_id : typeof claims.azp === "string" ? claims.azp : "";
+  const clientId =
+    typeof claims.client_id === "string" ? claims.client_id : typeof claims.azp === "string" ? claims.azp : "";
   if (!LOGIN_CLIENTS.includes(clientId) || sub === "" || sub.endsWith("@clients")) {
-    throw new ManagementError(401, `Invalid token: not issued to ${LOGIN_CLIENTS.join(", ")} for a user's login, nor to a client with a grant to the Management API`, "invalid_token");
+    throw new ManagementError(
+      401,
+      `Invalid token: not issued to ${LOGIN_CLIENTS.join(", ")} for a user's login, nor to a client with a grant to the Management API`,
+      "invalid_token",
+    );
   }
-  return { kind: "user", clientId, userId: sub, scopes: new Set(scopes.filter((s) => CURRENT_USER_SCOPES.includes(s))) };
+  return {
+    kind: "user",
+    clientId,
+    userId: sub,
+    scopes: new Set(scopes.filter((s) => CURRENT_USER_SCOPES.includes(s))),
+  };
 }
 
 /** 403 insufficient_scope unless `caller` may do what `access` describes. */
@@ -84,5 +109,9 @@ export function requireAccess(caller: ManagementCaller, access: ManagementAccess
       ? access.scopes.some((s) => caller.scopes.has(s))
       : own !== undefined && own.userId === caller.userId && own.scopes.some((s) => caller.scopes.has(s));
   if (allowed) return;
-  throw new ManagementError(403, `Insufficient scope, expected any of: ${[...access.scopes, ...(own?.scopes ?? [])].join(",")}`, "insufficient_scope");
+  throw new ManagementError(
+    403,
+    `Insufficient scope, expected any of: ${[...access.scopes, ...(own?.scopes ?? [])].join(",")}`,
+    "insufficient_scope",
+  );
 }

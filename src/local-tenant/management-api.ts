@@ -8,13 +8,29 @@ import { escapeControl, quote } from "../errors";
 import { ACTIONS_ROUTES } from "./actions-api";
 import { JSON_DEPTH_LIMIT, type TenantContext, type Next } from "./context";
 import { HttpError } from "./http";
-import { MANAGEMENT_CLIENT_GRANTS, ManagementError, managementAudience, managementCaller, requireAccess, type ManagementCaller } from "./management-access";
+import {
+  MANAGEMENT_CLIENT_GRANTS,
+  ManagementError,
+  managementAudience,
+  managementCaller,
+  requireAccess,
+  type ManagementCaller,
+} from "./management-access";
 import { deeperThan, isObject, kind, readJsonBody, type Route } from "./management-request";
 import type { TenantUser } from "./users";
 
 const TOKEN_LIFETIME_S = 86_400;
 const PATCHABLE = ["app_metadata", "user_metadata"] as const;
-const ERROR_NAMES: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Request Entity Too Large", 415: "Unsupported Media Type" };
+const ERROR_NAMES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Request Entity Too Large",
+  415: "Unsupported Media Type",
+};
 
 /** grant_type=client_credentials for the Management API audience, for a client with a grant to it. */
 export function registerManagementGrant(t: TenantContext): void {
@@ -27,14 +43,21 @@ export function registerManagementGrant(t: TenantContext): void {
         ctx.status = 403;
         ctx.body = { error: "access_denied", error_description: description };
       };
-      if (params.audience !== audience) return refuse(`Service not found: ${quote(params.audience ?? "")}; the local tenant has one API for machines: ${audience}`);
+      if (params.audience !== audience)
+        return refuse(
+          `Service not found: ${quote(params.audience ?? "")}; the local tenant has one API for machines: ${audience}`,
+        );
       const clientId = ctx.oidc.client!.clientId;
       const granted = MANAGEMENT_CLIENT_GRANTS.get(clientId);
-      if (!granted) return refuse(`Client is not authorized to access ${quote(audience)}. On the local tenant only ${[...MANAGEMENT_CLIENT_GRANTS.keys()].join(", ")} is`);
+      if (!granted)
+        return refuse(
+          `Client is not authorized to access ${quote(audience)}. On the local tenant only ${[...MANAGEMENT_CLIENT_GRANTS.keys()].join(", ")} is`,
+        );
       // Auth0 gives the scopes asked for if all are granted, every granted scope if none is asked for.
       const requested = [...new Set((params.scope ?? "").split(" ").filter(Boolean))];
       const notGranted = requested.filter((scope) => !granted.includes(scope));
-      if (notGranted.length > 0) return refuse(`Client has not been granted scopes: ${escapeControl(notGranted.join(" ")).slice(0, 200)}`);
+      if (notGranted.length > 0)
+        return refuse(`Client has not been granted scopes: ${escapeControl(notGranted.join(" ")).slice(0, 200)}`);
       const scope = (requested.length > 0 ? requested : granted).join(" ");
       const accessToken = await new SignJWT({ scope, gty: "client-credentials", azp: clientId })
         .setProtectedHeader({ alg: "RS256", kid: t.signing.kid, typ: "JWT" })
@@ -65,7 +88,10 @@ const ROUTES: readonly Route[] = [
     method: "PATCH",
     path: USER_PATH,
     template: "/api/v2/users/{id}",
-    access: ([id]) => ({ scopes: ["update:users"], currentUser: { userId: id, scopes: ["update:current_user_metadata", "create:current_user_metadata"] } }),
+    access: ([id]) => ({
+      scopes: ["update:users"],
+      currentUser: { userId: id, scopes: ["update:current_user_metadata", "create:current_user_metadata"] },
+    }),
     handle: async (ctx, t, [id], caller) => {
       const user = findUser(t, id);
       const patch = await readPatch(ctx);
@@ -89,14 +115,26 @@ export function managementApi(t: TenantContext) {
       const onPath = ROUTES.filter((route) => route.path.test(ctx.path));
       if (onPath.length === 0) throw new ManagementError(404, "Not Found");
       const route = onPath.find((r) => r.method === ctx.method);
-      if (!route) throw new ManagementError(405, `${ctx.method} is not supported on ${onPath[0].template} by the local tenant; use ${onPath.map((r) => r.method).join(" or ")}`);
-      const params = route.path.exec(ctx.path)!.slice(1).map((param) => decodeParam(param, route.template));
+      if (!route)
+        throw new ManagementError(
+          405,
+          `${ctx.method} is not supported on ${onPath[0].template} by the local tenant; use ${onPath.map((r) => r.method).join(" or ")}`,
+        );
+      const params = route.path
+        .exec(ctx.path)!
+        .slice(1)
+        .map((param) => decodeParam(param, route.template));
       requireAccess(caller, route.access(params));
       ctx.body = await route.handle(ctx, t, params, caller);
     } catch (err) {
       const known = err instanceof HttpError ? err : new ManagementError(400, "Bad Request");
       ctx.status = known.status;
-      ctx.body = { statusCode: known.status, error: ERROR_NAMES[known.status] ?? "Bad Request", message: known.message, ...(known instanceof ManagementError && known.errorCode ? { errorCode: known.errorCode } : {}) };
+      ctx.body = {
+        statusCode: known.status,
+        error: ERROR_NAMES[known.status] ?? "Bad Request",
+        message: known.message,
+        ...(known instanceof ManagementError && known.errorCode ? { errorCode: known.errorCode } : {}),
+      };
     }
   };
 }
@@ -111,10 +149,15 @@ async function authenticate(ctx: Context, t: TenantContext, audience: string): P
   try {
     ({ payload: claims } = await jwtVerify(bearer, t.signing.publicKey, { issuer: t.url, algorithms: ["RS256"] }));
   } catch (err) {
-    throw new ManagementError(401, err instanceof joseErrors.JWTExpired ? "Expired token received for JSON Web Token validation" : "Invalid token", "invalid_token");
+    throw new ManagementError(
+      401,
+      err instanceof joseErrors.JWTExpired ? "Expired token received for JSON Web Token validation" : "Invalid token",
+      "invalid_token",
+    );
   }
   const audiences = typeof claims.aud === "string" ? [claims.aud] : (claims.aud ?? []);
-  if (!audiences.includes(audience)) throw new ManagementError(401, `Bad audience: ${audiences.join(" ")}`, "invalid_token");
+  if (!audiences.includes(audience))
+    throw new ManagementError(401, `Bad audience: ${audiences.join(" ")}`, "invalid_token");
   return managementCaller(claims);
 }
 
@@ -122,7 +165,11 @@ function decodeParam(encoded: string, template: string): string {
   try {
     return decodeURIComponent(encoded);
   } catch {
-    throw new ManagementError(400, `Path validation error: a parameter of ${template} is not valid percent-encoding`, "invalid_uri");
+    throw new ManagementError(
+      400,
+      `Path validation error: a parameter of ${template} is not valid percent-encoding`,
+      "invalid_uri",
+    );
   }
 }
 
@@ -136,15 +183,29 @@ type Patch = Partial<Record<(typeof PATCHABLE)[number], Record<string, unknown>>
 
 async function readPatch(ctx: Context): Promise<Patch> {
   const body = await readJsonBody(ctx);
-  if (!isObject(body)) throw new ManagementError(400, "Payload validation error: 'Expected type object' on the body", "invalid_body");
+  if (!isObject(body))
+    throw new ManagementError(400, "Payload validation error: 'Expected type object' on the body", "invalid_body");
   for (const [field, value] of Object.entries(body)) {
     if (!(PATCHABLE as readonly string[]).includes(field)) {
-      throw new ManagementError(400, `Payload validation error: ${quote(field)} is not a field the local tenant updates; it updates ${PATCHABLE.join(" and ")}`, "invalid_body");
+      throw new ManagementError(
+        400,
+        `Payload validation error: ${quote(field)} is not a field the local tenant updates; it updates ${PATCHABLE.join(" and ")}`,
+        "invalid_body",
+      );
     }
-    if (!isObject(value)) throw new ManagementError(400, `Payload validation error: 'Expected type object but found type ${kind(value)}' on property ${field}.`, "invalid_body");
+    if (!isObject(value))
+      throw new ManagementError(
+        400,
+        `Payload validation error: 'Expected type object but found type ${kind(value)}' on property ${field}.`,
+        "invalid_body",
+      );
     // Checked before anything is stored: a record nested thousands deep can't be serialized again.
     if (deeperThan(value, JSON_DEPTH_LIMIT)) {
-      throw new ManagementError(400, `Payload validation error: ${field} is nested more than ${JSON_DEPTH_LIMIT} levels deep; the local tenant stores at most ${JSON_DEPTH_LIMIT}: flatten it`, "invalid_body");
+      throw new ManagementError(
+        400,
+        `Payload validation error: ${field} is nested more than ${JSON_DEPTH_LIMIT} levels deep; the local tenant stores at most ${JSON_DEPTH_LIMIT}: flatten it`,
+        "invalid_body",
+      );
     }
   }
   return body;
@@ -157,7 +218,9 @@ function applyPatch(user: TenantUser, patch: Patch): void {
     const changes = patch[field];
     if (changes === undefined) continue;
     // A Map, then Object.fromEntries: a "__proto__" key from JSON stays a plain key.
-    const merged = new Map(Object.keys(changes).length === 0 || !isObject(record[field]) ? [] : Object.entries(record[field]));
+    const merged = new Map(
+      Object.keys(changes).length === 0 || !isObject(record[field]) ? [] : Object.entries(record[field]),
+    );
     for (const [key, value] of Object.entries(changes)) {
       if (value === null) merged.delete(key);
       else merged.set(key, value);
@@ -169,5 +232,10 @@ function applyPatch(user: TenantUser, patch: Patch): void {
 }
 
 function userRecord(user: TenantUser): Record<string, unknown> {
-  return { ...user.record, user_id: user.sub, app_metadata: user.record.app_metadata ?? {}, user_metadata: user.record.user_metadata ?? {} };
+  return {
+    ...user.record,
+    user_id: user.sub,
+    app_metadata: user.record.app_metadata ?? {},
+    user_metadata: user.record.user_metadata ?? {},
+  };
 }

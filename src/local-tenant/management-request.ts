@@ -25,7 +25,11 @@ export async function readJsonBody(ctx: Context): Promise<unknown> {
   try {
     text = await readBody(ctx.req, JSON_LIMIT);
   } catch (err) {
-    if (err instanceof HttpError) throw new ManagementError(err.status, err.status === 413 ? `Payload content length greater than maximum allowed: ${JSON_LIMIT}` : err.message);
+    if (err instanceof HttpError)
+      throw new ManagementError(
+        err.status,
+        err.status === 413 ? `Payload content length greater than maximum allowed: ${JSON_LIMIT}` : err.message,
+      );
     throw err;
   }
   try {

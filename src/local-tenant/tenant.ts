@@ -74,7 +74,9 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
   const users = new TenantUsers(options.users, flow);
   const signing = await signingKey();
   const certificates = options.https ? await tenantCertificates(options.https.certDir) : undefined;
-  const server = certificates ? createHttpsServer({ key: certificates.key, cert: certificates.cert }) : createHttpServer();
+  const server = certificates
+    ? createHttpsServer({ key: certificates.key, cert: certificates.cert })
+    : createHttpServer();
   const port = await listen(server, options.port ?? 4000);
   const domain = `${options.host ?? "127.0.0.1"}:${port}`;
   const url = `${certificates ? "https" : "http"}://${domain}/`;
@@ -83,11 +85,30 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
   const provider = new Provider(url, providerConfiguration(users, signing.jwk, clients));
   provider.proxy = false;
   users.onClaims((names) => allowClaims(provider, names));
-  const t: TenantContext = { url, provider, users, password: options.password, signing, clients, actions, paused: new PausedLogins() };
+  const t: TenantContext = {
+    url,
+    provider,
+    users,
+    password: options.password,
+    signing,
+    clients,
+    actions,
+    paused: new PausedLogins(),
+  };
   registerPasswordGrant(t);
   registerManagementGrant(t);
   // Before oidc-provider's own routes, in this order; framing is refused on every answer.
-  for (const middleware of [denyFraming, answerErrors, jsonTokenRequests, markOfflineAccess, userinfo(t), loginInteraction(t), logout(t), managementApi(t)]) provider.use(middleware);
+  for (const middleware of [
+    denyFraming,
+    answerErrors,
+    jsonTokenRequests,
+    markOfflineAccess,
+    userinfo(t),
+    loginInteraction(t),
+    logout(t),
+    managementApi(t),
+  ])
+    provider.use(middleware);
   // koa answers a failed request itself (its context's onerror): the promise never rejects.
   const handle = provider.callback();
   server.on("request", (req, res) => void handle(req, res));
@@ -97,8 +118,17 @@ export async function startLocalTenant(options: LocalTenantOptions): Promise<Loc
     domain,
     clientId: LOCAL_CLIENT_ID,
     clientSecret: LOCAL_CLIENT_SECRET,
-    management: { clientId: MANAGEMENT_CLIENT_ID, clientSecret: MANAGEMENT_CLIENT_SECRET, audience: managementAudience(url) },
-    ca: certificates && { file: certificates.caFile, created: certificates.caCreated, expires: certificates.caExpires, bundle: certificates.bundleFile },
+    management: {
+      clientId: MANAGEMENT_CLIENT_ID,
+      clientSecret: MANAGEMENT_CLIENT_SECRET,
+      audience: managementAudience(url),
+    },
+    ca: certificates && {
+      file: certificates.caFile,
+      created: certificates.caCreated,
+      expires: certificates.caExpires,
+      bundle: certificates.bundleFile,
+    },
     flow: () => flow.names,
     close: async () => {
       await new Promise<void>((resolve) => {

@@ -20,7 +20,13 @@ export interface TokenStoreOptions {
 }
 
 /** The records revoked with their grant, as oidc-provider's own store has them. */
-const GRANTABLE = new Set(["AccessToken", "AuthorizationCode", "RefreshToken", "DeviceCode", "BackchannelAuthenticationRequest"]);
+const GRANTABLE = new Set([
+  "AccessToken",
+  "AuthorizationCode",
+  "RefreshToken",
+  "DeviceCode",
+  "BackchannelAuthenticationRequest",
+]);
 
 interface Entry {
   readonly payload: AdapterPayload;
@@ -69,7 +75,9 @@ export function tokenStore(options: TokenStoreOptions = {}): AdapterConstructor 
     if (entries.size <= capacity * 0.9) return;
     if (!warned) {
       warned = true;
-      warn(`local tenant: more than ${capacity} live records (sessions, grants, tokens); the oldest are dropped, so their refresh tokens and sessions stop working. Restart the tenant to start clean.`);
+      warn(
+        `local tenant: more than ${capacity} live records (sessions, grants, tokens); the oldest are dropped, so their refresh tokens and sessions stop working. Restart the tenant to start clean.`,
+      );
     }
     for (const key of entries.keys()) {
       if (entries.size <= capacity * 0.9) break;

@@ -62,7 +62,11 @@ export class TenantUsers {
    * are saved to the record (a denied or redirected login's too, as Auth0 saves them); a login that
    * ran to its end feeds the next tokens.
    */
-  async login(user: TenantUser, protocol: LoginProtocol, context: Omit<LoginContext, "protocol"> = {}): Promise<LoginOutcome> {
+  async login(
+    user: TenantUser,
+    protocol: LoginProtocol,
+    context: Omit<LoginContext, "protocol"> = {},
+  ): Promise<LoginOutcome> {
     return this.ended(user, await this.flow.login(user.record, { ...context, protocol }));
   }
 
@@ -104,7 +108,8 @@ export class TenantUsers {
       name: r.name,
       nickname: r.nickname,
       picture: r.picture,
-      updated_at: typeof r.updated_at === "string" ? Math.floor(Date.parse(r.updated_at) / 1000) || undefined : undefined,
+      updated_at:
+        typeof r.updated_at === "string" ? Math.floor(Date.parse(r.updated_at) / 1000) || undefined : undefined,
     };
   }
 }
@@ -113,13 +118,19 @@ export class TenantUsers {
  * `record` with a login's metadata writes, as Auth0 saves them at the end of the flow: each key
  * written replaces the field's key of that name (no deep merge), null removes it; updated_at moves.
  */
-function withWrites(record: ExportedUser, writes: NonNullable<NonNullable<LoginOutcome["effects"]>["metadata"]>): ExportedUser {
+function withWrites(
+  record: ExportedUser,
+  writes: NonNullable<NonNullable<LoginOutcome["effects"]>["metadata"]>,
+): ExportedUser {
   const next: Record<string, unknown> = { ...record };
   for (const field of ["app_metadata", "user_metadata"] as const) {
     const keys = writes[field];
     if (keys === undefined || Object.keys(keys).length === 0) continue;
     const current = record[field];
-    const merged: Record<string, unknown> = typeof current === "object" && current !== null && !Array.isArray(current) ? { ...(current as Record<string, unknown>) } : {};
+    const merged: Record<string, unknown> =
+      typeof current === "object" && current !== null && !Array.isArray(current)
+        ? { ...(current as Record<string, unknown>) }
+        : {};
     for (const [key, value] of Object.entries(keys)) {
       if (value === null) delete merged[key];
       else merged[key] = value;

@@ -81,7 +81,14 @@ export interface Task {
 }
 
 /** What a worker says once its flows are loaded: the head's load failure (every login denied) if any. */
-export type ReadyMessage = { readonly ready: true; readonly headError?: string } | { readonly loadError: string; readonly code: ActionLoadError["code"]; readonly flow: number; readonly step: number };
+export type ReadyMessage =
+  | { readonly ready: true; readonly headError?: string }
+  | {
+      readonly loadError: string;
+      readonly code: ActionLoadError["code"];
+      readonly flow: number;
+      readonly step: number;
+    };
 
 /** A flow as the worker runs it: one login at a time, as its batches run in turn (FlowRuntime.loginNow). */
 interface Runtime {
@@ -125,7 +132,7 @@ export class BatchUsers implements Iterable<ExportedUser> {
 
   *[Symbol.iterator](): Iterator<ExportedUser> {
     const buffer = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
-    for (let from = 0; from < buffer.length; ) {
+    for (let from = 0; from < buffer.length;) {
       let to = from + DECODE_BYTES >= buffer.length ? buffer.length : buffer.indexOf(10, from + DECODE_BYTES - 1) + 1;
       if (to === 0) to = buffer.length;
       const text = buffer.toString("utf8", from, to);
@@ -198,7 +205,7 @@ class WorkerSpool {
     let fd: number | undefined;
     try {
       fd = openSync(this.path, "r+");
-      for (let at = 0; at < length; ) at += writeSync(fd, this.buffer, at, length - at, this.offset + at);
+      for (let at = 0; at < length;) at += writeSync(fd, this.buffer, at, length - at, this.offset + at);
     } catch (err) {
       return { spoolError: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
     } finally {
@@ -211,7 +218,15 @@ class WorkerSpool {
 }
 
 /** One login of `flow` for the user at `index`: run under the pulse, or failed as timed out if an earlier worker was ended there. */
-function login(runtime: Runtime, pulse: Pulse, flow: number, user: ExportedUser, index: number, overran: readonly Overran[] | undefined, context?: LoginContext): LoginOutcome | Promise<LoginOutcome> {
+function login(
+  runtime: Runtime,
+  pulse: Pulse,
+  flow: number,
+  user: ExportedUser,
+  index: number,
+  overran: readonly Overran[] | undefined,
+  context?: LoginContext,
+): LoginOutcome | Promise<LoginOutcome> {
   if (overran !== undefined) {
     for (const o of overran) if (o.index === index && o.flow === flow) return runtime.timedOutOutcome(user, o.step);
   }
@@ -220,7 +235,15 @@ function login(runtime: Runtime, pulse: Pulse, flow: number, user: ExportedUser,
 }
 
 /** Runs one batch: each user through head (and base), in order. Batches run one after another (serveBatches), so logins never overlap. */
-async function runBatch(setup: WorkerSetup, head: Runtime, base: Runtime | undefined, task: Task, spool: WorkerSpool | undefined, pulse: Pulse, secrets: Secrets | undefined): Promise<BatchResult> {
+async function runBatch(
+  setup: WorkerSetup,
+  head: Runtime,
+  base: Runtime | undefined,
+  task: Task,
+  spool: WorkerSpool | undefined,
+  pulse: Pulse,
+  secrets: Secrets | undefined,
+): Promise<BatchResult> {
   const parsed = task.bytes ? new BatchUsers(task.bytes) : undefined;
   const users: Iterable<ExportedUser> = parsed ?? task.users ?? [];
   const details: string[] = [];
@@ -285,7 +308,12 @@ export function serveBatches(): void {
     base = setup.base ? loadUnderPulse(setup.base, pulse, BASE) : undefined;
   } catch (err) {
     if (!(err instanceof ActionLoadError)) throw err;
-    port.postMessage({ loadError: err.message, code: err.code, flow: BASE, step: pulse.read().step } satisfies ReadyMessage);
+    port.postMessage({
+      loadError: err.message,
+      code: err.code,
+      flow: BASE,
+      step: pulse.read().step,
+    } satisfies ReadyMessage);
     return;
   }
   pulse.idle();

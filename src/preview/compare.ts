@@ -22,7 +22,12 @@ const SIDE_LABEL: Record<Side, string> = {
   login: "login",
 };
 /** Each side's key in the --summary-json counts and the per-user JSON line. */
-const SIDE_KEY: Record<EffectSide, string> = { scope: "scope", appMetadata: "app_metadata", userMetadata: "user_metadata", login: "login" };
+const SIDE_KEY: Record<EffectSide, string> = {
+  scope: "scope",
+  appMetadata: "app_metadata",
+  userMetadata: "user_metadata",
+  login: "login",
+};
 
 export type ChangeKind = "gained" | "lost" | "changed";
 
@@ -59,7 +64,15 @@ export interface CompareCounts {
 
 export function emptyCounts(): CompareCounts {
   const claims = Object.fromEntries(SIDES.map((side) => [side, new Map()])) as CompareCounts["claims"];
-  return { users: 0, changedUsers: 0, newlyDenied: 0, newlyAllowed: 0, deniedDifferently: 0, claims, examples: new Map() };
+  return {
+    users: 0,
+    changedUsers: 0,
+    newlyDenied: 0,
+    newlyAllowed: 0,
+    deniedDifferently: 0,
+    claims,
+    examples: new Map(),
+  };
 }
 
 /** A claim value as shown in the human report: JSON, cut when long, control characters escaped. */
@@ -96,7 +109,10 @@ function count(counts: CompareCounts, side: Side, claim: string, kind: ChangeKin
 }
 
 /** Labels of kinds of change already built ("ID token <claim> gained"): escaping each claim name per user cost more than the diff. */
-const KIND_LABELS = Object.fromEntries(SIDES.map((side) => [side, new Map()])) as Record<Side, Map<string, Partial<Record<ChangeKind, string>>>>;
+const KIND_LABELS = Object.fromEntries(SIDES.map((side) => [side, new Map()])) as Record<
+  Side,
+  Map<string, Partial<Record<ChangeKind, string>>>
+>;
 const MAX_KIND_LABELS = 1000;
 
 function kindLabel(side: Side, claim: string, kind: ChangeKind): string {
@@ -182,7 +198,13 @@ function digitLed(claims: readonly string[]): boolean {
 }
 
 /** One token's changed claims as JSON; `fast: false` parses the claims instead (the property test compares both). */
-export function claimsDiff(before: LoginOutcome, after: LoginOutcome, side: "idToken" | "accessToken", onChange: OnChange, fast = true): string {
+export function claimsDiff(
+  before: LoginOutcome,
+  after: LoginOutcome,
+  side: "idToken" | "accessToken",
+  onChange: OnChange,
+  fast = true,
+): string {
   const key = side === "idToken" ? "id" : "access";
   const b = before.claims[key];
   const a = after.claims[key];
@@ -197,8 +219,15 @@ export function claimsDiff(before: LoginOutcome, after: LoginOutcome, side: "idT
  */
 export function compareOutcomes(before: LoginOutcome, after: LoginOutcome, counts: CompareCounts): string | undefined {
   counts.users++;
-  const sameEffects = before.effects === after.effects || JSON.stringify(before.effects) === JSON.stringify(after.effects);
-  if (before.denied === after.denied && before.json.id === after.json.id && before.json.access === after.json.access && sameEffects) return undefined;
+  const sameEffects =
+    before.effects === after.effects || JSON.stringify(before.effects) === JSON.stringify(after.effects);
+  if (
+    before.denied === after.denied &&
+    before.json.id === after.json.id &&
+    before.json.access === after.json.access &&
+    sameEffects
+  )
+    return undefined;
   counts.changedUsers++;
   const user_id = after.user_id;
   if (before.denied === null && after.denied !== null) {
@@ -209,11 +238,18 @@ export function compareOutcomes(before: LoginOutcome, after: LoginOutcome, count
     example(counts, "newly allowed", user_id, escapeControl(before.denied), "(allowed)");
   } else if (before.denied !== after.denied) {
     counts.deniedDifferently++;
-    example(counts, "denied for another reason", user_id, escapeControl(before.denied ?? ""), escapeControl(after.denied ?? ""));
+    example(
+      counts,
+      "denied for another reason",
+      user_id,
+      escapeControl(before.denied ?? ""),
+      escapeControl(after.denied ?? ""),
+    );
   }
   const sides: Record<TokenSide, string> = { idToken: "{}", accessToken: "{}", userinfo: "{}" };
   for (const side of ["idToken", "accessToken"] as const) {
-    if (before.json[side === "idToken" ? "id" : "access"] === after.json[side === "idToken" ? "id" : "access"]) continue;
+    if (before.json[side === "idToken" ? "id" : "access"] === after.json[side === "idToken" ? "id" : "access"])
+      continue;
     sides[side] = claimsDiff(before, after, side, (claim, kind, b, a) => {
       const counted = count(counts, side, claim, kind);
       if (side === "idToken") count(counts, "userinfo", claim, kind);
@@ -236,7 +272,11 @@ export function compareOutcomes(before: LoginOutcome, after: LoginOutcome, count
  */
 function effectEntries(effects: Effects | undefined): Record<EffectSide, Record<string, unknown>> {
   const login: Record<string, unknown> = {};
-  if (effects?.redirect) login.redirect = { to: effects.redirect.url.replace(/([?&])state=[^&]*/, "$1state=..."), action: effects.redirect.action };
+  if (effects?.redirect)
+    login.redirect = {
+      to: effects.redirect.url.replace(/([?&])state=[^&]*/, "$1state=..."),
+      action: effects.redirect.action,
+    };
   if (effects?.challenges) login.challenges = effects.challenges;
   return {
     scope: Object.fromEntries((effects?.scope ?? DEFAULT_SCOPES).map((s) => [s, true])),
@@ -247,7 +287,12 @@ function effectEntries(effects: Effects | undefined): Record<EffectSide, Record<
 }
 
 /** The effects that differ, as JSON (`{"app_metadata":{"roles":{"before":…,"after":…}}, ...}`), counted like claims. */
-function effectsDiff(before: Effects | undefined, after: Effects | undefined, counts: CompareCounts, user_id: string): string {
+function effectsDiff(
+  before: Effects | undefined,
+  after: Effects | undefined,
+  counts: CompareCounts,
+  user_id: string,
+): string {
   const b = effectEntries(before);
   const a = effectEntries(after);
   const pieces: string[] = [];
@@ -287,7 +332,23 @@ export function countsJson(counts: CompareCounts): string {
   const claims = (side: Side) => Object.fromEntries([...counts.claims[side]].map(([claim, c]) => [claim, { ...c }]));
   const { users, changedUsers, newlyDenied, newlyAllowed, deniedDifferently } = counts;
   const effects = Object.fromEntries(EFFECT_SIDES.map((side) => [SIDE_KEY[side], claims(side)]));
-  return JSON.stringify({ users, changedUsers, newlyDenied, newlyAllowed, deniedDifferently, idToken: claims("idToken"), accessToken: claims("accessToken"), userinfo: claims("userinfo"), ...effects }, null, 2) + "\n";
+  return (
+    JSON.stringify(
+      {
+        users,
+        changedUsers,
+        newlyDenied,
+        newlyAllowed,
+        deniedDifferently,
+        idToken: claims("idToken"),
+        accessToken: claims("accessToken"),
+        userinfo: claims("userinfo"),
+        ...effects,
+      },
+      null,
+      2,
+    ) + "\n"
+  );
 }
 
 export function verdict(counts: CompareCounts): string {
@@ -307,16 +368,25 @@ export function compareReport(counts: CompareCounts, header: string): string {
   const table = (title: string, head: string[], sides: readonly Side[]) => {
     const rows: string[][] = [];
     for (const side of sides) {
-      for (const [claim, c] of counts.claims[side]) rows.push([SIDE_LABEL[side], escapeControl(claim), String(c.gained), String(c.lost), String(c.changed)]);
+      for (const [claim, c] of counts.claims[side])
+        rows.push([SIDE_LABEL[side], escapeControl(claim), String(c.gained), String(c.lost), String(c.changed)]);
     }
     if (rows.length === 0) return;
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const fmt = (r: string[]) => r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ").trimEnd();
+    const fmt = (r: string[]) =>
+      r
+        .map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+        .join("  ")
+        .trimEnd();
     lines.push(title, fmt(head), ...rows.map(fmt), "");
   };
   table("users whose claims change:", ["token", "claim", "gain", "lose", "change"], TOKEN_SIDES);
   table("users whose writes, scopes or flow change:", ["what", "name", "gain", "lose", "change"], EFFECT_SIDES);
-  lines.push(`logins newly denied        ${counts.newlyDenied}`, `logins newly allowed       ${counts.newlyAllowed}`, `denied for another reason  ${counts.deniedDifferently}`);
+  lines.push(
+    `logins newly denied        ${counts.newlyDenied}`,
+    `logins newly allowed       ${counts.newlyAllowed}`,
+    `denied for another reason  ${counts.deniedDifferently}`,
+  );
   if (counts.examples.size > 0) {
     lines.push("", "first users of each kind (before -> after):");
     for (const [kind, list] of counts.examples) {
@@ -336,13 +406,33 @@ function code(text: string): string {
 /** A short Markdown table for a pull-request comment. */
 export function compareMarkdown(counts: CompareCounts, title: string): string {
   const lines = [`### ${title}`, "", `**${verdict(counts)}**`, ""];
-  const rows = (sides: readonly Side[]) => sides.flatMap((side) => [...counts.claims[side]].map(([claim, c]) => `| ${SIDE_LABEL[side]} | ${code(claim)} | ${c.gained} | ${c.lost} | ${c.changed} |`));
+  const rows = (sides: readonly Side[]) =>
+    sides.flatMap((side) =>
+      [...counts.claims[side]].map(
+        ([claim, c]) => `| ${SIDE_LABEL[side]} | ${code(claim)} | ${c.gained} | ${c.lost} | ${c.changed} |`,
+      ),
+    );
   const claimRows = rows(TOKEN_SIDES);
-  if (claimRows.length > 0) lines.push("| token | claim | users gaining it | losing it | with a new value |", "| --- | --- | ---: | ---: | ---: |", ...claimRows, "");
+  if (claimRows.length > 0)
+    lines.push(
+      "| token | claim | users gaining it | losing it | with a new value |",
+      "| --- | --- | ---: | ---: | ---: |",
+      ...claimRows,
+      "",
+    );
   const effectRows = rows(EFFECT_SIDES);
-  if (effectRows.length > 0) lines.push("| what | name | users gaining it | losing it | with a new value |", "| --- | --- | ---: | ---: | ---: |", ...effectRows, "");
+  if (effectRows.length > 0)
+    lines.push(
+      "| what | name | users gaining it | losing it | with a new value |",
+      "| --- | --- | ---: | ---: | ---: |",
+      ...effectRows,
+      "",
+    );
   if (counts.newlyDenied + counts.newlyAllowed + counts.deniedDifferently > 0) {
-    lines.push(`Logins newly denied: ${counts.newlyDenied}; newly allowed: ${counts.newlyAllowed}; denied for another reason: ${counts.deniedDifferently}.`, "");
+    lines.push(
+      `Logins newly denied: ${counts.newlyDenied}; newly allowed: ${counts.newlyAllowed}; denied for another reason: ${counts.deniedDifferently}.`,
+      "",
+    );
   }
   return lines.join("\n");
 }

@@ -16,7 +16,12 @@ class Progress {
   }
 
   /** A progress line on `stream` (stderr), or none when it is not a terminal. */
-  static start(stream: NodeJS.WritableStream, label: string, fraction: () => number, done: () => number): Progress | undefined {
+  static start(
+    stream: NodeJS.WritableStream,
+    label: string,
+    fraction: () => number,
+    done: () => number,
+  ): Progress | undefined {
     return (stream as { isTTY?: boolean }).isTTY ? new Progress(stream, label, fraction, done) : undefined;
   }
 
@@ -25,7 +30,9 @@ class Progress {
     const users = this.done();
     const f = this.fraction();
     const eta = users > 0 && f > 0 && f < 1 ? `, about ${Math.ceil((seconds * (1 - f)) / f)} s left` : "";
-    this.stream.write(`\r\x1b[K${this.label}: ${users.toLocaleString("en-US")} users, ${Math.round(users / Math.max(seconds, 0.001)).toLocaleString("en-US")} users/s${eta}`);
+    this.stream.write(
+      `\r\x1b[K${this.label}: ${users.toLocaleString("en-US")} users, ${Math.round(users / Math.max(seconds, 0.001)).toLocaleString("en-US")} users/s${eta}`,
+    );
   }
 
   stop(): void {

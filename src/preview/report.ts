@@ -27,7 +27,8 @@ function effectsJson(effects: Effects): string {
   let text = "";
   if (metadata !== undefined) text += `,"metadata":${JSON.stringify(metadata)}`;
   if (scope !== undefined) text += `,"scope":${JSON.stringify(scope.join(" "))}`;
-  if (redirect !== undefined) text += `,"redirect":${JSON.stringify({ url: redirect.url, action: redirect.action, notRun: redirect.notRun })}`;
+  if (redirect !== undefined)
+    text += `,"redirect":${JSON.stringify({ url: redirect.url, action: redirect.action, notRun: redirect.notRun })}`;
   if (challenges !== undefined) text += `,"challenges":${JSON.stringify(challenges)}`;
   if (calls !== undefined) text += `,"calls":${JSON.stringify(calls)}`;
   return text;
@@ -38,11 +39,21 @@ function effectLines(effects: Effects | undefined): string[] {
   if (effects === undefined) return [];
   const lines: string[] = [];
   const label = (text: string, i: number) => `  ${(i === 0 ? text : "").padEnd(13)} `;
-  const writes = Object.entries(effects.metadata ?? {}).flatMap(([field, keys]) => Object.entries(keys ?? {}).map(([key, value]) => `${field}.${key} = ${value === null ? "(removed)" : JSON.stringify(value)}`));
-  writes.forEach((w, i) => lines.push(label("writes", i) + escapeControl(w.length > 160 ? `${w.slice(0, 140)}... (${Buffer.byteLength(w)} bytes)` : w)));
+  const writes = Object.entries(effects.metadata ?? {}).flatMap(([field, keys]) =>
+    Object.entries(keys ?? {}).map(
+      ([key, value]) => `${field}.${key} = ${value === null ? "(removed)" : JSON.stringify(value)}`,
+    ),
+  );
+  writes.forEach((w, i) =>
+    lines.push(
+      label("writes", i) + escapeControl(w.length > 160 ? `${w.slice(0, 140)}... (${Buffer.byteLength(w)} bytes)` : w),
+    ),
+  );
   if (effects.scope !== undefined) lines.push(label("scope", 0) + escapeControl(effects.scope.join(" ")));
   (effects.challenges ?? []).forEach((c, i) => lines.push(label("MFA", i) + escapeControl(c)));
-  (effects.calls ?? []).forEach((c, i) => lines.push(label("fetch", i) + escapeControl(`${c.method} ${c.url} -> ${c.status}`)));
+  (effects.calls ?? []).forEach((c, i) =>
+    lines.push(label("fetch", i) + escapeControl(`${c.method} ${c.url} -> ${c.status}`)),
+  );
   return lines;
 }
 
@@ -81,7 +92,10 @@ export function describeOutcome(outcome: LoginOutcome, email?: string, audience?
       : []),
     `  /userinfo     ${Object.keys(outcome.userinfo).length === 0 ? "(no custom claims)" : "the ID token's custom claims, as above"}`,
   ];
-  for (const d of outcome.dropped) lines.push(`  DROPPED       ${escapeControl(d.claim)} from the ${d.token === "id" ? "ID" : "access"} token: ${escapeControl(d.reason)}`);
+  for (const d of outcome.dropped)
+    lines.push(
+      `  DROPPED       ${escapeControl(d.claim)} from the ${d.token === "id" ? "ID" : "access"} token: ${escapeControl(d.reason)}`,
+    );
   lines.push(...effectLines(outcome.effects));
   outcome.logs.forEach((l, i) => lines.push(`  ${i === 0 ? "log" : "   "}           ${escapeControl(l)}`));
   return lines.join("\n");
@@ -123,13 +137,20 @@ export class PreviewSummary {
       if (effects.challenges !== undefined) this.challenged++;
     }
     // Two comparisons, not a for-of over a literal: on the hot path, in the sandbox's frozen realm, V8 takes its slow iterator path there.
-    if (outcome.bytes.id > this.largest.bytes) this.largest = { bytes: outcome.bytes.id, user_id: outcome.user_id, token: "ID" };
-    if (outcome.bytes.access > this.largest.bytes) this.largest = { bytes: outcome.bytes.access, user_id: outcome.user_id, token: "access" };
-    if ((outcome.denied !== null || outcome.dropped.length > 0 || outcome.logs.length > 0) && this.problems.length < this.maxProblems) {
+    if (outcome.bytes.id > this.largest.bytes)
+      this.largest = { bytes: outcome.bytes.id, user_id: outcome.user_id, token: "ID" };
+    if (outcome.bytes.access > this.largest.bytes)
+      this.largest = { bytes: outcome.bytes.access, user_id: outcome.user_id, token: "access" };
+    if (
+      (outcome.denied !== null || outcome.dropped.length > 0 || outcome.logs.length > 0) &&
+      this.problems.length < this.maxProblems
+    ) {
       const what =
         outcome.denied ??
         [...outcome.dropped.map((d) => `dropped ${d.claim} (${d.reason})`), ...outcome.logs].join("; ");
-      this.problems.push(`  ${escapeControl(outcome.user_id) || "(no user_id)"}: ${outcome.denied !== null ? "DENIED: " : ""}${escapeControl(what.slice(0, 300))}`);
+      this.problems.push(
+        `  ${escapeControl(outcome.user_id) || "(no user_id)"}: ${outcome.denied !== null ? "DENIED: " : ""}${escapeControl(what.slice(0, 300))}`,
+      );
     }
   }
 
@@ -151,8 +172,38 @@ export class PreviewSummary {
 
   /** The counts as JSON (--summary-json). */
   toJson(): string {
-    const { users, denied, idClaims, accessClaims, usersWithoutClaims, usersWithDropped, usersWithLogs, usersWithWrites, redirected, challenged, largest } = this;
-    return JSON.stringify({ users, denied, idClaims, accessClaims, usersWithoutClaims, usersWithDropped, usersWithLogs, usersWithWrites, redirected, challenged, largest }, null, 2) + "\n";
+    const {
+      users,
+      denied,
+      idClaims,
+      accessClaims,
+      usersWithoutClaims,
+      usersWithDropped,
+      usersWithLogs,
+      usersWithWrites,
+      redirected,
+      challenged,
+      largest,
+    } = this;
+    return (
+      JSON.stringify(
+        {
+          users,
+          denied,
+          idClaims,
+          accessClaims,
+          usersWithoutClaims,
+          usersWithDropped,
+          usersWithLogs,
+          usersWithWrites,
+          redirected,
+          challenged,
+          largest,
+        },
+        null,
+        2,
+      ) + "\n"
+    );
   }
 
   toString(): string {
@@ -165,7 +216,11 @@ export class PreviewSummary {
       // Counted on logins that succeed only: a deny action's log line belongs to a login counted above.
       `users with skipped values  ${this.usersWithLogs} (logins that succeed with an action's log line, e.g. the claims action's "skipped <key> (why)")`,
       ...(this.usersWithWrites + this.redirected + this.challenged > 0
-        ? [`users with metadata writes ${this.usersWithWrites}`, `logins redirected          ${this.redirected}`, `logins asking for MFA      ${this.challenged}`]
+        ? [
+            `users with metadata writes ${this.usersWithWrites}`,
+            `logins redirected          ${this.redirected}`,
+            `logins asking for MFA      ${this.challenged}`,
+          ]
         : []),
       `largest payload            ${this.largest.bytes === 0 ? "-" : `${this.largest.bytes} bytes (${escapeControl(this.largest.user_id)}, ${this.largest.token} token; limit ${MAX_CUSTOM_CLAIMS_BYTES})`}`,
     ];

@@ -11,7 +11,11 @@ import { type BaseAction, baseFlow, readBaseAction } from "./base-action";
 import { type CompareCounts, compareMarkdown, compareReport, countsJson, emptyCounts, mergeCounts } from "./compare";
 import { Progress } from "./progress";
 import { Spool } from "./spool";
-import { compileEnvironmentFlow, type CompiledEnvironment, type EnvironmentActionOptions } from "../environment/load-action";
+import {
+  compileEnvironmentFlow,
+  type CompiledEnvironment,
+  type EnvironmentActionOptions,
+} from "../environment/load-action";
 import { flowText } from "../flow/model";
 import { fetchOrigins } from "../flow/compile";
 import { secretValues } from "../flow/secrets";
@@ -99,7 +103,11 @@ export interface PreviewIo {
 export function runPreview(argv: string[], io: PreviewIo): Promise<number> {
   // An unforeseen failure exits 2, as bad input does, so it is never mistaken for "some login denied" (1).
   // With --json a failure is said as JSON too, on stderr: stdout holds only the users' lines.
-  return commandExit(COMMAND.name, () => main(argv, io), { unexpected: 2, stderr: io.stderr, json: argv.includes("--json") });
+  return commandExit(COMMAND.name, () => main(argv, io), {
+    unexpected: 2,
+    stderr: io.stderr,
+    json: argv.includes("--json"),
+  });
 }
 
 async function main(argv: string[], io: PreviewIo): Promise<number> {
@@ -116,7 +124,8 @@ async function main(argv: string[], io: PreviewIo): Promise<number> {
   // A flow that keeps values in api.cache sees the users in input order, as one Auth0 instance would:
   // one worker, so the result is the same whatever --workers says.
   const cached = usesCache(loaded.setup);
-  if (cached && workers !== undefined && workers > 1) io.stderr.write("preview: the flow uses api.cache, which logins share in input order: it runs on one worker\n");
+  if (cached && workers !== undefined && workers > 1)
+    io.stderr.write("preview: the flow uses api.cache, which logins share in input order: it runs on one worker\n");
   const size = cached ? 1 : (workers ?? (statSync(file).size < SMALL_INPUT_BYTES ? 1 : availableParallelism()));
   const run = await runBatches(values, users, loaded, size, timeoutMs, io);
   if (run === undefined) return 1;
@@ -125,7 +134,9 @@ async function main(argv: string[], io: PreviewIo): Promise<number> {
     const total = comparing ? run.counts.users : run.summary.users;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const rss = process.resourceUsage().maxRSS * 1024;
-    io.stderr.write(`stats: ${total} users in ${seconds.toFixed(3)} s (${Math.round(total / seconds)} users/s) on ${size} worker(s), peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB\n`);
+    io.stderr.write(
+      `stats: ${total} users in ${seconds.toFixed(3)} s (${Math.round(total / seconds)} users/s) on ${size} worker(s), peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB\n`,
+    );
   }
   return run.exit;
 }
@@ -133,21 +144,31 @@ async function main(argv: string[], io: PreviewIo): Promise<number> {
 /** The flags that go together, and the numbers in range; throws UsageError naming the flag. */
 function checkFlags(values: Values): { timeoutMs: number; workers?: number } {
   if ((values.user === undefined) === (values.users === undefined)) {
-    throw new UsageError("ERR_USAGE", `give exactly one of --user FILE (one user) or --users FILE (an export)`, { detail: USAGE });
+    throw new UsageError("ERR_USAGE", `give exactly one of --user FILE (one user) or --users FILE (an export)`, {
+      detail: USAGE,
+    });
   }
   // Digits only: Number() also takes "0x2", "1e1", "+2", "2.0" and " 2", none of which is what was meant.
   const wholeNumber = (text: string) => (/^[0-9]+$/.test(text) ? Number(text) : NaN);
   const timeoutMs = values["timeout-ms"] === undefined ? DEFAULT_TIMEOUT_MS : wholeNumber(values["timeout-ms"]);
   if (!isTimerMs(timeoutMs)) {
-    throw new UsageError("ERR_USAGE", `--timeout-ms: ${quote(values["timeout-ms"])} is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
+    throw new UsageError(
+      "ERR_USAGE",
+      `--timeout-ms: ${quote(values["timeout-ms"])} is not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`,
+    );
   }
   for (const flag of ["markdown", "fail-on-change", "base-namespace"] as const) {
-    if (values.compare === undefined && values[flag] !== undefined && values[flag] !== false) throw new UsageError("ERR_USAGE", `--${flag} goes with --compare BASE; add --compare or drop --${flag}`);
+    if (values.compare === undefined && values[flag] !== undefined && values[flag] !== false)
+      throw new UsageError("ERR_USAGE", `--${flag} goes with --compare BASE; add --compare or drop --${flag}`);
   }
   if (values.json && values.markdown) throw new UsageError("ERR_USAGE", "--json and --markdown: choose one output");
   if (values.workers === undefined) return { timeoutMs };
   const workers = wholeNumber(values.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new UsageError("ERR_USAGE", `--workers: ${quote(values.workers)} is not a whole number from 1 to ${MAX_WORKERS}`);
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS)
+    throw new UsageError(
+      "ERR_USAGE",
+      `--workers: ${quote(values.workers)} is not a whole number from 1 to ${MAX_WORKERS}`,
+    );
   return { timeoutMs, workers };
 }
 
@@ -167,13 +188,29 @@ function compileActions(values: Values, timeoutMs: number, env: NodeJS.ProcessEn
   const comparing = values.compare !== undefined;
   const runtime = { timeoutMs, audience: values.audience, allowFetch: fetchOrigins(values["allow-fetch"]) };
   const secrets = secretValues(values["secrets-file"], env);
-  const head: EnvironmentActionOptions = { env: values.env, namespace: values.namespace, codeFile: values.code, secrets, runtime };
+  const head: EnvironmentActionOptions = {
+    env: values.env,
+    namespace: values.namespace,
+    codeFile: values.code,
+    secrets,
+    runtime,
+  };
   const compiled = compileEnvironmentFlow(head);
   const headNamespace = compiled.namespace;
-  const setup: WorkerSetup = { head: compiled.compiled, json: values.json, details: values.json || comparing ? 0 : DETAIL_LIMIT, audience: values.audience };
+  const setup: WorkerSetup = {
+    head: compiled.compiled,
+    json: values.json,
+    details: values.json || comparing ? 0 : DETAIL_LIMIT,
+    audience: values.audience,
+  };
   if (!comparing) return { compiled, headNamespace, setup: { ...setup, secretValues: [...secrets.used] } };
   const base = readBaseAction(values.compare, values["base-namespace"], headNamespace, secrets);
-  return { compiled, headNamespace, base, setup: { ...setup, base: baseFlow(base, runtime), secretValues: [...secrets.used] } };
+  return {
+    compiled,
+    headNamespace,
+    base,
+    setup: { ...setup, base: baseFlow(base, runtime), secretValues: [...secrets.used] },
+  };
 }
 
 interface Run {
@@ -188,7 +225,14 @@ interface Run {
  * input order. Output goes to a spool and reaches stdout only once every user has been read, so bad
  * input found on line 90,000 leaves stdout empty. Sets the exit code.
  */
-async function runBatches(values: Values, users: UserFile, loaded: Loaded, size: number, timeoutMs: number, io: PreviewIo): Promise<Run | undefined> {
+async function runBatches(
+  values: Values,
+  users: UserFile,
+  loaded: Loaded,
+  size: number,
+  timeoutMs: number,
+  io: PreviewIo,
+): Promise<Run | undefined> {
   const comparing = values.compare !== undefined;
   const { setup } = loaded;
   const file = users.file;
@@ -198,39 +242,61 @@ async function runBatches(values: Values, users: UserFile, loaded: Loaded, size:
   let pool: WorkerPool | undefined;
   let progress: Progress | undefined;
   try {
-    const started = await WorkerPool.start(size, setup, spool && Array.from({ length: size }, (_, i) => spool.file(i)), { timeoutMs });
+    const started = await WorkerPool.start(
+      size,
+      setup,
+      spool && Array.from({ length: size }, (_, i) => spool.file(i)),
+      { timeoutMs },
+    );
     pool = started.pool;
     loaded.headError = started.headError;
     if (loaded.headError !== undefined && !comparing) {
       // Compared, an action that can't load is a result: every login newly denied. Alone, it is the answer.
       const said = `every login would be denied: ${loaded.headError}`;
-      io.stderr.write(scrubbed(loaded, values.json ? errorJson(COMMAND.name, "ERR_EVERY_LOGIN_DENIED", 1, said) + "\n" : `preview: ${escapeControl(said)}\n`));
+      io.stderr.write(
+        scrubbed(
+          loaded,
+          values.json
+            ? errorJson(COMMAND.name, "ERR_EVERY_LOGIN_DENIED", 1, said) + "\n"
+            : `preview: ${escapeControl(said)}\n`,
+        ),
+      );
       return undefined;
     }
     const document = users.documentUsers;
     const raw = document ? undefined : users.rawBatches(BATCH_BYTES);
-    progress = Progress.start(io.stderr, comparing ? "compare" : "preview", () => (raw ? raw.read() : summary.users / (document?.length ?? 1)), () => (comparing ? counts.users : summary.users));
+    progress = Progress.start(
+      io.stderr,
+      comparing ? "compare" : "preview",
+      () => (raw ? raw.read() : summary.users / (document?.length ?? 1)),
+      () => (comparing ? counts.users : summary.users),
+    );
     const inFlight: Promise<BatchResult>[] = [];
     let lines = 0;
     const take = async (result: BatchResult) => {
-      if (result.error) throw new UsageError("ERR_INPUT_INVALID", `${file}:${lines + result.error.line}: ${result.error.problem}`);
+      if (result.error)
+        throw new UsageError("ERR_INPUT_INVALID", `${file}:${lines + result.error.line}: ${result.error.problem}`);
       lines += result.lines;
       if (result.compare) mergeCounts(counts, result.compare);
       if (result.preview) summary.merge(result.preview);
       for (const d of result.details) if (details.length < DETAIL_LIMIT) details.push(d);
-      if (values.user !== undefined && summary.users + counts.users > 1) throw new UsageError("ERR_INPUT_INVALID", `--user: ${file} holds more than one user; use --users`);
+      if (values.user !== undefined && summary.users + counts.users > 1)
+        throw new UsageError("ERR_INPUT_INVALID", `--user: ${file} holds more than one user; use --users`);
       spool?.add(result);
     };
     const send = async (batch: Parameters<WorkerPool["run"]>[0]) => {
       inFlight.push((pool as WorkerPool).run(batch));
       if (inFlight.length >= size * IN_FLIGHT_PER_WORKER) await take(await (inFlight.shift() as Promise<BatchResult>));
     };
-    if (document) for (let i = 0; i < document.length; i += USERS_PER_BATCH) await send({ users: document.slice(i, i + USERS_PER_BATCH) });
+    if (document)
+      for (let i = 0; i < document.length; i += USERS_PER_BATCH)
+        await send({ users: document.slice(i, i + USERS_PER_BATCH) });
     else for await (const bytes of (raw as NonNullable<typeof raw>).batches) await send({ bytes });
     while (inFlight.length > 0) await take(await (inFlight.shift() as Promise<BatchResult>));
     progress?.stop();
     run.exit = comparing ? (values["fail-on-change"] && counts.changedUsers > 0 ? 1 : 0) : summary.denied > 0 ? 1 : 0;
-    if (values["summary-json"] !== undefined) writeSummary(values["summary-json"], comparing ? countsJson(counts) : summary.toJson());
+    if (values["summary-json"] !== undefined)
+      writeSummary(values["summary-json"], comparing ? countsJson(counts) : summary.toJson());
     io.exitKnown?.(run.exit);
     if (spool) await spool.copyTo(io.stdout);
   } finally {
@@ -252,11 +318,24 @@ function report(values: Values, loaded: Loaded, run: Run): string {
     const after = `environment ${env}, namespace ${headNamespace}, ${action ? flowText(action.flow) : `action ${values.code ?? "(fails to load)"}`}`;
     const baseText = `${base?.source}, namespace ${base?.namespace}`;
     return values.markdown
-      ? compareMarkdown(run.counts, `Claims: what changes for whom (${escapeControl(env)}, ${total} user(s) of ${escapeControl(file)})`)
-      : compareReport(run.counts, [`compare: ${total} user(s) from ${file}`, `  before: ${baseText}`, `  after:  ${after}`].map(escapeControl).join("\n"));
+      ? compareMarkdown(
+          run.counts,
+          `Claims: what changes for whom (${escapeControl(env)}, ${total} user(s) of ${escapeControl(file)})`,
+        )
+      : compareReport(
+          run.counts,
+          [`compare: ${total} user(s) from ${file}`, `  before: ${baseText}`, `  after:  ${after}`]
+            .map(escapeControl)
+            .join("\n"),
+        );
   }
   const { summary, details } = run;
-  const lines = [escapeControl(`preview: environment ${env}, namespace ${headNamespace}, ${action ? flowText(action.flow) : "action (fails to load)"}, ${summary.users} user(s) from ${file}`), ""];
+  const lines = [
+    escapeControl(
+      `preview: environment ${env}, namespace ${headNamespace}, ${action ? flowText(action.flow) : "action (fails to load)"}, ${summary.users} user(s) from ${file}`,
+    ),
+    "",
+  ];
   if (summary.users <= DETAIL_LIMIT) lines.push(...details.map((d) => d + "\n"));
   if (values.users !== undefined) lines.push(summary.toString());
   return lines.join("\n");
@@ -276,7 +355,9 @@ function writeSummary(path: string, json: string): void {
   try {
     writeFileSync(path, json);
   } catch (err) {
-    throw new UsageError("ERR_OUTPUT_FILE", `--summary-json: ${quote(path)}: can't write it (${(err as NodeJS.ErrnoException).code}); check the folder exists and is writable`);
+    throw new UsageError(
+      "ERR_OUTPUT_FILE",
+      `--summary-json: ${quote(path)}: can't write it (${(err as NodeJS.ErrnoException).code}); check the folder exists and is writable`,
+    );
   }
 }
-

@@ -44,7 +44,10 @@ class Spool {
 
   add(result: BatchResult): void {
     if (result.spoolError !== undefined) {
-      throw new UsageError("ERR_TMPDIR", `TMPDIR: writing in ${quote(this.dir)} failed (${result.spoolError}); set TMPDIR to a folder with room, e.g. TMPDIR=/tmp`);
+      throw new UsageError(
+        "ERR_TMPDIR",
+        `TMPDIR: writing in ${quote(this.dir)} failed (${result.spoolError}); set TMPDIR to a folder with room, e.g. TMPDIR=/tmp`,
+      );
     }
     const range = result.spooled;
     if (!range) return;
@@ -66,11 +69,13 @@ class Spool {
       for (const [worker, offset, length] of this.ranges) {
         let fd = files.get(worker);
         if (fd === undefined) files.set(worker, (fd = openSync(this.file(worker), "r")));
-        for (let at = 0; at < length; ) {
+        for (let at = 0; at < length;) {
           const bytesRead = readSync(fd, buffer, 0, Math.min(buffer.length, length - at), offset + at);
           if (bytesRead === 0) throw new Error(`spool file ${this.file(worker)} is shorter than written`);
           // The buffer is reused: wait until the target is done with it.
-          await new Promise<void>((resolve, reject) => target.write(buffer.subarray(0, bytesRead), (err) => (err ? reject(err) : resolve())));
+          await new Promise<void>((resolve, reject) =>
+            target.write(buffer.subarray(0, bytesRead), (err) => (err ? reject(err) : resolve())),
+          );
           at += bytesRead;
         }
       }

@@ -12,7 +12,16 @@ import type { ExportedUser } from "../runtime/types";
 import { actionName, LOAD_TIMEOUT_MS, SANDBOX_HEAP_MB, startSandboxWorker, stopText } from "../sandbox/host";
 import { Phase, Pulse } from "../sandbox/pulse";
 import { type Overrun, Watchdog } from "../sandbox/watchdog";
-import { BASE, type BatchResult, type BatchWorkerData, type Overran, PREVIEW_KIND, type ReadyMessage, type Task, type WorkerSetup } from "./batch-worker";
+import {
+  BASE,
+  type BatchResult,
+  type BatchWorkerData,
+  type Overran,
+  PREVIEW_KIND,
+  type ReadyMessage,
+  type Task,
+  type WorkerSetup,
+} from "./batch-worker";
 
 export type { BatchResult, WorkerSetup } from "./batch-worker";
 
@@ -73,7 +82,12 @@ export class WorkerPool {
    * worker), each appends its JSON lines to its own file. `headError` is why the head can't load
    * (every login then fails with it); an action of the base that can't load throws ActionLoadError.
    */
-  static async start(size: number, setup: WorkerSetup, spools?: readonly string[], limits: PoolLimits = {}): Promise<{ pool: WorkerPool; headError?: string }> {
+  static async start(
+    size: number,
+    setup: WorkerSetup,
+    spools?: readonly string[],
+    limits: PoolLimits = {},
+  ): Promise<{ pool: WorkerPool; headError?: string }> {
     const pool = new WorkerPool(size, setup, spools, limits);
     try {
       let headError: string | undefined;
@@ -120,7 +134,14 @@ export class WorkerPool {
    */
   private boot(slot: Slot, append: boolean): Promise<string | undefined> {
     const pulse = (slot.pulse = new Pulse());
-    const data: BatchWorkerData = { kind: PREVIEW_KIND, setup: this.setup, pulse: pulse.buffer, spool: this.spools?.[slot.index], append, headError: this.headError };
+    const data: BatchWorkerData = {
+      kind: PREVIEW_KIND,
+      setup: this.setup,
+      pulse: pulse.buffer,
+      spool: this.spools?.[slot.index],
+      append,
+      headError: this.headError,
+    };
     const worker = (slot.worker = startSandboxWorker(data, this.heapMb));
     return new Promise<string | undefined>((resolve, reject) => {
       let ready = false;
@@ -128,7 +149,10 @@ export class WorkerPool {
       slot.watchdog = new Watchdog(pulse, deadline, (overrun) => {
         if (ready) return this.replace(slot, overrun);
         void this.stop(slot);
-        if (overrun.flow === BASE) return reject(this.baseError(overrun.step, "ERR_ACTION_LOAD", `did not finish loading within ${overrun.limitMs} ms`));
+        if (overrun.flow === BASE)
+          return reject(
+            this.baseError(overrun.step, "ERR_ACTION_LOAD", `did not finish loading within ${overrun.limitMs} ms`),
+          );
         this.headError ??= `action ${actionName(this.setup.head, overrun.step)} did not finish loading within ${overrun.limitMs} ms`;
         this.boot(slot, append).then(resolve, reject);
       });
@@ -142,7 +166,9 @@ export class WorkerPool {
           reject(this.baseError(message.step, message.code, message.loadError));
         } else this.answer(slot, message.id, message.result);
       });
-      worker.on("error", (error) => (ready ? this.fail(this.stopped(slot, { error })) : reject(this.stopped(slot, { error }))));
+      worker.on("error", (error) =>
+        ready ? this.fail(this.stopped(slot, { error })) : reject(this.stopped(slot, { error })),
+      );
       // Any exit not asked for fails the run, exit 0 too: its batches would otherwise wait forever.
       worker.on("exit", (exitCode) => {
         if (slot.worker !== worker) return;
@@ -183,16 +209,26 @@ export class WorkerPool {
   /** An action of the version compared with can't load: bad input, since nothing can be compared with it. */
   private baseError(step: number, code: ActionLoadError["code"], problem: string): ActionLoadError {
     const source = this.setup.base?.steps[step]?.source ?? `action ${step + 1}`;
-    return new ActionLoadError(code, `--compare: ${quote(source)}: ${problem}; give a compiled action (JavaScript) or a cdk.tf.json from npm run synth`);
+    return new ActionLoadError(
+      code,
+      `--compare: ${quote(source)}: ${problem}; give a compiled action (JavaScript) or a cdk.tf.json from npm run synth`,
+    );
   }
 
   /** The error for a worker that stopped on its own, naming the action it was running or loading. */
   private stopped(slot: Slot, cause: { error?: unknown; exitCode?: number }): SandboxError {
     const { phase, flow, step } = slot.pulse.read();
     const which = flow === BASE && this.setup.base ? this.setup.base : this.setup.head;
-    const label = this.setup.base ? (flow === BASE ? " (the version compared with)" : " (the version under review)") : "";
+    const label = this.setup.base
+      ? flow === BASE
+        ? " (the version compared with)"
+        : " (the version under review)"
+      : "";
     const where = phase === Phase.Idle ? "" : ` running action ${actionName(which, step)}${label}`;
-    return new SandboxError("ERR_SANDBOX_STOPPED", `a preview worker${where} ${stopText(cause, this.heapMb)}; the run is incomplete`);
+    return new SandboxError(
+      "ERR_SANDBOX_STOPPED",
+      `a preview worker${where} ${stopText(cause, this.heapMb)}; the run is incomplete`,
+    );
   }
 
   private fail(err: Error): void {

@@ -15,7 +15,13 @@ const PLACEHOLDER = "https://claim-namespace.placeholder";
 export interface Contract {
   readonly environment: string;
   readonly namespace: { readonly value: string | null; readonly variable: string; readonly source: string };
-  readonly claims: readonly { readonly claim: string; readonly from: string; readonly idToken: boolean; readonly userinfo: boolean; readonly accessToken: boolean }[];
+  readonly claims: readonly {
+    readonly claim: string;
+    readonly from: string;
+    readonly idToken: boolean;
+    readonly userinfo: boolean;
+    readonly accessToken: boolean;
+  }[];
   /** How the flow is bound; `flow` names its actions in the order they run. `resource` is null when unbound. */
   readonly binding: { readonly mode: string; readonly resource: string | null; readonly flow: readonly string[] };
   /** Every action of the post-login flow, in order: managed ones with their code, hand-bound ones by name. */
@@ -23,9 +29,21 @@ export interface Contract {
   /** Managed actions out of the flow but still deployed (step 1 of removing them). */
   readonly retired: readonly FlowActionView[];
   /** The claims action. */
-  readonly action: { readonly name: string; readonly runtime: string; readonly trigger: string; readonly source: string; readonly sha256: string; readonly bytes: number };
+  readonly action: {
+    readonly name: string;
+    readonly runtime: string;
+    readonly trigger: string;
+    readonly source: string;
+    readonly sha256: string;
+    readonly bytes: number;
+  };
   readonly adopts: string | null;
-  readonly provider: { readonly source: string; readonly constraint: string; readonly locked: string | null; readonly lockFile: string | null };
+  readonly provider: {
+    readonly source: string;
+    readonly constraint: string;
+    readonly locked: string | null;
+    readonly lockFile: string | null;
+  };
   /** What to know before applying: a missing lock file, what adoption does. Empty when nothing. */
   readonly notes: readonly string[];
   readonly samples: {
@@ -60,7 +78,8 @@ export function claimsOf(stack: ClaimsStack) {
 }
 
 /** Said in the contract of an unbound flow: applying it removes every binding of these actions. */
-const UNBOUND_NOTE = "the flow is unbound: after this apply no action of it runs at login, so no token carries these claims; the actions stay deployed (step 1 of retiring them, docs/lifecycle.md)";
+const UNBOUND_NOTE =
+  "the flow is unbound: after this apply no action of it runs at login, so no token carries these claims; the actions stay deployed (step 1 of retiring them, docs/lifecycle.md)";
 
 /** Said when the samples ran with placeholders for secrets: a synthesis never reads a secret's value. */
 function placeholderNote(secrets: readonly string[]): string {
@@ -73,7 +92,13 @@ export const ADOPTION_NOTES = [
   `secrets the hand-made action holds besides ${NAMESPACE_SECRET} must be declared in the construct, or Auth0 refuses the update ("Unmanaged Action Secret"): list their names in the environment's "secrets" (AppMetadataClaims' "secrets" prop) and set each value at apply time with TF_VAR_<variable> (docs/lifecycle.md)`,
 ] as const;
 
-export async function buildContract(stack: ClaimsStack, samples: readonly ExportedUser[], samplesFile: string, provider: ProviderPin, sandbox?: Sandbox): Promise<Contract> {
+export async function buildContract(
+  stack: ClaimsStack,
+  samples: readonly ExportedUser[],
+  samplesFile: string,
+  provider: ProviderPin,
+  sandbox?: Sandbox,
+): Promise<Contract> {
   const claims = claimsOf(stack);
   const { variable, namespace } = claims;
   const prefix = namespace === undefined ? `<${variable}>` : namespace.replace(/\/+$/, "");
@@ -84,7 +109,10 @@ export async function buildContract(stack: ClaimsStack, samples: readonly Export
     namespace: {
       value: namespace ?? null,
       variable,
-      source: namespace === undefined ? `variable ${variable}, no default: set at plan time` : `default of variable ${variable}; a plan may override it`,
+      source:
+        namespace === undefined
+          ? `variable ${variable}, no default: set at plan time`
+          : `default of variable ${variable}; a plan may override it`,
     },
     claims: claims.claimKeys.map((key) => ({
       claim: `${prefix}/${key}`,
@@ -117,9 +145,19 @@ export async function buildContract(stack: ClaimsStack, samples: readonly Export
 }
 
 /** The samples logged in through the flow, claim names under a plan-time namespace shown as <variable>. */
-async function sampleUsers(stack: ClaimsStack, samples: readonly ExportedUser[], namespace: string | undefined, variable: string, sandbox?: Sandbox) {
-  const shown = (name: string) => (namespace === undefined && name.startsWith(PLACEHOLDER + "/") ? `<${variable}>${name.slice(PLACEHOLDER.length)}` : name);
-  const rename = (token: Record<string, unknown>) => Object.fromEntries(Object.entries(token).map(([name, value]) => [shown(name), value]));
+async function sampleUsers(
+  stack: ClaimsStack,
+  samples: readonly ExportedUser[],
+  namespace: string | undefined,
+  variable: string,
+  sandbox?: Sandbox,
+) {
+  const shown = (name: string) =>
+    namespace === undefined && name.startsWith(PLACEHOLDER + "/")
+      ? `<${variable}>${name.slice(PLACEHOLDER.length)}`
+      : name;
+  const rename = (token: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(token).map(([name, value]) => [shown(name), value]));
   const run = await sampleLogins(stack, samples, namespace ?? PLACEHOLDER, sandbox);
   const users = run.outcomes.map((o) => ({
     user_id: o.user_id,
@@ -135,7 +173,12 @@ async function sampleUsers(stack: ClaimsStack, samples: readonly ExportedUser[],
 
 function providerOf(provider: ProviderPin): Contract["provider"] {
   const locked = provider.lock.state === "locked" ? provider.lock : undefined;
-  return { source: "auth0/auth0", constraint: provider.constraint, locked: locked?.version ?? null, lockFile: locked?.file ?? null };
+  return {
+    source: "auth0/auth0",
+    constraint: provider.constraint,
+    locked: locked?.version ?? null,
+    lockFile: locked?.file ?? null,
+  };
 }
 
 export function contractJson(contract: Contract): string {
@@ -158,7 +201,9 @@ export function contractMarkdown(c: Contract): string {
     `| namespace | ${c.namespace.value === null ? `from variable ${code(c.namespace.variable)} (no default)` : `${code(c.namespace.value)} (${cell(c.namespace.source)})`} |`,
     `| action | ${code(c.action.name)}, ${c.action.runtime}, ${c.action.trigger}, ${c.action.bytes} bytes, sha256 ${code(c.action.sha256)} (from ${code(c.action.source)}) |`,
     `| binding | ${bindingCell(c, code)} |`,
-    ...(c.adopts ? [`| adopts | the existing action ${code(c.adopts)} and its binding (Terraform import blocks) |`] : []),
+    ...(c.adopts
+      ? [`| adopts | the existing action ${code(c.adopts)} and its binding (Terraform import blocks) |`]
+      : []),
     `| provider | ${code(c.provider.source)} ${code(c.provider.constraint)}, ${c.provider.locked === null ? "NOT LOCKED" : `locked at ${c.provider.locked} by ${code(c.provider.lockFile ?? "")}`} |`,
     "",
     ...(c.notes.length > 0 ? ["## Before you apply", "", ...c.notes.map((note) => `- ${cell(note)}`), ""] : []),
@@ -167,7 +212,10 @@ export function contractMarkdown(c: Contract): string {
     "",
     "| claim | from | ID token | /userinfo | access token |",
     "| --- | --- | --- | --- | --- |",
-    ...c.claims.map((claim) => `| ${code(claim.claim)} | ${code(claim.from)} | ${yes(claim.idToken)} | ${yes(claim.userinfo)} | ${yes(claim.accessToken, " (JWT access tokens, i.e. with an API audience)")} |`),
+    ...c.claims.map(
+      (claim) =>
+        `| ${code(claim.claim)} | ${code(claim.from)} | ${yes(claim.idToken)} | ${yes(claim.userinfo)} | ${yes(claim.accessToken, " (JWT access tokens, i.e. with an API audience)")} |`,
+    ),
     "",
     `## Sample users (${code(c.samples.file)})`,
     "",
@@ -176,7 +224,10 @@ export function contractMarkdown(c: Contract): string {
     "| user | login | ID token and /userinfo | access token | dropped | action log |",
     "| --- | --- | --- | --- | --- | --- |",
     ...c.samples.users.map((u) => {
-      const claims = (token: Record<string, unknown>) => Object.entries(token).map(([name, value]) => `${code(name.slice(name.lastIndexOf("/") + 1))} ${cell(short(value))}`).join("<br>") || "-";
+      const claims = (token: Record<string, unknown>) =>
+        Object.entries(token)
+          .map(([name, value]) => `${code(name.slice(name.lastIndexOf("/") + 1))} ${cell(short(value))}`)
+          .join("<br>") || "-";
       return `| ${cell(u.user_id)} | ${u.denied === null ? "ok" : `DENIED: ${cell(u.denied)}`} | ${claims(u.idToken)} | ${claims(u.accessToken)} | ${u.dropped.map((d) => cell(`${d.claim} (${d.reason})`)).join("<br>") || "-"} | ${u.logs.map(cell).join("<br>") || "-"} |`;
     }),
     "",
@@ -185,7 +236,8 @@ export function contractMarkdown(c: Contract): string {
 }
 
 function bindingCell(c: Contract, code: (text: string) => string): string {
-  if (c.binding.resource === null) return `${c.binding.mode}: no binding resource; post-login flow: none of these actions runs at login`;
+  if (c.binding.resource === null)
+    return `${c.binding.mode}: no binding resource; post-login flow: none of these actions runs at login`;
   return `${c.binding.mode}: ${code(c.binding.resource)}; post-login flow: ${c.binding.flow.join(" -> ").replace(/\|/g, "\\|")}`;
 }
 
@@ -207,7 +259,10 @@ function flowSection(c: Contract, code: (text: string) => string, cell: (text: s
 }
 
 function samplesLine(c: Contract): string {
-  const ran = c.samples.ran.length === 0 ? "No action runs at login (the flow is unbound)." : `Each login runs ${c.samples.ran.join(" -> ")}, as deployed.`;
+  const ran =
+    c.samples.ran.length === 0
+      ? "No action runs at login (the flow is unbound)."
+      : `Each login runs ${c.samples.ran.join(" -> ")}, as deployed.`;
   const notRun = c.samples.notRun.length === 0 ? "" : ` Bound by hand, not run here: ${c.samples.notRun.join(", ")}.`;
   return (ran + notRun).replace(/\|/g, "\\|");
 }

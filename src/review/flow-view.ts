@@ -28,7 +28,11 @@ export interface FlowView {
   readonly retired: readonly FlowActionView[];
 }
 
-const RESOURCES: Record<FlowMode, string | null> = { append: "auth0_trigger_action", exclusive: "auth0_trigger_actions", unbound: null };
+const RESOURCES: Record<FlowMode, string | null> = {
+  append: "auth0_trigger_action",
+  exclusive: "auth0_trigger_actions",
+  unbound: null,
+};
 
 export function flowView(stack: ClaimsStack): FlowView {
   const view = (entry: FlowEntry): FlowActionView => actionView(stack, entry);

@@ -34,7 +34,10 @@ function withPlaceholders(flow: FlowAsDeployed): { flow: FlowAsDeployed; placeho
       return { ...secret, value: `<${secret.variable ?? secret.name}>` };
     }),
   });
-  return { flow: { ...flow, entries: flow.entries.map((e) => (e.kind === "action" ? { ...e, action: fill(e.action) } : e)) }, placeholders };
+  return {
+    flow: { ...flow, entries: flow.entries.map((e) => (e.kind === "action" ? { ...e, action: fill(e.action) } : e)) },
+    placeholders,
+  };
 }
 
 /**
@@ -42,14 +45,24 @@ function withPlaceholders(flow: FlowAsDeployed): { flow: FlowAsDeployed; placeho
  * or a sandbox of its own. The claims action gets `namespace` as its secret; the other secrets are
  * Terraform variables set only at apply time, so they run with placeholders.
  */
-export async function sampleLogins(stack: ClaimsStack, samples: readonly ExportedUser[], namespace: string, sandbox?: Sandbox): Promise<SampleRun> {
+export async function sampleLogins(
+  stack: ClaimsStack,
+  samples: readonly ExportedUser[],
+  namespace: string,
+  sandbox?: Sandbox,
+): Promise<SampleRun> {
   const deployed = stackFlow(stack, namespace);
   const notRun = boundByHand(deployed);
   const managed = actionsOf(deployed);
   if (deployed.mode === "unbound" || managed.length === 0) {
     // Nothing is bound to post-login: a login runs none of these actions, so no token carries their claims.
     const issuer = new ClaimIssuer({});
-    return { ran: [], notRun, placeholders: [], outcomes: samples.map((user) => issuer.outcome(user, newLoginState())) };
+    return {
+      ran: [],
+      notRun,
+      placeholders: [],
+      outcomes: samples.map((user) => issuer.outcome(user, newLoginState())),
+    };
   }
   const { flow, placeholders } = withPlaceholders(deployed);
   const compiled = compileFlow(flow);

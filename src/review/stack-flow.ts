@@ -17,10 +17,15 @@ export function stackFlow(stack: ClaimsStack, namespace: string): FlowAsDeployed
     runtime: construct.runtime,
     dependencies: (construct.source.dependencies ?? []).map((d) => ({ name: d.name, version: d.version })),
     secrets: construct.secrets.map((secret) =>
-      construct === claims.typeScriptAction && secret.name === NAMESPACE_SECRET ? { name: secret.name, value: namespace, variable: claims.namespace.variableName } : secret,
+      construct === claims.typeScriptAction && secret.name === NAMESPACE_SECRET
+        ? { name: secret.name, value: namespace, variable: claims.namespace.variableName }
+        : secret,
     ),
   });
-  const entry = (e: ConstructEntry): FlowEntry => (e.kind === "hand" ? { kind: "hand", id: e.id, displayName: e.displayName } : { kind: "action", action: action(e.action), displayName: e.displayName });
+  const entry = (e: ConstructEntry): FlowEntry =>
+    e.kind === "hand"
+      ? { kind: "hand", id: e.id, displayName: e.displayName }
+      : { kind: "action", action: action(e.action), displayName: e.displayName };
   return {
     trigger: stack.flow.trigger,
     mode: stack.flow.mode,

@@ -12,7 +12,9 @@ export function summarizeStack(stack: ClaimsStack, file: string, provider: Provi
     resource?: Record<string, Record<string, unknown>>;
     terraform?: { backend?: Record<string, unknown> };
   };
-  const resources = Object.entries(synthesized.resource ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`));
+  const resources = Object.entries(synthesized.resource ?? {}).flatMap(([type, byName]) =>
+    Object.keys(byName).map((n) => `${type}.${n}`),
+  );
   const backend = Object.keys(synthesized.terraform?.backend ?? {})[0] ?? "local";
   const { variable, namespace } = claims;
   const flow = flowView(stack);
@@ -30,7 +32,8 @@ export function summarizeStack(stack: ClaimsStack, file: string, provider: Provi
         : `from variable ${variable}, no default: set TF_VAR_${variable} or ${variable} in a .tfvars file`
     }`,
     ...claims.claimKeys.map(
-      (key, i) => `  ${i === 0 ? "claims   " : "         "}  ${`${prefix}/${key}`.padEnd(width)}  <- app_metadata.${key.padEnd(keyWidth)}  -> ${tokens}`,
+      (key, i) =>
+        `  ${i === 0 ? "claims   " : "         "}  ${`${prefix}/${key}`.padEnd(width)}  <- app_metadata.${key.padEnd(keyWidth)}  -> ${tokens}`,
     ),
     `  binding    ${bindingText(flow)}`,
     ...actionLines(flow),
@@ -57,7 +60,9 @@ function bindingText(flow: FlowView): string {
 /** One line per action managed here, in flow order, then the retired ones. */
 function actionLines(flow: FlowView): string[] {
   const line = (a: FlowActionView, label: string) =>
-    a.managed ? `  ${label.padEnd(9)}  ${a.name}, ${a.runtime}, ${a.bytes} bytes, sha256 ${a.sha256.slice(0, 12)}` : `  ${label.padEnd(9)}  ${a.name}, bound by hand (id ${a.id})`;
+    a.managed
+      ? `  ${label.padEnd(9)}  ${a.name}, ${a.runtime}, ${a.bytes} bytes, sha256 ${a.sha256.slice(0, 12)}`
+      : `  ${label.padEnd(9)}  ${a.name}, bound by hand (id ${a.id})`;
   const actions = flow.actions.filter((a) => a.managed || flow.mode === "exclusive");
   return [
     ...actions.map((a, i) => line(a, i === 0 ? (actions.length === 1 ? "action" : "actions") : "")),

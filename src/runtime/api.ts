@@ -11,7 +11,14 @@ import { encodeToken, validateToken } from "./redirect-token";
 import type { LoginState } from "./types";
 
 /** Protocols where Auth0 can't send the user anywhere ("Redirect with Actions"). */
-const NON_INTERACTIVE = new Set(["oauth2-resource-owner", "oauth2-refresh-token", "oauth2-password", "oauth2-resource-owner-jwt-bearer", "oauth2-token-exchange", "oauth2-device-code"]);
+const NON_INTERACTIVE = new Set([
+  "oauth2-resource-owner",
+  "oauth2-refresh-token",
+  "oauth2-password",
+  "oauth2-resource-owner-jwt-bearer",
+  "oauth2-token-exchange",
+  "oauth2-device-code",
+]);
 
 /** What the api of one action run knows about its login. */
 export interface ApiScope {
@@ -27,7 +34,11 @@ export interface ApiScope {
   /** The action running, and its place in the flow. */
   readonly step: number;
   /** A resumed login's /continue request and Auth0's state: what validateToken reads. */
-  readonly resumed?: { readonly state: string; readonly query: Readonly<Record<string, unknown>>; readonly body: Readonly<Record<string, unknown>> };
+  readonly resumed?: {
+    readonly state: string;
+    readonly query: Readonly<Record<string, unknown>>;
+    readonly body: Readonly<Record<string, unknown>>;
+  };
 }
 
 /** The login's effects record, made on first use. */
@@ -55,10 +66,12 @@ function redirectUrl(url: unknown, options: unknown, state: string): string {
   } catch {
     throw new TypeError(`api.redirect.sendUserTo: ${quoted(url)} is not an absolute URL`);
   }
-  if (target.protocol !== "https:" && target.protocol !== "http:") throw new TypeError(`api.redirect.sendUserTo: ${quoted(url)} is not an http(s) URL`);
+  if (target.protocol !== "https:" && target.protocol !== "http:")
+    throw new TypeError(`api.redirect.sendUserTo: ${quoted(url)} is not an http(s) URL`);
   const query = (options as { query?: unknown } | undefined)?.query;
   if (query !== undefined) {
-    if (typeof query !== "object" || query === null) throw new TypeError("api.redirect.sendUserTo: options.query must be an object of strings");
+    if (typeof query !== "object" || query === null)
+      throw new TypeError("api.redirect.sendUserTo: options.query must be an object of strings");
     for (const [name, value] of Object.entries(query)) target.searchParams.append(name, String(value));
   }
   target.searchParams.append("state", state);
@@ -122,7 +135,10 @@ export class LoginApi {
     const state = this.#scope.state;
     return (this.#user ??= {
       setAppMetadata: (key: unknown, value: unknown) => (effects(state).setMetadata("app_metadata", key, value), this),
-      setUserMetadata: (key: unknown, value: unknown) => (effects(state).setMetadata("user_metadata", key, value), this),
+      setUserMetadata: (key: unknown, value: unknown) => (
+        effects(state).setMetadata("user_metadata", key, value),
+        this
+      ),
     });
   }
 
@@ -131,13 +147,15 @@ export class LoginApi {
     return (this.#redirect ??= {
       sendUserTo: (url: unknown, options?: unknown) => {
         const record = effects(scope.state);
-        if (record.redirect !== undefined && record.redirectStep === scope.step) throw new Error("api.redirect.sendUserTo: an action redirects once per login (Auth0)");
+        if (record.redirect !== undefined && record.redirectStep === scope.step)
+          throw new Error("api.redirect.sendUserTo: an action redirects once per login (Auth0)");
         const state = randomBytes(24).toString("base64url");
         record.redirect = { url: redirectUrl(url, options, state), state };
         record.redirectStep = scope.step;
         return this;
       },
-      encodeToken: (options: unknown) => encodeToken(options, { userId: scope.userId, issuer: scope.hostname, ip: scope.ip }),
+      encodeToken: (options: unknown) =>
+        encodeToken(options, { userId: scope.userId, issuer: scope.hostname, ip: scope.ip }),
       validateToken: (options: unknown) => validateToken(options, scope.resumed),
       canRedirect: () => !NON_INTERACTIVE.has(scope.protocol) && !scope.prompt.includes("none"),
     });
@@ -147,7 +165,9 @@ export class LoginApi {
     const state = this.#scope.state;
     return (this.#multifactor ??= {
       enable: (provider: unknown, options?: unknown) => {
-        effects(state).challenge(`MFA required: api.multifactor.enable(${quoted(provider)}${options === undefined ? "" : ", ..."})`);
+        effects(state).challenge(
+          `MFA required: api.multifactor.enable(${quoted(provider)}${options === undefined ? "" : ", ..."})`,
+        );
         return this;
       },
     });
@@ -158,15 +178,22 @@ export class LoginApi {
     const record = (what: string) => effects(scope.state).challenge(what);
     return (this.#authentication ??= {
       challengeWith: (factor: unknown) => record(`MFA required: api.authentication.challengeWith(${quoted(factor)})`),
-      challengeWithAny: (factors: unknown) => record(`MFA required: api.authentication.challengeWithAny(${quoted(factors)})`),
-      enrollWith: (factor: unknown) => record(`MFA enrollment required: api.authentication.enrollWith(${quoted(factor)})`),
-      enrollWithAny: (factors: unknown) => record(`MFA enrollment required: api.authentication.enrollWithAny(${quoted(factors)})`),
+      challengeWithAny: (factors: unknown) =>
+        record(`MFA required: api.authentication.challengeWithAny(${quoted(factors)})`),
+      enrollWith: (factor: unknown) =>
+        record(`MFA enrollment required: api.authentication.enrollWith(${quoted(factor)})`),
+      enrollWithAny: (factors: unknown) =>
+        record(`MFA enrollment required: api.authentication.enrollWithAny(${quoted(factors)})`),
       recordMethod: (url: unknown) => {
-        if (scope.resumed === undefined) throw new Error("api.authentication.recordMethod: only in onContinuePostLogin (Auth0)");
+        if (scope.resumed === undefined)
+          throw new Error("api.authentication.recordMethod: only in onContinuePostLogin (Auth0)");
         record(`authentication method recorded: ${quoted(url)}`);
         return this;
       },
-      setPrimaryUser: (userId: unknown) => record(`api.authentication.setPrimaryUser(${quoted(userId)}): the local runtime keeps the user (not simulated)`),
+      setPrimaryUser: (userId: unknown) =>
+        record(
+          `api.authentication.setPrimaryUser(${quoted(userId)}): the local runtime keeps the user (not simulated)`,
+        ),
     });
   }
 
@@ -198,7 +225,10 @@ export class LoginApi {
     const noop = () => undefined;
     return (this.#refreshToken ??= {
       revoke: (reason: unknown) => {
-        if (scope.protocol !== "oauth2-refresh-token") throw new Error("api.refreshToken.revoke: only in a refresh-token exchange (event.transaction.protocol oauth2-refresh-token)");
+        if (scope.protocol !== "oauth2-refresh-token")
+          throw new Error(
+            "api.refreshToken.revoke: only in a refresh-token exchange (event.transaction.protocol oauth2-refresh-token)",
+          );
         deny(scope.state, `api.refreshToken.revoke: ${String(reason)}`);
       },
       setExpiresAt: noop,
@@ -213,11 +243,20 @@ export class LoginApi {
     const state = this.#scope.state;
     return (this.#transaction ??= {
       setMetadata: (key: unknown, value: unknown) => {
-        if (typeof key !== "string" || key === "" || key.length > 64) throw new TypeError("api.transaction.setMetadata: the key must be a string of 1 to 64 characters");
+        if (typeof key !== "string" || key === "" || key.length > 64)
+          throw new TypeError("api.transaction.setMetadata: the key must be a string of 1 to 64 characters");
         const metadata = (effects(state).transaction ??= new Map());
         if (value === null) metadata.delete(key);
-        else if (typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isSafeInteger(value))) metadata.set(key, value);
-        else throw new TypeError("api.transaction.setMetadata: the value must be a string, a boolean or a safe integer (null removes it)");
+        else if (
+          typeof value === "string" ||
+          typeof value === "boolean" ||
+          (typeof value === "number" && Number.isSafeInteger(value))
+        )
+          metadata.set(key, value);
+        else
+          throw new TypeError(
+            "api.transaction.setMetadata: the value must be a string, a boolean or a safe integer (null removes it)",
+          );
         return this;
       },
     });
@@ -240,7 +279,8 @@ export class LoginApi {
   get prompt(): object {
     const state = this.#scope.state;
     return (this.#prompt ??= {
-      render: (id: unknown) => void effects(state).challenge(`api.prompt.render(${quoted(id)}): a form the local runtime doesn't render`),
+      render: (id: unknown) =>
+        void effects(state).challenge(`api.prompt.render(${quoted(id)}): a form the local runtime doesn't render`),
     });
   }
 }

@@ -16,9 +16,18 @@ export interface CacheRecord {
   readonly expires_at: number;
 }
 
-export type CacheErrorCode = "CacheKeySizeExceeded" | "CacheValueSizeExceeded" | "CacheSizeExceeded" | "ItemAlreadyExpired" | "InvalidExpiry" | "CacheKeyDoesNotExist";
-export type CacheWriteResult = { readonly type: "success"; readonly record: CacheRecord } | { readonly type: "error"; readonly code: CacheErrorCode };
-export type CacheDeleteResult = { readonly type: "success" } | { readonly type: "error"; readonly code: CacheErrorCode };
+export type CacheErrorCode =
+  | "CacheKeySizeExceeded"
+  | "CacheValueSizeExceeded"
+  | "CacheSizeExceeded"
+  | "ItemAlreadyExpired"
+  | "InvalidExpiry"
+  | "CacheKeyDoesNotExist";
+export type CacheWriteResult =
+  | { readonly type: "success"; readonly record: CacheRecord }
+  | { readonly type: "error"; readonly code: CacheErrorCode };
+export type CacheDeleteResult =
+  { readonly type: "success" } | { readonly type: "error"; readonly code: CacheErrorCode };
 
 export class ActionsCache {
   private readonly entries = new Map<string, CacheRecord>();
@@ -32,7 +41,10 @@ export class ActionsCache {
   }
 
   set(key: unknown, value: unknown, options?: unknown): CacheWriteResult {
-    if (typeof value !== "string") throw new TypeError(`api.cache.set: the value must be a string, got ${value === null ? "null" : typeof value}; Auth0's cache stores strings (JSON.stringify it)`);
+    if (typeof value !== "string")
+      throw new TypeError(
+        `api.cache.set: the value must be a string, got ${value === null ? "null" : typeof value}; Auth0's cache stores strings (JSON.stringify it)`,
+      );
     const name = String(key);
     if (Buffer.byteLength(name) > CACHE_MAX_KEY_BYTES) return { type: "error", code: "CacheKeySizeExceeded" };
     if (Buffer.byteLength(value) > CACHE_MAX_VALUE_BYTES) return { type: "error", code: "CacheValueSizeExceeded" };
@@ -44,7 +56,8 @@ export class ActionsCache {
       candidates.push(now + ttl);
     }
     if (expires_at !== undefined) {
-      if (typeof expires_at !== "number" || !Number.isFinite(expires_at)) return { type: "error", code: "InvalidExpiry" };
+      if (typeof expires_at !== "number" || !Number.isFinite(expires_at))
+        return { type: "error", code: "InvalidExpiry" };
       candidates.push(expires_at);
     }
     if (ttl === undefined && expires_at === undefined) candidates.push(now + CACHE_DEFAULT_TTL_MS);
@@ -53,8 +66,13 @@ export class ActionsCache {
     if (expiresAt <= now) return { type: "error", code: "ItemAlreadyExpired" };
     this.expire();
     const replacing = this.entries.get(name);
-    if (replacing === undefined && this.entries.size >= CACHE_MAX_ENTRIES) return { type: "error", code: "CacheSizeExceeded" };
-    const total = this.bytes() - (replacing ? Buffer.byteLength(name) + Buffer.byteLength(replacing.value) : 0) + Buffer.byteLength(name) + Buffer.byteLength(value);
+    if (replacing === undefined && this.entries.size >= CACHE_MAX_ENTRIES)
+      return { type: "error", code: "CacheSizeExceeded" };
+    const total =
+      this.bytes() -
+      (replacing ? Buffer.byteLength(name) + Buffer.byteLength(replacing.value) : 0) +
+      Buffer.byteLength(name) +
+      Buffer.byteLength(value);
     if (total > CACHE_MAX_TOTAL_BYTES) return { type: "error", code: "CacheSizeExceeded" };
     const record = { value, expires_at: expiresAt };
     this.entries.set(name, record);

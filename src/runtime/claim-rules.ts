@@ -14,7 +14,8 @@ export function claimNameProblem(name: string, token: TokenKind, context: ClaimC
   const reserved = reservedNamespace(name);
   if (reserved !== undefined) return reserved;
   if (isNamespaced(name)) return undefined;
-  if (RESTRICTED_CLAIMS.has(name)) return `"${name}" is a restricted claim name; use a namespaced name such as https://example.com/${name}`;
+  if (RESTRICTED_CLAIMS.has(name))
+    return `"${name}" is a restricted claim name; use a namespaced name such as https://example.com/${name}`;
   if (token === "access" && context.audience !== undefined && /\/api\/v2\/?$/.test(context.audience)) {
     return "access tokens for an Auth0 API can't carry non-namespaced claims";
   }
@@ -25,10 +26,13 @@ export function claimNameProblem(name: string, token: TokenKind, context: ClaimC
  * The JSON a claim value is sent as (JSON.stringify's, as Auth0 serializes tokens: nested functions
  * are left out, NaN becomes null), or the reason it can't be sent at all.
  */
-export function claimJson(value: unknown): { json: string; problem?: undefined } | { json?: undefined; problem: string } {
+export function claimJson(
+  value: unknown,
+): { json: string; problem?: undefined } | { json?: undefined; problem: string } {
   try {
     const json = JSON.stringify(value);
-    if (json === undefined) return { problem: `value is ${value === undefined ? "undefined" : `a ${typeof value}`}, not JSON` };
+    if (json === undefined)
+      return { problem: `value is ${value === undefined ? "undefined" : `a ${typeof value}`}, not JSON` };
     return { json };
   } catch (err) {
     const message = err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err);

@@ -5,7 +5,7 @@ function describe(err: unknown): string {
   try {
     if (err && typeof err === "object" && "message" in err) {
       const name = (err as { name?: unknown }).name;
-      return `${typeof name === "string" ? name : "Error"}: ${String((err).message)}`;
+      return `${typeof name === "string" ? name : "Error"}: ${String(err.message)}`;
     }
     return String(err);
   } catch {

@@ -6,8 +6,24 @@
 
 /** Metadata fields Auth0 keeps for itself in app_metadata ("Metadata Field Names and Data Types"). */
 const RESERVED_APP_METADATA: ReadonlySet<string> = new Set([
-  "__tenant", "_id", "blocked", "clientID", "created_at", "email_verified", "email", "globalClientID", "global_client_id",
-  "identities", "lastIP", "lastLogin", "loginsCount", "metadata", "multifactor_last_modified", "multifactor", "updated_at", "user_id",
+  "__tenant",
+  "_id",
+  "blocked",
+  "clientID",
+  "created_at",
+  "email_verified",
+  "email",
+  "globalClientID",
+  "global_client_id",
+  "identities",
+  "lastIP",
+  "lastLogin",
+  "loginsCount",
+  "metadata",
+  "multifactor_last_modified",
+  "multifactor",
+  "updated_at",
+  "user_id",
 ]);
 
 /** What Auth0 persists of each metadata field per login ("Actions limitations"): 32 kB of user_metadata and 32 kB of app_metadata. */
@@ -62,9 +78,12 @@ export class EffectsRecord {
 
   /** api.user.setAppMetadata / setUserMetadata: `undefined` takes back a pending write, `null` removes the key. */
   setMetadata(field: MetadataField, key: unknown, value: unknown): void {
-    if (typeof key !== "string" || key === "") throw new TypeError(`${field}: the field name must be a non-empty string`);
-    if (key.includes(".") || key.includes("$")) throw new TypeError(`${field}: Auth0 refuses field names with "." or "$" ("${key}")`);
-    if (field === "app_metadata" && RESERVED_APP_METADATA.has(key)) throw new TypeError(`app_metadata: "${key}" is a field Auth0 keeps for itself; pick another name`);
+    if (typeof key !== "string" || key === "")
+      throw new TypeError(`${field}: the field name must be a non-empty string`);
+    if (key.includes(".") || key.includes("$"))
+      throw new TypeError(`${field}: Auth0 refuses field names with "." or "$" ("${key}")`);
+    if (field === "app_metadata" && RESERVED_APP_METADATA.has(key))
+      throw new TypeError(`app_metadata: "${key}" is a field Auth0 keeps for itself; pick another name`);
     this.metadata ??= { app_metadata: new Map(), user_metadata: new Map() };
     const writes = this.metadata[field];
     // Copied as JSON now: what is persisted is what the action passed, whatever it changes later.
@@ -74,7 +93,8 @@ export class EffectsRecord {
 
   /** api.accessToken.addScope / removeScope. Throws for a scope that can't be one (Auth0: "will throw an error if scope is invalid"). */
   changeScope(scope: unknown, add: boolean): void {
-    if (typeof scope !== "string" || scope === "" || /\s/.test(scope)) throw new TypeError(`invalid scope ${JSON.stringify(scope)}: a scope is a non-empty string without spaces`);
+    if (typeof scope !== "string" || scope === "" || /\s/.test(scope))
+      throw new TypeError(`invalid scope ${JSON.stringify(scope)}: a scope is a non-empty string without spaces`);
     (this.scopeChanges ??= []).push({ scope, add });
   }
 
@@ -101,7 +121,14 @@ export class EffectsRecord {
   toEffects(requested: readonly string[], redirect?: Redirect): Effects | undefined {
     const metadata = this.metadataWrites();
     const scope = this.scope(requested);
-    if (metadata === undefined && scope === undefined && redirect === undefined && this.challenges === undefined && this.calls === undefined) return undefined;
+    if (
+      metadata === undefined &&
+      scope === undefined &&
+      redirect === undefined &&
+      this.challenges === undefined &&
+      this.calls === undefined
+    )
+      return undefined;
     return {
       ...(metadata ? { metadata } : {}),
       ...(scope ? { scope } : {}),
@@ -119,7 +146,8 @@ export class EffectsRecord {
       const writes = this.metadata[field];
       if (writes.size === 0) continue;
       const record: Record<string, unknown> = {};
-      for (const [key, value] of writes) Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+      for (const [key, value] of writes)
+        Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
       out[field] = record;
     }
     return Object.keys(out).length === 0 ? undefined : out;
@@ -132,7 +160,8 @@ export class EffectsRecord {
       const record = writes?.[field];
       if (record === undefined) continue;
       const bytes = Buffer.byteLength(JSON.stringify(record));
-      if (bytes > MAX_METADATA_WRITE_BYTES) return `the login's ${field} writes are ${bytes} bytes, over Auth0's ${MAX_METADATA_WRITE_BYTES}-byte limit per login; Auth0 fails to persist them`;
+      if (bytes > MAX_METADATA_WRITE_BYTES)
+        return `the login's ${field} writes are ${bytes} bytes, over Auth0's ${MAX_METADATA_WRITE_BYTES}-byte limit per login; Auth0 fails to persist them`;
     }
     return undefined;
   }
@@ -146,7 +175,9 @@ function jsonCopy(field: MetadataField, key: string, value: unknown): unknown {
   } catch (err) {
     // The action catches this: the message says what went wrong, and nothing of the host rides along.
     // eslint-disable-next-line preserve-caught-error
-    throw new TypeError(`${field}.${key}: the value can't be stored as JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new TypeError(
+      `${field}.${key}: the value can't be stored as JSON (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   if (json === undefined) throw new TypeError(`${field}.${key}: the value is ${typeof value}, which JSON can't store`);
   return JSON.parse(json);
@@ -163,7 +194,10 @@ export function withMetadataWrites<T extends Record<string, unknown>>(user: T, e
   for (const field of ["app_metadata", "user_metadata"] as const) {
     const writes = metadata[field];
     if (writes.size === 0) continue;
-    const current = typeof user[field] === "object" && user[field] !== null && !Array.isArray(user[field]) ? (user[field] as Record<string, unknown>) : {};
+    const current =
+      typeof user[field] === "object" && user[field] !== null && !Array.isArray(user[field])
+        ? (user[field] as Record<string, unknown>)
+        : {};
     const merged = new Map(Object.entries(current));
     // Each later action gets its own copy of a written value, as of every other part of its event.
     for (const [key, value] of writes) {

@@ -34,7 +34,12 @@ export class EventFactory {
   event(user: ExportedUser, context: RunContext, state?: LoginState): unknown {
     const event = Object.create(this.eventParts) as Record<string, unknown>;
     const effects = state?.effects;
-    if (context.protocol !== undefined || context.requestedScopes !== undefined || context.prompt !== undefined || effects?.transaction !== undefined) {
+    if (
+      context.protocol !== undefined ||
+      context.requestedScopes !== undefined ||
+      context.prompt !== undefined ||
+      effects?.transaction !== undefined
+    ) {
       event.transaction = {
         ...transaction(),
         ...(context.protocol !== undefined ? { protocol: context.protocol } : {}),
@@ -43,7 +48,8 @@ export class EventFactory {
         metadata: Object.fromEntries(effects?.transaction ?? []),
       };
     }
-    if (context.request !== undefined) event.request = { ...request(), ...(copyJson(context.request) as Record<string, unknown>) };
+    if (context.request !== undefined)
+      event.request = { ...request(), ...(copyJson(context.request) as Record<string, unknown>) };
     // The action run's own copy, nested objects included, as Auth0 builds each action's event afresh:
     // an action that sorts or pushes to app_metadata.roles changes nothing the next action of the
     // flow, the other version in a comparison, or the local tenant's next login sees. Then the two
@@ -63,7 +69,12 @@ export class EventFactory {
    */
   private readonly eventParts = lazyParts({
     client: () => ({ client_id: this.settings.client.client_id, name: this.settings.client.name, metadata: {} }),
-    connection: () => ({ id: "con_preview", name: "Username-Password-Authentication", strategy: "auth0", metadata: {} }),
+    connection: () => ({
+      id: "con_preview",
+      name: "Username-Password-Authentication",
+      strategy: "auth0",
+      metadata: {},
+    }),
     tenant: () => ({ id: "preview" }),
     request,
     transaction,
@@ -99,7 +110,8 @@ function copyJson(value: unknown): unknown {
   for (const key of Object.keys(value)) {
     const item = copyJson((value as Record<string, unknown>)[key]);
     // JSON.parse makes "__proto__" an own key; an assignment would set the copy's prototype instead.
-    if (key === "__proto__") Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+    if (key === "__proto__")
+      Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
     else copy[key] = item;
   }
   return copy;
@@ -107,12 +119,29 @@ function copyJson(value: unknown): unknown {
 
 /** event.transaction of an interactive login; a context's protocol, scopes and prompt replace these. */
 function transaction(): Record<string, unknown> {
-  return { id: "preview", protocol: "oidc-basic-profile", requested_scopes: ["openid", "profile", "email"], prompt: ["login"], locale: "en", ui_locales: [], metadata: {} };
+  return {
+    id: "preview",
+    protocol: "oidc-basic-profile",
+    requested_scopes: ["openid", "profile", "email"],
+    prompt: ["login"],
+    locale: "en",
+    ui_locales: [],
+    metadata: {},
+  };
 }
 
 /** event.request of a local login; a context's request replaces its parts. */
 function request(): Record<string, unknown> {
-  return { ip: "127.0.0.1", hostname: "localhost", method: "GET", language: "en", user_agent: "preview", query: {}, body: {}, geoip: {} };
+  return {
+    ip: "127.0.0.1",
+    hostname: "localhost",
+    method: "GET",
+    language: "en",
+    user_agent: "preview",
+    query: {},
+    body: {},
+    geoip: {},
+  };
 }
 
 /** A prototype whose getters build each part once per object that inherits it. */

@@ -32,7 +32,14 @@ export const PAUSED_MS = 3_600_000;
 export const MAX_PAUSED = 1000;
 
 /** Protocols where Auth0 can't redirect: a redirect there fails the login ("Redirect with Actions"). */
-const NON_INTERACTIVE = new Set(["oauth2-resource-owner", "oauth2-refresh-token", "oauth2-password", "oauth2-resource-owner-jwt-bearer", "oauth2-token-exchange", "oauth2-device-code"]);
+const NON_INTERACTIVE = new Set([
+  "oauth2-resource-owner",
+  "oauth2-refresh-token",
+  "oauth2-password",
+  "oauth2-resource-owner-jwt-bearer",
+  "oauth2-token-exchange",
+  "oauth2-device-code",
+]);
 
 /** A login paused by a redirect: resumed at /continue by Auth0's state. */
 interface PausedLogin {
@@ -89,7 +96,11 @@ export class FlowRuntime {
    * persisted before the redirect), within a time limit of its own. Undefined when no login is
    * paused with that state (Auth0 answers invalid_request).
    */
-  resume(stateToken: string, user: ExportedUser, request: ContinueRequest): LoginOutcome | Promise<LoginOutcome> | undefined {
+  resume(
+    stateToken: string,
+    user: ExportedUser,
+    request: ContinueRequest,
+  ): LoginOutcome | Promise<LoginOutcome> | undefined {
     const paused = this.paused.get(stateToken);
     if (paused === undefined || paused.until < Date.now()) {
       this.paused.delete(stateToken);
@@ -99,11 +110,21 @@ export class FlowRuntime {
     const effects = paused.state.effects;
     if (effects) effects.redirect = effects.redirectStep = undefined;
     const context: LoginContext = { ...paused.context, request: { ...paused.context.request, ...request } };
-    return this.runFrom(user, paused.state, context, paused.step, { state: stateToken, query: request.query, body: request.body });
+    return this.runFrom(user, paused.state, context, paused.step, {
+      state: stateToken,
+      query: request.query,
+      body: request.body,
+    });
   }
 
   /** Steps `from` on, in order; the first one resumed at onContinuePostLogin when `resumed` is given. */
-  private runFrom(user: ExportedUser, state: LoginState, context: RunContext, from: number, resumed: ActionRun["resumed"]): LoginOutcome | Promise<LoginOutcome> {
+  private runFrom(
+    user: ExportedUser,
+    state: LoginState,
+    context: RunContext,
+    from: number,
+    resumed: ActionRun["resumed"],
+  ): LoginOutcome | Promise<LoginOutcome> {
     const deadline = Date.now() + this.timeoutMs;
     try {
       for (let i = from; i < this.steps.length; i++) {
@@ -112,7 +133,14 @@ export class FlowRuntime {
         this.observer?.step(i);
         // start never throws: whatever the action does ends in state.denied.
         const run: ActionRun = { step: i, cache: this.cache, resumed: i === from ? resumed : undefined };
-        const waiting = this.steps[i].runtime.start(user, state, left, this.timedOut, this.stepContext(i, context), run);
+        const waiting = this.steps[i].runtime.start(
+          user,
+          state,
+          left,
+          this.timedOut,
+          this.stepContext(i, context),
+          run,
+        );
         if (waiting !== undefined) return this.finish(waiting, i, user, state, context, deadline);
         if (this.stopped(this.steps[i], state)) return this.ended(user, state, context, i);
       }
@@ -123,7 +151,14 @@ export class FlowRuntime {
   }
 
   /** The rest of a login once step `i` must be waited for: one promise for the whole rest. */
-  private async finish(waiting: Promise<void>, i: number, user: ExportedUser, state: LoginState, context: RunContext, deadline: number): Promise<LoginOutcome> {
+  private async finish(
+    waiting: Promise<void>,
+    i: number,
+    user: ExportedUser,
+    state: LoginState,
+    context: RunContext,
+    deadline: number,
+  ): Promise<LoginOutcome> {
     try {
       await waiting;
       if (this.stopped(this.steps[i], state)) return this.ended(user, state, context, i);
@@ -131,7 +166,10 @@ export class FlowRuntime {
         const left = this.timeLeft(j, state, deadline);
         if (left === undefined) break;
         this.observer?.step(j);
-        const next = this.steps[j].runtime.start(user, state, left, this.timedOut, this.stepContext(j, context), { step: j, cache: this.cache });
+        const next = this.steps[j].runtime.start(user, state, left, this.timedOut, this.stepContext(j, context), {
+          step: j,
+          cache: this.cache,
+        });
         if (next !== undefined) await next;
         if (this.stopped(this.steps[j], state)) return this.ended(user, state, context, j);
       }
@@ -169,7 +207,14 @@ export class FlowRuntime {
 
   /** The outcome of a login stopped from outside in action `step` (the sandbox's watchdog ended a worker stuck there). */
   timedOutOutcome(user: ExportedUser, step: number): LoginOutcome {
-    return this.last.failed(user, timedOutReason(this.steps.map((s) => s.name), step, this.timeoutMs));
+    return this.last.failed(
+      user,
+      timedOutReason(
+        this.steps.map((s) => s.name),
+        step,
+        this.timeoutMs,
+      ),
+    );
   }
 
   /** The context step `i` runs with: only the last step may take the user's nested values (lastUse). */

@@ -7,7 +7,10 @@ import type { DroppedClaim, ExportedUser, LoginOutcome, LoginState } from "./typ
 
 /** Turns a login's record into its outcome; caches Auth0's verdict on each claim name (names repeat). */
 export class ClaimIssuer {
-  private readonly names: Record<TokenKind, Map<string, { problem?: string; json: string }>> = { id: new Map(), access: new Map() };
+  private readonly names: Record<TokenKind, Map<string, { problem?: string; json: string }>> = {
+    id: new Map(),
+    access: new Map(),
+  };
 
   constructor(private readonly claimContext: ClaimContext) {}
 
@@ -16,19 +19,44 @@ export class ClaimIssuer {
    * fails; with what the login did besides (effects: metadata writes even on a denied login, as
    * Auth0 persists them; the access token's scope given `requestedScopes`; a redirect that paused it).
    */
-  outcome(user: ExportedUser, state: LoginState, requestedScopes: readonly string[] = DEFAULT_SCOPES, redirect?: Redirect): LoginOutcome {
+  outcome(
+    user: ExportedUser,
+    state: LoginState,
+    requestedScopes: readonly string[] = DEFAULT_SCOPES,
+    redirect?: Redirect,
+  ): LoginOutcome {
     const user_id = userId(user);
     const effects = state.effects?.toEffects(requestedScopes, redirect);
-    const denied = (reason: string, dropped: DroppedClaim[] = []): LoginOutcome => failedOutcome(user, reason, dropped, state.logs, effects);
+    const denied = (reason: string, dropped: DroppedClaim[] = []): LoginOutcome =>
+      failedOutcome(user, reason, dropped, state.logs, effects);
     if (state.denied !== null) return denied(state.denied);
     const metadataProblem = state.effects?.metadataProblem();
     if (metadataProblem !== undefined) return denied(metadataProblem);
     const dropped: DroppedClaim[] = [];
     const id = this.issue("id", state.id, dropped);
     const access = this.issue("access", state.access, dropped, state.id, id.claims);
-    const over = id.bytes > MAX_CUSTOM_CLAIMS_BYTES ? ["ID", id.bytes] : access.bytes > MAX_CUSTOM_CLAIMS_BYTES ? ["access", access.bytes] : undefined;
-    if (over !== undefined) return denied(`the ${over[0]} token's custom claims are ${over[1]} bytes, over Auth0's ${MAX_CUSTOM_CLAIMS_BYTES}-byte limit; Auth0 fails the login`, dropped);
-    return new Outcome(user_id, null, id.json, access.json, dropped, state.logs, { id: id.bytes, access: access.bytes }, { id: id.claims, access: access.claims }, effects);
+    const over =
+      id.bytes > MAX_CUSTOM_CLAIMS_BYTES
+        ? ["ID", id.bytes]
+        : access.bytes > MAX_CUSTOM_CLAIMS_BYTES
+          ? ["access", access.bytes]
+          : undefined;
+    if (over !== undefined)
+      return denied(
+        `the ${over[0]} token's custom claims are ${over[1]} bytes, over Auth0's ${MAX_CUSTOM_CLAIMS_BYTES}-byte limit; Auth0 fails the login`,
+        dropped,
+      );
+    return new Outcome(
+      user_id,
+      null,
+      id.json,
+      access.json,
+      dropped,
+      state.logs,
+      { id: id.bytes, access: access.bytes },
+      { id: id.claims, access: access.claims },
+      effects,
+    );
   }
 
   /**
@@ -51,7 +79,10 @@ export class ClaimIssuer {
         dropped.push({ token, claim, reason: name.problem });
         continue;
       }
-      let valueJson = other !== undefined && other.get(claim) === value && isStringArray(value) ? sameClaim(otherClaims as readonly string[], claim) : undefined;
+      let valueJson =
+        other !== undefined && other.get(claim) === value && isStringArray(value)
+          ? sameClaim(otherClaims as readonly string[], claim)
+          : undefined;
       if (valueJson === undefined) {
         const serialized = claimJson(value);
         if (serialized.json === undefined) {
@@ -94,8 +125,24 @@ function sameClaim(claims: readonly string[], claim: string): string | undefined
 const NO_CLAIMS: readonly string[] = [];
 
 /** The outcome of a login that fails: no token is issued (what it did besides may still stand, e.g. its metadata writes). */
-export function failedOutcome(user: ExportedUser, reason: string, dropped: DroppedClaim[] = [], logs: string[] = [], effects?: Effects): LoginOutcome {
-  return new Outcome(userId(user), reason, "{}", "{}", dropped, logs, { id: 0, access: 0 }, { id: NO_CLAIMS, access: NO_CLAIMS }, effects);
+export function failedOutcome(
+  user: ExportedUser,
+  reason: string,
+  dropped: DroppedClaim[] = [],
+  logs: string[] = [],
+  effects?: Effects,
+): LoginOutcome {
+  return new Outcome(
+    userId(user),
+    reason,
+    "{}",
+    "{}",
+    dropped,
+    logs,
+    { id: 0, access: 0 },
+    { id: NO_CLAIMS, access: NO_CLAIMS },
+    effects,
+  );
 }
 
 /** The scopes an interactive login asks for when none are given. */
@@ -106,7 +153,17 @@ export const DEFAULT_SCOPES: readonly string[] = ["openid", "profile", "email"];
  * the outcome it was, getters included.
  */
 export function restoreOutcome(data: LoginOutcome): LoginOutcome {
-  return new Outcome(data.user_id, data.denied, data.json.id, data.json.access, data.dropped, data.logs, data.bytes, data.claims, data.effects);
+  return new Outcome(
+    data.user_id,
+    data.denied,
+    data.json.id,
+    data.json.access,
+    data.dropped,
+    data.logs,
+    data.bytes,
+    data.claims,
+    data.effects,
+  );
 }
 
 /**
@@ -115,7 +172,11 @@ export function restoreOutcome(data: LoginOutcome): LoginOutcome {
  * which cost more in garbage collection than the parsing they save.
  */
 class Outcome implements LoginOutcome {
-  private parsed?: { idToken?: Record<string, unknown>; accessToken?: Record<string, unknown>; userinfo?: Record<string, unknown> };
+  private parsed?: {
+    idToken?: Record<string, unknown>;
+    accessToken?: Record<string, unknown>;
+    userinfo?: Record<string, unknown>;
+  };
 
   constructor(
     readonly user_id: string,

@@ -12,7 +12,16 @@ import { ClaimIssuer, failedOutcome } from "./outcome";
 import { OneAtATime } from "./one-at-a-time";
 import { loadAction, type LoginSlot } from "./sandbox";
 import { checkTimeoutMs, DEFAULT_TIMEOUT_MS, TimeoutError, withTimeout } from "./timeout";
-import { type DroppedClaim, type ExportedUser, type Handler, type LoginContext, type LoginOutcome, type LoginRunner, type LoginState, newLoginState } from "./types";
+import {
+  type DroppedClaim,
+  type ExportedUser,
+  type Handler,
+  type LoginContext,
+  type LoginOutcome,
+  type LoginRunner,
+  type LoginState,
+  newLoginState,
+} from "./types";
 
 /** An interactive login's prompt, as Auth0 gives it when none was asked for. */
 const DEFAULT_PROMPT: readonly string[] = ["login"];
@@ -80,7 +89,14 @@ export class PostLoginRuntime implements LoginRunner {
   private loadCode(): Handler {
     this.slot = { state: undefined };
     const { code, filename = "action.js", dependencies = [], modules, allowFetch } = this.options;
-    const loaded = loadAction(code, { filename, dependencies, modules, slot: this.slot, allowFetch, callTimeoutMs: this.timeoutMs });
+    const loaded = loadAction(code, {
+      filename,
+      dependencies,
+      modules,
+      slot: this.slot,
+      allowFetch,
+      callTimeoutMs: this.timeoutMs,
+    });
     this.continueHandler = loaded.continueHandler;
     return loaded.handler;
   }
@@ -89,7 +105,10 @@ export class PostLoginRuntime implements LoginRunner {
   static load(options: PostLoginRuntimeOptions): PostLoginRuntime {
     const bytes = Buffer.byteLength(options.code, "utf8");
     if (bytes > MAX_ACTION_CODE_BYTES) {
-      throw new ActionLoadError("ERR_ACTION_TOO_LARGE", `action code is ${bytes} bytes; Auth0 refuses action code over ${MAX_ACTION_CODE_BYTES} bytes`);
+      throw new ActionLoadError(
+        "ERR_ACTION_TOO_LARGE",
+        `action code is ${bytes} bytes; Auth0 refuses action code over ${MAX_ACTION_CODE_BYTES} bytes`,
+      );
     }
     return new PostLoginRuntime(options);
   }
@@ -164,7 +183,12 @@ export class PostLoginRuntime implements LoginRunner {
    * for a timer. (A `then` here, not `await result`: the promise is the sandbox's, and awaiting
    * another realm's promise costs extra ticks.)
    */
-  private async settle(result: PromiseLike<unknown>, state: LoginState, timeoutMs: number, timedOut: string): Promise<void> {
+  private async settle(
+    result: PromiseLike<unknown>,
+    state: LoginState,
+    timeoutMs: number,
+    timedOut: string,
+  ): Promise<void> {
     const slot = this.slot;
     const watch = this.watch;
     watch.reset();
@@ -188,9 +212,13 @@ export class PostLoginRuntime implements LoginRunner {
     }
   }
 
-
   /** What Auth0 issues once every action has run: the claims its rules keep, or the reason the login fails. */
-  outcome(user: ExportedUser, state: LoginState, requestedScopes?: readonly string[], redirect?: Redirect): LoginOutcome {
+  outcome(
+    user: ExportedUser,
+    state: LoginState,
+    requestedScopes?: readonly string[],
+    redirect?: Redirect,
+  ): LoginOutcome {
     return this.issuer.outcome(user, state, requestedScopes, redirect);
   }
 

@@ -17,7 +17,25 @@ import type { Handler, LoginState } from "./types";
  * variables instead of through SES's scope proxy, which made every `JSON` or `Object` lookup a proxy
  * trap, which slowed every handler (docs/measured.md#figures-behind-the-code). Code that declares one of these names itself runs without them.
  */
-const FAST_GLOBALS = ["JSON", "Object", "Array", "Number", "String", "Boolean", "Math", "Promise", "Error", "TypeError", "Symbol", "Date", "RegExp", "Map", "Set", "Buffer", "console"];
+const FAST_GLOBALS = [
+  "JSON",
+  "Object",
+  "Array",
+  "Number",
+  "String",
+  "Boolean",
+  "Math",
+  "Promise",
+  "Error",
+  "TypeError",
+  "Symbol",
+  "Date",
+  "RegExp",
+  "Map",
+  "Set",
+  "Buffer",
+  "console",
+];
 
 /**
  * Node's built-in modules an action may require: those that give no reach beyond the worker's own
@@ -25,7 +43,21 @@ const FAST_GLOBALS = ["JSON", "Object", "Array", "Number", "String", "Boolean", 
  * network), vm, worker_threads, module, inspector, v8 (a realm or a thread outside the sandbox), os,
  * process, diagnostics_channel, async_hooks, cluster and the rest (the host's state).
  */
-const BUILTINS: ReadonlySet<string> = new Set(["assert", "buffer", "crypto", "events", "path", "punycode", "querystring", "stream", "string_decoder", "url", "util", "zlib", "timers"]);
+const BUILTINS: ReadonlySet<string> = new Set([
+  "assert",
+  "buffer",
+  "crypto",
+  "events",
+  "path",
+  "punycode",
+  "querystring",
+  "stream",
+  "string_decoder",
+  "url",
+  "util",
+  "zlib",
+  "timers",
+]);
 
 export interface LoadedAction {
   /** The action's exports.onExecutePostLogin. */
@@ -55,7 +87,9 @@ export interface LoadOptions {
 
 /** True once SES's lockdown() has run in this realm: the only realm actions may be loaded into. */
 export function isLockedDown(): boolean {
-  return typeof globalThis.harden === "function" && Object.isFrozen(Object.prototype) && Object.isFrozen(Function.prototype);
+  return (
+    typeof globalThis.harden === "function" && Object.isFrozen(Object.prototype) && Object.isFrozen(Function.prototype)
+  );
 }
 
 /** Loads `code` into a new Compartment; throws ActionLoadError when it fails to load or has no handler. */
@@ -75,17 +109,30 @@ export function loadAction(code: string, options: LoadOptions): LoadedAction {
   } catch (err) {
     throw new ActionLoadError("ERR_ACTION_LOAD", `action failed to load: ${describe(err)}`);
   }
-  const handler = (module.exports).onExecutePostLogin;
+  const handler = module.exports.onExecutePostLogin;
   if (typeof handler !== "function") {
-    throw new ActionLoadError("ERR_ACTION_LOAD", "action does not export onExecutePostLogin: post-login actions need exports.onExecutePostLogin = async (event, api) => {...}");
+    throw new ActionLoadError(
+      "ERR_ACTION_LOAD",
+      "action does not export onExecutePostLogin: post-login actions need exports.onExecutePostLogin = async (event, api) => {...}",
+    );
   }
-  const continueHandler = (module.exports).onContinuePostLogin;
-  return { handler: handler as Handler, continueHandler: typeof continueHandler === "function" ? (continueHandler as Handler) : undefined };
+  const continueHandler = module.exports.onContinuePostLogin;
+  return {
+    handler: handler as Handler,
+    continueHandler: typeof continueHandler === "function" ? (continueHandler as Handler) : undefined,
+  };
 }
 
 /** Runs `code` as a CommonJS module of `compartment` (`this` is module.exports, as in Node). */
-function runModule(compartment: Compartment, code: string, filename: string, module: { exports: unknown }, require: (id: string) => unknown): void {
-  const wrap = (names: readonly string[]) => `(function (exports, require, module, __filename, __dirname${names.map((g) => `, ${g}`).join("")}) {${code}\n})`;
+function runModule(
+  compartment: Compartment,
+  code: string,
+  filename: string,
+  module: { exports: unknown },
+  require: (id: string) => unknown,
+): void {
+  const wrap = (names: readonly string[]) =>
+    `(function (exports, require, module, __filename, __dirname${names.map((g) => `, ${g}`).join("")}) {${code}\n})`;
   let fn: (...args: unknown[]) => unknown;
   let values: unknown[] = [];
   try {
@@ -111,13 +158,19 @@ function sandboxRequire(compartment: Compartment, options: LoadOptions): (id: st
     if (bare === "timers") return timersModule(compartment);
     if (BUILTINS.has(bare) || BUILTINS.has(bare.split("/")[0])) return builtin(bare);
     if (id.startsWith("node:") || isNodeBuiltin(bare)) {
-      throw new Error(`Cannot load '${id}' in the local sandbox: it reaches files, processes, the network or the host; the sandbox allows ${[...BUILTINS].join(", ")} (see docs/sandbox.md)`);
+      throw new Error(
+        `Cannot load '${id}' in the local sandbox: it reaches files, processes, the network or the host; the sandbox allows ${[...BUILTINS].join(", ")} (see docs/sandbox.md)`,
+      );
     }
     const pkg = id.startsWith("@") ? id.split("/").slice(0, 2).join("/") : id.split("/")[0];
-    if (!declared.has(pkg)) throw new Error(`Cannot find module '${id}': it is not declared in the action's dependencies`);
+    if (!declared.has(pkg))
+      throw new Error(`Cannot find module '${id}': it is not declared in the action's dependencies`);
     if (loaded.has(id)) return (loaded.get(id) as { exports: unknown }).exports;
     const source = options.modules?.[id];
-    if (source === undefined) throw new Error(`Cannot find module '${id}': the dependency is declared but was not bundled for the sandbox (a require() with a computed name?)`);
+    if (source === undefined)
+      throw new Error(
+        `Cannot find module '${id}': the dependency is declared but was not bundled for the sandbox (a require() with a computed name?)`,
+      );
     const module = { exports: {} as unknown };
     loaded.set(id, module);
     runModule(compartment, source, `${id} (bundled)`, module, require);
@@ -190,9 +243,14 @@ function outbound(options: LoadOptions): (slot: LoginSlot) => (input: unknown, i
   return (slot) => (input, init) => {
     const owner = slot.state;
     const record = (call: OutboundCall) => owner && (owner.effects ??= new EffectsRecord()).call(call);
-    const request = typeof input === "object" && input !== null && "url" in input ? (input as { url: unknown; method?: unknown }) : undefined;
+    const request =
+      typeof input === "object" && input !== null && "url" in input
+        ? (input as { url: unknown; method?: unknown })
+        : undefined;
     const given = (init ?? {}) as RequestInit;
-    const method = (typeof given.method === "string" ? given.method : typeof request?.method === "string" ? request.method : "GET").toUpperCase();
+    const method = (
+      typeof given.method === "string" ? given.method : typeof request?.method === "string" ? request.method : "GET"
+    ).toUpperCase();
     let url: URL;
     try {
       url = new URL(String(request?.url ?? input));
@@ -201,10 +259,15 @@ function outbound(options: LoadOptions): (slot: LoginSlot) => (input: unknown, i
     }
     if (!allowed.has(url.origin)) {
       record({ method, url: url.href, status: "refused" });
-      const why = allowed.size === 0 ? "the local sandbox makes no network calls (allow an origin with --allow-fetch)" : `${url.origin} is not an --allow-fetch origin`;
+      const why =
+        allowed.size === 0
+          ? "the local sandbox makes no network calls (allow an origin with --allow-fetch)"
+          : `${url.origin} is not an --allow-fetch origin`;
       return refuse(new TypeError(`fetch ${url.href}: ${why}`));
     }
-    const signal = given.signal ? AbortSignal.any([given.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    const signal = given.signal
+      ? AbortSignal.any([given.signal, AbortSignal.timeout(timeoutMs)])
+      : AbortSignal.timeout(timeoutMs);
     return fetch(request ? (input as Request) : url.href, { ...given, redirect: "manual", signal }).then(
       (response) => {
         record({ method, url: url.href, status: response.status });
@@ -232,7 +295,8 @@ function sandboxGlobals(slot: LoginSlot, fetchFor: ReturnType<typeof outbound>):
   // login running when it fires (a later user's). A throw fails that login if it is still running,
   // as an uncaught exception fails an execution in Auth0; it never ends the worker.
   const owned = (callback: unknown): ((...args: unknown[]) => unknown) => {
-    if (typeof callback !== "function") throw new TypeError(`The "callback" argument must be of type function. Received ${typeof callback}`);
+    if (typeof callback !== "function")
+      throw new TypeError(`The "callback" argument must be of type function. Received ${typeof callback}`);
     const owner = slot.state;
     return (...args: unknown[]) => {
       const running = slot.state;
@@ -240,7 +304,8 @@ function sandboxGlobals(slot: LoginSlot, fetchFor: ReturnType<typeof outbound>):
       try {
         return Reflect.apply(callback, undefined, args) as unknown;
       } catch (err) {
-        if (owner !== undefined && owner.denied === null) owner.denied = `the action threw ${describe(err)} in a callback; Auth0 fails the login`;
+        if (owner !== undefined && owner.denied === null)
+          owner.denied = `the action threw ${describe(err)} in a callback; Auth0 fails the login`;
         return undefined;
       } finally {
         slot.state = running;
@@ -269,7 +334,12 @@ function sandboxGlobals(slot: LoginSlot, fetchFor: ReturnType<typeof outbound>):
     timers.delete(id);
     entry.clear(entry.handle as never);
   };
-  const once = (schedule: (cb: () => void) => NodeJS.Timeout | NodeJS.Immediate, clear: (h: never) => void, callback: unknown, args: unknown[]): TimerHandle => {
+  const once = (
+    schedule: (cb: () => void) => NodeJS.Timeout | NodeJS.Immediate,
+    clear: (h: never) => void,
+    callback: unknown,
+    args: unknown[],
+  ): TimerHandle => {
     const run = owned(callback);
     // A timer's callback runs on a later turn, when `view` is set.
     const view: TimerHandle = track(
@@ -282,13 +352,17 @@ function sandboxGlobals(slot: LoginSlot, fetchFor: ReturnType<typeof outbound>):
     return view;
   };
   const delay = (ms: unknown) => (typeof ms === "number" ? ms : Number(ms));
-  const process = { env: {}, nextTick: (callback: unknown, ...args: unknown[]) => queueMicrotask(() => void owned(callback)(...args)) };
+  const process = {
+    env: {},
+    nextTick: (callback: unknown, ...args: unknown[]) => queueMicrotask(() => void owned(callback)(...args)),
+  };
   return {
     console: harden({ log: capture, info: capture, warn: capture, error: capture, debug: capture, trace: capture }),
     // The host's classes, hardened (frozen with their prototypes) by the worker at its start
     // (src/sandbox/lockdown.ts): shared by every action of the worker and by its own code.
     ...hostGlobals(),
-    setTimeout: (callback: unknown, ms?: unknown, ...args: unknown[]) => once((cb) => setTimeout(cb, delay(ms)), clearTimeout, callback, args),
+    setTimeout: (callback: unknown, ms?: unknown, ...args: unknown[]) =>
+      once((cb) => setTimeout(cb, delay(ms)), clearTimeout, callback, args),
     clearTimeout: untrack,
     setInterval: (callback: unknown, ms?: unknown, ...args: unknown[]) => {
       const run = owned(callback);
@@ -298,7 +372,8 @@ function sandboxGlobals(slot: LoginSlot, fetchFor: ReturnType<typeof outbound>):
       );
     },
     clearInterval: untrack,
-    setImmediate: (callback: unknown, ...args: unknown[]) => once((cb) => setImmediate(cb), clearImmediate, callback, args),
+    setImmediate: (callback: unknown, ...args: unknown[]) =>
+      once((cb) => setImmediate(cb), clearImmediate, callback, args),
     clearImmediate: untrack,
     queueMicrotask: (callback: unknown) => queueMicrotask(owned(callback)),
     structuredClone,

@@ -17,7 +17,9 @@ export function isTimerMs(timeoutMs: number): boolean {
 /** Throws RangeError unless `timeoutMs` is a whole number of milliseconds a Node timer can keep. */
 export function checkTimeoutMs(timeoutMs: number): number {
   if (!isTimerMs(timeoutMs)) {
-    throw new RangeError(`timeoutMs: ${timeoutMs} is not a whole number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`);
+    throw new RangeError(
+      `timeoutMs: ${timeoutMs} is not a whole number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`,
+    );
   }
   return timeoutMs;
 }

@@ -57,7 +57,12 @@ export interface LoginContext {
   /** `event.transaction.prompt`. @default ["login"] */
   readonly prompt?: readonly string[];
   /** `event.request`: where the login comes from, and its query and body. @default a local request */
-  readonly request?: { readonly ip?: string; readonly hostname?: string; readonly query?: Readonly<Record<string, unknown>>; readonly body?: Readonly<Record<string, unknown>> };
+  readonly request?: {
+    readonly ip?: string;
+    readonly hostname?: string;
+    readonly query?: Readonly<Record<string, unknown>>;
+    readonly body?: Readonly<Record<string, unknown>>;
+  };
 }
 
 /** Anything that runs logins: a flow in a sandbox (SandboxedFlow), or one action inside one (PostLoginRuntime). */

@@ -99,10 +99,12 @@ export class Sandbox {
 
   /** Loads `flow`; throws ActionLoadError when an action can't load (named when the flow has several), SandboxError when the worker stops. */
   load(flow: CompiledFlow): Promise<SandboxedFlow> {
-    if (flow.steps.length === 0) return Promise.reject(new RangeError("flow: it holds no action; a flow runs at least one"));
+    if (flow.steps.length === 0)
+      return Promise.reject(new RangeError("flow: it holds no action; a flow runs at least one"));
     try {
       // Checked here, where a RangeError reaches the caller, rather than in the worker.
-      for (const timeoutMs of [flow.timeoutMs, ...flow.steps.map((s) => s.options.timeoutMs)]) if (timeoutMs !== undefined) checkTimeoutMs(timeoutMs);
+      for (const timeoutMs of [flow.timeoutMs, ...flow.steps.map((s) => s.options.timeoutMs)])
+        if (timeoutMs !== undefined) checkTimeoutMs(timeoutMs);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new RangeError(String(err)));
     }
@@ -134,7 +136,12 @@ export class Sandbox {
    * `user` as it is now. Undefined when no login is paused with that state (a new worker since, or
    * an old or made-up state).
    */
-  resume(number: number, stateToken: string, user: ExportedUser, request: ContinueRequest): Promise<LoginOutcome | undefined> {
+  resume(
+    number: number,
+    stateToken: string,
+    user: ExportedUser,
+    request: ContinueRequest,
+  ): Promise<LoginOutcome | undefined> {
     return this.ops.run(async () => {
       const broken = this.broken.get(number);
       if (broken !== undefined) throw broken;
@@ -167,7 +174,10 @@ export class Sandbox {
     const answer = await this.send({ load: flow, flow: number });
     if ("failure" in answer) throw new Error(`sandbox worker: ${answer.failure}`);
     if ("loadError" in answer) {
-      throw new ActionLoadError(answer.code, flow.steps.length > 1 ? `${actionName(flow, answer.step)}: ${answer.loadError}` : answer.loadError);
+      throw new ActionLoadError(
+        answer.code,
+        flow.steps.length > 1 ? `${actionName(flow, answer.step)}: ${answer.loadError}` : answer.loadError,
+      );
     }
   }
 
@@ -178,7 +188,11 @@ export class Sandbox {
     this.pulse = new Pulse();
     const data: LoginWorkerData = { kind: LOGINS_KIND, pulse: this.pulse.buffer };
     const worker = (this.worker = startSandboxWorker(data, this.heapMb));
-    this.watchdog = new Watchdog(this.pulse, (phase, flow) => this.limitOf(phase, flow), (overrun) => this.overrun(overrun));
+    this.watchdog = new Watchdog(
+      this.pulse,
+      (phase, flow) => this.limitOf(phase, flow),
+      (overrun) => this.overrun(overrun),
+    );
     this.watchdog.start();
     worker.on("message", (answer: WorkerAnswer) => {
       const current = this.current;
@@ -233,7 +247,8 @@ export class Sandbox {
    */
   private overrun(overrun: Overrun): void {
     const current = this.current;
-    const flow = current?.request !== undefined && "load" in current.request ? current.request.load : this.flows.get(overrun.flow);
+    const flow =
+      current?.request !== undefined && "load" in current.request ? current.request.load : this.flows.get(overrun.flow);
     this.current = undefined;
     void this.stop();
     if (current === undefined || flow === undefined) return;
@@ -241,9 +256,17 @@ export class Sandbox {
     if (("login" in request || "resume" in request) && overrun.phase === Phase.Running) {
       const names = flow.steps.map((s) => s.name);
       const user = "login" in request ? request.login : request.user;
-      current.resolve({ id: current.id, outcome: failedOutcome(user, timedOutReason(names, overrun.step, overrun.limitMs)) });
+      current.resolve({
+        id: current.id,
+        outcome: failedOutcome(user, timedOutReason(names, overrun.step, overrun.limitMs)),
+      });
     } else {
-      current.reject(new ActionLoadError("ERR_ACTION_LOAD", `action ${actionName(flow, overrun.step)} did not finish loading within ${overrun.limitMs} ms`));
+      current.reject(
+        new ActionLoadError(
+          "ERR_ACTION_LOAD",
+          `action ${actionName(flow, overrun.step)} did not finish loading within ${overrun.limitMs} ms`,
+        ),
+      );
     }
   }
 
@@ -256,7 +279,9 @@ export class Sandbox {
     const current = this.current;
     this.current = undefined;
     void this.stop();
-    current?.reject(new SandboxError("ERR_SANDBOX_STOPPED", `the sandbox worker${where} ${stopText(cause, this.heapMb)}`));
+    current?.reject(
+      new SandboxError("ERR_SANDBOX_STOPPED", `the sandbox worker${where} ${stopText(cause, this.heapMb)}`),
+    );
   }
 
   private async stop(): Promise<void> {

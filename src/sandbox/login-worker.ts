@@ -20,7 +20,13 @@ export interface LoginWorkerData {
 export type WorkerRequest =
   | { readonly id: number; readonly load: CompiledFlow; readonly flow: number }
   | { readonly id: number; readonly login: ExportedUser; readonly flow: number; readonly context: LoginContext }
-  | { readonly id: number; readonly resume: string; readonly flow: number; readonly user: ExportedUser; readonly request: ContinueRequest }
+  | {
+      readonly id: number;
+      readonly resume: string;
+      readonly flow: number;
+      readonly user: ExportedUser;
+      readonly request: ContinueRequest;
+    }
   | { readonly id: number; readonly unload: number };
 
 /**
@@ -37,7 +43,10 @@ export type WorkerAnswer =
 
 /** Loads flow number `which` under `pulse`, which hears which action loads and, later, runs. */
 export function loadUnderPulse(flow: CompiledFlow, pulse: Pulse, which: number): FlowRuntime {
-  const runtime = loadCompiledFlow(flow, { loading: (step) => pulse.loading(which, step), step: (step) => pulse.step(step) });
+  const runtime = loadCompiledFlow(flow, {
+    loading: (step) => pulse.loading(which, step),
+    step: (step) => pulse.step(step),
+  });
   pulse.idle();
   return runtime;
 }
@@ -65,7 +74,10 @@ export function serveLogins(): void {
     const runtime = flows.get(request.flow);
     if (runtime === undefined) throw new Error(`sandbox worker: no flow ${request.flow} is loaded`);
     pulse.login(request.flow);
-    let outcome = "resume" in request ? runtime.resume(request.resume, request.user, request.request) : runtime.loginNow(request.login, request.context);
+    let outcome =
+      "resume" in request
+        ? runtime.resume(request.resume, request.user, request.request)
+        : runtime.loginNow(request.login, request.context);
     if (outcome === undefined) {
       pulse.idle();
       return { id: request.id, notPaused: true };

@@ -57,7 +57,13 @@ export class Pulse {
 
   read(): PulseReading {
     const view = this.view;
-    return { phase: view.getInt32(PHASE) as Phase, flow: view.getInt32(FLOW), step: view.getInt32(STEP), index: view.getInt32(INDEX), count: view.getInt32(COUNT) };
+    return {
+      phase: view.getInt32(PHASE) as Phase,
+      flow: view.getInt32(FLOW),
+      step: view.getInt32(STEP),
+      index: view.getInt32(INDEX),
+      count: view.getInt32(COUNT),
+    };
   }
 
   private start(phase: Phase, flow: number, step: number, index: number): void {

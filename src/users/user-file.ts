@@ -35,7 +35,8 @@ export const MAX_INFLATE_RATIO = 200;
 const INFLATE_FREE_BYTES = 16 * 2 ** 20;
 
 const MIB = 2 ** 20;
-const byteSize = (bytes: number) => (bytes >= MIB ? `${Math.floor(bytes / MIB)} MiB` : `${Math.ceil(bytes / 1024)} KiB`);
+const byteSize = (bytes: number) =>
+  bytes >= MIB ? `${Math.floor(bytes / MIB)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
 /** The fix for a JSON array too large to read whole: NDJSON, which is streamed. */
 const TO_NDJSON = "convert it to NDJSON, which is streamed: jq -c '.[]' FILE > users.ndjson";
 
@@ -59,13 +60,20 @@ function open(file: string, progress?: { file: ReadStream }): { stream: Readable
   try {
     fd = openSync(file, "r");
   } catch (err) {
-    throw new UsageError("ERR_INPUT_UNREADABLE", `${file}: can't read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path`);
+    throw new UsageError(
+      "ERR_INPUT_UNREADABLE",
+      `${file}: can't read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path`,
+    );
   }
   const isFile = fstatSync(fd).isFile();
   const magic = Buffer.alloc(2);
   const read = isFile ? readSync(fd, magic, 0, 2, 0) : 0;
   closeSync(fd);
-  if (!isFile) throw new UsageError("ERR_INPUT_UNREADABLE", `${file}: not a regular file; the preview reads its input twice (checked, then run), so save it to a file first`);
+  if (!isFile)
+    throw new UsageError(
+      "ERR_INPUT_UNREADABLE",
+      `${file}: not a regular file; the preview reads its input twice (checked, then run), so save it to a file first`,
+    );
   const raw = createReadStream(file, { highWaterMark: 1 << 18 });
   if (progress) progress.file = raw;
   if (read === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
@@ -100,7 +108,10 @@ async function* chunks(file: string, line: () => number, progress?: { file: Read
     }
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError("ERR_INPUT_UNREADABLE", `${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`);
+    throw new UsageError(
+      "ERR_INPUT_UNREADABLE",
+      `${file}: can't read it (${(err as Error).message}); is it a complete .gz file?`,
+    );
   } finally {
     stream.destroy();
   }
@@ -134,7 +145,8 @@ async function* lineBatches(file: string, maxBytes?: { bytes: number; problem: s
       first = false;
     }
     total += bytes.length;
-    if (maxBytes && total > maxBytes.bytes) throw new UsageError("ERR_INPUT_TOO_LARGE", `${file}:${lines + 1}: ${maxBytes.problem}`);
+    if (maxBytes && total > maxBytes.bytes)
+      throw new UsageError("ERR_INPUT_TOO_LARGE", `${file}:${lines + 1}: ${maxBytes.problem}`);
     const firstEnd = bytes.indexOf(10);
     if (firstEnd !== -1 && reading + firstEnd > MAX_LINE_BYTES) throw lineTooLong(file, lines + 1);
     const chunk = decoder.write(bytes);
@@ -289,7 +301,10 @@ function parseDocument(text: string, file: string): unknown {
     // Node 20 gives a position for some syntax errors only; without one, name no line rather than a wrong one.
     const position = /position (\d+)/.exec(message);
     const where = position ? `${file}:${lineAt(text, Number(position[1]))}` : file;
-    throw new UsageError("ERR_INPUT_INVALID", `${where}: invalid JSON (${message.replace(/ in JSON at position.*$/, "")})`);
+    throw new UsageError(
+      "ERR_INPUT_INVALID",
+      `${where}: invalid JSON (${message.replace(/ in JSON at position.*$/, "")})`,
+    );
   }
 }
 
@@ -306,10 +321,17 @@ export class UserFile {
 
   static async open(file: string): Promise<UserFile> {
     const first = await firstLine(file);
-    if (first === undefined) throw new UsageError("ERR_INPUT_INVALID", `${file}: holds no users; give a JSON user object, a JSON array of users or NDJSON`);
+    if (first === undefined)
+      throw new UsageError(
+        "ERR_INPUT_INVALID",
+        `${file}: holds no users; give a JSON user object, a JSON array of users or NDJSON`,
+      );
     const start = first.text.trimStart()[0];
     if (start !== "{" && start !== "[") {
-      throw new UsageError("ERR_INPUT_INVALID", `${file}:${first.line}: not JSON: expected a user object, an array of users or NDJSON (one user per line)`);
+      throw new UsageError(
+        "ERR_INPUT_INVALID",
+        `${file}:${first.line}: not JSON: expected a user object, an array of users or NDJSON (one user per line)`,
+      );
     }
     if (start === "{") {
       try {
@@ -324,7 +346,8 @@ export class UserFile {
         ? `the JSON array passes ${byteSize(MAX_DOCUMENT_BYTES)} here; an array is read whole: ${TO_NDJSON}`
         : `the JSON object passes ${byteSize(MAX_DOCUMENT_BYTES)} here; no Auth0 user is that large (at most 16 MB of metadata): check the file`;
     let text = "";
-    for await (const batch of lineBatches(file, { bytes: MAX_DOCUMENT_BYTES, problem })) text += batch.join("\n") + "\n";
+    for await (const batch of lineBatches(file, { bytes: MAX_DOCUMENT_BYTES, problem }))
+      text += batch.join("\n") + "\n";
     const value = parseDocument(text, file);
     const users = Array.isArray(value) ? value : [value];
     users.forEach((user, i) => asUser(user, Array.isArray(value) ? `${file}: element ${i + 1} of the array` : file));

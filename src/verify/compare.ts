@@ -29,14 +29,28 @@ export function customClaims(claims: Record<string, unknown>): Record<string, un
   return Object.fromEntries(Object.entries(claims).filter(([name]) => !STANDARD_CLAIMS.has(name)));
 }
 
-export function compare(expected: Record<string, unknown>, found: Record<string, unknown>, namespace: string | undefined): Comparison {
+export function compare(
+  expected: Record<string, unknown>,
+  found: Record<string, unknown>,
+  namespace: string | undefined,
+): Comparison {
   const custom = customClaims(found);
   const missing = Object.keys(expected).filter((name) => !(name in custom));
   // Deep equality: objects in any key order, arrays in order.
-  const different = Object.keys(expected).filter((name) => name in custom && !isDeepStrictEqual(custom[name], expected[name]));
+  const different = Object.keys(expected).filter(
+    (name) => name in custom && !isDeepStrictEqual(custom[name], expected[name]),
+  );
   const extra = Object.keys(custom).filter((name) => !(name in expected));
   const ours = (name: string) => namespace !== undefined && name.startsWith(namespace.replace(/\/+$/, "") + "/");
   const unexpected = extra.filter(ours);
   const other = extra.filter((name) => !ours(name));
-  return { expected, found: custom, missing, different, unexpected, other, ok: missing.length + different.length + unexpected.length === 0 };
+  return {
+    expected,
+    found: custom,
+    missing,
+    different,
+    unexpected,
+    other,
+    ok: missing.length + different.length + unexpected.length === 0,
+  };
 }

@@ -21,12 +21,14 @@ export function readExpectFile(file: string): Expected {
   const part = (key: string): Record<string, unknown> | undefined => {
     const v = object?.[key];
     if (v === undefined) return undefined;
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new UsageError("ERR_INPUT_INVALID", `--expect: ${file}: "${key}" must be an object of claims`);
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      throw new UsageError("ERR_INPUT_INVALID", `--expect: ${file}: "${key}" must be an object of claims`);
     return v as Record<string, unknown>;
   };
   const idToken = part("idToken");
   const accessToken = part("accessToken");
   const info = part("userinfo");
-  if (!idToken && !accessToken && !info) throw new UsageError("ERR_INPUT_INVALID", `--expect: ${file} has none of idToken, accessToken, userinfo`);
+  if (!idToken && !accessToken && !info)
+    throw new UsageError("ERR_INPUT_INVALID", `--expect: ${file} has none of idToken, accessToken, userinfo`);
   return { idToken: idToken ?? {}, accessToken: accessToken ?? {}, userinfo: info ?? idToken ?? {}, source: file };
 }

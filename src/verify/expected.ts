@@ -28,20 +28,34 @@ export interface Records {
 }
 
 /** The claims `head` (the environment's flow, compiled with its secrets) gives `subject`, whose record comes from --users or the Management API. */
-export async function expectedFor(subject: string, options: VerifyOptions, head: CompiledEnvironment, budget: Budget): Promise<Expected & { records: Records }> {
-  const records = options.usersFile ? await fromFile(options.usersFile, subject, options.grant === "password" ? options.username : undefined) : await fromManagementApi(options, subject, budget);
+export async function expectedFor(
+  subject: string,
+  options: VerifyOptions,
+  head: CompiledEnvironment,
+  budget: Budget,
+): Promise<Expected & { records: Records }> {
+  const records = options.usersFile
+    ? await fromFile(options.usersFile, subject, options.grant === "password" ? options.username : undefined)
+    : await fromManagementApi(options, subject, budget);
   const { user, source } = records;
   const action = await startCompiledEnvironment(head);
   let outcome;
   try {
     // As the tenant ran it: the protocol of verify's login, the scopes it asked for, prompt=login for a code flow.
     const code = options.grant !== "password";
-    outcome = await action.runtime.login(user, { protocol: code ? "oidc-basic-profile" : "oauth2-resource-owner", requestedScopes: LOGIN_SCOPES, prompt: code ? ["login"] : [] });
+    outcome = await action.runtime.login(user, {
+      protocol: code ? "oidc-basic-profile" : "oauth2-resource-owner",
+      requestedScopes: LOGIN_SCOPES,
+      prompt: code ? ["login"] : [],
+    });
   } finally {
     await action.runtime.close();
   }
   if (outcome.denied !== null) {
-    throw new UsageError("ERR_EXPECTATION", `the preview of ${options.env}'s action denies ${subject} (${outcome.denied}), yet the tenant logged them in: the tenant runs other code`);
+    throw new UsageError(
+      "ERR_EXPECTATION",
+      `the preview of ${options.env}'s action denies ${subject} (${outcome.denied}), yet the tenant logged them in: the tenant runs other code`,
+    );
   }
   const redirect = outcome.effects?.redirect;
   if (redirect !== undefined) {
@@ -70,11 +84,16 @@ async function fromFile(file: string, subject: string, login: string | undefined
   for await (const batch of users.users()) {
     for (const { user: u } of batch) {
       if (u.user_id === subject) user ??= u;
-      if (lowerLogin !== undefined && typeof u.email === "string" && u.email.toLowerCase() === lowerLogin) loginUser ??= u;
+      if (lowerLogin !== undefined && typeof u.email === "string" && u.email.toLowerCase() === lowerLogin)
+        loginUser ??= u;
     }
     if (user && (lowerLogin === undefined || loginUser)) break;
   }
-  if (!user) throw new UsageError("ERR_USER_UNKNOWN", `--users: ${file} has no user with user_id ${quote(subject)}, who just logged in; add them, or use --expect`);
+  if (!user)
+    throw new UsageError(
+      "ERR_USER_UNKNOWN",
+      `--users: ${file} has no user with user_id ${quote(subject)}, who just logged in; add them, or use --expect`,
+    );
   return { user, source: file, loginUser };
 }
 
@@ -85,9 +104,14 @@ async function fromManagementApi(options: VerifyOptions, subject: string, budget
     const url = new URL(`api/v2/users/${encodeURIComponent(subject)}`, options.issuerUrl);
     url.search = "fields=user_id,email,app_metadata,user_metadata&include_fields=true";
     const answer = await budget.fetch(url, { headers: { authorization: `Bearer ${token}` } });
-    if (!answer.ok) throw new AuthError("ERR_MANAGEMENT_REFUSED", `the Management API refused GET /api/v2/users/${encodeURIComponent(subject)}: HTTP ${answer.status}; check the read:users scope`);
+    if (!answer.ok)
+      throw new AuthError(
+        "ERR_MANAGEMENT_REFUSED",
+        `the Management API refused GET /api/v2/users/${encodeURIComponent(subject)}: HTTP ${answer.status}; check the read:users scope`,
+      );
     const user = await jsonOf(answer, `GET ${url.href}`);
-    if (typeof user !== "object" || user === null || Array.isArray(user)) throw new NetworkError("ERR_ANSWER_INVALID", `GET ${url.href}: the answer is not a user record`);
+    if (typeof user !== "object" || user === null || Array.isArray(user))
+      throw new NetworkError("ERR_ANSWER_INVALID", `GET ${url.href}: the answer is not a user record`);
     return { user: user as ExportedUser, source: "the Management API" };
   } catch (err) {
     throw toolErrorIn(err) ?? new NetworkError("ERR_UNREACHABLE", `can't reach the Management API: ${errorText(err)}`);
@@ -106,12 +130,25 @@ export async function managementToken(
   const response = await budget.fetch(tokenUrl, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ grant_type: "client_credentials", client_id: management.clientId, client_secret: management.clientSecret, audience }),
+    body: JSON.stringify({
+      grant_type: "client_credentials",
+      client_id: management.clientId,
+      client_secret: management.clientSecret,
+      audience,
+    }),
   });
-  const body = (await jsonOf(response, `POST ${tokenUrl.href}`).catch(() => ({}))) as { access_token?: unknown; error?: unknown; error_description?: unknown };
+  const body = (await jsonOf(response, `POST ${tokenUrl.href}`).catch(() => ({}))) as {
+    access_token?: unknown;
+    error?: unknown;
+    error_description?: unknown;
+  };
   if (!response.ok || typeof body.access_token !== "string") {
-    const why = `${typeof body.error === "string" ? body.error : response.status} ${typeof body.error_description === "string" ? body.error_description : ""}`.trim();
-    throw new AuthError("ERR_MANAGEMENT_REFUSED", `the Management API token was refused: ${quote(why)}; the application needs the ${scope} scope on the Management API`);
+    const why =
+      `${typeof body.error === "string" ? body.error : response.status} ${typeof body.error_description === "string" ? body.error_description : ""}`.trim();
+    throw new AuthError(
+      "ERR_MANAGEMENT_REFUSED",
+      `the Management API token was refused: ${quote(why)}; the application needs the ${scope} scope on the Management API`,
+    );
   }
   return body.access_token;
 }

@@ -9,9 +9,11 @@ import type { Secrets } from "../scrub";
 export const BODY_LIMIT = 1024 * 1024;
 
 /** TLS errors that a private CA (TLS inspection, a simulator) causes. */
-const UNTRUSTED = /^(UNABLE_TO_(GET_ISSUER_CERT(_LOCALLY)?|VERIFY_LEAF_SIGNATURE)|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE)$/;
+const UNTRUSTED =
+  /^(UNABLE_TO_(GET_ISSUER_CERT(_LOCALLY)?|VERIFY_LEAF_SIGNATURE)|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE)$/;
 /** What an https request to a plain-http server fails with. */
-const NOT_TLS = /ERR_SSL_WRONG_VERSION_NUMBER|ERR_SSL_PACKET_LENGTH_TOO_LONG|wrong version number|packet length too long/i;
+const NOT_TLS =
+  /ERR_SSL_WRONG_VERSION_NUMBER|ERR_SSL_PACKET_LENGTH_TOO_LONG|wrong version number|packet length too long/i;
 
 export class Budget {
   readonly signal: AbortSignal;
@@ -34,7 +36,10 @@ export class Budget {
 
   /** The error to throw when the run's time is up while waiting for `what`. */
   timeUp(what: string): NetworkError {
-    return new NetworkError("ERR_TIMEOUT", `${what}: no answer within --timeout ${this.timeoutMs / 1000} s, the bound on the whole run; check that it is up, or raise --timeout`);
+    return new NetworkError(
+      "ERR_TIMEOUT",
+      `${what}: no answer within --timeout ${this.timeoutMs / 1000} s, the bound on the whole run; check that it is up, or raise --timeout`,
+    );
   }
 
   /**
@@ -81,13 +86,19 @@ export class Budget {
     // The body is already decoded; its encoding and length no longer apply.
     headers.delete("content-encoding");
     headers.delete("content-length");
-    return new Response(nullBody ? null : Buffer.concat(chunks), { status: response.status, statusText: response.statusText, headers });
+    return new Response(nullBody ? null : Buffer.concat(chunks), {
+      status: response.status,
+      statusText: response.statusText,
+      headers,
+    });
   };
 
   /** A fetch failure, named: the deadline, an untrusted certificate, https to a plain-http server, or the cause. */
   private failure(what: string, err: unknown): NetworkError {
     if (this.signal.aborted) return this.timeUp(what);
-    const codes = causes(err).map((c) => (c as { code?: unknown }).code).filter((code) => typeof code === "string");
+    const codes = causes(err)
+      .map((c) => (c as { code?: unknown }).code)
+      .filter((code) => typeof code === "string");
     const untrusted = codes.find((code) => UNTRUSTED.test(code));
     if (untrusted) {
       return new NetworkError(
@@ -98,14 +109,20 @@ export class Budget {
     }
     const text = errorText(err);
     if (NOT_TLS.test(text) || codes.some((code) => NOT_TLS.test(code))) {
-      return new NetworkError("ERR_TLS", `${what}: the server does not answer in TLS (SSL wrong version number)${this.schemeHint ? `; ${this.schemeHint}` : "; is it a plain http server?"}`);
+      return new NetworkError(
+        "ERR_TLS",
+        `${what}: the server does not answer in TLS (SSL wrong version number)${this.schemeHint ? `; ${this.schemeHint}` : "; is it a plain http server?"}`,
+      );
     }
     return new NetworkError("ERR_UNREACHABLE", `${what}: ${text}; check --domain and that the tenant is up`);
   }
 }
 
 function tooBig(what: string, how: string): NetworkError {
-  return new NetworkError("ERR_BODY_TOO_LARGE", `${what} ${how}, over the limit of ${BODY_LIMIT} bytes (1 MiB) for any response; a tenant's answers are far smaller, so check --domain`);
+  return new NetworkError(
+    "ERR_BODY_TOO_LARGE",
+    `${what} ${how}, over the limit of ${BODY_LIMIT} bytes (1 MiB) for any response; a tenant's answers are far smaller, so check --domain`,
+  );
 }
 
 function causes(err: unknown): unknown[] {
@@ -125,6 +142,9 @@ export async function jsonOf(response: Response, what: string): Promise<unknown>
   try {
     return JSON.parse(text);
   } catch {
-    throw new NetworkError("ERR_ANSWER_INVALID", `${what}: the answer (HTTP ${response.status}) is not JSON: ${quote(text, 120)}`);
+    throw new NetworkError(
+      "ERR_ANSWER_INVALID",
+      `${what}: the answer (HTTP ${response.status}) is not JSON: ${quote(text, 120)}`,
+    );
   }
 }

@@ -15,16 +15,25 @@ export interface Identity {
  * Throws AuthError naming both sides when any source says the subject is someone else. `login` is the
  * password grant's username (undefined for the code flow: whoever used the browser logged in).
  */
-export function checkIdentity(subject: string, login: string | undefined, tokenClaims: Record<string, unknown>[], records: Records | undefined): Identity {
+export function checkIdentity(
+  subject: string,
+  login: string | undefined,
+  tokenClaims: Record<string, unknown>[],
+  records: Records | undefined,
+): Identity {
   const how: string[] = [];
   if (records) {
     const recordId = records.user.user_id;
     if (recordId !== subject) {
-      throw new AuthError("ERR_IDENTITY_MISMATCH", `${records.source} answered for the subject ${quote(subject)} with the record of ${quote(recordId)}: the expectation would be another user's`);
+      throw new AuthError(
+        "ERR_IDENTITY_MISMATCH",
+        `${records.source} answered for the subject ${quote(subject)} with the record of ${quote(recordId)}: the expectation would be another user's`,
+      );
     }
     how.push(`${records.source} has the record of ${subject}`);
   }
-  if (login === undefined) return how.length > 0 ? { check: { name: "subject", ok: true, detail: how.join("; ") } } : {};
+  if (login === undefined)
+    return how.length > 0 ? { check: { name: "subject", ok: true, detail: how.join("; ") } } : {};
 
   const lower = login.toLowerCase();
   const isEmail = login.includes("@");
@@ -33,14 +42,20 @@ export function checkIdentity(subject: string, login: string | undefined, tokenC
     const email = claims.email;
     if (typeof email !== "string" || !isEmail) continue;
     if (email.toLowerCase() !== lower) {
-      throw new AuthError("ERR_IDENTITY_MISMATCH", `the tokens are for ${quote(subject)} (email ${quote(email)}), but the password grant logged in ${quote(login)}`);
+      throw new AuthError(
+        "ERR_IDENTITY_MISMATCH",
+        `the tokens are for ${quote(subject)} (email ${quote(email)}), but the password grant logged in ${quote(login)}`,
+      );
     }
     confirmed = true;
   }
   if (confirmed) how.push(`the tokens' email is ${login}, the password grant's username`);
   if (records?.loginUser) {
     if (records.loginUser.user_id !== subject) {
-      throw new AuthError("ERR_IDENTITY_MISMATCH", `${records.source} says ${quote(login)} is ${quote(records.loginUser.user_id)}, but the tokens are for ${quote(subject)}`);
+      throw new AuthError(
+        "ERR_IDENTITY_MISMATCH",
+        `${records.source} says ${quote(login)} is ${quote(records.loginUser.user_id)}, but the tokens are for ${quote(subject)}`,
+      );
     }
     confirmed = true;
     how.push(`${records.source} maps ${login} to ${subject}`);
@@ -48,7 +63,10 @@ export function checkIdentity(subject: string, login: string | undefined, tokenC
   const recordEmail = records?.user.email;
   if (isEmail && typeof recordEmail === "string") {
     if (recordEmail.toLowerCase() !== lower) {
-      throw new AuthError("ERR_IDENTITY_MISMATCH", `${records!.source} says ${quote(subject)} is ${quote(recordEmail)}, but the password grant logged in ${quote(login)}`);
+      throw new AuthError(
+        "ERR_IDENTITY_MISMATCH",
+        `${records!.source} says ${quote(subject)} is ${quote(recordEmail)}, but the password grant logged in ${quote(login)}`,
+      );
     }
     confirmed = true;
     how.push(`${records!.source} gives ${subject} the email ${login}`);

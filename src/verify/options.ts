@@ -7,7 +7,6 @@ import { secretValues, type SecretValues } from "../flow/secrets";
 import { fetchOrigins } from "../flow/compile";
 import { isTimerMs, MAX_TIMEOUT_MS } from "../runtime/timeout";
 
-
 export const USAGE =
   "usage: npm run verify -- --env NAME [--domain DOMAIN] [--client-id ID] [--client-secret SECRET] [--grant code|password]\n" +
   "         [--redirect-uri URI] [--open] [--timeout SECONDS] [--audience API] [--namespace URL] [--realm CONNECTION]\n" +
@@ -87,7 +86,21 @@ export interface DeployedOptions {
 }
 
 /** Flags that only a login uses: refused with --deployed, which logs no one in. */
-const LOGIN_FLAGS = ["client-id", "client-secret", "grant", "redirect-uri", "open", "audience", "namespace", "realm", "expect", "users", "secrets-file", "allow-fetch", "show-tokens"] as const;
+const LOGIN_FLAGS = [
+  "client-id",
+  "client-secret",
+  "grant",
+  "redirect-uri",
+  "open",
+  "audience",
+  "namespace",
+  "realm",
+  "expect",
+  "users",
+  "secrets-file",
+  "allow-fetch",
+  "show-tokens",
+] as const;
 
 export interface VerifyOptions {
   readonly env: string;
@@ -127,9 +140,18 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
   const values = readCommandLine(COMMAND, argv);
   if (!values) return undefined;
   const pick: FromFlagOrEnv = (flag, variable) => flag ?? (env[variable] || undefined);
-  if (!values.env) throw new UsageError("ERR_USAGE", `--env: missing; name the environment whose claims to expect (see src/environments.ts)`, { detail: USAGE });
+  if (!values.env)
+    throw new UsageError(
+      "ERR_USAGE",
+      `--env: missing; name the environment whose claims to expect (see src/environments.ts)`,
+      { detail: USAGE },
+    );
   if (values.deployed) return readDeployedOptions(values, pick);
-  if (values.stack !== undefined) throw new UsageError("ERR_USAGE", "--stack goes with --deployed; add --deployed to check the deployment, or drop --stack");
+  if (values.stack !== undefined)
+    throw new UsageError(
+      "ERR_USAGE",
+      "--stack goes with --deployed; add --deployed to check the deployment, or drop --stack",
+    );
   const client = readClient(values, env, pick);
   const tenant = readTenant(client.domain, values.domain === undefined ? "AUTH0_VERIFY_DOMAIN" : "--domain");
   const grant = readGrant(values, pick);
@@ -154,14 +176,25 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): VerifyOptio
 /** --deployed's settings: the tenant, a Management API application, the stack; no login flag. */
 function readDeployedOptions(values: Values, pick: FromFlagOrEnv): DeployedOptions {
   const login = LOGIN_FLAGS.find((flag) => values[flag] !== undefined && values[flag] !== false);
-  if (login) throw new UsageError("ERR_USAGE", `--${login}: --deployed logs no one in, it reads the tenant's actions and bindings; drop --${login}, or run verify without --deployed to check a login`);
+  if (login)
+    throw new UsageError(
+      "ERR_USAGE",
+      `--${login}: --deployed logs no one in, it reads the tenant's actions and bindings; drop --${login}, or run verify without --deployed to check a login`,
+    );
   const domain = pick(values.domain, "AUTH0_VERIFY_DOMAIN");
-  if (!domain) throw new UsageError("ERR_USAGE", "--domain: missing; give --domain or set AUTH0_VERIFY_DOMAIN (your tenant's domain, e.g. your-tenant.eu.auth0.com)");
+  if (!domain)
+    throw new UsageError(
+      "ERR_USAGE",
+      "--domain: missing; give --domain or set AUTH0_VERIFY_DOMAIN (your tenant's domain, e.g. your-tenant.eu.auth0.com)",
+    );
   const tenant = readTenant(domain, values.domain === undefined ? "AUTH0_VERIFY_DOMAIN" : "--domain");
   const clientId = pick(values["mgmt-client-id"], "AUTH0_VERIFY_MGMT_CLIENT_ID");
   const clientSecret = pick(values["mgmt-client-secret"], "AUTH0_VERIFY_MGMT_CLIENT_SECRET");
   if (!clientId || !clientSecret) {
-    throw new UsageError("ERR_USAGE", "--deployed: give --mgmt-client-id and --mgmt-client-secret (or AUTH0_VERIFY_MGMT_*): a Management API application with read:actions, e.g. the read-only plan client");
+    throw new UsageError(
+      "ERR_USAGE",
+      "--deployed: give --mgmt-client-id and --mgmt-client-secret (or AUTH0_VERIFY_MGMT_*): a Management API application with read:actions, e.g. the read-only plan client",
+    );
   }
   return {
     deployed: true,
@@ -175,14 +208,33 @@ function readDeployedOptions(values: Values, pick: FromFlagOrEnv): DeployedOptio
 }
 
 /** The tenant's domain and the login application: flags or AUTH0_VERIFY_*, never Terraform's own application. */
-function readClient(values: Values, env: NodeJS.ProcessEnv, pick: FromFlagOrEnv): { domain: string; clientId: string; clientSecret: string } {
+function readClient(
+  values: Values,
+  env: NodeJS.ProcessEnv,
+  pick: FromFlagOrEnv,
+): { domain: string; clientId: string; clientSecret: string } {
   const need = (value: string | undefined, flag: string, variable: string, what: string): string => {
     if (!value) throw new UsageError("ERR_USAGE", `${flag}: missing; give ${flag} or set ${variable} (${what})`);
     return value;
   };
-  const domain = need(pick(values.domain, "AUTH0_VERIFY_DOMAIN"), "--domain", "AUTH0_VERIFY_DOMAIN", "your tenant's domain, e.g. your-tenant.eu.auth0.com");
-  const clientId = need(pick(values["client-id"], "AUTH0_VERIFY_CLIENT_ID"), "--client-id", "AUTH0_VERIFY_CLIENT_ID", "of the application users log in to");
-  const clientSecret = need(pick(values["client-secret"], "AUTH0_VERIFY_CLIENT_SECRET"), "--client-secret", "AUTH0_VERIFY_CLIENT_SECRET", "of that application");
+  const domain = need(
+    pick(values.domain, "AUTH0_VERIFY_DOMAIN"),
+    "--domain",
+    "AUTH0_VERIFY_DOMAIN",
+    "your tenant's domain, e.g. your-tenant.eu.auth0.com",
+  );
+  const clientId = need(
+    pick(values["client-id"], "AUTH0_VERIFY_CLIENT_ID"),
+    "--client-id",
+    "AUTH0_VERIFY_CLIENT_ID",
+    "of the application users log in to",
+  );
+  const clientSecret = need(
+    pick(values["client-secret"], "AUTH0_VERIFY_CLIENT_SECRET"),
+    "--client-secret",
+    "AUTH0_VERIFY_CLIENT_SECRET",
+    "of that application",
+  );
   if (env.AUTH0_CLIENT_ID && clientId === env.AUTH0_CLIENT_ID) {
     throw new UsageError(
       "ERR_USAGE",
@@ -202,7 +254,10 @@ function readTenant(domain: string, from: string): { issuerUrl: URL; schemeHint?
     throw new UsageError("ERR_USAGE", `--domain: "${domain}" is not a domain or URL; e.g. your-tenant.eu.auth0.com`);
   }
   if (issuerUrl.protocol === "http:" && !["127.0.0.1", "localhost", "[::1]"].includes(issuerUrl.hostname)) {
-    throw new UsageError("ERR_USAGE", `--domain: ${domain} uses http; only a local tenant on 127.0.0.1 may, a real tenant is https`);
+    throw new UsageError(
+      "ERR_USAGE",
+      `--domain: ${domain} uses http; only a local tenant on 127.0.0.1 may, a real tenant is https`,
+    );
   }
   if (!issuerUrl.pathname.endsWith("/")) issuerUrl.pathname += "/";
   const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(issuerUrl.hostname);
@@ -238,9 +293,23 @@ function refuseCredentials(url: string, from: string, why: string): void {
  * (and whether or not they are valid), so that no message, not even one about a bad flag, prints one.
  */
 export function inputSecrets(argv: string[], env: NodeJS.ProcessEnv): string[] {
-  const flag = (name: string) => argv.flatMap((arg, i) => (arg === name ? [argv[i + 1]] : arg.startsWith(`${name}=`) ? [arg.slice(name.length + 1)] : []));
-  const secrets = [...flag("--client-secret"), ...flag("--mgmt-client-secret"), env.AUTH0_VERIFY_CLIENT_SECRET, env.AUTH0_VERIFY_MGMT_CLIENT_SECRET, env.AUTH0_VERIFY_PASSWORD];
-  for (const url of [...flag("--domain"), ...flag("--redirect-uri"), env.AUTH0_VERIFY_DOMAIN, env.AUTH0_VERIFY_REDIRECT_URI]) {
+  const flag = (name: string) =>
+    argv.flatMap((arg, i) =>
+      arg === name ? [argv[i + 1]] : arg.startsWith(`${name}=`) ? [arg.slice(name.length + 1)] : [],
+    );
+  const secrets = [
+    ...flag("--client-secret"),
+    ...flag("--mgmt-client-secret"),
+    env.AUTH0_VERIFY_CLIENT_SECRET,
+    env.AUTH0_VERIFY_MGMT_CLIENT_SECRET,
+    env.AUTH0_VERIFY_PASSWORD,
+  ];
+  for (const url of [
+    ...flag("--domain"),
+    ...flag("--redirect-uri"),
+    env.AUTH0_VERIFY_DOMAIN,
+    env.AUTH0_VERIFY_REDIRECT_URI,
+  ]) {
     const userinfo = USERINFO.exec(url ?? "")?.[2];
     if (!userinfo) continue;
     // The user name alone is no secret (it would hide every "user" in the output), unless it is all there is.
@@ -252,17 +321,36 @@ export function inputSecrets(argv: string[], env: NodeJS.ProcessEnv): string[] {
 /** --grant and, for the code flow, the loopback callback verify listens on. */
 function readGrant(values: Values, pick: FromFlagOrEnv): { grant: "code" | "password"; redirectUri: URL } {
   const grant = values.grant ?? "code";
-  if (grant !== "code" && grant !== "password") throw new UsageError("ERR_USAGE", `--grant: "${grant}" is not a grant; use code (a browser login) or password (for pipelines)`);
+  if (grant !== "code" && grant !== "password")
+    throw new UsageError(
+      "ERR_USAGE",
+      `--grant: "${grant}" is not a grant; use code (a browser login) or password (for pipelines)`,
+    );
   const redirect = pick(values["redirect-uri"], "AUTH0_VERIFY_REDIRECT_URI") ?? "http://127.0.0.1:3000/callback";
-  refuseCredentials(redirect, values["redirect-uri"] === undefined ? "AUTH0_VERIFY_REDIRECT_URI" : "--redirect-uri", "the callback takes none");
+  refuseCredentials(
+    redirect,
+    values["redirect-uri"] === undefined ? "AUTH0_VERIFY_REDIRECT_URI" : "--redirect-uri",
+    "the callback takes none",
+  );
   let redirectUri: URL;
   try {
     redirectUri = new URL(redirect);
   } catch {
-    throw new UsageError("ERR_USAGE", `--redirect-uri: "${redirect}" is not a URL; e.g. http://127.0.0.1:3000/callback`);
+    throw new UsageError(
+      "ERR_USAGE",
+      `--redirect-uri: "${redirect}" is not a URL; e.g. http://127.0.0.1:3000/callback`,
+    );
   }
-  if (grant === "code" && (redirectUri.protocol !== "http:" || !["127.0.0.1", "localhost", "[::1]"].includes(redirectUri.hostname) || !redirectUri.port)) {
-    throw new UsageError("ERR_USAGE", `--redirect-uri: ${redirect} must be http on 127.0.0.1 or localhost with a port, where verify listens for the callback`);
+  if (
+    grant === "code" &&
+    (redirectUri.protocol !== "http:" ||
+      !["127.0.0.1", "localhost", "[::1]"].includes(redirectUri.hostname) ||
+      !redirectUri.port)
+  ) {
+    throw new UsageError(
+      "ERR_USAGE",
+      `--redirect-uri: ${redirect} must be http on 127.0.0.1 or localhost with a port, where verify listens for the callback`,
+    );
   }
   return { grant, redirectUri };
 }
@@ -271,7 +359,10 @@ function readGrant(values: Values, pick: FromFlagOrEnv): { grant: "code" | "pass
 function readTimeout(text: string | undefined): number {
   const timeoutMs = text === undefined ? 300_000 : Math.round(Number(text) * 1000);
   if (!isTimerMs(timeoutMs)) {
-    throw new UsageError("ERR_USAGE", `--timeout: "${text}" is not a number of seconds from 1 to ${Math.floor(MAX_TIMEOUT_MS / 1000)}; e.g. --timeout 120`);
+    throw new UsageError(
+      "ERR_USAGE",
+      `--timeout: "${text}" is not a number of seconds from 1 to ${Math.floor(MAX_TIMEOUT_MS / 1000)}; e.g. --timeout 120`,
+    );
   }
   return timeoutMs;
 }
@@ -281,17 +372,27 @@ function readTestUser(grant: "code" | "password", env: NodeJS.ProcessEnv): { use
   const username = env.AUTH0_VERIFY_USERNAME || undefined;
   const password = env.AUTH0_VERIFY_PASSWORD || undefined;
   if (grant === "password" && (!username || !password)) {
-    throw new UsageError("ERR_USAGE", "--grant password: set AUTH0_VERIFY_USERNAME and AUTH0_VERIFY_PASSWORD (a test user's credentials; never flags, they would land in shell history)");
+    throw new UsageError(
+      "ERR_USAGE",
+      "--grant password: set AUTH0_VERIFY_USERNAME and AUTH0_VERIFY_PASSWORD (a test user's credentials; never flags, they would land in shell history)",
+    );
   }
   return { username, password };
 }
 
 /** Exactly one source of expected claims: --expect, --users, or Management API credentials. */
-function readExpectationSource(values: Values, pick: FromFlagOrEnv, env: NodeJS.ProcessEnv): Pick<VerifyOptions, "expectFile" | "usersFile" | "management" | "secrets" | "allowFetch"> {
+function readExpectationSource(
+  values: Values,
+  pick: FromFlagOrEnv,
+  env: NodeJS.ProcessEnv,
+): Pick<VerifyOptions, "expectFile" | "usersFile" | "management" | "secrets" | "allowFetch"> {
   const mgmtId = pick(values["mgmt-client-id"], "AUTH0_VERIFY_MGMT_CLIENT_ID");
   const mgmtSecret = pick(values["mgmt-client-secret"], "AUTH0_VERIFY_MGMT_CLIENT_SECRET");
   if ((mgmtId === undefined) !== (mgmtSecret === undefined)) {
-    throw new UsageError("ERR_USAGE", "--mgmt-client-id and --mgmt-client-secret (or AUTH0_VERIFY_MGMT_*) go together: an application with the read:users scope");
+    throw new UsageError(
+      "ERR_USAGE",
+      "--mgmt-client-id and --mgmt-client-secret (or AUTH0_VERIFY_MGMT_*) go together: an application with the read:users scope",
+    );
   }
   const sources = [values.expect, values.users, mgmtId].filter((v) => v !== undefined).length;
   if (sources === 0) {
@@ -301,10 +402,17 @@ function readExpectationSource(values: Values, pick: FromFlagOrEnv, env: NodeJS.
         "or Management API credentials with read:users (--mgmt-client-id/--mgmt-client-secret) to read it from the tenant",
     );
   }
-  if (sources > 1) throw new UsageError("ERR_USAGE", "give one source of expected claims: --expect, --users or Management API credentials");
+  if (sources > 1)
+    throw new UsageError(
+      "ERR_USAGE",
+      "give one source of expected claims: --expect, --users or Management API credentials",
+    );
   for (const flag of ["secrets-file", "allow-fetch"] as const) {
     if (values.expect !== undefined && values[flag] !== undefined) {
-      throw new UsageError("ERR_USAGE", `--${flag} goes with --users or the Management API, where the expected claims come from running the actions; --expect runs none: drop one of them`);
+      throw new UsageError(
+        "ERR_USAGE",
+        `--${flag} goes with --users or the Management API, where the expected claims come from running the actions; --expect runs none: drop one of them`,
+      );
     }
   }
   return {
@@ -312,6 +420,9 @@ function readExpectationSource(values: Values, pick: FromFlagOrEnv, env: NodeJS.
     expectFile: values.expect,
     secrets: values.expect === undefined ? secretValues(values["secrets-file"], env) : undefined,
     usersFile: values.users,
-    management: mgmtId && mgmtSecret ? { clientId: mgmtId, clientSecret: mgmtSecret, audience: values["mgmt-audience"] } : undefined,
+    management:
+      mgmtId && mgmtSecret
+        ? { clientId: mgmtId, clientSecret: mgmtSecret, audience: values["mgmt-audience"] }
+        : undefined,
   };
 }

@@ -6,10 +6,13 @@ import type { Report } from "./report";
 /** The verdict line: what matched, and plainly what was not checked. */
 function verdictLine(report: Report): string {
   if (report.error) return `FAILED (exit ${report.exit}): ${escapeControl(report.error)}`;
-  if (report.verdict === "MISMATCH" || report.verdict === "DRIFT") return `${report.verdict} (exit ${report.exit}): ${report.hint}`;
+  if (report.verdict === "MISMATCH" || report.verdict === "DRIFT")
+    return `${report.verdict} (exit ${report.exit}): ${report.hint}`;
   if (report.verdict === "PARTIAL") {
     const checked = report.claims
-      ? (["ID token", "/userinfo", "access token"] as const).filter((_, i) => [report.claims!.idToken, report.claims!.userinfo, report.claims!.accessToken][i].checked)
+      ? (["ID token", "/userinfo", "access token"] as const).filter(
+          (_, i) => [report.claims!.idToken, report.claims!.userinfo, report.claims!.accessToken][i].checked,
+        )
       : [];
     return `PARTIAL MATCH (exit ${report.exit}): ${checked.join(", ")} match; NOT CHECKED: ${report.notChecked.map((n) => `${n.name}: ${n.why}`).join("; ")}`;
   }
@@ -20,8 +23,13 @@ function verdictLine(report: Report): string {
 export function human(report: Report): string {
   const lines: string[] = [];
   // Discovery names the issuer; when it failed, the --domain tried is all there is to say.
-  const against = report.issuer ?? (report.domain ? `${report.domain} (--domain; discovery gave no issuer)` : undefined);
-  lines.push(["verify", report.environment, against && `against ${against}`, report.flow && `(${report.flow})`].filter(Boolean).join(" "));
+  const against =
+    report.issuer ?? (report.domain ? `${report.domain} (--domain; discovery gave no issuer)` : undefined);
+  lines.push(
+    ["verify", report.environment, against && `against ${against}`, report.flow && `(${report.flow})`]
+      .filter(Boolean)
+      .join(" "),
+  );
   for (const check of report.checks) lines.push(`  ok  ${check.name.padEnd(13)} ${check.detail}`);
   for (const missed of report.notChecked) lines.push(`  --  ${missed.name.padEnd(13)} NOT CHECKED: ${missed.why}`);
   if (report.deployment) {
@@ -30,7 +38,11 @@ export function human(report: Report): string {
   }
   if (report.claims) {
     lines.push("", `expected: ${report.expectedFrom}`);
-    for (const [label, c] of [["ID token", report.claims.idToken], ["/userinfo", report.claims.userinfo], ["access token", report.claims.accessToken]] as const) {
+    for (const [label, c] of [
+      ["ID token", report.claims.idToken],
+      ["/userinfo", report.claims.userinfo],
+      ["access token", report.claims.accessToken],
+    ] as const) {
       if (!c.checked) {
         lines.push(`  ${label.padEnd(13)} NOT CHECKED: ${c.skipped}`);
         continue;
@@ -46,9 +58,12 @@ export function human(report: Report): string {
             : c.unexpected.includes(name)
               ? `UNEXPECTED: ${JSON.stringify(c.found[name])}`
               : `ok ${JSON.stringify(c.found[name])}`;
-        lines.push(`  ${(i === 0 ? label : "").padEnd(13)} ${escapeControl(name.padEnd(width))}  ${escapeControl(verdict.length > 160 ? verdict.slice(0, 157) + "..." : verdict)}`);
+        lines.push(
+          `  ${(i === 0 ? label : "").padEnd(13)} ${escapeControl(name.padEnd(width))}  ${escapeControl(verdict.length > 160 ? verdict.slice(0, 157) + "..." : verdict)}`,
+        );
       });
-      if (c.other.length > 0) lines.push(`  ${"".padEnd(13)} (also found, not judged: ${escapeControl(c.other.join(", "))})`);
+      if (c.other.length > 0)
+        lines.push(`  ${"".padEnd(13)} (also found, not judged: ${escapeControl(c.other.join(", "))})`);
     }
   }
   if (report.tokens) lines.push("", ...Object.entries(report.tokens).map(([name, value]) => `  ${name} ${value}`));

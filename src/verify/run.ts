@@ -33,7 +33,10 @@ export function runVerify(argv: string[], env: NodeJS.ProcessEnv, terminal: Outp
   // The one way out: the report, --json, errors on stderr and the authorize URL, today's and any
   // message added later, reach the terminal only through the scrub; so does what commandExit says
   // of a usage error or a bug (exit 3 then, never taken for a mismatch).
-  const out: Output = { stdout: (text) => terminal.stdout(secrets.scrub(text)), stderr: (text) => terminal.stderr(secrets.scrub(text)) };
+  const out: Output = {
+    stdout: (text) => terminal.stdout(secrets.scrub(text)),
+    stderr: (text) => terminal.stderr(secrets.scrub(text)),
+  };
   return commandExit("verify", () => verify(argv, env, out, secrets), {
     unexpected: EXIT.failed,
     stderr: { write: (text) => out.stderr(text.replace(/\n$/, "")) },
@@ -42,7 +45,16 @@ export function runVerify(argv: string[], env: NodeJS.ProcessEnv, terminal: Outp
 }
 
 async function verify(argv: string[], env: NodeJS.ProcessEnv, out: Output, secrets: Secrets): Promise<number> {
-  const report: Report = { ok: false, verdict: "FAILED", exit: EXIT.usage, code: null, checks: [], notChecked: [], hint: null, error: null };
+  const report: Report = {
+    ok: false,
+    verdict: "FAILED",
+    exit: EXIT.usage,
+    code: null,
+    checks: [],
+    notChecked: [],
+    hint: null,
+    error: null,
+  };
   let options: VerifyOptions | undefined;
   let json = false;
   try {
@@ -78,7 +90,14 @@ async function check(options: VerifyOptions, report: Report, out: Output, secret
   const fromFile: Expected | undefined = options.expectFile ? readExpectFile(options.expectFile) : undefined;
   // Compiled before anyone logs in: a secret without a value stops the run here, and the values
   // found join the run's secrets before anything is written.
-  const head = fromFile ? undefined : compileEnvironmentFlow({ env: options.env, namespace, runtime: { audience: options.audience, allowFetch: options.allowFetch }, secrets: options.secrets });
+  const head = fromFile
+    ? undefined
+    : compileEnvironmentFlow({
+        env: options.env,
+        namespace,
+        runtime: { audience: options.audience, allowFetch: options.allowFetch },
+        secrets: options.secrets,
+      });
   secrets.add(...(options.secrets?.used ?? []));
   report.environment = options.env;
   // One deadline for everything from here: discovery, the login, JWKS, /userinfo, the Management API.
@@ -91,7 +110,12 @@ async function check(options: VerifyOptions, report: Report, out: Output, secret
   else ({ records, ...expected } = await expectedFor(found.subject, options, head!, budget));
   report.expectedFrom = expected.source;
 
-  const identity = checkIdentity(found.subject, options.grant === "password" ? options.username : undefined, [found.idToken, found.userinfo], records);
+  const identity = checkIdentity(
+    found.subject,
+    options.grant === "password" ? options.username : undefined,
+    [found.idToken, found.userinfo],
+    records,
+  );
   if (identity.check) report.checks.push(identity.check);
   if (identity.notChecked) report.notChecked.push({ name: "subject", why: identity.notChecked });
   report.claims = compareClaims(expected, found, namespace, report);
@@ -113,7 +137,8 @@ async function checkDeployed(options: DeployedOptions, report: Report, secrets: 
   report.verdict = report.ok ? "MATCH" : "DRIFT";
   report.exit = report.ok ? EXIT.match : EXIT.mismatch;
   report.code = report.ok ? null : "ERR_DRIFT";
-  if (!report.ok) report.hint = `${result.differences.length} difference(s) between what the tenant runs and ${options.stackFile}`;
+  if (!report.ok)
+    report.hint = `${result.differences.length} difference(s) between what the tenant runs and ${options.stackFile}`;
 }
 
 /** What the login gave, checked: the ID token's claims, /userinfo's, and the access token's when it is a JWT. */
@@ -125,12 +150,22 @@ interface Found {
 }
 
 /** Discovery, the login, the ID token, /userinfo and (with --audience) the access token; each check made goes into the report. */
-async function logInAndCheckTokens(options: VerifyOptions, report: Report, out: Output, budget: Budget, secrets: Secrets): Promise<Found> {
+async function logInAndCheckTokens(
+  options: VerifyOptions,
+  report: Report,
+  out: Output,
+  budget: Budget,
+  secrets: Secrets,
+): Promise<Found> {
   report.domain = options.issuerUrl.href;
   const config = await discover(options, budget);
   const issuer = config.serverMetadata().issuer;
   report.issuer = issuer;
-  report.checks.push({ name: "discovery", ok: true, detail: new URL(".well-known/openid-configuration", options.issuerUrl).href });
+  report.checks.push({
+    name: "discovery",
+    ok: true,
+    detail: new URL(".well-known/openid-configuration", options.issuerUrl).href,
+  });
 
   const tokens: Tokens =
     options.grant === "password"
@@ -160,15 +195,32 @@ async function logInAndCheckTokens(options: VerifyOptions, report: Report, out: 
 }
 
 /** Each token's custom claims against the expectation; an access token that can't be read is NOT CHECKED, said why. */
-function compareClaims(expected: Expected, found: Found, namespace: string, report: Report): NonNullable<Report["claims"]> {
+function compareClaims(
+  expected: Expected,
+  found: Found,
+  namespace: string,
+  report: Report,
+): NonNullable<Report["claims"]> {
   const idToken = { ...compare(expected.idToken, found.idToken, namespace), checked: true };
   const userinfoClaims = { ...compare(expected.userinfo, found.userinfo, namespace), checked: true };
-  if (found.accessToken) return { idToken, userinfo: userinfoClaims, accessToken: { ...compare(expected.accessToken, found.accessToken, namespace), checked: true } };
+  if (found.accessToken)
+    return {
+      idToken,
+      userinfo: userinfoClaims,
+      accessToken: { ...compare(expected.accessToken, found.accessToken, namespace), checked: true },
+    };
   const expectedNames = Object.keys(expected.accessToken);
   const why =
     "no --audience, so the tenant issued an opaque access token that can't be read" +
-    (expectedNames.length > 0 ? `; ${expectedNames.length} expected claim(s) on it NOT CHECKED: give --audience API to check them` : "; no claims are expected on it");
-  const accessToken: ReportedComparison = { ...compare({}, {}, namespace), expected: expected.accessToken, skipped: why, checked: false };
+    (expectedNames.length > 0
+      ? `; ${expectedNames.length} expected claim(s) on it NOT CHECKED: give --audience API to check them`
+      : "; no claims are expected on it");
+  const accessToken: ReportedComparison = {
+    ...compare({}, {}, namespace),
+    expected: expected.accessToken,
+    skipped: why,
+    checked: false,
+  };
   if (expectedNames.length > 0) report.notChecked.push({ name: "accessToken", why });
   return { idToken, userinfo: userinfoClaims, accessToken };
 }
@@ -195,7 +247,9 @@ function judge(report: Report, namespace: string): void {
 
 function mismatchHint(claims: NonNullable<Report["claims"]>, namespace: string): string {
   const all = [claims.idToken, claims.userinfo, claims.accessToken];
-  const ours = all.flatMap((c) => Object.keys(c.found)).filter((n) => n.startsWith(namespace.replace(/\/+$/, "") + "/"));
+  const ours = all
+    .flatMap((c) => Object.keys(c.found))
+    .filter((n) => n.startsWith(namespace.replace(/\/+$/, "") + "/"));
   const expectedAny = all.some((c) => c.checked && Object.keys(c.expected).length > 0);
   if (ours.length === 0 && expectedAny) {
     return `no custom claims at all under ${namespace}: is the action bound to post-login (Actions > Flows > Login)? was this a fresh login? is the action's CLAIM_NAMESPACE secret ${namespace}?`;
@@ -205,10 +259,12 @@ function mismatchHint(claims: NonNullable<Report["claims"]>, namespace: string):
 
 function redact(tokens: Tokens, show: boolean): Record<string, string> {
   const shown: Record<string, string> = {};
-  for (const [name, value] of [["id_token", tokens.idToken], ["access_token", tokens.accessToken]] as const) {
+  for (const [name, value] of [
+    ["id_token", tokens.idToken],
+    ["access_token", tokens.accessToken],
+  ] as const) {
     // None of it, not even its first characters: an opaque token is all secret.
     if (value) shown[name] = show ? value : `${REDACTED} (${value.length} chars; --show-tokens prints it)`;
   }
   return shown;
 }
-
