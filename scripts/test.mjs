@@ -49,9 +49,9 @@ if (unit) {
   // a lower priority: their answers are only needed at the end, while jest starts its longest files
   // first. The lint runs after tsc, not beside it: two cores are jest's.
   const checks = (async () => {
-    const results = [["tsc -p .", await run(TSC, true, 10), "no type errors"]];
-    results.push(["eslint .", await run(ESLINT, true, 10), "no problems"]);
-    results.push(["prettier --check .", await run(PRETTIER, true, 10), "formatted"]);
+    const results = [["tsc -p .", await run(TSC, true, 19), "no type errors"]];
+    results.push(["eslint .", await run(ESLINT, true, 19), "no problems"]);
+    results.push(["prettier --check .", await run(PRETTIER, true, 19), "formatted"]);
     return results;
   })();
   const [results, jest] = await Promise.all([checks, run(JEST, false)]);
