@@ -3,9 +3,7 @@
 // a secret without a value, or a bad line of the file, is exit 2 with one line naming it; no value
 // reaches stdout or stderr; a synthesis runs its samples with a placeholder, never a value.
 import { createHmac } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { Testing } from "cdktf";
 import { ClaimsStack } from "../src/constructs/claims-stack";
 import { exampleEnvironments } from "../src/environments";
@@ -13,22 +11,9 @@ import { projectRoot } from "../src/project-root";
 import { buildContract, type ProviderPin } from "../src/review/contract";
 import { runCli, type Run } from "./helpers/cli-bundles";
 import { preview } from "./helpers/preview-in-process";
+import { scratch, jsonLines } from "./helpers/scratch";
 
-const dir = mkdtempSync(join(tmpdir(), "flow-secrets-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, content: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-};
-
-const jsonLines = (stdout: string): any[] =>
-  stdout === ""
-    ? []
-    : stdout
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line));
+const { file } = scratch("flow-secrets-");
 
 const EXAMPLE = exampleEnvironments.find((e) => e.name === "secrets-example")!;
 const VARIABLE = "TF_VAR_support_user_hash_secret_user_hash_key";

@@ -7,8 +7,7 @@
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { Testing } from "cdktf";
@@ -20,23 +19,10 @@ import type { Run } from "./helpers/cli-bundles";
 import { runVerify, startTenantProcess, type TenantProcess } from "./helpers/local-tenant-process";
 import { preview } from "./helpers/preview-in-process";
 import { freePort, verify } from "./helpers/verify-process";
+import { scratch, jsonLines, byId } from "./helpers/scratch";
 
-const dir = mkdtempSync(join(tmpdir(), "post-login-e2e-"));
-const file = (name: string, content: string | Buffer) => {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-};
+const { dir, file } = scratch("post-login-e2e-");
 
-const jsonLines = (stdout: string): any[] =>
-  stdout === ""
-    ? []
-    : stdout
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line));
-
-const byId = (lines: any[]): Record<string, any> => Object.fromEntries(lines.map((l) => [l.user_id, l]));
 const payload = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString());
 
 const NS = "https://example.com/claims";

@@ -2,28 +2,22 @@
 // helpers/preview-in-process.ts) but for the cases about the process itself (a reader closing the
 // pipe, TMPDIR), which spawn it. Runs that several tests share, or a table's, start side by side in beforeAll.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { projectRoot } from "../src/project-root";
 import { cli, type Run } from "./helpers/cli-bundles";
 import { preview } from "./helpers/preview-in-process";
+import { scratch, jsonLines } from "./helpers/scratch";
 
 const root = projectRoot();
-const dir = mkdtempSync(join(tmpdir(), "claims-preview-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, file } = scratch("claims-preview-");
 
 const samples = readFileSync(join(root, "samples", "users.ndjson"), "utf8");
 const sampleUsers = samples
   .trim()
   .split("\n")
   .map((line) => JSON.parse(line));
-function file(name: string, content: string | Buffer): string {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-}
 
 /** Runs every case of a table side by side; the runs by case name. */
 async function previewEach<T extends readonly [string, ...unknown[]]>(
@@ -32,11 +26,6 @@ async function previewEach<T extends readonly [string, ...unknown[]]>(
 ): Promise<Map<string, Run>> {
   return new Map(await Promise.all(table.map(async (row) => [row[0], await preview(...args(row))] as const)));
 }
-const jsonLines = (stdout: string) =>
-  stdout
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line));
 
 const alice = file("alice.json", JSON.stringify(sampleUsers[0], null, 2));
 const NS = "https://dev.example.com/claims";

@@ -1,39 +1,23 @@
 // `preview --compare BASE` where BASE is a synthesized stack holding a multi-action post-login flow
 // (the flow-example environment: deny-blocked-users, then the claims action): the base runs its whole
 // bound flow, in order, as the head does; a flow the base can't run is refused with exit 2.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Testing } from "cdktf";
 import { ClaimsStack } from "../src/constructs/claims-stack";
 import { type EnvironmentConfig, exampleEnvironments } from "../src/environments";
 import type { Run } from "./helpers/cli-bundles";
 import { preview } from "./helpers/preview-in-process";
+import { scratch, jsonLines } from "./helpers/scratch";
 
-const dir = mkdtempSync(join(tmpdir(), "claims-compare-flow-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { file } = scratch("claims-compare-flow-");
 
 const FLOW = exampleEnvironments[0];
 const NS = FLOW.namespace as string;
 const BLOCKED = "deny-blocked-users: api.access.deny: This account is blocked. Contact your administrator.";
 const DENY = { entry: "actions/deny-blocked-users.ts" };
 
-const file = (name: string, content: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-};
 /** The stack of `environment`, synthesized as `npm run synth` writes it (cdk.tf.json). */
 const stackFile = (name: string, environment: EnvironmentConfig) =>
   file(name, Testing.synth(new ClaimsStack(Testing.app(), environment)));
-
-const jsonLines = (stdout: string): any[] =>
-  stdout === ""
-    ? []
-    : stdout
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line));
 
 const USERS = [
   { user_id: "auth0|ann", app_metadata: { roles: ["admin"] } },

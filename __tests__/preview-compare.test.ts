@@ -1,35 +1,20 @@
 // `npm run preview -- --compare BASE` end to end (the CLI in this process, helpers/preview-in-process.ts):
 // crafted pairs of actions, BASE from a code file and from a real synthesized stack, bad BASE, and worker threads.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { projectRoot } from "../src/project-root";
 import { compileClaims } from "./helpers/claims-action";
 import { cli, type Run } from "./helpers/cli-bundles";
 import { preview } from "./helpers/preview-in-process";
+import { scratch, jsonLines, byId } from "./helpers/scratch";
 
 const root = projectRoot();
-const dir = mkdtempSync(join(tmpdir(), "claims-compare-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, file } = scratch("claims-compare-");
 
 const SAMPLES = join(root, "samples", "users.ndjson");
 const NS = "https://dev.example.com/claims";
-const file = (name: string, content: string | Buffer) => {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-};
-const jsonLines = (stdout: string) =>
-  stdout === ""
-    ? []
-    : stdout
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line));
-
-const byId = (lines: any[]): Record<string, any> => Object.fromEntries(lines.map((l) => [l.user_id, l]));
 
 /** Compiled variants of the project's action, as code files. */
 const code = (name: string, keys: string[], tokens: ("id" | "access")[]) =>

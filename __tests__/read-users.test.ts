@@ -1,19 +1,13 @@
 // Reading user files: line splitting across chunk boundaries, BOMs, long lines, line numbers.
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { UsageError as InputError } from "../src/errors";
 import { UserFile } from "../src/users/user-file";
 import { GIB, gzipBomb } from "./helpers/gzip-bomb";
+import { scratch } from "./helpers/scratch";
 
-const dir = mkdtempSync(join(tmpdir(), "claims-read-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, content: string | Buffer) => {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-};
+const { dir, file } = scratch("claims-read-");
 async function read(path: string) {
   const users = [];
   for await (const batch of (await UserFile.open(path)).users()) users.push(...batch);

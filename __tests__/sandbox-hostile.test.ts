@@ -4,15 +4,15 @@
 // looking like success, and can't hang it.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "../src/project-root";
 import { runCli } from "./helpers/cli-bundles";
 import { compileClaims } from "./helpers/claims-action";
+import { scratch, jsonLines } from "./helpers/scratch";
 
 const root = projectRoot();
-const dir = mkdtempSync(join(tmpdir(), "claims-hostile-"));
+const { dir, file } = scratch("claims-hostile-");
 const SECRET = "deploy-secret-6f1b2c";
 const SAMPLES = join(root, "samples", "users.ndjson");
 const received: string[] = [];
@@ -35,19 +35,6 @@ afterAll(async () => {
   await new Promise((resolve) => listener.close(resolve));
   rmSync(dir, { recursive: true, force: true });
 });
-
-const file = (name: string, content: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-};
-const jsonLines = (stdout: string) =>
-  stdout === ""
-    ? []
-    : stdout
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 /** `npm run preview -- ARGS` as a pipeline runs it: its own process, the deploy secret in its environment. */
 const preview = (...args: string[]) =>
