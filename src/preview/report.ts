@@ -102,6 +102,21 @@ export function describeOutcome(outcome: LoginOutcome, email?: string, audience?
 }
 
 /** Counts over many logins, for the summary. Keeps only the first few problem users. */
+/** The fields of --summary-json, in the order it writes them (docs/preview.md). */
+const SUMMARY_JSON_KEYS = [
+  "users",
+  "denied",
+  "idClaims",
+  "accessClaims",
+  "usersWithoutClaims",
+  "usersWithDropped",
+  "usersWithLogs",
+  "usersWithWrites",
+  "redirected",
+  "challenged",
+  "largest",
+] as const satisfies readonly (keyof PreviewSummary)[];
+
 export class PreviewSummary {
   users = 0;
   denied = 0;
@@ -170,40 +185,9 @@ export class PreviewSummary {
     for (const problem of part.problems) if (this.problems.length < this.maxProblems) this.problems.push(problem);
   }
 
-  /** The counts as JSON (--summary-json). */
+  /** The counts as JSON (--summary-json), in the order of SUMMARY_JSON_KEYS. */
   toJson(): string {
-    const {
-      users,
-      denied,
-      idClaims,
-      accessClaims,
-      usersWithoutClaims,
-      usersWithDropped,
-      usersWithLogs,
-      usersWithWrites,
-      redirected,
-      challenged,
-      largest,
-    } = this;
-    return (
-      JSON.stringify(
-        {
-          users,
-          denied,
-          idClaims,
-          accessClaims,
-          usersWithoutClaims,
-          usersWithDropped,
-          usersWithLogs,
-          usersWithWrites,
-          redirected,
-          challenged,
-          largest,
-        },
-        null,
-        2,
-      ) + "\n"
-    );
+    return JSON.stringify(Object.fromEntries(SUMMARY_JSON_KEYS.map((key) => [key, this[key]])), null, 2) + "\n";
   }
 
   toString(): string {
