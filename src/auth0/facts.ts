@@ -25,6 +25,21 @@ export const MAX_CUSTOM_CLAIMS_BYTES = 100 * 1024;
 /** Auth0 ends a flow (every action bound to the trigger, together) after 20 s; the login fails. */
 export const FLOW_TIMEOUT_MS = 20_000;
 
+/** Protocols where Auth0 can't send the user anywhere: a redirect there fails the login ("Redirect with Actions"). */
+export const NON_INTERACTIVE_PROTOCOLS: ReadonlySet<string> = new Set([
+  "oauth2-resource-owner",
+  "oauth2-refresh-token",
+  "oauth2-password",
+  "oauth2-resource-owner-jwt-bearer",
+  "oauth2-token-exchange",
+  "oauth2-device-code",
+]);
+
+/** Whether an action may redirect a login of `protocol` with the `prompt` values it was asked with. */
+export function canRedirect(protocol: string, prompt: readonly string[]): boolean {
+  return !NON_INTERACTIVE_PROTOCOLS.has(protocol) && !prompt.includes("none");
+}
+
 /** Tokens an action can put custom claims in: the ID token (also returned by /userinfo) and the access token. */
 export type TokenKind = "id" | "access";
 export const TOKEN_KINDS: readonly TokenKind[] = ["id", "access"];

@@ -4,21 +4,12 @@
 // login, never in a later user's. What each call does, and where this differs from Auth0, is in
 // docs/post-login-api.md. The parts of it are built on first use: the claims action, which touches
 // two of them, pays for two.
+import { canRedirect } from "../auth0/facts";
 import { randomBytes } from "node:crypto";
 import type { ActionsCache } from "./cache";
 import { EffectsRecord } from "./effects";
 import { encodeToken, validateToken } from "./redirect-token";
 import type { LoginState } from "./types";
-
-/** Protocols where Auth0 can't send the user anywhere ("Redirect with Actions"). */
-const NON_INTERACTIVE = new Set([
-  "oauth2-resource-owner",
-  "oauth2-refresh-token",
-  "oauth2-password",
-  "oauth2-resource-owner-jwt-bearer",
-  "oauth2-token-exchange",
-  "oauth2-device-code",
-]);
 
 /** What the api of one action run knows about its login. */
 export interface ApiScope {
@@ -157,7 +148,7 @@ export class LoginApi {
       encodeToken: (options: unknown) =>
         encodeToken(options, { userId: scope.userId, issuer: scope.hostname, ip: scope.ip }),
       validateToken: (options: unknown) => validateToken(options, scope.resumed),
-      canRedirect: () => !NON_INTERACTIVE.has(scope.protocol) && !scope.prompt.includes("none"),
+      canRedirect: () => canRedirect(scope.protocol, scope.prompt),
     });
   }
 

@@ -1,7 +1,7 @@
 // A trigger's whole flow run locally as Auth0 runs it: the bound actions one after another on the
 // same login, claims from every action merged into the same tokens, a deny (or a throw) stopping the
 // flow, and one time limit for the whole flow.
-import { FLOW_TIMEOUT_MS } from "../auth0/facts";
+import { canRedirect, FLOW_TIMEOUT_MS, NON_INTERACTIVE_PROTOCOLS } from "../auth0/facts";
 import { ActionsCache } from "./cache";
 import { DEFAULT_SCOPES } from "./outcome";
 import { type ActionRun, couldNotRun, type PostLoginRuntime } from "./post-login-runtime";
@@ -30,16 +30,6 @@ export function timedOutReason(names: readonly string[], step: number, timeoutMs
 /** Logins paused by a redirect, kept at most this long and this many (the oldest go first). */
 export const PAUSED_MS = 3_600_000;
 export const MAX_PAUSED = 1000;
-
-/** Protocols where Auth0 can't redirect: a redirect there fails the login ("Redirect with Actions"). */
-const NON_INTERACTIVE = new Set([
-  "oauth2-resource-owner",
-  "oauth2-refresh-token",
-  "oauth2-password",
-  "oauth2-resource-owner-jwt-bearer",
-  "oauth2-token-exchange",
-  "oauth2-device-code",
-]);
 
 /** A login paused by a redirect: resumed at /continue by Auth0's state. */
 interface PausedLogin {
@@ -189,8 +179,8 @@ export class FlowRuntime {
     const redirect = state.denied === null && at !== undefined ? state.effects?.redirect : undefined;
     if (redirect === undefined || at === undefined) return this.last.outcome(user, state, scopes);
     const protocol = context.protocol ?? "oidc-basic-profile";
-    if (NON_INTERACTIVE.has(protocol) || (context.prompt ?? []).includes("none")) {
-      state.denied = `${this.prefix(at)}interaction_required: the action redirects (api.redirect.sendUserTo), which a ${protocol}${NON_INTERACTIVE.has(protocol) ? "" : " prompt=none"} login can't do; Auth0 fails it`;
+    if (!canRedirect(protocol, context.prompt ?? [])) {
+      state.denied = `${this.prefix(at)}interaction_required: the action redirects (api.redirect.sendUserTo), which a ${protocol}${NON_INTERACTIVE_PROTOCOLS.has(protocol) ? "" : " prompt=none"} login can't do; Auth0 fails it`;
       return this.last.outcome(user, state, scopes);
     }
     this.keep(redirect.state, { state, step: at, context, until: Date.now() + PAUSED_MS });
