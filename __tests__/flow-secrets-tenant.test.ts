@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { projectRoot } from "../src/project-root";
 import { runCli, type Run } from "./helpers/cli-bundles";
 import { runVerify, startTenantProcessWith, type TenantProcess } from "./helpers/local-tenant-process";
+import { reportOf } from "./helpers/verify-runner";
 
 const dir = mkdtempSync(join(tmpdir(), "flow-secrets-tenant-"));
 const VARIABLE = "TF_VAR_support_user_hash_secret_user_hash_key";
@@ -18,7 +19,6 @@ const CLAIM = "https://example.com/claims/user_hash";
 const PASSWORD = "local-password";
 const LOGIN = { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: PASSWORD };
 const hash = (key: string) => createHmac("sha256", key).update("auth0|alice").digest("hex");
-const report = (run: Run) => JSON.parse(run.stdout.trim().split("\n").pop() as string);
 /** Neither key, nor any 8 characters of one. */
 const expectNoKey = (output: string) => {
   for (const key of [KEY, OTHER_KEY])
@@ -126,7 +126,7 @@ describe("verify's expected claims", () => {
 
   test("--secrets-file: the expectation is made with the file's value, and the tenant's tokens match it", () => {
     expect(withFile.status).toBe(0);
-    expect(report(withFile)).toMatchObject({
+    expect(reportOf(withFile)).toMatchObject({
       verdict: "MATCH",
       claims: { idToken: { expected: { [CLAIM]: hash(KEY) } } },
     });
@@ -134,12 +134,12 @@ describe("verify's expected claims", () => {
 
   test("TF_VAR_<variable>: the same, the report for a person", () => {
     expect(withVariable.status).toBe(0);
-    expect(withVariable.stdout).toMatch(/MATCH/);
+    expect(withVariable.stdout).toMatch(/^MATCH/m);
   });
 
   test("a tenant deployed with another value: MISMATCH on the claim, the expectation made with verify's value", () => {
     expect(otherKey.status).toBe(1);
-    expect(report(otherKey)).toMatchObject({
+    expect(reportOf(otherKey)).toMatchObject({
       verdict: "MISMATCH",
       code: "ERR_CLAIMS_MISMATCH",
       claims: { idToken: { expected: { [CLAIM]: hash(KEY) }, found: { [CLAIM]: hash(OTHER_KEY) } } },

@@ -7,7 +7,7 @@
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { Testing } from "cdktf";
@@ -20,6 +20,7 @@ import { runVerify, startTenantProcess, type TenantProcess } from "./helpers/loc
 import { preview } from "./helpers/preview-in-process";
 import { freePort, verify } from "./helpers/verify-process";
 import { scratch, jsonLines, byId } from "./helpers/scratch";
+import { reportOf } from "./helpers/verify-runner";
 
 const { dir, file } = scratch("post-login-e2e-");
 
@@ -106,7 +107,6 @@ let continueUrl = "";
 afterAll(() => {
   api?.close();
   termsPage?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Neither secret, nor any 8 characters of one. */
@@ -441,7 +441,7 @@ describe("the local tenant and verify", () => {
       { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: PASSWORD },
     );
     expect(run.status).toBe(0);
-    const report = JSON.parse(run.stdout.trim().split("\n").pop()!);
+    const report = reportOf(run);
     expect(report).toMatchObject({
       verdict: "MATCH",
       claims: { accessToken: { expected: { [`${NS}/entitlements`]: ["reports:read:auth0|alice"] } } },

@@ -4,7 +4,6 @@
 // looking like success, and can't hang it.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "../src/project-root";
 import { runCli } from "./helpers/cli-bundles";
@@ -12,7 +11,7 @@ import { compileClaims } from "./helpers/claims-action";
 import { scratch, jsonLines } from "./helpers/scratch";
 
 const root = projectRoot();
-const { dir, file } = scratch("claims-hostile-");
+const { file } = scratch("claims-hostile-");
 const SECRET = "deploy-secret-6f1b2c";
 const SAMPLES = join(root, "samples", "users.ndjson");
 const received: string[] = [];
@@ -33,7 +32,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise((resolve) => listener.close(resolve));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** `npm run preview -- ARGS` as a pipeline runs it: its own process, the deploy secret in its environment. */

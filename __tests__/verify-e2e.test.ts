@@ -7,14 +7,13 @@ import { join } from "node:path";
 import { loginThroughBrowser } from "./helpers/browser";
 import type { Run } from "./helpers/cli-bundles";
 import { freePort, startTenant, stopTenants, verify as verifyProcess } from "./helpers/verify-process";
-import { VerifyRunner } from "./helpers/verify-runner";
+import { reportOf, VerifyRunner } from "./helpers/verify-runner";
 
 const dir = mkdtempSync(join(tmpdir(), "claims-verify-"));
 const NS = "https://dev.example.com/claims";
 const API = "https://api.example.com";
 const CLIENT = ["--client-id", "local-test-client", "--client-secret", "local-test-secret"];
 const password = (username: string) => ({ AUTH0_VERIFY_USERNAME: username, AUTH0_VERIFY_PASSWORD: "local-password" });
-const report = (run: Run) => JSON.parse(run.stdout.trim().split("\n").pop() as string);
 
 let tenant: string;
 let runner: VerifyRunner;
@@ -52,7 +51,7 @@ describe("against the local tenant", () => {
       password("alice@example.com"),
     );
     expect(run.status).toBe(0);
-    const out = report(run);
+    const out = reportOf(run);
     expect(out).toMatchObject({
       ok: true,
       verdict: "MATCH",
@@ -81,7 +80,7 @@ describe("against the local tenant", () => {
   test("without --audience, dev's access-token claims are reported NOT CHECKED, a partial match (exit 4)", async () => {
     const run = await verify([...base(), "--grant", "password"], password("alice@example.com"));
     expect(run.status).toBe(4);
-    const out = report(run);
+    const out = reportOf(run);
     expect(out).toMatchObject({ ok: false, verdict: "PARTIAL", exit: 4, error: null });
     expect(out.claims.accessToken).toMatchObject({ checked: false, skipped: expect.stringMatching(/^no --audience/) });
     expect(out.notChecked.map((n: { name: string }) => n.name)).toEqual(["accessToken"]);
@@ -90,7 +89,7 @@ describe("against the local tenant", () => {
   test("with an API audience the JWT access token is checked too", async () => {
     const run = await verify([...base(), "--grant", "password", "--audience", API], password("erin@example.com"));
     expect(run.status).toBe(0);
-    const out = report(run);
+    const out = reportOf(run);
     expect(out.claims.accessToken).toMatchObject({ ok: true, found: { [`${NS}/roles`]: ["viewer"] } });
     expect(out.checks.map((c: { name: string }) => c.name)).toContain("access token");
   });
@@ -114,7 +113,7 @@ describe("against the local tenant", () => {
     );
     await login;
     expect(run.status).toBe(0);
-    const out = report(run);
+    const out = reportOf(run);
     expect(out).toMatchObject({ ok: true, subject: "auth0|carol", flow: "authorization code with PKCE, prompt=login" });
     expect(out.checks.map((c: { name: string }) => c.name)).toEqual([
       "discovery",
@@ -144,7 +143,7 @@ describe("against the local tenant", () => {
     );
     await login;
     expect(run.status).toBe(3);
-    expect(report(run).error).toMatch(/^the login was refused: .*state/);
+    expect(reportOf(run).error).toMatch(/^the login was refused: .*state/);
   });
 
   test("a claim the user should have but doesn't get is a mismatch (exit 1)", async () => {
@@ -162,7 +161,7 @@ describe("against the local tenant", () => {
     const args = base().filter((a) => a !== "--users" && a !== "samples/users.ndjson");
     const run = await verify([...args, "--expect", expect1, "--grant", "password"], password("alice@example.com"));
     expect(run.status).toBe(1);
-    const out = report(run);
+    const out = reportOf(run);
     expect(out.claims.idToken.missing).toEqual([`${NS}/plan`]);
     expect(out.claims.idToken.ok).toBe(false);
     expect(out.hint).toMatch(/claims differ from the expectation/);
@@ -180,7 +179,7 @@ describe("against the local tenant", () => {
     const args = base().map((a) => (a === "samples/users.ndjson" ? users : a));
     const run = await verify([...args, "--grant", "password"], password("alice@example.com"));
     expect(run.status).toBe(1);
-    expect(report(run).claims.idToken.different).toEqual([`${NS}/roles`]);
+    expect(reportOf(run).claims.idToken.different).toEqual([`${NS}/roles`]);
   });
 
   test("no claims at all under the expected namespace says what to check (exit 1)", async () => {
@@ -189,7 +188,7 @@ describe("against the local tenant", () => {
       password("alice@example.com"),
     );
     expect(run.status).toBe(1);
-    expect(report(run).hint).toMatch(
+    expect(reportOf(run).hint).toMatch(
       /^no custom claims at all under https:\/\/other\.example\/claims: is the action bound to post-login/,
     );
   });
@@ -217,7 +216,7 @@ describe("against the local tenant", () => {
       [...base(), "--grant", "password", "--show-tokens", "--audience", "https://api.example.com"],
       password("alice@example.com"),
     );
-    const { id_token, access_token } = report(run).tokens;
+    const { id_token, access_token } = reportOf(run).tokens;
     expect(id_token).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
     const asBearer = (token: string) => fetch(`${tenant}userinfo`, { headers: { authorization: `Bearer ${token}` } });
     expect((await asBearer(access_token)).status).toBe(200);
@@ -230,14 +229,14 @@ describe("against the local tenant", () => {
       AUTH0_VERIFY_PASSWORD: "nope",
     });
     expect(run.status).toBe(3);
-    expect(report(run).error).toMatch(/^the password grant was refused: invalid_grant: Wrong email or password\./);
+    expect(reportOf(run).error).toMatch(/^the password grant was refused: invalid_grant: Wrong email or password\./);
   });
 
   test("a wrong client secret is an authentication failure that says which setting to check (exit 3)", async () => {
     const args = base().map((arg) => (arg === "local-test-secret" ? "not-the-secret" : arg));
     const run = await verify([...args, "--grant", "password"], password("alice@example.com"));
     expect(run.status).toBe(3);
-    expect(report(run).error).toBe(
+    expect(reportOf(run).error).toBe(
       "the password grant was refused: invalid_client: client authentication failed; check --client-id and --client-secret (or AUTH0_VERIFY_CLIENT_ID, AUTH0_VERIFY_CLIENT_SECRET): the login application's, Applications > your app > Settings",
     );
   });
@@ -271,7 +270,7 @@ describe("a login the action denies", () => {
       password("carol@example.com"),
     );
     expect(run.status).toBe(3);
-    expect(report(run).error).toBe(
+    expect(reportOf(run).error).toBe(
       "the password grant was refused: access_denied: api.access.deny: verify your email first; an action or rule denied the login (see the tenant's logs)",
     );
   });
@@ -307,7 +306,7 @@ describe("a login the action denies", () => {
     );
     await login;
     expect(run.status).toBe(3);
-    expect(report(run).error).toMatch(/access_denied/);
+    expect(reportOf(run).error).toMatch(/access_denied/);
     // The browser shows the refusal, not "Login received".
     expect(page).toContain(
       "The tenant refused the login: <strong>access_denied: api.access.deny: verify your email first</strong>",
@@ -335,7 +334,7 @@ describe("a tenant that can't be reached", () => {
       password("alice@example.com"),
     );
     expect(run.status).toBe(3);
-    expect(report(run).error).toMatch(
+    expect(reportOf(run).error).toMatch(
       new RegExp(
         `^GET http://127\\.0\\.0\\.1:${port}/\\.well-known/openid-configuration: .*ECONNREFUSED.*; check --domain and that the tenant is up$`,
       ),

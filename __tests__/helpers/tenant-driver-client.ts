@@ -82,8 +82,6 @@ export class TenantDriver {
     return this.send("navigate", { browser, url, callbackOrigin, login });
   }
 
-  /** The protocol of each login since the last call, as the tenant passed it to the runtime. */
-
   close(): void {
     this.child.kill();
   }

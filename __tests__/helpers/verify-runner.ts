@@ -69,6 +69,10 @@ export class VerifyRunner {
 }
 
 /** The JSON report of a --json run. */
-export function reportOf(run: VerifyRun): { error: string | null; verdict: string; [key: string]: unknown } {
+export function reportOf(run: { readonly stdout: string }): {
+  error: string | null;
+  verdict: string;
+  [key: string]: any;
+} {
   return JSON.parse(run.stdout.trim().split("\n").pop() as string);
 }
