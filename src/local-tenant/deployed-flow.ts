@@ -23,7 +23,9 @@ export class DeployedFlow {
   private readonly logins = new OneAtATime();
   private readonly noActions = new ClaimIssuer({});
   /** The flow loaded for the current bindings, or why it can't load; undefined until the next login loads it. */
-  private loaded: { flow?: SandboxedFlow; names: string[]; error?: string } | undefined;
+  private loaded: LoadedFlow | undefined;
+  /** Counts the store's changes, so a load that a change overtook is not kept. */
+  private changes = 0;
 
   constructor(
     private readonly actions: ActionsStore,
@@ -46,15 +48,25 @@ export class DeployedFlow {
    */
   login(user: ExportedUser, context: LoginContext = {}): Promise<LoginOutcome> {
     return this.logins.run(async () => {
-      this.loaded ??= await this.load();
-      const { flow, error } = this.loaded;
-      if (error !== undefined) return failedOutcome(user, error);
-      if (flow === undefined) return this.noActions.outcome(user, newLoginState());
+      let loaded = this.loaded;
+      let overtaken = false;
+      if (loaded === undefined) {
+        const changes = this.changes;
+        loaded = await this.load();
+        // A deploy or bindings change while it loaded: this login runs what it started with, the next loads again.
+        overtaken = changes !== this.changes;
+        if (!overtaken) this.loaded = loaded;
+      }
+      const { flow, error } = loaded;
       try {
+        if (error !== undefined) return failedOutcome(user, error);
+        if (flow === undefined) return this.noActions.outcome(user, newLoginState());
         return await flow.login(user, context);
       } catch (err) {
         if (!(err instanceof SandboxError) && !(err instanceof ActionLoadError)) throw err;
         return failedOutcome(user, `${err.message}; the local tenant fails the login`);
+      } finally {
+        if (overtaken) void flow?.close().catch(() => undefined);
       }
     });
   }
@@ -82,22 +94,28 @@ export class DeployedFlow {
 
   /** Forgets the loaded flow; the next login loads the bindings as they are then. */
   private stale(): void {
+    this.changes++;
     const previous = this.loaded;
     this.loaded = undefined;
     void previous?.flow?.close().catch(() => undefined);
   }
 
-  private async load(): Promise<{ flow?: SandboxedFlow; names: string[]; error?: string }> {
+  private async load(): Promise<LoadedFlow> {
     const deployed = this.actions.boundFlow(TRIGGER);
-    const names = deployed.map((a) => a.name);
-    if (deployed.length === 0) return { names };
+    if (deployed.length === 0) return {};
     try {
-      return { flow: await this.sandbox.load(compiledFlow(deployed, this.allowFetch)), names };
+      return { flow: await this.sandbox.load(compiledFlow(deployed, this.allowFetch)) };
     } catch (err) {
       if (!(err instanceof ActionLoadError) && !(err instanceof SandboxError)) throw err;
-      return { names, error: `the deployed flow can't run: ${err.message}` };
+      return { error: `the deployed flow can't run: ${err.message}` };
     }
   }
+}
+
+/** The bound flow in its sandbox (none when nothing is bound), or why it can't load. */
+interface LoadedFlow {
+  readonly flow?: SandboxedFlow;
+  readonly error?: string;
 }
 
 /**
@@ -126,7 +144,7 @@ export function storeFlow(deployed: readonly DeployedAction[], trigger: FlowTrig
 }
 
 /** The deployed versions as a flow the sandbox loads; each one's declared npm dependencies bundled. */
-export function compiledFlow(deployed: readonly DeployedAction[], allowFetch: readonly string[] = []): CompiledFlow {
+function compiledFlow(deployed: readonly DeployedAction[], allowFetch: readonly string[] = []): CompiledFlow {
   return compileFlow(storeFlow(deployed), { runtime: { allowFetch } });
 }
 
