@@ -3,6 +3,7 @@
 // loading the flow it replaces.
 import { ActionsStore } from "../src/local-tenant/actions-store";
 import { DeployedFlow } from "../src/local-tenant/deployed-flow";
+import { TenantUsers } from "../src/local-tenant/users";
 
 const CLAIM = "https://example.com/v";
 const action = (value: string) => ({
@@ -58,4 +59,29 @@ test("a deploy of another action while a login loads: the next login runs the ne
   expect((await first).idToken).toEqual({ [CLAIM]: "old" });
   expect((await flow.login(USER)).idToken).toEqual({ [CLAIM]: "new" });
   expect((await flow.login(USER)).idToken).toEqual({ [CLAIM]: "new" });
+});
+
+test("a login's metadata writes are saved to the user's record key by key, a \"__proto__\" key as a plain key", async () => {
+  const store = new ActionsStore();
+  const writer = store.create({
+    name: "writes",
+    supportedTriggers: [{ id: "post-login", version: "v3" }],
+    code: `exports.onExecutePostLogin = async (event, api) => {
+      api.user.setAppMetadata("__proto__", { polluted: true });
+      api.user.setAppMetadata("roles", ["viewer"]);
+      api.user.setAppMetadata("old", null);
+    };`,
+  });
+  store.deploy(writer.id);
+  store.setBindings("post-login", [{ ref: { type: "action_id", value: writer.id } }]);
+  flow = new DeployedFlow(store);
+  const users = new TenantUsers([{ ...USER, app_metadata: { old: 1, kept: 2 } }], flow);
+  const alice = users.bySubject(USER.user_id)!;
+  expect((await users.login(alice, "oidc-basic-profile")).denied).toBeNull();
+  const saved = alice.record.app_metadata as Record<string, unknown>;
+  expect(Object.getPrototypeOf(saved)).toBe(Object.prototype);
+  expect(Object.keys(saved)).toEqual(["kept", "__proto__", "roles"]);
+  expect(JSON.parse(JSON.stringify(saved))).toEqual(
+    JSON.parse('{"kept":2,"__proto__":{"polluted":true},"roles":["viewer"]}'),
+  );
 });

@@ -5,6 +5,7 @@
 import type { Context } from "koa";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { escapeControl, quote } from "../errors";
+import { mergedMetadata } from "../runtime/effects";
 import { ACTIONS_ROUTES } from "./actions-api";
 import { JSON_DEPTH_LIMIT, type TenantContext, type Next } from "./context";
 import { HttpError } from "./http";
@@ -217,15 +218,7 @@ function applyPatch(user: TenantUser, patch: Patch): void {
   for (const field of PATCHABLE) {
     const changes = patch[field];
     if (changes === undefined) continue;
-    // A Map, then Object.fromEntries: a "__proto__" key from JSON stays a plain key.
-    const merged = new Map(
-      Object.keys(changes).length === 0 || !isObject(record[field]) ? [] : Object.entries(record[field]),
-    );
-    for (const [key, value] of Object.entries(changes)) {
-      if (value === null) merged.delete(key);
-      else merged.set(key, value);
-    }
-    record[field] = Object.fromEntries(merged);
+    record[field] = Object.keys(changes).length === 0 ? {} : mergedMetadata(record[field], Object.entries(changes));
   }
   record.updated_at = new Date().toISOString();
   user.record = record;

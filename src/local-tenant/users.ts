@@ -1,5 +1,6 @@
 // The local tenant's users: who can log in, their Management API record (app_metadata can change
 // while the tenant runs), and the claims each one's latest post-login run computed.
+import { mergedMetadata } from "../runtime/effects";
 import type { ContinueRequest } from "../runtime/flow-runtime";
 import type { ExportedUser, LoginContext, LoginOutcome } from "../runtime/types";
 import type { DeployedFlow } from "./deployed-flow";
@@ -126,16 +127,7 @@ function withWrites(
   for (const field of ["app_metadata", "user_metadata"] as const) {
     const keys = writes[field];
     if (keys === undefined || Object.keys(keys).length === 0) continue;
-    const current = record[field];
-    const merged: Record<string, unknown> =
-      typeof current === "object" && current !== null && !Array.isArray(current)
-        ? { ...(current as Record<string, unknown>) }
-        : {};
-    for (const [key, value] of Object.entries(keys)) {
-      if (value === null) delete merged[key];
-      else merged[key] = value;
-    }
-    next[field] = merged;
+    next[field] = mergedMetadata(record[field], Object.entries(keys));
   }
   next.updated_at = new Date().toISOString();
   return next;

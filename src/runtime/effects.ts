@@ -184,6 +184,27 @@ function jsonCopy(field: MetadataField, key: string, value: unknown): unknown {
 }
 
 /**
+ * A metadata field with `writes` applied as Auth0 applies them: each key replaced (no deep merge),
+ * null removing it; a field that is not a plain object starts empty. A Map, then Object.fromEntries:
+ * a "__proto__" key stays a plain key, where an assignment would set the object's prototype. The one
+ * merge of a login's writes (here, for its later actions; the local tenant, at its end) and of the
+ * Management API's PATCH.
+ */
+export function mergedMetadata(
+  current: unknown,
+  writes: Iterable<readonly [string, unknown]>,
+): Record<string, unknown> {
+  const merged = new Map(
+    typeof current === "object" && current !== null && !Array.isArray(current) ? Object.entries(current) : [],
+  );
+  for (const [key, value] of writes) {
+    if (value === null) merged.delete(key);
+    else merged.set(key, value);
+  }
+  return Object.fromEntries(merged);
+}
+
+/**
  * `user`'s metadata with `writes` applied as Auth0 applies them for the later actions of a login:
  * each key replaced (no deep merge), null removing it. Returns `user` itself when there are none.
  */
@@ -194,17 +215,12 @@ export function withMetadataWrites<T extends Record<string, unknown>>(user: T, e
   for (const field of ["app_metadata", "user_metadata"] as const) {
     const writes = metadata[field];
     if (writes.size === 0) continue;
-    const current =
-      typeof user[field] === "object" && user[field] !== null && !Array.isArray(user[field])
-        ? (user[field] as Record<string, unknown>)
-        : {};
-    const merged = new Map(Object.entries(current));
     // Each later action gets its own copy of a written value, as of every other part of its event.
-    for (const [key, value] of writes) {
-      if (value === null) merged.delete(key);
-      else merged.set(key, JSON.parse(JSON.stringify(value)));
-    }
-    updated[field] = Object.fromEntries(merged);
+    const copies = [...writes].map(([key, value]): [string, unknown] => [
+      key,
+      value === null ? null : JSON.parse(JSON.stringify(value)),
+    ]);
+    updated[field] = mergedMetadata(user[field], copies);
   }
   return updated as T;
 }
