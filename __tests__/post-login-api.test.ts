@@ -7,10 +7,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHmac } from "node:crypto";
 import { compileClaims, NAMESPACE } from "./helpers/claims-action";
-import { type ActionSpec, loadInSandbox, loginOnce } from "./helpers/sandbox";
+import { type ActionSpec, loadInSandbox, loginOnce, useSandbox } from "./helpers/sandbox";
+import { compileFlow } from "../src/flow/compile";
+import type { FlowAsDeployed } from "../src/flow/model";
 import { NAMESPACE_SECRET } from "../src/compile/claims-action";
 
 const NS = "https://example.com";
+const { sandbox } = useSandbox();
 const action = (name: string, body: string, extra: Partial<ActionSpec> = {}): ActionSpec => ({
   name,
   code: `exports.onExecutePostLogin = async (event, api) => {\n${body}\n};`,
@@ -324,10 +327,15 @@ describe("outbound calls", () => {
   let mock: Server;
   let origin: string;
   const seen: string[] = [];
+  /** Told when the connection of a call to /slow closes (the caller gave up). */
+  const slowClosed: (() => void)[] = [];
   beforeAll(async () => {
     mock = createServer((request, response) => {
       seen.push(`${request.method} ${request.url} ${request.headers.authorization ?? ""}`);
-      if (request.url === "/slow") return; // never answers
+      if (request.url === "/slow") {
+        request.socket.once("close", () => slowClosed.forEach((resolve) => resolve()));
+        return; // never answers
+      }
       response.setHeader("content-type", "application/json");
       response.end(JSON.stringify({ roles: ["from-api"] }));
     });
@@ -373,5 +381,38 @@ describe("outbound calls", () => {
       { user_id: "u" },
     );
     expect(out.denied).toMatch(/did not finish within 300 ms|TimeoutError|aborted/);
+  });
+
+  test("a flow compiled as every tool compiles it: the flow's time limit also ends a call left hanging", async () => {
+    const flow: FlowAsDeployed = {
+      trigger: "post-login",
+      mode: "exclusive",
+      entries: [
+        {
+          kind: "action",
+          displayName: "call",
+          action: {
+            name: "call",
+            source: "call.js",
+            code: `exports.onExecutePostLogin = async () => { await fetch("${origin}/slow"); };`,
+            dependencies: [],
+            secrets: [],
+          },
+        },
+      ],
+      retired: [],
+    };
+    const closed = new Promise<void>((resolve) => slowClosed.push(resolve));
+    const loaded = await sandbox().load(compileFlow(flow, { runtime: { timeoutMs: 300, allowFetch: [origin] } }));
+    try {
+      expect((await loaded.login({ user_id: "u" })).denied).toMatch(
+        /did not finish within 300 ms|TimeoutError|aborted/,
+      );
+      // Aborted at the flow's limit, not left open for the runtime's 20 s default: 10 s tells the two apart on any machine.
+      const left = new Promise<string>((resolve) => setTimeout(() => resolve("still open after 10 s"), 10_000).unref());
+      expect(await Promise.race([closed.then(() => "closed"), left])).toBe("closed");
+    } finally {
+      await loaded.close();
+    }
   });
 });

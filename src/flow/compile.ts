@@ -37,6 +37,8 @@ export function compileFlow(flow: FlowAsDeployed, options: CompileOptions = {}):
       code: action.code,
       options: {
         ...perAction,
+        // The whole flow's limit also bounds each action's fetch calls (the runtime's callTimeoutMs).
+        timeoutMs,
         code: action.code,
         secrets,
         dependencies,
