@@ -6,18 +6,18 @@ import { bundleDependencies } from "../compile/dependencies";
 import type { CompiledFlow } from "../runtime/compiled-flow";
 import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
 import { actionsOf, type FlowAsDeployed } from "./model";
-import { noSecretValues, resolveSecrets, type SecretValues, secretsRecord } from "./secrets";
+import { secretsRecord } from "./secrets";
 
 export interface CompileOptions {
-  /** Values for the secrets the flow's source leaves to Terraform variables. @default none: each such secret is a UsageError */
-  readonly secrets?: SecretValues;
   /** Runtime settings of every action (audience, client), and `timeoutMs`, the whole flow's. */
   readonly runtime?: Partial<PostLoginRuntimeOptions>;
 }
 
 /**
  * The flow's actions (entries bound by hand and retired actions aside), each given its secrets as
- * event.secrets and its dependencies bundled. UsageError naming an action and a secret without a value.
+ * event.secrets and its dependencies bundled. Every tool resolves the secrets' values first
+ * (resolveSecrets, or the store's deployed values): a secret still without one is a UsageError
+ * naming the action and the secret.
  */
 export function compileFlow(flow: FlowAsDeployed, options: CompileOptions = {}): CompiledFlow {
   // The runtime (src/runtime/) implements post-login's event and api only.
@@ -26,11 +26,10 @@ export function compileFlow(flow: FlowAsDeployed, options: CompileOptions = {}):
       "ERR_TRIGGER_UNSUPPORTED",
       `the ${flow.trigger} trigger can't run locally; only post-login flows do`,
     );
-  const values = options.secrets ?? noSecretValues();
   const { timeoutMs, ...perAction } = options.runtime ?? {};
-  const steps = actionsOf(resolveSecrets(flow, values)).map((action) => {
+  const steps = actionsOf(flow).map((action) => {
     const dependencies = action.dependencies.map((d) => d.name);
-    const secrets = secretsRecord(action, values);
+    const secrets = secretsRecord(action);
     return {
       name: action.name,
       source: action.source,
