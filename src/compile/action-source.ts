@@ -39,7 +39,10 @@ export function defaultActionName(entry: string): string {
   return basename(entry, extname(entry));
 }
 
-/** The auth0_action resource name an action's name gives (environment-flow.ts names each construct so). */
+/**
+ * The Terraform resource name a name gives: each character but a letter, a digit or "_" becomes "_".
+ * An action's resource (environment-flow.ts names each construct so), its secrets' variables, a binding.
+ */
 export function resourceNameOf(actionName: string): string {
   return actionName.replace(/[^A-Za-z0-9_]/g, "_");
 }

@@ -6,6 +6,7 @@ import { Construct } from "constructs";
 import type { Action } from "../../.gen/providers/auth0/action";
 import type { TokenKind } from "../auth0/facts";
 import { ClaimNamespace } from "./claim-namespace";
+import { resourceNameOf } from "../compile/action-source";
 import { compileClaimsAction, DEFAULT_ACTION_NAME, DEFAULT_ENTRY, NAMESPACE_SECRET } from "../compile/claims-action";
 import type { CompiledAction } from "../compile/compile-action";
 import { atPath, ConstructPropError } from "./construct-error";
@@ -79,7 +80,7 @@ export class AppMetadataClaims extends Construct implements ManagedFlowAction {
     }
     // The resources keep the construct's id as their name (auth0_action.<id>), for readable, stable plans.
     this.typeScriptAction = new TypeScriptAction(this, "action", {
-      resourceName: id.replace(/[^A-Za-z0-9_]/g, "_"),
+      resourceName: resourceNameOf(id),
       entry: claims.source.entry,
       constants: claims.source.constants,
       actionName: props.actionName ?? DEFAULT_ACTION_NAME,

@@ -6,6 +6,7 @@ import { Construct } from "constructs";
 import { TriggerAction } from "../../.gen/providers/auth0/trigger-action";
 import { TriggerActions } from "../../.gen/providers/auth0/trigger-actions";
 import { MAX_FLOW_ACTIONS, POST_LOGIN } from "../auth0/facts";
+import { resourceNameOf } from "../compile/action-source";
 import { ConstructPropError } from "./construct-error";
 import { TypeScriptAction } from "./typescript-action";
 
@@ -96,7 +97,7 @@ export class PostLoginFlow extends Construct {
           displayName: e.displayName,
         })),
       });
-      binding.overrideLogicalId(this.trigger.replace(/[^A-Za-z0-9_]/g, "_"));
+      binding.overrideLogicalId(resourceNameOf(this.trigger));
       // The provider's import id for a whole flow is the trigger's id.
       if (managed.some((a) => a.adopted !== undefined)) binding.importFrom(this.trigger);
       this.bindings = [binding];

@@ -10,6 +10,7 @@ import {
   type ActionSource,
   compileActionSource,
   defaultActionName,
+  resourceNameOf,
   secretVariableName,
 } from "../compile/action-source";
 import {
@@ -87,7 +88,7 @@ export class TypeScriptAction extends Construct {
 
   constructor(scope: Construct, id: string, props: TypeScriptActionProps) {
     super(scope, id);
-    this.resourceName = props?.resourceName ?? id.replace(/[^A-Za-z0-9_]/g, "_");
+    this.resourceName = props?.resourceName ?? resourceNameOf(id);
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(this.resourceName)) {
       throw new ConstructPropError(
         this,
