@@ -6,7 +6,7 @@ import type { Context } from "koa";
 import { errors, type KoaContextWithOIDC } from "oidc-provider";
 import { MAX_PAUSED, PAUSED_MS } from "../runtime/flow-runtime";
 import type { LoginOutcome } from "../runtime/types";
-import { notRunHere, requestedScope, type TenantUser, type TenantUsers } from "./users";
+import { notRunHere, requestedScope, requestedScopes, type TenantUser, type TenantUsers } from "./users";
 import { FORM_LIMIT, type TenantContext, type Next } from "./context";
 import { HttpError, readForm } from "./http";
 import { loginPage } from "./login-page";
@@ -81,7 +81,7 @@ export async function loadGrantAfterSsoLogin(ctx: KoaContextWithOIDC, users: Ten
       : undefined;
   if (user) {
     const outcome = await users.login(user, "oidc-basic-profile", {
-      requestedScopes: requestedScope(ctx.oidc.params?.scope).split(" ").filter(Boolean),
+      requestedScopes: requestedScopes(ctx.oidc.params?.scope),
     });
     if (outcome.denied !== null) throw new errors.AccessDenied(outcome.denied);
     const unmet = notRunHere(outcome);
@@ -148,11 +148,11 @@ async function finishLogin(
   user: TenantUser,
   authenticated: boolean,
 ): Promise<void> {
-  const requestedScopes = requestedScope(details.params.scope).split(" ").filter(Boolean);
+  const scopes = requestedScopes(details.params.scope);
   const prompt =
     typeof details.params.prompt === "string" ? details.params.prompt.split(" ").filter(Boolean) : undefined;
   const outcome = await t.users.login(user, "oidc-basic-profile", {
-    requestedScopes,
+    requestedScopes: scopes,
     prompt,
     request: requestOf(t, ctx, details.params),
   });

@@ -4,7 +4,7 @@
 import type Provider from "oidc-provider";
 import { OIDC_SCOPES, type TenantContext } from "./context";
 import { managementAudience, userScopeFor } from "./management-access";
-import { notRunHere, requestedScope } from "./users";
+import { notRunHere, requestedScope, requestedScopes } from "./users";
 
 // oidc-provider has the class but its types leave it out.
 type ResourceServerClass = new (
@@ -28,7 +28,7 @@ export function registerPasswordGrant(t: TenantContext): void {
       }
       const requested = requestedScope(params.scope);
       const outcome = await t.users.login(user, "oauth2-resource-owner", {
-        requestedScopes: requested.split(" ").filter(Boolean),
+        requestedScopes: requestedScopes(params.scope),
       });
       if (outcome.denied !== null) {
         ctx.status = 403;

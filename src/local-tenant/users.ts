@@ -133,15 +133,20 @@ function withWrites(
   return next;
 }
 
-/**
- * Why the local tenant fails a login Auth0 would go on with: an action asked for MFA or another
- * authentication (api.multifactor.enable, api.authentication.challengeWith...), which it doesn't run.
- */
 /** The scope an authorization or token request asked for: its `scope` parameter, or `openid`. */
 export function requestedScope(param: unknown): string {
   return typeof param === "string" ? param : "openid";
 }
 
+/** The same scope as a list, as a login's context takes it (event.transaction.requested_scopes). */
+export function requestedScopes(param: unknown): string[] {
+  return requestedScope(param).split(" ").filter(Boolean);
+}
+
+/**
+ * Why the local tenant fails a login Auth0 would go on with: an action asked for MFA or another
+ * authentication (api.multifactor.enable, api.authentication.challengeWith...), which it doesn't run.
+ */
 export function notRunHere(outcome: LoginOutcome): string | undefined {
   const challenges = outcome.effects?.challenges;
   if (challenges === undefined || outcome.denied !== null) return undefined;
