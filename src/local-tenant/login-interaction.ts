@@ -187,12 +187,7 @@ async function continueParameters(
  * body), where the browser sends the login's cookie (oidc-provider scopes it to that path).
  */
 async function continueAtLoginPath(t: TenantContext, ctx: Context): Promise<void> {
-  if (ctx.method !== "GET" && ctx.method !== "POST")
-    throw new HttpError(405, `${ctx.method} is not allowed on /continue; use GET or POST`);
-  const state =
-    new URLSearchParams(ctx.querystring).get("state") ??
-    (ctx.method === "POST" ? (await continueParameters(ctx)).state : "");
-  if (state === "") throw invalid("/continue needs the state parameter the redirect carried");
+  const { state } = await continueParameters(ctx);
   const uid = t.paused.uid(state);
   if (uid === undefined) throw invalid(NOT_WAITING);
   const query = new URLSearchParams(ctx.querystring);
