@@ -246,7 +246,7 @@ async function handlerRows(): Promise<Row[]> {
     {
       what: "full local login per user (event, handler, Auth0 rules)",
       value: `${median(figures.login.slice(10)).toFixed(2)} µs median`,
-      note: "PostLoginRuntime.login in the sandbox",
+      note: "a flow of the one action (FlowRuntime.loginNow), in the sandbox, as preview runs it",
     },
   ];
 }

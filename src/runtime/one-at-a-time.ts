@@ -1,5 +1,6 @@
 // Logins of one runtime run one after another: the api records into the runtime's current login,
-// so a second login (or batch of logins) must not start while the first still awaits. Shared by both runtimes.
+// so a second login (or batch of logins) must not start while the first still awaits: the sandbox's
+// host and the local tenant's deployed flow queue theirs here.
 
 export class OneAtATime {
   private tail: Promise<unknown> = Promise.resolve();

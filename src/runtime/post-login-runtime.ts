@@ -4,12 +4,11 @@
 import { MAX_ACTION_CODE_BYTES } from "../auth0/facts";
 import { ActionLoadError } from "../errors";
 import { type ApiScope, postLoginApi } from "./api";
-import { ActionsCache } from "./cache";
+import type { ActionsCache } from "./cache";
 import type { Redirect } from "./effects";
 import { describe } from "./describe";
 import { EventFactory } from "./event";
 import { ClaimIssuer, failedOutcome } from "./outcome";
-import { OneAtATime } from "./one-at-a-time";
 import { loadAction, type LoginSlot } from "./sandbox";
 import { checkTimeoutMs, DEFAULT_TIMEOUT_MS, TimeoutError, withTimeout } from "./timeout";
 import {
@@ -18,9 +17,7 @@ import {
   type Handler,
   type LoginContext,
   type LoginOutcome,
-  type LoginRunner,
   type LoginState,
-  newLoginState,
 } from "./types";
 
 /** An interactive login's prompt, as Auth0 gives it when none was asked for. */
@@ -55,19 +52,16 @@ export interface ActionRun {
   readonly resumed?: ApiScope["resumed"];
 }
 
-export class PostLoginRuntime implements LoginRunner {
+export class PostLoginRuntime {
   /** The action's onExecutePostLogin itself, as loaded (used by the benchmark). */
   handler: Handler;
   /** Its onContinuePostLogin, if it exports one. */
   private continueHandler: Handler | undefined;
-  /** The cache of a login run by this action alone (a flow gives each run its own trigger's cache). */
-  private readonly ownRun: ActionRun = { step: 0, cache: new ActionsCache() };
   private readonly timeoutMs: number;
   private readonly events: EventFactory;
   private readonly issuer: ClaimIssuer;
   /** The login the loaded code runs for; replaced with the code after a login times out. */
   private slot: LoginSlot = { state: undefined };
-  private readonly logins = new OneAtATime();
   private watch = new Watch();
 
   private constructor(private readonly options: PostLoginRuntimeOptions) {
@@ -113,18 +107,6 @@ export class PostLoginRuntime implements LoginRunner {
     return new PostLoginRuntime(options);
   }
 
-  /** Runs one login for `user`. Never throws: failures of the action become `denied`. Logins run one at a time. */
-  login(user: ExportedUser, context: LoginContext = {}): Promise<LoginOutcome> {
-    return this.logins.run(() => this.run(user, context).catch((err: unknown) => this.failed(user, couldNotRun(err))));
-  }
-
-  private async run(user: ExportedUser, context: LoginContext): Promise<LoginOutcome> {
-    const state = newLoginState();
-    const waiting = this.start(user, state, this.timeoutMs, undefined, context);
-    if (waiting !== undefined) await waiting;
-    return this.outcome(user, state);
-  }
-
   /**
    * Runs the action for `user`, recording into `state` (a flow passes the same state to each of its
    * actions); sets `state.denied` when the action denies, throws or takes longer than `timeoutMs`
@@ -136,9 +118,9 @@ export class PostLoginRuntime implements LoginRunner {
     user: ExportedUser,
     state: LoginState,
     timeoutMs: number,
-    timedOut = `the action did not finish within ${timeoutMs} ms`,
-    context: LoginContext = {},
-    run: ActionRun = this.ownRun,
+    timedOut: string,
+    context: LoginContext,
+    run: ActionRun,
   ): Promise<void> | undefined {
     const handler = run.resumed === undefined ? this.handler : this.continueHandler;
     if (handler === undefined) {
