@@ -15,8 +15,6 @@ export interface NumberedUser {
   readonly user: ExportedUser;
 }
 
-export type UserFileFormat = "ndjson" | "json";
-
 /**
  * A line (one user) longer than this is refused. Auth0 keeps at most 16 MB of app_metadata and
  * user_metadata per user (16 MB each, says a support article): twice the larger reading, with room
@@ -301,10 +299,7 @@ function parseDocument(text: string, file: string): unknown {
     // Node 20 gives a position for some syntax errors only; without one, name no line rather than a wrong one.
     const position = /position (\d+)/.exec(message);
     const where = position ? `${file}:${lineAt(text, Number(position[1]))}` : file;
-    throw new UsageError(
-      "ERR_INPUT_INVALID",
-      `${where}: invalid JSON (${message.replace(/ in JSON at position.*$/, "")})`,
-    );
+    throw new UsageError("ERR_INPUT_INVALID", `${where}: ${jsonProblem(err)}`);
   }
 }
 
@@ -315,7 +310,6 @@ function parseDocument(text: string, file: string): unknown {
 export class UserFile {
   private constructor(
     readonly file: string,
-    readonly format: UserFileFormat,
     private readonly document?: readonly ExportedUser[],
   ) {}
 
@@ -336,7 +330,7 @@ export class UserFile {
     if (start === "{") {
       try {
         JSON.parse(first.text);
-        return new UserFile(file, "ndjson");
+        return new UserFile(file);
       } catch {
         // A pretty-printed object: read the document whole.
       }
@@ -352,7 +346,7 @@ export class UserFile {
     const users = Array.isArray(value) ? value : [value];
     users.forEach((user, i) => asUser(user, Array.isArray(value) ? `${file}: element ${i + 1} of the array` : file));
     if (users.length === 0) throw new UsageError("ERR_INPUT_INVALID", `${file}: the array holds no users`);
-    return new UserFile(file, "json", users as ExportedUser[]);
+    return new UserFile(file, users as ExportedUser[]);
   }
 
   /** The parsed users of a JSON document (array or one object), or undefined for NDJSON. */
