@@ -4,13 +4,13 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { LockError, NetworkError, UsageError } from "../errors";
+import { LockError, NetworkError } from "../errors";
 import { projectRoot } from "../project-root";
 import { LOCK_FILE, readProjectLock } from "../provider-lock";
 import "./stdout-closed";
 import { readCommandLine } from "../command-line";
 import { runCommand } from "./run-command";
-import { hasTerraform, registryUnreachable, terraform } from "./terraform";
+import { registryUnreachable, requireTerraform, terraform } from "./terraform";
 
 /** Linux and macOS on Intel and ARM, and Windows: where pipelines and people run terraform. */
 export const PLATFORMS = ["linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64", "windows_amd64"] as const;
@@ -31,11 +31,7 @@ async function main(): Promise<number> {
   const values = readCommandLine(COMMAND);
   if (!values) return 0;
   const target = values.out ? resolve(values.out) : join(projectRoot(), LOCK_FILE);
-  if (!hasTerraform())
-    throw new UsageError(
-      "ERR_TERRAFORM_MISSING",
-      "terraform is not on PATH; install Terraform 1.10 or later (https://developer.hashicorp.com/terraform/install)",
-    );
+  requireTerraform();
 
   const work = mkdtempSync(join(tmpdir(), "claims-lock-"));
   try {

@@ -2,6 +2,7 @@
 // a registry that can't be reached from every other failure.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync } from "node:fs";
+import { UsageError } from "../errors";
 
 const NETWORK =
   /Failed to query available provider packages|could not connect to registry|no such host|dial tcp|i\/o timeout|Failed to install provider|TLS handshake|proxyconnect|connection refused/;
@@ -13,9 +14,14 @@ export function terraform(dir: string, args: string[], timeoutMs = 300_000): Spa
   return spawnSync("terraform", args, { cwd: dir, env, encoding: "utf8", timeout: timeoutMs });
 }
 
-/** Whether terraform is on PATH. */
-export function hasTerraform(): boolean {
-  return !spawnSync("terraform", ["version"], { encoding: "utf8", timeout: 30_000 }).error;
+/** Throws UsageError ERR_TERRAFORM_MISSING, with how to install it, when terraform is not on PATH. */
+export function requireTerraform(): void {
+  if (spawnSync("terraform", ["version"], { encoding: "utf8", timeout: 30_000 }).error) {
+    throw new UsageError(
+      "ERR_TERRAFORM_MISSING",
+      "terraform is not on PATH; install Terraform 1.10 or later (https://developer.hashicorp.com/terraform/install)",
+    );
+  }
 }
 
 /** If a failed run's output says the registry could not be reached, the short reason; else undefined. */

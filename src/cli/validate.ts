@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../project-root";
 import { LOCK_FILE } from "../provider-lock";
-import { NetworkError, UsageError } from "../errors";
+import { NetworkError } from "../errors";
 import "./stdout-closed";
 import { readCommandLine } from "../command-line";
 import { runCommand } from "./run-command";
-import { hasTerraform, registryUnreachable, terraform } from "./terraform";
+import { registryUnreachable, requireTerraform, terraform } from "./terraform";
 
 const COMMAND = {
   name: "validate",
@@ -26,11 +26,7 @@ const COMMAND = {
 
 async function main(): Promise<number> {
   if (!readCommandLine(COMMAND)) return 0;
-  if (!hasTerraform())
-    throw new UsageError(
-      "ERR_TERRAFORM_MISSING",
-      "terraform is not on PATH; install Terraform 1.10 or later (https://developer.hashicorp.com/terraform/install)",
-    );
+  requireTerraform();
   const out = mkdtempSync(join(tmpdir(), "claims-validate-"));
   try {
     // Loaded only now, so --help and a bad flag answer without loading cdktf.
