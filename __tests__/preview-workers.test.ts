@@ -36,7 +36,7 @@ test("a login stuck in a loop that never yields fails as timed out; the rest of 
     "loops",
     `if (event.user.app_metadata.i === 2) while (true) {} api.idToken.setCustomClaim("${NS}/i", event.user.app_metadata.i);`,
   );
-  const { pool } = await WorkerPool.start(1, setup([loops]), [spool], { timeoutMs: 300 });
+  const { pool } = await WorkerPool.start(1, setup([loops]), [spool]);
   try {
     const first = pool.run({ users: users(4) });
     const second = pool.run({ users: users(2).map((u) => ({ ...u, user_id: `v${u.user_id}` })) });
@@ -69,7 +69,7 @@ test("compared, a loop in the version under review fails that user's login there
     `if (event.user.app_metadata.i === 1) while (true) {} api.idToken.setCustomClaim("${NS}/i", event.user.app_metadata.i);`,
   );
   const spool = join(dir, "compare.spool");
-  const { pool } = await WorkerPool.start(1, setup([base, head], [base]), [spool], { timeoutMs: 300 });
+  const { pool } = await WorkerPool.start(1, setup([base, head], [base]), [spool]);
   try {
     const result = await pool.run({ users: users(3) });
     expect(result.compare?.users).toBe(3);
@@ -101,7 +101,7 @@ test("an action that exhausts the worker's heap fails the run at once, naming th
 test("a head that never finishes loading denies every login with the reason; a base that never loads is bad input", async () => {
   const stuck = { name: "stuck", code: "while (true) {}\nexports.onExecutePostLogin = async () => {};" };
   const fine = action("fine", "");
-  const { pool, headError } = await WorkerPool.start(1, setup([stuck]), undefined, { timeoutMs: 300 });
+  const { pool, headError } = await WorkerPool.start(1, setup([stuck]), undefined);
   try {
     expect(headError).toBe('action "stuck" did not finish loading within 300 ms');
     const result = await pool.run({ users: users(2) });
@@ -109,7 +109,7 @@ test("a head that never finishes loading denies every login with the reason; a b
   } finally {
     await pool.close();
   }
-  await expect(WorkerPool.start(1, setup([fine], [stuck]), undefined, { timeoutMs: 300 })).rejects.toThrow(
+  await expect(WorkerPool.start(1, setup([fine], [stuck]), undefined)).rejects.toThrow(
     '--compare: "stuck.js": did not finish loading within 300 ms; give a compiled action (JavaScript) or a cdk.tf.json from npm run synth',
   );
 });

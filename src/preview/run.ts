@@ -127,7 +127,7 @@ async function main(argv: string[], io: PreviewIo): Promise<number> {
   if (cached && workers !== undefined && workers > 1)
     io.stderr.write("preview: the flow uses api.cache, which logins share in input order: it runs on one worker\n");
   const size = cached ? 1 : (workers ?? (statSync(file).size < SMALL_INPUT_BYTES ? 1 : availableParallelism()));
-  const run = await runBatches(values, users, loaded, size, timeoutMs, io);
+  const run = await runBatches(values, users, loaded, size, io);
   if (run === undefined) return 1;
   if (!values.json) io.stdout.write(scrubbed(loaded, report(values, loaded, run)) + "\n");
   if (values.stats) {
@@ -230,7 +230,6 @@ async function runBatches(
   users: UserFile,
   loaded: Loaded,
   size: number,
-  timeoutMs: number,
   io: PreviewIo,
 ): Promise<Run | undefined> {
   const comparing = values.compare !== undefined;
@@ -242,12 +241,7 @@ async function runBatches(
   let pool: WorkerPool | undefined;
   let progress: Progress | undefined;
   try {
-    const started = await WorkerPool.start(
-      size,
-      setup,
-      spool && Array.from({ length: size }, (_, i) => spool.file(i)),
-      { timeoutMs },
-    );
+    const started = await WorkerPool.start(size, setup, spool && Array.from({ length: size }, (_, i) => spool.file(i)));
     pool = started.pool;
     loaded.headError = started.headError;
     if (loaded.headError !== undefined && !comparing) {

@@ -6,10 +6,9 @@
 // fails as timed out, a new worker takes over (appending to the same spool) and the worker's
 // unfinished batches are sent again. A worker that stops otherwise fails the run, naming the action.
 import type { Worker } from "node:worker_threads";
-import { FLOW_TIMEOUT_MS } from "../auth0/facts";
 import { ActionLoadError, quote, SandboxError } from "../errors";
 import type { ExportedUser } from "../runtime/types";
-import { actionName, LOAD_TIMEOUT_MS, SANDBOX_HEAP_MB, startSandboxWorker, stopText } from "../sandbox/host";
+import { actionName, deadlines, SANDBOX_HEAP_MB, startSandboxWorker, stopText } from "../sandbox/host";
 import { Phase, Pulse } from "../sandbox/pulse";
 import { type Overrun, Watchdog } from "../sandbox/watchdog";
 import {
@@ -44,8 +43,6 @@ interface Slot {
 }
 
 export interface PoolLimits {
-  /** A login's time limit (each flow's). @default Auth0's 20 s */
-  readonly timeoutMs?: number;
   /** A worker's heap in MiB. @default SANDBOX_HEAP_MB */
   readonly heapMb?: number;
 }
@@ -71,8 +68,8 @@ export class WorkerPool {
     private readonly spools: readonly string[] | undefined,
     limits: PoolLimits,
   ) {
-    this.timeoutMs = limits.timeoutMs ?? setup.head.timeoutMs ?? FLOW_TIMEOUT_MS;
-    this.loadMs = Math.min(LOAD_TIMEOUT_MS, this.timeoutMs);
+    // The head's limits: the base is compiled with the same --timeout-ms.
+    ({ loginMs: this.timeoutMs, loadMs: this.loadMs } = deadlines(setup.head));
     this.heapMb = limits.heapMb ?? SANDBOX_HEAP_MB;
     this.slots = Array.from({ length: size }, (_, index) => ({ index, pulse: new Pulse(), queue: [], waiting: false }));
   }

@@ -58,7 +58,7 @@ export function actionName(flow: CompiledFlow, step: number): string {
 }
 
 /** The time limits of a flow: its logins', and its actions' loads. */
-function deadlines(flow: CompiledFlow): { loginMs: number; loadMs: number } {
+export function deadlines(flow: CompiledFlow): { loginMs: number; loadMs: number } {
   const loginMs = flow.timeoutMs ?? FLOW_TIMEOUT_MS;
   return { loginMs, loadMs: Math.min(LOAD_TIMEOUT_MS, loginMs) };
 }
