@@ -5,15 +5,11 @@
 import { builtinModules } from "node:module";
 import { buildSync } from "esbuild";
 import { ActionLoadError } from "../errors";
+import { packageOf } from "../package-name";
 import { projectRoot } from "../project-root";
 
 const BUILTINS = new Set(builtinModules);
 const bundles = new Map<string, string>();
-
-/** The package a specifier names: `@scope/name` or `name`. */
-export function packageOf(specifier: string): string {
-  return specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0];
-}
 
 /**
  * The modules `code` requires by a literal name that belong to a `declared` package, each bundled:

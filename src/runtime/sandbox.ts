@@ -11,6 +11,7 @@ import { describe } from "./describe";
 import { hostGlobals } from "./host-globals";
 import { EffectsRecord, type OutboundCall } from "./effects";
 import type { Handler, LoginState } from "./types";
+import { packageOf } from "../package-name";
 
 /**
  * Globals handed to the action as wrapper parameters: the Compartment's own values, read as local
@@ -162,8 +163,7 @@ function sandboxRequire(compartment: Compartment, options: LoadOptions): (id: st
         `Cannot load '${id}' in the local sandbox: it reaches files, processes, the network or the host; the sandbox allows ${[...BUILTINS].join(", ")} (see docs/sandbox.md)`,
       );
     }
-    const pkg = id.startsWith("@") ? id.split("/").slice(0, 2).join("/") : id.split("/")[0];
-    if (!declared.has(pkg))
+    if (!declared.has(packageOf(id)))
       throw new Error(`Cannot find module '${id}': it is not declared in the action's dependencies`);
     if (loaded.has(id)) return (loaded.get(id) as { exports: unknown }).exports;
     const source = options.modules?.[id];
