@@ -152,19 +152,18 @@ export class EffectsRecord {
     }
     return Object.keys(out).length === 0 ? undefined : out;
   }
+}
 
-  /** Why the writes can't be persisted (over Auth0's per-login limit), or undefined. */
-  metadataProblem(): string | undefined {
-    const writes = this.metadataWrites();
-    for (const field of ["app_metadata", "user_metadata"] as const) {
-      const record = writes?.[field];
-      if (record === undefined) continue;
-      const bytes = Buffer.byteLength(JSON.stringify(record));
-      if (bytes > MAX_METADATA_WRITE_BYTES)
-        return `the login's ${field} writes are ${bytes} bytes, over Auth0's ${MAX_METADATA_WRITE_BYTES}-byte limit per login; Auth0 fails to persist them`;
-    }
-    return undefined;
+/** Why a login's metadata writes (toEffects' `metadata`) can't be persisted (over Auth0's per-login limit), or undefined. */
+export function metadataProblem(writes: Effects["metadata"]): string | undefined {
+  for (const field of ["app_metadata", "user_metadata"] as const) {
+    const record = writes?.[field];
+    if (record === undefined) continue;
+    const bytes = Buffer.byteLength(JSON.stringify(record));
+    if (bytes > MAX_METADATA_WRITE_BYTES)
+      return `the login's ${field} writes are ${bytes} bytes, over Auth0's ${MAX_METADATA_WRITE_BYTES}-byte limit per login; Auth0 fails to persist them`;
   }
+  return undefined;
 }
 
 /** A write's value as JSON has it (what Auth0 stores): a function, a cycle or a BigInt is refused. */

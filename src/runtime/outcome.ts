@@ -2,7 +2,7 @@
 // why), their size against the 100 KB limit, or the reason the login fails.
 import { MAX_CUSTOM_CLAIMS_BYTES, type TokenKind } from "../auth0/facts";
 import { type ClaimContext, claimJson, claimNameProblem } from "./claim-rules";
-import type { Effects, Redirect } from "./effects";
+import { type Effects, metadataProblem, type Redirect } from "./effects";
 import type { DroppedClaim, ExportedUser, LoginOutcome, LoginState } from "./types";
 
 /** Turns a login's record into its outcome; caches Auth0's verdict on each claim name (names repeat). */
@@ -30,8 +30,8 @@ export class ClaimIssuer {
     const denied = (reason: string, dropped: DroppedClaim[] = []): LoginOutcome =>
       failedOutcome(user, reason, dropped, state.logs, effects);
     if (state.denied !== null) return denied(state.denied);
-    const metadataProblem = state.effects?.metadataProblem();
-    if (metadataProblem !== undefined) return denied(metadataProblem);
+    const unsaved = metadataProblem(effects?.metadata);
+    if (unsaved !== undefined) return denied(unsaved);
     const dropped: DroppedClaim[] = [];
     const id = this.issue("id", state.id, dropped);
     const access = this.issue("access", state.access, dropped, state.id, id.claims);
