@@ -3,7 +3,7 @@
 // the access token's scopes, a redirect, MFA), and the counts over many users (human, Markdown, JSON).
 import { escapeControl } from "../errors";
 import type { Effects } from "../runtime/effects";
-import { DEFAULT_SCOPES } from "../runtime/outcome";
+import { DEFAULT_LOGIN } from "../runtime/types";
 import type { LoginOutcome } from "../runtime/types";
 
 type TokenSide = "idToken" | "accessToken" | "userinfo";
@@ -279,7 +279,7 @@ function effectEntries(effects: Effects | undefined): Record<EffectSide, Record<
     };
   if (effects?.challenges) login.challenges = effects.challenges;
   return {
-    scope: Object.fromEntries((effects?.scope ?? DEFAULT_SCOPES).map((s) => [s, true])),
+    scope: Object.fromEntries((effects?.scope ?? DEFAULT_LOGIN.requestedScopes).map((s) => [s, true])),
     appMetadata: { ...effects?.metadata?.app_metadata },
     userMetadata: { ...effects?.metadata?.user_metadata },
     login,

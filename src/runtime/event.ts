@@ -1,7 +1,7 @@
 // The post-login v3 event an action receives: the user as exported (app_metadata and user_metadata
 // always objects), the secrets, how the login came about, and the rest built lazily per login.
 import { withMetadataWrites } from "./effects";
-import type { ExportedUser, LoginContext, LoginState } from "./types";
+import { DEFAULT_LOGIN, type ExportedUser, type LoginContext, type LoginState } from "./types";
 
 /**
  * A LoginContext as the runtime passes it inside, with a speed hint of the preview's own, kept off
@@ -121,9 +121,9 @@ function copyJson(value: unknown): unknown {
 function transaction(): Record<string, unknown> {
   return {
     id: "preview",
-    protocol: "oidc-basic-profile",
-    requested_scopes: ["openid", "profile", "email"],
-    prompt: ["login"],
+    protocol: DEFAULT_LOGIN.protocol,
+    requested_scopes: [...DEFAULT_LOGIN.requestedScopes],
+    prompt: [...DEFAULT_LOGIN.prompt],
     locale: "en",
     ui_locales: [],
     metadata: {},
@@ -133,8 +133,8 @@ function transaction(): Record<string, unknown> {
 /** event.request of a local login; a context's request replaces its parts. */
 function request(): Record<string, unknown> {
   return {
-    ip: "127.0.0.1",
-    hostname: "localhost",
+    ip: DEFAULT_LOGIN.ip,
+    hostname: DEFAULT_LOGIN.hostname,
     method: "GET",
     language: "en",
     user_agent: "preview",

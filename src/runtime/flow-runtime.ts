@@ -3,9 +3,15 @@
 // flow, and one time limit for the whole flow.
 import { canRedirect, FLOW_TIMEOUT_MS, NON_INTERACTIVE_PROTOCOLS } from "../auth0/facts";
 import { ActionsCache } from "./cache";
-import { DEFAULT_SCOPES } from "./outcome";
 import { type ActionRun, couldNotRun, type PostLoginRuntime } from "./post-login-runtime";
-import { type ExportedUser, type LoginContext, type LoginOutcome, type LoginState, newLoginState } from "./types";
+import {
+  DEFAULT_LOGIN,
+  type ExportedUser,
+  type LoginContext,
+  type LoginOutcome,
+  type LoginState,
+  newLoginState,
+} from "./types";
 import { checkTimeoutMs } from "./timeout";
 import type { RunContext } from "./event";
 
@@ -175,11 +181,11 @@ export class FlowRuntime {
    * grant, prompt=none): Auth0 then fails it with interaction_required.
    */
   private ended(user: ExportedUser, state: LoginState, context: LoginContext, at: number | undefined): LoginOutcome {
-    const scopes = context.requestedScopes ?? DEFAULT_SCOPES;
+    const scopes = context.requestedScopes ?? DEFAULT_LOGIN.requestedScopes;
     const redirect = state.denied === null && at !== undefined ? state.effects?.redirect : undefined;
     if (redirect === undefined || at === undefined) return this.last.outcome(user, state, scopes);
-    const protocol = context.protocol ?? "oidc-basic-profile";
-    if (!canRedirect(protocol, context.prompt ?? [])) {
+    const protocol = context.protocol ?? DEFAULT_LOGIN.protocol;
+    if (!canRedirect(protocol, context.prompt ?? DEFAULT_LOGIN.prompt)) {
       state.denied = `${this.prefix(at)}interaction_required: the action redirects (api.redirect.sendUserTo), which a ${protocol}${NON_INTERACTIVE_PROTOCOLS.has(protocol) ? "" : " prompt=none"} login can't do; Auth0 fails it`;
       return this.last.outcome(user, state, scopes);
     }

@@ -3,7 +3,7 @@
 import { MAX_CUSTOM_CLAIMS_BYTES, type TokenKind } from "../auth0/facts";
 import { type ClaimContext, claimJson, claimNameProblem } from "./claim-rules";
 import { type Effects, metadataProblem, type Redirect } from "./effects";
-import type { DroppedClaim, ExportedUser, LoginOutcome, LoginState } from "./types";
+import { DEFAULT_LOGIN, type DroppedClaim, type ExportedUser, type LoginOutcome, type LoginState } from "./types";
 
 /** Turns a login's record into its outcome; caches Auth0's verdict on each claim name (names repeat). */
 export class ClaimIssuer {
@@ -22,7 +22,7 @@ export class ClaimIssuer {
   outcome(
     user: ExportedUser,
     state: LoginState,
-    requestedScopes: readonly string[] = DEFAULT_SCOPES,
+    requestedScopes: readonly string[] = DEFAULT_LOGIN.requestedScopes,
     redirect?: Redirect,
   ): LoginOutcome {
     const user_id = userId(user);
@@ -144,9 +144,6 @@ export function failedOutcome(
     effects,
   );
 }
-
-/** The scopes an interactive login asks for when none are given. */
-export const DEFAULT_SCOPES: readonly string[] = ["openid", "profile", "email"];
 
 /**
  * An outcome that crossed from a sandbox worker (a structured clone: its fields, not its class) as

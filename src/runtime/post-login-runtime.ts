@@ -12,6 +12,7 @@ import { ClaimIssuer, failedOutcome } from "./outcome";
 import { loadAction, type LoginSlot } from "./sandbox";
 import { checkTimeoutMs, DEFAULT_TIMEOUT_MS, TimeoutError, withTimeout } from "./timeout";
 import {
+  DEFAULT_LOGIN,
   type DroppedClaim,
   type ExportedUser,
   type Handler,
@@ -19,9 +20,6 @@ import {
   type LoginOutcome,
   type LoginState,
 } from "./types";
-
-/** An interactive login's prompt, as Auth0 gives it when none was asked for. */
-const DEFAULT_PROMPT: readonly string[] = ["login"];
 
 export interface PostLoginRuntimeOptions {
   /** The compiled action, the same bytes as auth0_action.code. */
@@ -139,10 +137,10 @@ export class PostLoginRuntime {
     const scope: ApiScope = {
       state,
       userId: typeof user.user_id === "string" ? user.user_id : "",
-      protocol: context.protocol ?? "oidc-basic-profile",
-      prompt: context.prompt ?? DEFAULT_PROMPT,
-      ip: request?.ip ?? "127.0.0.1",
-      hostname: request?.hostname ?? "localhost",
+      protocol: context.protocol ?? DEFAULT_LOGIN.protocol,
+      prompt: context.prompt ?? DEFAULT_LOGIN.prompt,
+      ip: request?.ip ?? DEFAULT_LOGIN.ip,
+      hostname: request?.hostname ?? DEFAULT_LOGIN.hostname,
       cache: run.cache,
       step: run.step,
       resumed: run.resumed,

@@ -44,6 +44,19 @@ export interface LoginOutcome {
   readonly effects?: Effects;
 }
 
+/**
+ * A login's context where none is given: an interactive login from this machine, as preview runs
+ * every user's. event.transaction, event.request, the api's redirect rule and the access token's
+ * scope all start from it.
+ */
+export const DEFAULT_LOGIN = {
+  protocol: "oidc-basic-profile",
+  requestedScopes: ["openid", "profile", "email"] as readonly string[],
+  prompt: ["login"] as readonly string[],
+  ip: "127.0.0.1",
+  hostname: "localhost",
+} as const;
+
 /** How a login came about, as Auth0 tells the action. */
 export interface LoginContext {
   /**
