@@ -59,6 +59,24 @@ export interface FlowAsDeployed {
 }
 
 /** The managed actions of the flow, in the order they run: what a local run loads. */
+/**
+ * The flow with each secret of its bound actions (retired ones aside: they don't run) replaced by
+ * what `change` gives for it: how a tool fills in values the source leaves to Terraform.
+ */
+export function withSecrets(
+  flow: FlowAsDeployed,
+  change: (secret: FlowSecret, action: ActionAsDeployed) => FlowSecret,
+): FlowAsDeployed {
+  return {
+    ...flow,
+    entries: flow.entries.map((entry) =>
+      entry.kind === "action"
+        ? { ...entry, action: { ...entry.action, secrets: entry.action.secrets.map((s) => change(s, entry.action)) } }
+        : entry,
+    ),
+  };
+}
+
 export function actionsOf(flow: FlowAsDeployed): ActionAsDeployed[] {
   return flow.entries.flatMap((entry) => (entry.kind === "action" ? [entry.action] : []));
 }

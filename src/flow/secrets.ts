@@ -6,7 +6,7 @@ import { parseEnv } from "node:util";
 import { MAX_SECRET_VALUE_CHARS } from "../auth0/facts";
 import { failFor, readTextFile } from "../environment/stack-file";
 import { quote, UsageError } from "../errors";
-import type { ActionAsDeployed, FlowAsDeployed, FlowSecret } from "./model";
+import { type ActionAsDeployed, type FlowAsDeployed, type FlowSecret, withSecrets } from "./model";
 
 /**
  * A secrets file larger than this is not one: a flow of Auth0's 20 actions with 30 secrets of
@@ -137,27 +137,18 @@ function howToGive(variable: string, values: SecretValues): string {
  * naming the action and the secret when none gives one, or when a value is longer than Auth0 allows.
  */
 export function resolveSecrets(flow: FlowAsDeployed, values: SecretValues): FlowAsDeployed {
-  const resolve = (action: ActionAsDeployed): ActionAsDeployed => ({
-    ...action,
-    secrets: action.secrets.map((secret): FlowSecret => {
-      if (secret.value !== undefined) return secret;
-      const found = secret.variable === undefined ? undefined : values.find(secret.variable);
-      if (found === undefined) throw missingSecret(action, secret, values);
-      if (found.value.length > MAX_SECRET_VALUE_CHARS) {
-        throw new UsageError(
-          "ERR_SECRET_TOO_LONG",
-          `action ${quote(action.name)}: secret ${quote(secret.name)}: the value from ${found.from} is ${found.value.length} characters; Auth0 allows at most ${MAX_SECRET_VALUE_CHARS}`,
-        );
-      }
-      return { ...secret, value: found.value };
-    }),
+  return withSecrets(flow, (secret, action) => {
+    if (secret.value !== undefined) return secret;
+    const found = secret.variable === undefined ? undefined : values.find(secret.variable);
+    if (found === undefined) throw missingSecret(action, secret, values);
+    if (found.value.length > MAX_SECRET_VALUE_CHARS) {
+      throw new UsageError(
+        "ERR_SECRET_TOO_LONG",
+        `action ${quote(action.name)}: secret ${quote(secret.name)}: the value from ${found.from} is ${found.value.length} characters; Auth0 allows at most ${MAX_SECRET_VALUE_CHARS}`,
+      );
+    }
+    return { ...secret, value: found.value };
   });
-  return {
-    ...flow,
-    entries: flow.entries.map((entry) =>
-      entry.kind === "action" ? { ...entry, action: resolve(entry.action) } : entry,
-    ),
-  };
 }
 
 /** An action's secrets as event.secrets holds them; UsageError naming the first without a value. */

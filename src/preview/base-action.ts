@@ -14,7 +14,7 @@ import {
   supportsTrigger,
 } from "../environment/stack-file";
 import { compileFlow } from "../flow/compile";
-import { type ActionAsDeployed, actionsOf, boundByHand, type FlowAsDeployed } from "../flow/model";
+import { type ActionAsDeployed, actionsOf, boundByHand, type FlowAsDeployed, withSecrets } from "../flow/model";
 import { resolveSecrets, type SecretValues } from "../flow/secrets";
 import type { CompiledFlow } from "../runtime/compiled-flow";
 import type { PostLoginRuntimeOptions } from "../runtime/post-login-runtime";
@@ -38,24 +38,17 @@ function readText(file: string): string {
 
 /** The flow's actions with `namespace` as their CLAIM_NAMESPACE; without one, the stack must give it (its variable's default). */
 function withNamespace(flow: FlowAsDeployed, namespace: string | undefined): FlowAsDeployed {
-  const set = (action: ActionAsDeployed): ActionAsDeployed => ({
-    ...action,
-    secrets: action.secrets.map((secret) => {
-      if (secret.name !== NAMESPACE_SECRET) return secret;
-      if (namespace !== undefined) return { ...secret, value: namespace };
-      if (secret.value === undefined && secret.variable !== undefined) {
-        throw fail(
-          "ERR_SECRET_MISSING",
-          `${quote(action.source)}: secret ${NAMESPACE_SECRET} comes from var.${secret.variable}, which has no default in the stack; pass --base-namespace URL (the namespace the base is deployed with)`,
-        );
-      }
-      return secret;
-    }),
+  return withSecrets(flow, (secret, action) => {
+    if (secret.name !== NAMESPACE_SECRET) return secret;
+    if (namespace !== undefined) return { ...secret, value: namespace };
+    if (secret.value === undefined && secret.variable !== undefined) {
+      throw fail(
+        "ERR_SECRET_MISSING",
+        `${quote(action.source)}: secret ${NAMESPACE_SECRET} comes from var.${secret.variable}, which has no default in the stack; pass --base-namespace URL (the namespace the base is deployed with)`,
+      );
+    }
+    return secret;
   });
-  return {
-    ...flow,
-    entries: flow.entries.map((entry) => (entry.kind === "action" ? { ...entry, action: set(entry.action) } : entry)),
-  };
 }
 
 /** The stack's post-login flow: the bound actions in order, or its only post-login action when nothing is bound. */

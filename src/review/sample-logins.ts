@@ -2,7 +2,7 @@
 // (stack-flow.ts): each managed action's compiled code (the bytes of auth0_action.code) in order, in
 // a sandbox worker.
 import { compileFlow } from "../flow/compile";
-import { type ActionAsDeployed, actionsOf, boundByHand, type FlowAsDeployed } from "../flow/model";
+import { actionsOf, boundByHand, type FlowAsDeployed, withSecrets } from "../flow/model";
 import type { ClaimsStack } from "../constructs/claims-stack";
 import { ClaimIssuer } from "../runtime/outcome";
 import { type ExportedUser, type LoginOutcome, newLoginState } from "../runtime/types";
@@ -26,18 +26,12 @@ export interface SampleRun {
  */
 function withPlaceholders(flow: FlowAsDeployed): { flow: FlowAsDeployed; placeholders: string[] } {
   const placeholders: string[] = [];
-  const fill = (action: ActionAsDeployed): ActionAsDeployed => ({
-    ...action,
-    secrets: action.secrets.map((secret) => {
-      if (secret.value !== undefined) return secret;
-      placeholders.push(`${action.name}: ${secret.name}`);
-      return { ...secret, value: `<${secret.variable ?? secret.name}>` };
-    }),
+  const filled = withSecrets(flow, (secret, action) => {
+    if (secret.value !== undefined) return secret;
+    placeholders.push(`${action.name}: ${secret.name}`);
+    return { ...secret, value: `<${secret.variable ?? secret.name}>` };
   });
-  return {
-    flow: { ...flow, entries: flow.entries.map((e) => (e.kind === "action" ? { ...e, action: fill(e.action) } : e)) },
-    placeholders,
-  };
+  return { flow: filled, placeholders };
 }
 
 /**
