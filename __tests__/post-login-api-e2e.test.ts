@@ -16,15 +16,17 @@ import { ClaimsStack } from "../src/constructs/claims-stack";
 import { exampleEnvironments } from "../src/environments";
 import { launchChromium, loginThroughBrowser } from "./helpers/browser";
 import type { Run } from "./helpers/cli-bundles";
-import { runVerify, startTenantProcess, type TenantProcess } from "./helpers/local-tenant-process";
+import { runVerify, startTenantProcess, type TenantProcess, tokenAt } from "./helpers/local-tenant-process";
 import { preview } from "./helpers/preview-in-process";
 import { freePort, verify } from "./helpers/verify-process";
+import { expectNoPartOf } from "./helpers/no-secret";
 import { scratch, jsonLines, byId } from "./helpers/scratch";
 import { reportOf } from "./helpers/verify-runner";
+import { claimsOf } from "./helpers/tenant-driver-client";
 
 const { dir, file } = scratch("post-login-e2e-");
 
-const payload = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString());
+const payload = (jwt: string): Record<string, any> => claimsOf(jwt);
 
 const NS = "https://example.com/claims";
 const API_TOKEN = "tok-9F3qX7LmZ2vB8nR4";
@@ -109,11 +111,7 @@ afterAll(() => {
   termsPage?.close();
 });
 
-/** Neither secret, nor any 8 characters of one. */
-function expectNoSecret(output: string): void {
-  for (const secret of [API_TOKEN, CONSENT_SECRET])
-    for (let i = 0; i + 8 <= secret.length; i++) expect(output).not.toContain(secret.slice(i, i + 8));
-}
+const expectNoSecret = (output: string) => expectNoPartOf(output, [API_TOKEN, CONSENT_SECRET]);
 
 describe("preview", () => {
   let allowed: Run;
@@ -341,23 +339,8 @@ describe("the local tenant and verify", () => {
   });
   afterAll(() => tenant?.child.kill());
 
-  const passwordLogin = async (username: string) => {
-    const form = new URLSearchParams({
-      grant_type: "password",
-      username,
-      password: PASSWORD,
-      scope: "openid",
-      audience: AUDIENCE,
-      client_id: "local-test-client",
-      client_secret: "local-test-secret",
-    });
-    const response = await fetch(new URL("oauth/token", tenant.url), {
-      method: "POST",
-      body: form,
-      signal: AbortSignal.timeout(10_000),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, string> };
-  };
+  const passwordLogin = (username: string) =>
+    tokenAt(tenant.url, { grant_type: "password", username, password: PASSWORD, scope: "openid", audience: AUDIENCE });
   const userRecord = async (id: string) => {
     const form = new URLSearchParams({
       grant_type: "client_credentials",
@@ -404,16 +387,11 @@ describe("the local tenant and verify", () => {
       state: "s",
     }).toString();
     const { callback } = await loginThroughBrowser(authorize.href, "carol@example.com", PASSWORD, callbackOrigin);
-    const form = new URLSearchParams({
+    const { body: tokens } = await tokenAt(tenant.url, {
       grant_type: "authorization_code",
       code: callback.searchParams.get("code")!,
       redirect_uri: `${callbackOrigin}/callback`,
-      client_id: "local-test-client",
-      client_secret: "local-test-secret",
     });
-    const tokens = (await (
-      await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form })
-    ).json()) as Record<string, string>;
     expect(payload(tokens.id_token)[`${NS}/roles`]).toEqual(["viewer"]);
     expect(payload(tokens.access_token)[`${NS}/entitlements`]).toEqual(["reports:read:auth0|carol"]);
     expect((await userRecord("auth0|carol")).app_metadata).toEqual({ roles: ["viewer"] });
@@ -585,21 +563,16 @@ describe("scopes and the cache at the local tenant", () => {
   });
   afterAll(() => tenant?.child.kill());
 
-  const login = async (audience?: string) => {
-    const form = new URLSearchParams({
-      grant_type: "password",
-      username: "alice@example.com",
-      password: PASSWORD,
-      scope: "openid profile email",
-      client_id: "local-test-client",
-      client_secret: "local-test-secret",
-      ...(audience && { audience }),
-    });
-    return (await (await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form })).json()) as Record<
-      string,
-      string
-    >;
-  };
+  const login = async (audience?: string) =>
+    (
+      await tokenAt(tenant.url, {
+        grant_type: "password",
+        username: "alice@example.com",
+        password: PASSWORD,
+        scope: "openid profile email",
+        ...(audience && { audience }),
+      })
+    ).body;
 
   test("an API's access token and the token response carry the scope the action left; the cache lives across logins", async () => {
     const first = await login(AUDIENCE);
@@ -621,16 +594,11 @@ describe("scopes and the cache at the local tenant", () => {
       audience: AUDIENCE,
     }).toString();
     const { callback } = await loginThroughBrowser(authorize.href, "alice@example.com", PASSWORD, callbackOrigin);
-    const form = new URLSearchParams({
+    const { body: tokens } = await tokenAt(tenant.url, {
       grant_type: "authorization_code",
       code: callback.searchParams.get("code")!,
       redirect_uri: `${callbackOrigin}/callback`,
-      client_id: "local-test-client",
-      client_secret: "local-test-secret",
     });
-    const tokens = (await (
-      await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form })
-    ).json()) as Record<string, string>;
     expect(payload(tokens.access_token).scope).toBe("openid profile read:reports");
     expect(tokens.scope).toBe("openid profile read:reports");
   });
@@ -648,17 +616,14 @@ describe("MFA", () => {
   afterAll(() => tenant?.child.kill());
 
   test("a flow that asks for MFA: the local tenant fails the login and says it doesn't run MFA (password grant: mfa_required)", async () => {
-    const form = new URLSearchParams({
+    const response = await tokenAt(tenant.url, {
       grant_type: "password",
       username: "alice@example.com",
       password: PASSWORD,
       scope: "openid",
-      client_id: "local-test-client",
-      client_secret: "local-test-secret",
     });
-    const response = await fetch(new URL("oauth/token", tenant.url), { method: "POST", body: form });
     expect(response.status).toBe(403);
-    expect(await response.json()).toEqual({
+    expect(response.body).toEqual({
       error: "mfa_required",
       error_description:
         'the local tenant does not run MFA or other authentication challenges, so it fails this login (MFA required: api.multifactor.enable("any")); preview shows the rest of the flow',

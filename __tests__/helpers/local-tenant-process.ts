@@ -40,3 +40,16 @@ export function runVerify(args: string[], env: Record<string, string | undefined
     env: { ...process.env, AUTH0_CLIENT_ID: "", ...env },
   });
 }
+
+/**
+ * POST /oauth/token at the tenant at `url` as the tests' client (its id and secret added to
+ * `fields`), bounded: the status and the JSON answer.
+ */
+export async function tokenAt(url: string, fields: Record<string, string>): Promise<{ status: number; body: any }> {
+  const response = await fetch(new URL("oauth/token", url), {
+    method: "POST",
+    body: new URLSearchParams({ client_id: "local-test-client", client_secret: "local-test-secret", ...fields }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status, body: await response.json() };
+}
