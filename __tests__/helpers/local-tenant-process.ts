@@ -33,12 +33,29 @@ export function startTenantProcessWith(env: Record<string, string>, ...args: str
   });
 }
 
-/** Runs `npm run verify` with `args` and extra environment variables. */
-export function runVerify(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return runCli("src/cli/verify.ts", args, {
-    cwd: projectRoot(),
-    env: { ...process.env, AUTH0_CLIENT_ID: "", ...env },
-  });
+/**
+ * Runs `npm run verify` with `args` and extra environment variables; `onUrl` gets the authorize URL
+ * when verify prints it (code flow).
+ */
+export function runVerify(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  onUrl?: (url: string) => void,
+): Promise<Run> {
+  let seen = false;
+  const look = (stdout: string, stderr: string) => {
+    const url = /^(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m.exec(stdout + stderr)?.[1];
+    if (url && !seen && onUrl) {
+      seen = true;
+      onUrl(url);
+    }
+  };
+  return runCli(
+    "src/cli/verify.ts",
+    args,
+    { cwd: projectRoot(), env: { ...process.env, AUTH0_CLIENT_ID: "", ...env } },
+    look,
+  );
 }
 
 /**
