@@ -1,16 +1,21 @@
 // verify against a hostile OpenID server that misbehaves one way at a time: every case must end in a
 // failure that names why (never exit 0), every hang within --timeout, every flood at the body cap.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tenantCertificates } from "../src/local-tenant/certificates";
-import { type Misbehaviour, type RogueIdp, type RogueUser, startRogueIdp } from "./helpers/rogue-idp";
+import {
+  exportOf,
+  followAuthorize,
+  type Misbehaviour,
+  type RogueIdp,
+  rogueUser,
+  startRogueIdp,
+} from "./helpers/rogue-idp";
+import { scratch } from "./helpers/scratch";
 import { freePort } from "./helpers/verify-process";
 import { reportOf, type VerifyRun, VerifyRunner } from "./helpers/verify-runner";
 
-const NS = "https://dev.example.com/claims";
 const CLIENT = "rogue-client";
 const API = "https://api.example.com";
 /**
@@ -20,33 +25,20 @@ const API = "https://api.example.com";
 const TIMEOUT_S = 5;
 /** --timeout of every other case: generous, so a busy machine never turns a refusal into a time-out. */
 const SLACK_S = 60;
-const user = (name: string, roles: string[]): RogueUser => ({
-  sub: `auth0|${name}`,
-  email: `${name}@example.com`,
-  password: "pw",
-  app_metadata: { roles, permissions: [`read:${name}`] },
-  claims: { [`${NS}/roles`]: roles, [`${NS}/permissions`]: [`read:${name}`] },
-});
-const USERS = [user("alice", ["admin"]), user("bob", ["viewer"])];
+const USERS = [rogueUser("alice", ["admin"], "pw"), rogueUser("bob", ["viewer"], "pw")];
 
-const dir = mkdtempSync(join(tmpdir(), "claims-hostile-"));
-const usersFile = join(dir, "users.ndjson");
+const { dir, file } = scratch("claims-hostile-");
+const usersFile = file("users.ndjson", exportOf(USERS));
 let idp: RogueIdp;
 let runner: VerifyRunner;
 
 beforeAll(async () => {
-  writeFileSync(
-    usersFile,
-    USERS.map((u) => JSON.stringify({ user_id: u.sub, email: u.email, app_metadata: u.app_metadata })).join("\n") +
-      "\n",
-  );
   idp = await startRogueIdp(CLIENT, USERS, API);
   runner = new VerifyRunner();
 });
 afterAll(async () => {
   runner.close();
   await idp.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const LOGIN = { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: "pw" };
@@ -76,7 +68,6 @@ function passwordGrant(
 /** The code flow, the "browser" following the authorize redirect straight to verify's callback. */
 async function codeFlow(how: Misbehaviour): Promise<VerifyRun> {
   const port = await freePort();
-  let followed = false;
   return runner.run(
     [
       ...common(idp.url(how)),
@@ -88,12 +79,7 @@ async function codeFlow(how: Misbehaviour): Promise<VerifyRun> {
       `http://127.0.0.1:${port}/callback`,
     ],
     {},
-    (text) => {
-      const url = /^(http:\/\/127\.0\.0\.1:\d+\/\S+\/authorize\?\S+)$/m.exec(text)?.[1];
-      if (!url || followed) return;
-      followed = true;
-      void fetch(url, { redirect: "manual" }).then((r) => fetch(r.headers.get("location") as string));
-    },
+    followAuthorize(),
   );
 }
 

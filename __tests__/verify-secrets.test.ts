@@ -3,10 +3,15 @@
 // /userinfo, and with credentials in --domain, no form of a secret reaches stdout or stderr, human
 // or --json, while the output still says what went wrong.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Misbehaviour, type RogueIdp, type RogueUser, startRogueIdp } from "./helpers/rogue-idp";
+import {
+  exportOf,
+  followAuthorize,
+  type Misbehaviour,
+  type RogueIdp,
+  rogueUser,
+  startRogueIdp,
+} from "./helpers/rogue-idp";
+import { scratch } from "./helpers/scratch";
 import { freePort } from "./helpers/verify-process";
 import { reportOf, type VerifyRun, VerifyRunner } from "./helpers/verify-runner";
 
@@ -31,33 +36,20 @@ const CLIENT_SECRET = secret("cs", 8);
 /** Long enough that a message quoting it at most 200 characters cuts it short. */
 const MGMT_SECRET = secret("ms", 16);
 
-const user = (name: string, roles: string[]): RogueUser => ({
-  sub: `auth0|${name}`,
-  email: `${name}@example.com`,
-  password: PASSWORD,
-  app_metadata: { roles, permissions: [`read:${name}`] },
-  claims: { [`${NS}/roles`]: roles, [`${NS}/permissions`]: [`read:${name}`] },
-});
-const USERS = [user("alice", ["admin"]), user("bob", ["viewer"])];
+const USERS = [rogueUser("alice", ["admin"], PASSWORD), rogueUser("bob", ["viewer"], PASSWORD)];
 
-const dir = mkdtempSync(join(tmpdir(), "claims-secrets-"));
-const usersFile = join(dir, "users.ndjson");
+const { file } = scratch("claims-secrets-");
+const usersFile = file("users.ndjson", exportOf(USERS));
 let idp: RogueIdp;
 let runner: VerifyRunner;
 
 beforeAll(async () => {
-  writeFileSync(
-    usersFile,
-    USERS.map((u) => JSON.stringify({ user_id: u.sub, email: u.email, app_metadata: u.app_metadata })).join("\n") +
-      "\n",
-  );
   idp = await startRogueIdp(CLIENT, USERS, API, ECHO);
   runner = new VerifyRunner();
 });
 afterAll(async () => {
   runner.close();
   await idp.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const LOGIN = { AUTH0_VERIFY_USERNAME: "alice@example.com", AUTH0_VERIFY_PASSWORD: PASSWORD };
@@ -85,16 +77,10 @@ function passwordGrant(how: Misbehaviour, mode: Mode, source: string[] = ["--use
 /** The code flow, the "browser" following the authorize redirect straight to verify's callback. */
 async function codeFlow(how: Misbehaviour, mode: Mode): Promise<VerifyRun> {
   const port = await freePort();
-  let followed = false;
   return runner.run(
     [...common(idp.url(how), mode), "--users", usersFile, "--redirect-uri", `http://127.0.0.1:${port}/callback`],
     {},
-    (text) => {
-      const url = /^(http:\/\/127\.0\.0\.1:\d+\/\S+\/authorize\?\S+)$/m.exec(text)?.[1];
-      if (!url || followed) return;
-      followed = true;
-      void fetch(url, { redirect: "manual" }).then((r) => fetch(r.headers.get("location") as string));
-    },
+    followAuthorize(),
   );
 }
 

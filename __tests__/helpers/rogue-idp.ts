@@ -97,6 +97,41 @@ function endless(res: ServerResponse): void {
   pump();
 }
 
+/** The claims namespace of the dev environment, which verify expects the rogue server's tokens to carry. */
+const DEV_NS = "https://dev.example.com/claims";
+
+/** A user of the rogue server with `roles`, and the claims verify expects of them in dev. */
+export function rogueUser(name: string, roles: string[], password: string): RogueUser {
+  return {
+    sub: `auth0|${name}`,
+    email: `${name}@example.com`,
+    password,
+    app_metadata: { roles, permissions: [`read:${name}`] },
+    claims: { [`${DEV_NS}/roles`]: roles, [`${DEV_NS}/permissions`]: [`read:${name}`] },
+  };
+}
+
+/** The users as a user export (NDJSON), what verify's --users reads. */
+export function exportOf(users: readonly RogueUser[]): string {
+  return (
+    users.map((u) => JSON.stringify({ user_id: u.sub, email: u.email, app_metadata: u.app_metadata })).join("\n") + "\n"
+  );
+}
+
+/**
+ * A watcher of verify's output for its code flow against the rogue server: the "browser" follows the
+ * authorize redirect straight to verify's callback, once.
+ */
+export function followAuthorize(): (text: string) => void {
+  let followed = false;
+  return (text) => {
+    const url = /^(http:\/\/127\.0\.0\.1:\d+\/\S+\/authorize\?\S+)$/m.exec(text)?.[1];
+    if (!url || followed) return;
+    followed = true;
+    void fetch(url, { redirect: "manual" }).then((r) => fetch(r.headers.get("location") as string));
+  };
+}
+
 /**
  * `echoClaim`: the claim in which "echo-claims" puts what it was sent, on both tokens and /userinfo
  * (under the namespace verify checks, a claim verify prints).
