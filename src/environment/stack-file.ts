@@ -11,7 +11,7 @@ import type { ActionAsDeployed, FlowAsDeployed, FlowEntry, FlowSecret, FlowTrigg
 export type Resources = Record<string, Record<string, Record<string, unknown>>>;
 
 /** An auth0_action as cdk.tf.json holds it. */
-export interface TerraformAction {
+interface TerraformAction {
   readonly code?: unknown;
   readonly name?: unknown;
   readonly runtime?: unknown;
@@ -57,7 +57,7 @@ export function readTextFile(file: string, maxBytes: number, fail: Fail, what: s
  * Terraform's template escapes undone: `$${` is a literal `${`, `%%{` a literal `%{`. An unescaped
  * `${`/`%{` would be evaluated by Terraform, which this reader can't do, so it is refused.
  */
-export function unescapeTerraformString(text: string, where: string, fail: Fail): string {
+function unescapeTerraformString(text: string, where: string, fail: Fail): string {
   return text.replace(/\$\$\{|%%\{|\$\{|%\{/g, (match) => {
     if (match === "$${") return "${";
     if (match === "%%{") return "%{";
@@ -83,7 +83,7 @@ const bindsTrigger = (trigger: string) => (binding: Record<string, unknown> | nu
   binding?.trigger === trigger;
 
 /** The stack's exclusive binding of `trigger` (auth0_trigger_actions), if it has one; two is an error. */
-export function exclusiveBinding(
+function exclusiveBinding(
   file: string,
   resources: Resources,
   fail: Fail,
@@ -107,14 +107,14 @@ export function appendBindings(
 }
 
 /** How many actions the stack binds to `trigger`, managed or by hand: its exclusive binding's list, or its append bindings. */
-export function boundCount(resources: Resources, trigger: string = POST_LOGIN.id): number {
+function boundCount(resources: Resources, trigger: string = POST_LOGIN.id): number {
   const exclusive = Object.values(resources.auth0_trigger_actions ?? {}).find(bindsTrigger(trigger));
   if (exclusive) return Array.isArray(exclusive.actions) ? exclusive.actions.length : 0;
   return appendBindings(resources, trigger).length;
 }
 
 /** Refuses a stack that binds more actions to `trigger` than Auth0 runs in a flow, before anything is ordered. */
-export function checkBoundCount(file: string, resources: Resources, fail: Fail, trigger: string = POST_LOGIN.id): void {
+function checkBoundCount(file: string, resources: Resources, fail: Fail, trigger: string = POST_LOGIN.id): void {
   const bound = boundCount(resources, trigger);
   if (bound > MAX_FLOW_ACTIONS)
     throw fail(

@@ -72,7 +72,7 @@ export async function checkDeployment(
 }
 
 /** The comparison itself, on what was read. */
-export function compareDeployment(
+function compareDeployment(
   declared: Declared,
   found: ReadonlyMap<string, readonly TenantAction[]>,
   bindings: readonly TenantBinding[],
